@@ -1,0 +1,147 @@
+"""Residents, the people who sign in or are messaged, their posts and partner units."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import UTCDateTime, db, utcnow
+from models.roles import AREA_ROLES, Role
+
+if TYPE_CHECKING:
+    from models.places import Building, Community, Grid, Household
+
+
+class Resident(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "resident"
+    __table_args__ = (UniqueConstraint("household_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    birth_year: Mapped[int | None]
+    # E.164; None when the resident has no phone of their own.
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    lives_alone: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_smartphone: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Free-form care flags, e.g. ["disabled", "chronic_illness"], kept as a list.
+    care_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    household: Mapped[Household] = relationship(back_populates="residents")
+    person: Mapped[Person | None] = relationship(back_populates="residents")
+
+    def age(self, today: date) -> int | None:
+        return today.year - self.birth_year if self.birth_year else None
+
+
+class PartnerUnit(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "partner_unit"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(50), default="")
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+
+    members: Mapped[list[Person]] = relationship(back_populates="partner_unit")
+
+
+class Person(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    language: Mapped[str] = mapped_column(String(10), default="zh")
+    partner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("partner_unit.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    partner_unit: Mapped[PartnerUnit | None] = relationship(back_populates="members")
+    posts: Mapped[list[Post]] = relationship(back_populates="person", order_by="Post.id")
+    residents: Mapped[list[Resident]] = relationship(back_populates="person")
+
+    def active_posts(self, today: date) -> list[Post]:
+        return [p for p in self.posts if p.is_active(today)]
+
+    def holds_area_post(self, today: date) -> bool:
+        return any(p.role in AREA_ROLES for p in self.active_posts(today))
+
+
+class CustomRole(db.Model):  # type: ignore[name-defined]
+    """A post a community defines for itself beyond the six named ones (因需设岗)."""
+
+    __tablename__ = "custom_role"
+    __table_args__ = (UniqueConstraint("community_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(50))
+    duties: Mapped[str] = mapped_column(Text, default="")
+
+
+class Post(db.Model):  # type: ignore[name-defined]
+    """A person holding a role over a scope, with written duties (定格、定岗、定责)."""
+
+    __tablename__ = "post"
+    __table_args__ = (Index("ix_post_scope", "community_id", "grid_id", "building_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    # A built-in Role value or the code of one of the community's CustomRoles.
+    role: Mapped[str] = mapped_column(String(40), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
+    duties: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+
+    person: Mapped[Person] = relationship(back_populates="posts")
+    community: Mapped[Community] = relationship()
+    grid: Mapped[Grid | None] = relationship()
+    building: Mapped[Building | None] = relationship()
+
+    def is_active(self, today: date) -> bool:
+        # ends_on is the first day without the post, so "end today" takes effect at once.
+        return self.starts_on <= today and (self.ends_on is None or self.ends_on > today)
+
+    @classmethod
+    def active_on(cls, today: date) -> ColumnElement[bool]:
+        """Return a WHERE clause matching posts held on `today` (the SQL twin of is_active)."""
+        return and_(cls.starts_on <= today, or_(cls.ends_on.is_(None), cls.ends_on > today))
+
+    @property
+    def scope(self) -> str:
+        if self.building_id is not None:
+            return "building"
+        if self.grid_id is not None:
+            return "grid"
+        return "community"
+
+    @property
+    def builtin_role(self) -> Role | None:
+        try:
+            return Role(self.role)
+        except ValueError:
+            return None

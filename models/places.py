@@ -1,0 +1,93 @@
+"""Where people live: community, grid, building, household."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import UTCDateTime, db, utcnow
+
+if TYPE_CHECKING:
+    from models.people import Resident
+
+
+class Community(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "community"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A short URL-safe code, e.g. "xiyuan", used in public addresses like /c/xiyuan/board.
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    district: Mapped[str] = mapped_column(String(100), default="")
+    # The signature every SMS must start with (【…】), as Chinese SMS rules require.
+    sms_signature: Mapped[str] = mapped_column(String(30), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    grids: Mapped[list[Grid]] = relationship(back_populates="community", order_by="Grid.number")
+
+
+class Grid(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "grid"
+    __table_args__ = (UniqueConstraint("community_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+
+    community: Mapped[Community] = relationship(back_populates="grids")
+    buildings: Mapped[list[Building]] = relationship(
+        back_populates="grid", order_by="Building.compound, Building.name"
+    )
+
+
+class Building(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "building"
+    __table_args__ = (UniqueConstraint("community_id", "compound", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Kept beside grid_id so area queries need no join to reach the community.
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
+    compound: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(50))
+
+    grid: Mapped[Grid] = relationship(back_populates="buildings")
+    households: Mapped[list[Household]] = relationship(
+        back_populates="building", order_by="Household.unit, Household.floor, Household.room"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.compound} {self.name}"
+
+
+class Household(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "household"
+    __table_args__ = (
+        UniqueConstraint("building_id", "unit", "room"),
+        Index("ix_household_building_room", "building_id", "room"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    floor: Mapped[int | None]
+    room: Mapped[str] = mapped_column(String(20))
+    # Who to reach for residents with no phone of their own (often a son or daughter).
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    building: Mapped[Building] = relationship(back_populates="households")
+    residents: Mapped[list[Resident]] = relationship(
+        back_populates="household", order_by="Resident.birth_year"
+    )
+
+    @property
+    def address(self) -> str:
+        unit = f"{self.unit}单元" if self.unit else ""
+        return f"{self.building.label} {unit}{self.room}"

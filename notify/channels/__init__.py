@@ -1,0 +1,1 @@
+"""One channel per way of reaching a phone or an account."""

@@ -1,0 +1,50 @@
+"""The Linli web app: create_app() builds it for gunicorn, the CLI and the tests."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from pwa import config as config_module
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment; `overrides` replaces settings (tests use it)."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    app.config.update(config_module.load(instance, overrides))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        instance.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    from models import db
+    from pwa import auth, i18n, security
+    from pwa.database import init_database
+    from pwa.extensions import csrf, limiter, migrate
+
+    init_database(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
+
+    from pwa.views import register_blueprints
+
+    register_blueprints(app)
+
+    from pwa import cli, errors
+
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

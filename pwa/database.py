@@ -1,0 +1,54 @@
+"""Engine settings: SQLite in WAL mode with a busy timeout; write transactions lock early."""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from models import db
+
+# SQLite cannot upgrade a read transaction to a write one while another writer commits (the
+# busy timeout does not apply then), so requests that write begin IMMEDIATE and queue up on
+# the busy timeout instead of failing with "database is locked".
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, emit BEGIN, so IMMEDIATE can be chosen per transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def init_database(app: Flask) -> None:
+    """Bind the models' SQLAlchemy handle to the app and tune the engine for its dialect."""
+    db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+
+    @app.before_request
+    def _declare_write_intent() -> None:
+        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _forget_write_intent(error: BaseException | None) -> None:
+        # The thread lives on (gunicorn threads, the test client): leave no intent behind.
+        write_intent.set(False)

@@ -1,0 +1,48 @@
+"""Language and time zone: Chinese by default, English by the browser or the switch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g, request
+from flask_babel import format_datetime, get_locale
+
+from pwa.extensions import babel
+
+LANG_COOKIE = "linli_lang"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def select_locale() -> str:
+    """Pick the language: the switch's cookie, then the signed-in person's, then the browser's."""
+    languages: list[str] = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in languages:
+        return chosen
+    person = getattr(g, "person", None)
+    if person is not None and person.language in languages:
+        return str(person.language)
+    # Babel maps zh-CN to zh_Hans_CN; matching on the bare language keeps zh-CN, zh-TW, zh.
+    return request.accept_languages.best_match(languages) or "zh"
+
+
+def local_time(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """Format a UTC datetime in Asia/Shanghai for people to read."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories="translations",
+    )
+    app.jinja_env.filters["local_time"] = local_time
+
+    @app.context_processor
+    def _lang() -> dict[str, str]:
+        lang = str(get_locale() or "zh")[:2]
+        return {"lang": lang, "html_lang": "zh-CN" if lang == "zh" else "en"}

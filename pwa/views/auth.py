@@ -1,0 +1,117 @@
+"""Signing in with a phone and a one-time code, and signing out."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from models import db
+from pwa import auth
+from pwa.extensions import limiter
+from services import phones, sign_in
+from services.errors import DomainError
+
+bp = Blueprint("auth", __name__)
+PENDING_PHONE = "pending_phone"
+
+
+def _policy() -> sign_in.SignInPolicy:
+    cfg = current_app.config
+    return sign_in.SignInPolicy(
+        secret_key=cfg["SECRET_KEY"],
+        code_minutes=cfg["SIGN_IN_CODE_MINUTES"],
+        max_tries=cfg["SIGN_IN_CODE_TRIES"],
+        phone_limits=tuple(tuple(x) for x in cfg["SIGN_IN_PHONE_LIMITS"]),
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths, so the sign-in page cannot bounce people to another site.
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("public.home")
+
+
+def _ip_limit() -> str:
+    return str(current_app.config["SIGN_IN_IP_LIMIT"])
+
+
+@bp.get("/sign-in")
+def sign_in_form() -> Any:
+    if auth.current_person() is not None:
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template(
+        "auth/sign_in.html", phone="", error=None, next=request.args.get("next", "")
+    )
+
+
+@bp.post("/sign-in")
+@limiter.limit(_ip_limit, methods=["POST"])
+def send_code() -> Any:
+    raw = request.form.get("phone", "")
+    next_url = request.form.get("next", "")
+    try:
+        phone = sign_in.request_code(
+            raw,
+            policy=_policy(),
+            now=auth.now(),
+            ip=request.remote_addr or "",
+            language=str(get_locale() or "zh")[:2],
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return render_template(
+            "auth/sign_in.html", phone=raw, error=error.message, next=next_url
+        ), 422
+    db.session.commit()
+    session[PENDING_PHONE] = phone
+    return redirect(url_for("auth.code_form", next=next_url or None))
+
+
+@bp.get("/sign-in/code")
+def code_form() -> Any:
+    phone = session.get(PENDING_PHONE)
+    if not phone:
+        return redirect(url_for("auth.sign_in_form"))
+    return render_template(
+        "auth/code.html", masked=phones.mask(phone), error=None, next=request.args.get("next", "")
+    )
+
+
+@bp.post("/sign-in/code")
+@limiter.limit("60/hour", methods=["POST"])
+def check_code() -> Any:
+    phone = session.get(PENDING_PHONE)
+    next_url = request.form.get("next", "")
+    if not phone:
+        return redirect(url_for("auth.sign_in_form"))
+    try:
+        person = sign_in.verify_code(
+            phone, request.form.get("code", ""), policy=_policy(), now=auth.now()
+        )
+    except DomainError as error:
+        db.session.commit()  # a wrong try must be counted
+        return render_template(
+            "auth/code.html", masked=phones.mask(phone), error=error.message, next=next_url
+        ), 422
+    auth.sign_in(person)
+    db.session.commit()
+    return redirect(_safe_next(next_url))
+
+
+@bp.post("/sign-out")
+def sign_out() -> Any:
+    auth.sign_out()
+    db.session.commit()
+    return redirect(url_for("public.index"))
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, Any]:
+    return {"current_person": auth.current_person(), "_": _}

@@ -1,0 +1,204 @@
+"""Area pages for those who look after households: secretary, staff, grid leaders, heads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import or_, select, true
+from sqlalchemy.orm import selectinload
+
+from models import Building, Grid, Household, Resident, db
+from pwa import auth
+from pwa.rendering import render
+from services import areas, audit, overview, phones, posts, roster
+from services.errors import DomainError
+
+bp = Blueprint("head", __name__)
+bp.before_request(auth.require_area_role)
+
+PAGE_SIZE = 50
+
+
+def _helpers() -> dict[str, Any]:
+    return {
+        "mask": phones.mask,
+        "display": phones.display,
+        "today": auth.today(),
+        "role_name": posts.role_name,
+        "elderly_age": overview.ELDERLY_AGE,
+    }
+
+
+@bp.get("/area")
+def area_home() -> Any:
+    """The home of a head or secretary: their area at a glance."""
+    area = auth.current_area()
+    today = auth.today()
+    communities = db.session.scalars(areas.visible_communities(area)).all()
+    grids = db.session.scalars(
+        areas.visible_grids(area).order_by(Grid.community_id, Grid.number)
+    ).all()
+    grid_figures = overview.figures_by(Building.grid_id, area.building_clause(), today)
+    buildings = db.session.scalars(
+        areas.visible_buildings(area)
+        .where(~Building.grid_id.in_([g.id for g in grids]) if grids else true())
+        .order_by(Building.compound, Building.name)
+    ).all()
+    building_figures = (
+        overview.figures_by(Building.id, Building.id.in_([b.id for b in buildings]), today)
+        if buildings
+        else {}
+    )
+    roles_by_community = {c.id: overview.posts_by_role(c.id, today) for c in communities}
+    return render_template(
+        "head/area.html",
+        communities=communities,
+        grids=grids,
+        grid_figures=grid_figures,
+        buildings=buildings,
+        building_figures=building_figures,
+        totals=overview.total(grid_figures) if grids else overview.total(building_figures),
+        roles_by_community=roles_by_community,
+        posts_of_person=auth.person_required().active_posts(today),
+        **_helpers(),
+    )
+
+
+@bp.get("/grids/<int:grid_id>")
+def grid(grid_id: int) -> Any:
+    area = auth.current_area()
+    grid = areas.get_grid(area, grid_id)
+    figures = overview.figures_by(Building.id, Building.grid_id == grid.id, auth.today())
+    return render_template(
+        "head/grid.html",
+        grid=grid,
+        buildings=grid.buildings,
+        figures=figures,
+        totals=overview.total(figures),
+        **_helpers(),
+    )
+
+
+@bp.get("/buildings/<int:building_id>")
+def building(building_id: int) -> Any:
+    area = auth.current_area()
+    building = areas.get_building(area, building_id)
+    q = request.args.get("q", "").strip()[:20]
+    query = (
+        select(Household)
+        .where(Household.building_id == building.id)
+        .options(selectinload(Household.residents))
+        .order_by(Household.unit, Household.floor, Household.room)
+    )
+    if q:
+        query = query.where(
+            or_(Household.room.startswith(q), (Household.unit + "-" + Household.room).startswith(q))
+        )
+    households = db.session.scalars(query).all()
+    return render(
+        "head/building.html",
+        "household_list",
+        building=building,
+        households=households,
+        q=q,
+        **_helpers(),
+    )
+
+
+@bp.get("/households/<int:household_id>")
+def household(household_id: int) -> Any:
+    area = auth.current_area()
+    household = areas.get_household(area, household_id)
+    person = auth.person_required()
+    audit.record(
+        actor=person,
+        community_id=household.building.community_id,
+        action="view",
+        subject_type="household",
+        subject_id=household.id,
+    )
+    db.session.commit()
+    return render_template("head/household.html", household=household, **_helpers())
+
+
+@bp.get("/residents/<int:resident_id>")
+def resident(resident_id: int) -> Any:
+    area = auth.current_area()
+    resident = areas.get_resident(area, resident_id)
+    audit.record(
+        actor=auth.person_required(),
+        community_id=resident.household.building.community_id,
+        action="view",
+        subject_type="resident",
+        subject_id=resident.id,
+    )
+    db.session.commit()
+    return render_template("head/resident.html", resident=resident, **_helpers())
+
+
+@bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
+def edit_resident(resident_id: int) -> Any:
+    area = auth.current_area()
+    resident = areas.get_resident(area, resident_id)
+    error = None
+    if request.method == "POST":
+        try:
+            roster.update_resident(resident, request.form, by=auth.person_required())
+            db.session.commit()
+            return redirect(url_for("head.resident", resident_id=resident.id))
+        except DomainError as exc:
+            db.session.rollback()
+            resident = areas.get_resident(area, resident_id)
+            error = exc.message
+    return render_template(
+        "head/resident_form.html",
+        resident=resident,
+        household=resident.household,
+        form=request.form if request.method == "POST" else None,
+        error=error,
+        **_helpers(),
+    ), (422 if error else 200)
+
+
+@bp.route("/households/<int:household_id>/residents/new", methods=["GET", "POST"])
+def add_resident(household_id: int) -> Any:
+    area = auth.current_area()
+    household = areas.get_household(area, household_id)
+    error = None
+    if request.method == "POST":
+        try:
+            resident = roster.add_resident(household, request.form, by=auth.person_required())
+            db.session.commit()
+            return redirect(url_for("head.resident", resident_id=resident.id))
+        except DomainError as exc:
+            db.session.rollback()
+            household = areas.get_household(area, household_id)
+            error = exc.message
+    return render_template(
+        "head/resident_form.html",
+        resident=None,
+        household=household,
+        form=request.form if request.method == "POST" else None,
+        error=error,
+        **_helpers(),
+    ), (422 if error else 200)
+
+
+@bp.get("/search")
+def search() -> Any:
+    """Find a resident by name or a household by room within the area."""
+    area = auth.current_area()
+    q = request.args.get("q", "").strip()[:30]
+    residents: list[Resident] = []
+    if q:
+        residents = list(
+            db.session.scalars(
+                areas.visible_residents(area)
+                .where(or_(Resident.name.contains(q), Household.room.startswith(q)))
+                .options(selectinload(Resident.household).selectinload(Household.building))
+                .order_by(Resident.name)
+                .limit(PAGE_SIZE)
+            )
+        )
+    return render("head/search.html", "results", q=q, residents=residents, **_helpers())

@@ -1,0 +1,107 @@
+"""Pages anyone may open: the front page, each community's notice board, the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from models import Community, Post, db
+from models.roles import AREA_ROLES, STAFF_ROLES, Role
+from pwa import auth
+from pwa.i18n import LANG_COOKIE
+from services import phones, posts
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def index() -> Any:
+    if auth.current_person() is not None:
+        return redirect(url_for("public.home"))
+    communities = db.session.scalars(select(Community).order_by(Community.name)).all()
+    return render_template("public/index.html", communities=communities)
+
+
+@bp.get("/home")
+@auth.login_required
+def home() -> Any:
+    """Send each person to the home of their broadest post."""
+    person = auth.person_required()
+    roles = {p.role for p in person.active_posts(auth.today())}
+    if roles & STAFF_ROLES:
+        return redirect(url_for("head.area_home"))
+    if roles & AREA_ROLES:
+        return redirect(url_for("head.area_home"))
+    if roles:
+        return redirect(url_for("volunteer.my_work"))
+    return redirect(url_for("resident.my_home"))
+
+
+@bp.get("/c/<code>/board")
+def board(code: str) -> Any:
+    """The public notice board (公示牌): who holds which post, their duties, a masked phone."""
+    community = db.session.scalar(select(Community).where(Community.code == code))
+    if community is None:
+        abort(404)
+    today = auth.today()
+    active = db.session.scalars(
+        select(Post)
+        .where(
+            Post.community_id == community.id,
+            Post.active_on(today),
+        )
+        .options(selectinload(Post.person), selectinload(Post.grid), selectinload(Post.building))
+        .order_by(Post.grid_id.is_(None).desc(), Post.grid_id, Post.role, Post.id)
+    ).all()
+    leadership = [p for p in active if p.role in (Role.SECRETARY, Role.STAFF)]
+    by_grid: dict[int, list[Post]] = {}
+    for post in active:
+        if post.role in (Role.SECRETARY, Role.STAFF):
+            continue
+        grid_id = post.grid_id or (post.building.grid_id if post.building else 0)
+        by_grid.setdefault(grid_id, []).append(post)
+    return render_template(
+        "public/board.html",
+        community=community,
+        leadership=leadership,
+        by_grid=by_grid,
+        grids=community.grids,
+        mask=phones.mask,
+        role_name=lambda role: posts.role_name(role, community.id),
+    )
+
+
+@bp.post("/lang")
+def switch_language() -> Any:
+    lang = request.form.get("lang", "zh")
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = "zh"
+    back = request.form.get("next") or request.referrer or url_for("public.index")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("public.index")
+    response = make_response(redirect(back))
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 86400,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
+    person = auth.current_person()
+    if person is not None:
+        person.language = lang
+        db.session.commit()
+    return response

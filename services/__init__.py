@@ -1,0 +1,1 @@
+"""Domain operations: verb functions on glossary nouns. They flush, never commit."""

@@ -1,0 +1,214 @@
+"""Editing the roster: buildings, households and residents, with every change audited."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from models import Building, Grid, Household, Person, Resident, db
+from services import audit, phones
+from services.errors import InvalidInput
+
+MAX_NAME = 50
+MAX_NOTE = 2000
+CARE_FLAGS = ("disabled", "chronic_illness", "dementia", "bedridden", "low_income", "veteran")
+TRUE_WORDS = {"1", "y", "yes", "true", "是", "有", "√", "✓", "on", "x"}
+FALSE_WORDS = {"", "0", "n", "no", "false", "否", "无", "没有", "off", "×"}
+
+
+def clean_text(value: object, *, limit: int, what: str, required: bool = False) -> str:
+    """Return trimmed text with control characters removed, or raise with a readable reason."""
+    text = unicodedata.normalize("NFC", str(value or "")).strip()
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    if required and not text:
+        raise InvalidInput(_("%(what)s is required.", what=what))
+    if len(text) > limit:
+        raise InvalidInput(_("%(what)s is at most %(n)d characters.", what=what, n=limit))
+    return text
+
+
+def parse_bool(value: object, *, what: str) -> bool:
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise InvalidInput(_("%(what)s should be yes or no, not “%(value)s”.", what=what, value=text))
+
+
+def parse_birth_year(value: object, today: date) -> int | None:
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    if not text:
+        return None
+    if text.endswith(".0"):
+        text = text[:-2]  # spreadsheets hand numbers over as floats
+    if not text.isdigit():
+        raise InvalidInput(_("Birth year “%(value)s” is not a year.", value=text))
+    year = int(text)
+    if not 1900 <= year <= today.year:
+        raise InvalidInput(_("Birth year %(year)d is out of range.", year=year))
+    return year
+
+
+def parse_phone(value: object) -> str | None:
+    text = str(value if value is not None else "").strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    return phones.normalize(text) if text else None
+
+
+def parse_care_flags(value: object) -> list[str]:
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    if not text:
+        return []
+    parts = [p.strip() for p in text.replace("、", ",").replace(";", ",").split(",")]
+    flags = [p for p in parts if p]
+    for flag in flags:
+        if len(flag) > 30:
+            raise InvalidInput(_("A care flag is at most 30 characters."))
+    return flags[:10]
+
+
+@dataclass
+class ResidentFields:
+    name: str
+    birth_year: int | None
+    phone: str | None
+    lives_alone: bool
+    has_smartphone: bool
+    sms_consent: bool
+    care_flags: list[str] = field(default_factory=list)
+
+
+def parse_resident(form: Mapping[str, object], today: date) -> ResidentFields:
+    """Read a resident's fields from a form or a sheet row, or raise InvalidInput."""
+    return ResidentFields(
+        name=clean_text(form.get("name"), limit=MAX_NAME, what=_("Name"), required=True),
+        birth_year=parse_birth_year(form.get("birth_year"), today),
+        phone=parse_phone(form.get("phone")),
+        lives_alone=parse_bool(form.get("lives_alone"), what=_("Lives alone")),
+        has_smartphone=parse_bool(form.get("has_smartphone"), what=_("Has a smartphone")),
+        sms_consent=parse_bool(form.get("sms_consent"), what=_("Consents to SMS")),
+        care_flags=parse_care_flags(form.get("care_flags")),
+    )
+
+
+def apply(resident: Resident, fields: ResidentFields) -> list[str]:
+    """Copy fields onto the resident; return the names of the fields that changed."""
+    changed = []
+    for name in (
+        "name",
+        "birth_year",
+        "phone",
+        "lives_alone",
+        "has_smartphone",
+        "sms_consent",
+        "care_flags",
+    ):
+        value = getattr(fields, name)
+        if getattr(resident, name) != value:
+            setattr(resident, name, value)
+            changed.append(name)
+    return changed
+
+
+def _duplicate_name(household: Household, name: str, exclude_id: int | None) -> bool:
+    query = select(Resident.id).where(Resident.household_id == household.id, Resident.name == name)
+    if exclude_id is not None:
+        query = query.where(Resident.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+def update_resident(resident: Resident, form: Mapping[str, object], *, by: Person) -> list[str]:
+    """Change a resident's record from a form; audited with the names of the changed fields."""
+    fields = parse_resident(form, date.today())
+    if _duplicate_name(resident.household, fields.name, resident.id):
+        raise InvalidInput(
+            _("This household already has a resident named %(name)s.", name=fields.name)
+        )
+    changed = apply(resident, fields)
+    db.session.flush()
+    if changed:
+        audit.record(
+            actor=by,
+            community_id=resident.household.building.community_id,
+            action="update",
+            subject_type="resident",
+            subject_id=resident.id,
+            detail=", ".join(changed),
+        )
+    return changed
+
+
+def add_resident(household: Household, form: Mapping[str, object], *, by: Person) -> Resident:
+    fields = parse_resident(form, date.today())
+    if _duplicate_name(household, fields.name, None):
+        raise InvalidInput(
+            _("This household already has a resident named %(name)s.", name=fields.name)
+        )
+    resident = Resident(household_id=household.id, name=fields.name, care_flags=[])
+    apply(resident, fields)
+    db.session.add(resident)
+    db.session.flush()
+    audit.record(
+        actor=by,
+        community_id=household.building.community_id,
+        action="create",
+        subject_type="resident",
+        subject_id=resident.id,
+        detail=resident.name,
+    )
+    return resident
+
+
+def add_building(grid: Grid, *, compound: str, name: str, by: Person) -> Building:
+    compound = clean_text(compound, limit=100, what=_("Compound"), required=True)
+    name = clean_text(name, limit=50, what=_("Building"), required=True)
+    exists = db.session.scalar(
+        select(Building.id).where(
+            Building.community_id == grid.community_id,
+            Building.compound == compound,
+            Building.name == name,
+        )
+    )
+    if exists:
+        raise InvalidInput(_("%(compound)s %(name)s already exists.", compound=compound, name=name))
+    building = Building(
+        community_id=grid.community_id, grid_id=grid.id, compound=compound, name=name
+    )
+    db.session.add(building)
+    db.session.flush()
+    audit.record(
+        actor=by,
+        community_id=grid.community_id,
+        action="create",
+        subject_type="building",
+        subject_id=building.id,
+        detail=building.label,
+    )
+    return building
+
+
+def parse_floor(value: object, room: str) -> int | None:
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text:
+        if not text.lstrip("-").isdigit() or not -5 <= int(text) <= 200:
+            raise InvalidInput(_("Floor “%(value)s” is not a floor number.", value=text))
+        return int(text)
+    # Room 1502 is on floor 15, room 501 on floor 5: the usual Chinese numbering.
+    digits = "".join(ch for ch in room if ch.isdigit())
+    return int(digits[:-2]) if len(digits) >= 3 else None
+
+
+def normalize_room(value: object, *, what: str) -> str:
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    return clean_text(text, limit=20, what=what, required=what == _("Room"))

