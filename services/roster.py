@@ -212,3 +212,88 @@ def normalize_room(value: object, *, what: str) -> str:
     if text.endswith(".0"):
         text = text[:-2]
     return clean_text(text, limit=20, what=what, required=what == _("Room"))
+
+
+@dataclass
+class HouseholdFields:
+    unit: str
+    room: str
+    floor: int | None
+    contact_name: str
+    contact_phone: str | None
+
+
+def parse_household(form: Mapping[str, object]) -> HouseholdFields:
+    """Read a household's fields from a form or a sheet row, or raise InvalidInput."""
+    unit = normalize_room(form.get("unit"), what=_("Unit"))
+    room = normalize_room(form.get("room"), what=_("Room"))
+    if not room:
+        raise InvalidInput(_("%(what)s is required.", what=_("Room")))
+    return HouseholdFields(
+        unit=unit,
+        room=room,
+        floor=parse_floor(form.get("floor"), room),
+        contact_name=clean_text(form.get("contact_name"), limit=MAX_NAME, what=_("Contact")),
+        contact_phone=parse_phone(form.get("contact_phone")),
+    )
+
+
+def add_household(building: Building, form: Mapping[str, object], *, by: Person) -> Household:
+    """Add a household to a building; unit and room must be new there."""
+    fields = parse_household(form)
+    exists = db.session.scalar(
+        select(Household.id).where(
+            Household.building_id == building.id,
+            Household.unit == fields.unit,
+            Household.room == fields.room,
+        )
+    )
+    if exists:
+        raise InvalidInput(
+            _("Room %(room)s is already recorded in this building.", room=fields.room)
+        )
+    household = Household(
+        building_id=building.id,
+        unit=fields.unit,
+        room=fields.room,
+        floor=fields.floor,
+        contact_name=fields.contact_name,
+        contact_phone=fields.contact_phone,
+    )
+    db.session.add(household)
+    db.session.flush()
+    audit.record(
+        actor=by,
+        community_id=building.community_id,
+        action="create",
+        subject_type="household",
+        subject_id=household.id,
+        detail=household.room,
+    )
+    return household
+
+
+def update_household_contact(
+    household: Household, form: Mapping[str, object], *, by: Person
+) -> list[str]:
+    """Change who to reach for a household's residents without a phone of their own."""
+    name = clean_text(form.get("contact_name"), limit=MAX_NAME, what=_("Contact"))
+    phone = parse_phone(form.get("contact_phone"))
+    changed = []
+    if household.contact_name != name:
+        household.contact_name = name
+        changed.append("contact_name")
+    if household.contact_phone != phone:
+        household.contact_phone = phone
+        changed.append("contact_phone")
+    db.session.flush()
+    if changed:
+        audit.record(
+            actor=by,
+            community_id=household.building.community_id,
+            action="update",
+            subject_type="household",
+            subject_id=household.id,
+            detail=", ".join(changed),
+        )
+    return changed

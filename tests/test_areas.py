@@ -76,6 +76,8 @@ VISIBLE = {
 }
 
 RECORD_URLS = [
+    ("building_a1a", "/buildings/{building_a1a}/households/new"),
+    ("building_b1a", "/buildings/{building_b1a}/households/new"),
     ("grid_a1", "/grids/{grid_a1}"),
     ("grid_a2", "/grids/{grid_a2}"),
     ("grid_b1", "/grids/{grid_b1}"),
@@ -88,6 +90,7 @@ for key in ("a1a", "a1b", "a2a", "b1a"):
     RECORD_URLS += [
         (key, f"/households/{{household_{key}}}"),
         (key, f"/households/{{household_{key}}}/residents/new"),
+        (key, f"/households/{{household_{key}}}/contact"),
         (key, f"/residents/{{resident_{key}}}"),
         (key, f"/residents/{{resident_{key}}}/edit"),
     ]
@@ -113,7 +116,7 @@ def test_posts_and_staff_pages_are_the_community_staffs(
 ) -> None:
     sign_in(client, world.phones[role])
     staff = role in ("secretary_a", "staff_a", "secretary_b")
-    for url in ("/secretary/posts", "/secretary/audit", "/secretary/roles",
+    for url in ("/secretary/posts", "/secretary/audit", "/secretary/roles", "/secretary/partners",
                 "/secretary/buildings", "/secretary/posts/new"):
         assert client.get(url).status_code == (200 if staff else 404), (role, url)
     # Ending a post elsewhere is refused and changes nothing.

@@ -192,3 +192,52 @@ def test_room_search_narrows_the_building(client: FlaskClient, setup: dict[str, 
     body = page.get_data(as_text=True)
     assert "HX-Request" in page.headers["Vary"]
     assert "1502" in body and "501<" not in body and "<html" not in body
+
+
+def test_add_household_and_contact(client: FlaskClient, setup: dict[str, Any]) -> None:
+    from models import Household
+
+    url = f"/buildings/{setup['building'].id}/households/new"
+    response = client.post(url, data={"unit": "2", "room": "1502"})
+    assert response.status_code == 302
+    household = db.session.scalar(select(Household).where(Household.room == "1502"))
+    assert household.floor == 15 and household.unit == "2"
+    assert client.post(url, data={"unit": "2", "room": "1502"}).status_code == 422
+    assert client.post(url, data={"unit": "2", "room": ""}).status_code == 422
+    assert client.post(url, data={"room": "301", "floor": "abc"}).status_code == 422
+    assert client.post(url, data={"room": "301", "contact_phone": "555"}).status_code == 422
+    contact = f"/households/{household.id}/contact"
+    data = {"contact_name": "儿子 李明", "contact_phone": "13933334444"}
+    assert client.post(contact, data=data).status_code == 302
+    db.session.expire_all()
+    household = db.session.get(Household, household.id)
+    assert household.contact_phone == "+8613933334444"
+    bad = client.post(contact, data={"contact_name": "x", "contact_phone": "not a phone"})
+    assert bad.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Household, household.id).contact_phone == "+8613933334444"
+
+
+def test_partner_units_and_in_service_members(
+    client: FlaskClient, setup: dict[str, Any]
+) -> None:
+    from models import PartnerUnit
+
+    data = {"name": "区人民医院", "kind": "医院", "contact_name": "陈主任",
+            "contact_phone": "13944445555"}
+    assert client.post("/secretary/partners", data=data).status_code == 302
+    assert client.post("/secretary/partners", data=data).status_code == 422
+    assert client.post("/secretary/partners", data={"name": ""}).status_code == 422
+    unit = db.session.scalar(select(PartnerUnit))
+    response = client.post(
+        "/secretary/partners", data={"unit_id": str(unit.id), "name": "吴医生", "phone": "13955556666"}
+    )
+    assert response.status_code == 302
+    member = db.session.scalar(select(Person).where(Person.phone == "+8613955556666"))
+    assert member.partner_unit_id == unit.id
+    page = client.get("/secretary/partners").get_data(as_text=True)
+    assert "吴医生" in page and "139****6666" in page
+    bad = client.post("/secretary/partners", data={"unit_id": str(unit.id), "phone": "12"})
+    assert bad.status_code == 422
+    assert client.post("/secretary/partners", data={"unit_id": "99999", "phone": "13955556667",
+                                                    "name": "x"}).status_code == 404

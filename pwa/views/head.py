@@ -202,3 +202,51 @@ def search() -> Any:
             )
         )
     return render("head/search.html", "results", q=q, residents=residents, **_helpers())
+
+
+@bp.route("/buildings/<int:building_id>/households/new", methods=["GET", "POST"])
+def add_household(building_id: int) -> Any:
+    area = auth.current_area()
+    building = areas.get_building(area, building_id)
+    error = None
+    if request.method == "POST":
+        try:
+            household = roster.add_household(building, request.form, by=auth.person_required())
+            db.session.commit()
+            return redirect(url_for("head.household", household_id=household.id))
+        except DomainError as exc:
+            db.session.rollback()
+            building = areas.get_building(area, building_id)
+            error = exc.message
+    return render_template(
+        "head/household_form.html",
+        building=building,
+        household=None,
+        form=request.form,
+        error=error,
+        **_helpers(),
+    ), (422 if error else 200)
+
+
+@bp.route("/households/<int:household_id>/contact", methods=["GET", "POST"])
+def edit_household_contact(household_id: int) -> Any:
+    area = auth.current_area()
+    household = areas.get_household(area, household_id)
+    error = None
+    if request.method == "POST":
+        try:
+            roster.update_household_contact(household, request.form, by=auth.person_required())
+            db.session.commit()
+            return redirect(url_for("head.household", household_id=household.id))
+        except DomainError as exc:
+            db.session.rollback()
+            household = areas.get_household(area, household_id)
+            error = exc.message
+    return render_template(
+        "head/household_form.html",
+        building=household.building,
+        household=household,
+        form=request.form,
+        error=error,
+        **_helpers(),
+    ), (422 if error else 200)

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from models import AuditEntry, Building, Community, Grid, Post, db
+from models import AuditEntry, Building, Community, Grid, PartnerUnit, Post, db
 from pwa import auth
-from services import areas, phones, posts, roster
+from services import areas, partners, phones, posts, roster
 from services.errors import DomainError, InvalidInput
 
 bp = Blueprint("secretary", __name__, url_prefix="/secretary")
@@ -235,3 +235,55 @@ def audit_trail() -> Any:
         has_more=len(entries) > 100,
         page=page,
     )
+
+
+@bp.route("/partners", methods=["GET", "POST"])
+def partner_units() -> Any:
+    community = _community()
+    error = None
+    if request.method == "POST":
+        form = request.form
+        try:
+            if form.get("unit_id"):
+                unit = db.session.scalar(
+                    select(PartnerUnit).where(
+                        PartnerUnit.id == form.get("unit_id", type=int),
+                        PartnerUnit.community_id == community.id,
+                    )
+                )
+                if unit is None:
+                    abort(404)
+                partners.add_member(
+                    unit,
+                    name=form.get("name", ""),
+                    phone=form.get("phone", ""),
+                    by=auth.person_required(),
+                )
+            else:
+                partners.add_unit(
+                    community.id,
+                    name=form.get("name", ""),
+                    kind=form.get("kind", ""),
+                    contact_name=form.get("contact_name", ""),
+                    contact_phone=form.get("contact_phone", ""),
+                    by=auth.person_required(),
+                )
+            db.session.commit()
+            return redirect(url_for("secretary.partner_units", community=community.id))
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.message
+    units = db.session.scalars(
+        select(PartnerUnit)
+        .where(PartnerUnit.community_id == community.id)
+        .options(selectinload(PartnerUnit.members))
+        .order_by(PartnerUnit.name)
+    ).all()
+    return render_template(
+        "secretary/partners.html",
+        community=community,
+        units=units,
+        form=request.form,
+        error=error,
+        mask=phones.mask,
+    ), (422 if error else 200)

@@ -1,0 +1,84 @@
+"""Chinese by default, English by the browser or the switch; SQLite takes concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from models import SignInCode, db
+
+
+def test_chinese_is_the_default(client: FlaskClient) -> None:
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
+    assert "登录" in page
+
+
+def test_browser_language_picks_english(client: FlaskClient) -> None:
+    page = client.get("/sign-in", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(
+        as_text=True
+    )
+    assert '<html lang="en">' in page and "Sign in" in page
+    zh = client.get("/sign-in", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert '<html lang="zh-CN">' in zh.get_data(as_text=True)
+
+
+def test_switch_overrides_the_browser(client: FlaskClient) -> None:
+    response = client.post("/lang", data={"lang": "en", "next": "/sign-in"})
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    page = client.get("/sign-in", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    client.post("/lang", data={"lang": "zh"})
+    page = client.get("/sign-in", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
+    # An unknown language falls back to Chinese; an outside "next" is not followed.
+    response = client.post("/lang", data={"lang": "xx", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_times_are_shown_in_shanghai(app: Flask) -> None:
+    from datetime import UTC, datetime
+
+    from pwa.i18n import local_time
+
+    with app.test_request_context():
+        assert local_time(datetime(2026, 1, 1, 16, 30, tzinfo=UTC)) == "2026-01-02 00:30"
+
+
+def test_concurrent_writers_do_not_fail(app: Flask, make: Any) -> None:
+    """Eight threads sending sign-in codes at once: none fails with 'database is locked'."""
+    phones = [make.person().phone for _ in range(40)]
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker(batch: list[str]) -> None:
+        client = app.test_client()
+        try:
+            for phone in batch:
+                statuses.append(client.post("/sign-in", data={"phone": phone}).status_code)
+        except BaseException as error:  # collected and reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(phones[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert statuses == [302] * 40
+    db.session.rollback()  # end this thread's read snapshot to see the others' writes
+    assert db.session.scalar(select(func.count(SignInCode.id))) == 40
+
+
+def test_sqlite_runs_in_wal_mode(app: Flask) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            assert db.engine.dialect.name == "postgresql"
+            return
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
