@@ -53,6 +53,8 @@ def current_area() -> areas.Area:
 
 def _load_person() -> None:
     g.person = None
+    # The app context (and g) can outlive a request, e.g. in tests: never reuse an area.
+    g.pop("area", None)
     if request.endpoint == "static":
         return
     token = session.get(SESSION_KEY)
