@@ -1,0 +1,65 @@
+/* Linli service worker: served from /sw.js, where the server fills in the version and files.
+ *
+ * It keeps only the app shell (styles, scripts, icons, manifest, the offline page). Pages and
+ * fragments always come from the network, because they carry residents' personal data.
+ */
+"use strict";
+
+const VERSION = "__SHELL_VERSION__";
+const CACHE_PREFIX = "linli-shell-";
+const CACHE = CACHE_PREFIX + VERSION;
+const SHELL = "__SHELL_FILES__";
+const OFFLINE_URL = "/offline";
+const SHELL_PATHS = new Set(SHELL.map((url) => new URL(url, self.location.origin).pathname));
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      // "reload" skips the HTTP cache, so a new version never stores an old file.
+      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" }))))
+      .then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((key) => key !== CACHE).map((key) => caches.delete(key))))
+      .then(() => self.clients.claim())
+  );
+});
+
+function offlinePage() {
+  return caches
+    .open(CACHE)
+    .then((cache) => cache.match(OFFLINE_URL))
+    .then((cached) => cached || Response.error());
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") {
+    return;
+  }
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) {
+    return;
+  }
+  if (request.mode === "navigate") {
+    // Network first: pages are personal and must be fresh; the cache only says "offline".
+    event.respondWith(fetch(request).catch(offlinePage));
+    return;
+  }
+  if (SHELL_PATHS.has(url.pathname)) {
+    // Cache first: shell files change only with a new version of this worker.
+    event.respondWith(
+      caches
+        .open(CACHE)
+        .then((cache) => cache.match(request, { ignoreSearch: true }))
+        .then((cached) => cached || fetch(request))
+    );
+  }
+  // Everything else (fragments, other files) goes to the network untouched.
+});
