@@ -34,6 +34,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
+        if getattr(g, "person", None) is not None:
+            # Pages of a signed-in person hold personal data: no cache may keep them.
+            response.headers["Cache-Control"] = "no-store"
         if production:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

@@ -142,3 +142,12 @@ def test_dev_inbox_shows_codes_in_development(client: FlaskClient, make: Any) ->
     bad = client.get("/dev/inbox?phone=abc")
     assert bad.status_code == 200 and 'role="alert"' in bad.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Post.id))) == 0
+
+
+def test_pages_with_personal_data_are_not_cached(client: FlaskClient, make: Any) -> None:
+    c = make.community()
+    person = make.person()
+    make.post(person, "secretary", community=c)
+    assert client.get("/sign-in").headers.get("Cache-Control") != "no-store"
+    sign_in(client, person.phone)
+    assert client.get("/area").headers["Cache-Control"] == "no-store"
