@@ -52,7 +52,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def app(
+    database_url: str, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Flask:
     import os
 
     os.environ["DATABASE_URL"] = database_url
@@ -182,16 +184,29 @@ class Factory:
         kw.setdefault("phone", self.phone())
         return self._save(Person(**kw))
 
-    def post(self, person: Any, role: str, *, community: Any, grid: Any = None,
-             building: Any = None, **kw: Any) -> Any:
+    def post(
+        self,
+        person: Any,
+        role: str,
+        *,
+        community: Any,
+        grid: Any = None,
+        building: Any = None,
+        **kw: Any,
+    ) -> Any:
         from models import Post
 
         kw.setdefault("starts_on", date(2020, 1, 1))
         kw.setdefault("duties", "")
         return self._save(
-            Post(person_id=person.id, role=role, community_id=community.id,
-                 grid_id=grid.id if grid else (building.grid_id if building else None),
-                 building_id=building.id if building else None, **kw)
+            Post(
+                person_id=person.id,
+                role=role,
+                community_id=community.id,
+                grid_id=grid.id if grid else (building.grid_id if building else None),
+                building_id=building.id if building else None,
+                **kw,
+            )
         )
 
 

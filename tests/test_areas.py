@@ -64,10 +64,28 @@ def world(make: Any) -> World:
 
 # What each role may see, by record key; everything else must answer 404.
 VISIBLE = {
-    "secretary_a": {"grid_a1", "grid_a2", "building_a1a", "building_a1b", "building_a2a",
-                    "a1a", "a1b", "a2a", "post_a"},
-    "staff_a": {"grid_a1", "grid_a2", "building_a1a", "building_a1b", "building_a2a",
-                "a1a", "a1b", "a2a", "post_a"},
+    "secretary_a": {
+        "grid_a1",
+        "grid_a2",
+        "building_a1a",
+        "building_a1b",
+        "building_a2a",
+        "a1a",
+        "a1b",
+        "a2a",
+        "post_a",
+    },
+    "staff_a": {
+        "grid_a1",
+        "grid_a2",
+        "building_a1a",
+        "building_a1b",
+        "building_a2a",
+        "a1a",
+        "a1b",
+        "a2a",
+        "post_a",
+    },
     "grid_leader_a1": {"grid_a1", "building_a1a", "building_a1b", "a1a", "a1b"},
     "building_head_a1a": {"building_a1a", "a1a"},
     "patroller_a1": set(),
@@ -116,8 +134,14 @@ def test_posts_and_staff_pages_are_the_community_staffs(
 ) -> None:
     sign_in(client, world.phones[role])
     staff = role in ("secretary_a", "staff_a", "secretary_b")
-    for url in ("/secretary/posts", "/secretary/audit", "/secretary/roles", "/secretary/partners",
-                "/secretary/buildings", "/secretary/posts/new"):
+    for url in (
+        "/secretary/posts",
+        "/secretary/audit",
+        "/secretary/roles",
+        "/secretary/partners",
+        "/secretary/buildings",
+        "/secretary/posts/new",
+    ):
         assert client.get(url).status_code == (200 if staff else 404), (role, url)
     # Ending a post elsewhere is refused and changes nothing.
     for key in ("post_a", "post_b"):
@@ -130,7 +154,9 @@ def test_posts_and_staff_pages_are_the_community_staffs(
         assert client.get(f"/secretary/posts?community={other}").status_code == 404
 
 
-def test_editing_outside_the_area_changes_nothing(world: World, client: FlaskClient, app: Flask) -> None:
+def test_editing_outside_the_area_changes_nothing(
+    world: World, client: FlaskClient, app: Flask
+) -> None:
     from models import Resident, db
 
     sign_in(client, world.phones["building_head_a1a"])

@@ -31,8 +31,13 @@ def _count(model: Any) -> int:
 def test_assign_a_post_to_a_new_person(client: FlaskClient, setup: dict[str, Any]) -> None:
     response = client.post(
         "/secretary/posts/new",
-        data={"phone": "139 1111 2222", "name": "王师傅", "role": "patroller",
-              "grid_id": str(setup["grid"].id), "duties": "每晚21:00-22:00巡逻学校周边"},
+        data={
+            "phone": "139 1111 2222",
+            "name": "王师傅",
+            "role": "patroller",
+            "grid_id": str(setup["grid"].id),
+            "duties": "每晚21:00-22:00巡逻学校周边",
+        },
     )
     assert response.status_code == 302
     person = db.session.scalar(select(Person).where(Person.phone == "+8613911112222"))
@@ -45,8 +50,15 @@ def test_assign_a_post_to_a_new_person(client: FlaskClient, setup: dict[str, Any
 
 
 def test_default_duties_fill_an_empty_field(client: FlaskClient, setup: dict[str, Any]) -> None:
-    client.post("/secretary/posts/new", data={"phone": "13911112223", "name": "李", "role":
-                "mediator", "grid_id": str(setup["grid"].id)})
+    client.post(
+        "/secretary/posts/new",
+        data={
+            "phone": "13911112223",
+            "name": "李",
+            "role": "mediator",
+            "grid_id": str(setup["grid"].id),
+        },
+    )
     post = db.session.scalar(select(Post).where(Post.role == "mediator"))
     assert post.duties
 
@@ -76,16 +88,27 @@ def test_bad_posts_are_refused_and_nothing_saved(
 
 
 def test_secretary_with_a_grid_is_refused(client: FlaskClient, setup: dict[str, Any]) -> None:
-    response = client.post("/secretary/posts/new", data={
-        "phone": "13911112225", "name": "x", "role": "secretary", "grid_id": str(setup["grid"].id)})
+    response = client.post(
+        "/secretary/posts/new",
+        data={
+            "phone": "13911112225",
+            "name": "x",
+            "role": "secretary",
+            "grid_id": str(setup["grid"].id),
+        },
+    )
     assert response.status_code == 422
 
 
 def test_building_head_post_and_the_same_post_twice(
     client: FlaskClient, setup: dict[str, Any]
 ) -> None:
-    data = {"phone": "13911112226", "name": "赵", "role": "building_head",
-            "building_id": str(setup["building"].id)}
+    data = {
+        "phone": "13911112226",
+        "name": "赵",
+        "role": "building_head",
+        "building_id": str(setup["building"].id),
+    }
     assert client.post("/secretary/posts/new", data=data).status_code == 302
     post = db.session.scalar(select(Post).where(Post.role == "building_head"))
     assert post.grid_id == setup["grid"].id  # the grid is filled in from the building
@@ -110,26 +133,47 @@ def test_end_a_post(client: FlaskClient, setup: dict[str, Any], make: Any) -> No
 
 
 def test_community_defines_its_own_post(client: FlaskClient, setup: dict[str, Any]) -> None:
-    response = client.post("/secretary/roles", data={"code": "elder_care", "name": "助老员",
-                                                    "duties": "每周探望独居老人"})
+    response = client.post(
+        "/secretary/roles",
+        data={"code": "elder_care", "name": "助老员", "duties": "每周探望独居老人"},
+    )
     assert response.status_code == 302
-    response = client.post("/secretary/posts/new", data={
-        "phone": "13911112227", "name": "孙", "role": "elder_care", "grid_id": str(setup["grid"].id)})
+    response = client.post(
+        "/secretary/posts/new",
+        data={
+            "phone": "13911112227",
+            "name": "孙",
+            "role": "elder_care",
+            "grid_id": str(setup["grid"].id),
+        },
+    )
     assert response.status_code == 302
     post = db.session.scalar(select(Post).where(Post.role == "elder_care"))
     assert post.duties == "每周探望独居老人"
     assert "助老员" in client.get(f"/c/{setup['c'].code}/board").get_data(as_text=True)
-    for bad in ({"code": "Elder Care", "name": "x"}, {"code": "patroller", "name": "x"},
-                {"code": "elder_care", "name": "again"}, {"code": "ok_code", "name": ""}):
+    for bad in (
+        {"code": "Elder Care", "name": "x"},
+        {"code": "patroller", "name": "x"},
+        {"code": "elder_care", "name": "again"},
+        {"code": "ok_code", "name": ""},
+    ):
         assert client.post("/secretary/roles", data=bad).status_code == 422
     assert _count(CustomRole) == 1
 
 
 def test_edit_a_resident_is_audited(client: FlaskClient, setup: dict[str, Any], make: Any) -> None:
     resident = make.resident(setup["household"], name="刘奶奶", birth_year=1940)
-    response = client.post(f"/residents/{resident.id}/edit", data={
-        "name": "刘奶奶", "birth_year": "1941", "phone": "13922223333", "lives_alone": "1",
-        "sms_consent": "1", "care_flags": "chronic_illness, 行动不便"})
+    response = client.post(
+        f"/residents/{resident.id}/edit",
+        data={
+            "name": "刘奶奶",
+            "birth_year": "1941",
+            "phone": "13922223333",
+            "lives_alone": "1",
+            "sms_consent": "1",
+            "care_flags": "chronic_illness, 行动不便",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     resident = db.session.get(Resident, resident.id)
@@ -184,8 +228,9 @@ def test_add_building(client: FlaskClient, setup: dict[str, Any]) -> None:
     assert _count(Building) == 2
 
 
-def test_room_search_narrows_the_building(client: FlaskClient, setup: dict[str, Any],
-                                          make: Any) -> None:
+def test_room_search_narrows_the_building(
+    client: FlaskClient, setup: dict[str, Any], make: Any
+) -> None:
     make.household(setup["building"], room="501")
     make.household(setup["building"], room="1502")
     page = client.get(f"/buildings/{setup['building'].id}?q=15", headers={"HX-Request": "true"})
@@ -218,19 +263,22 @@ def test_add_household_and_contact(client: FlaskClient, setup: dict[str, Any]) -
     assert db.session.get(Household, household.id).contact_phone == "+8613933334444"
 
 
-def test_partner_units_and_in_service_members(
-    client: FlaskClient, setup: dict[str, Any]
-) -> None:
+def test_partner_units_and_in_service_members(client: FlaskClient, setup: dict[str, Any]) -> None:
     from models import PartnerUnit
 
-    data = {"name": "区人民医院", "kind": "医院", "contact_name": "陈主任",
-            "contact_phone": "13944445555"}
+    data = {
+        "name": "区人民医院",
+        "kind": "医院",
+        "contact_name": "陈主任",
+        "contact_phone": "13944445555",
+    }
     assert client.post("/secretary/partners", data=data).status_code == 302
     assert client.post("/secretary/partners", data=data).status_code == 422
     assert client.post("/secretary/partners", data={"name": ""}).status_code == 422
     unit = db.session.scalar(select(PartnerUnit))
     response = client.post(
-        "/secretary/partners", data={"unit_id": str(unit.id), "name": "吴医生", "phone": "13955556666"}
+        "/secretary/partners",
+        data={"unit_id": str(unit.id), "name": "吴医生", "phone": "13955556666"},
     )
     assert response.status_code == 302
     member = db.session.scalar(select(Person).where(Person.phone == "+8613955556666"))
@@ -239,5 +287,9 @@ def test_partner_units_and_in_service_members(
     assert "吴医生" in page and "139****6666" in page
     bad = client.post("/secretary/partners", data={"unit_id": str(unit.id), "phone": "12"})
     assert bad.status_code == 422
-    assert client.post("/secretary/partners", data={"unit_id": "99999", "phone": "13955556667",
-                                                    "name": "x"}).status_code == 404
+    assert (
+        client.post(
+            "/secretary/partners", data={"unit_id": "99999", "phone": "13955556667", "name": "x"}
+        ).status_code
+        == 404
+    )
