@@ -2,6 +2,15 @@
 
 from models.access import AuditEntry, DevInboxMessage, SignInCode, UserSession
 from models.base import db, utcnow
+from models.messages import (
+    Delivery,
+    DeliveryState,
+    InboundMessage,
+    InboxItem,
+    SmsOptOut,
+    TelegramLink,
+    TelegramUpdate,
+)
 from models.people import CustomRole, PartnerUnit, Person, Post, Resident
 from models.places import Building, Community, Grid, Household
 from models.roles import Role, Scope
@@ -11,9 +20,13 @@ __all__ = [
     "Building",
     "Community",
     "CustomRole",
+    "Delivery",
+    "DeliveryState",
     "DevInboxMessage",
     "Grid",
     "Household",
+    "InboundMessage",
+    "InboxItem",
     "PartnerUnit",
     "Person",
     "Post",
@@ -21,6 +34,9 @@ __all__ = [
     "Role",
     "Scope",
     "SignInCode",
+    "SmsOptOut",
+    "TelegramLink",
+    "TelegramUpdate",
     "UserSession",
     "db",
     "utcnow",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
@@ -24,6 +27,21 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# SQLite cannot upgrade a read transaction to a write one once another connection has
+# committed since it began (the busy timeout does not apply then), so code that writes
+# declares it and its transactions begin IMMEDIATE (see pwa/database.py).
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Declare that the transactions begun inside will write."""
+    token = write_intent.set(True)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
 
 
 def utcnow() -> datetime:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -24,6 +24,9 @@ class Community(db.Model):  # type: ignore[name-defined]
     district: Mapped[str] = mapped_column(String(100), default="")
     # The signature every SMS must start with (【…】), as Chinese SMS rules require.
     sms_signature: Mapped[str] = mapped_column(String(30), default="")
+    # Non-urgent messages to residents wait out these hours (local time), deferred not dropped.
+    quiet_from: Mapped[time] = mapped_column(Time, default=time(21, 0), server_default="21:00:00")
+    quiet_until: Mapped[time] = mapped_column(Time, default=time(8, 0), server_default="08:00:00")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     grids: Mapped[list[Grid]] = relationship(back_populates="community", order_by="Grid.number")

@@ -1,29 +1,22 @@
-"""The sign-in code message, in Chinese and English."""
+"""The sign-in code message."""
 
 from __future__ import annotations
 
-import logging
+from notify import templates
 
-from notify.channels.dev_inbox import DevInbox
-
-log = logging.getLogger(__name__)
-
-TEMPLATES = {
-    "zh": "【邻里】您的登录验证码是{code}，{minutes}分钟内有效。请勿告诉他人。",
-    "en": (
-        "[Linli] Your sign-in code is {code}. It is valid for {minutes} minutes. Do not share it."
-    ),
-}
-# The example every message kind carries, for previews and snapshot tests.
-EXAMPLE = {"code": "482913", "minutes": 10}
+EXAMPLE = dict(templates.SIGN_IN_CODE.example)
+SIGNATURE = "【邻里】"
 
 
 def render(language: str, *, code: str, minutes: int) -> str:
-    """Return the text of a sign-in code message in the given language (Chinese by default)."""
-    template = TEMPLATES.get(language, TEMPLATES["zh"])
-    return template.format(code=code, minutes=minutes)
+    """Return the SMS text of a sign-in code in the given language (Chinese by default)."""
+    text = templates.SIGN_IN_CODE.render(language, {"code": code, "minutes": minutes})
+    return f"{SIGNATURE}{text}" if language != "en" else f"[Linli] {text}"
 
 
 def send_sign_in_code(phone: str, code: str, *, language: str, minutes: int) -> None:
-    """Send a sign-in code to a phone; until an SMS provider exists it lands in the dev inbox."""
-    DevInbox().send(phone, render(language, code=code, minutes=minutes))
+    """Put a sign-in code in the development inbox (until the outbox carries it)."""
+    from models import DevInboxMessage, db
+
+    db.session.add(DevInboxMessage(phone=phone, body=render(language, code=code, minutes=minutes)))
+    db.session.flush()

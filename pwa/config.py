@@ -71,6 +71,23 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "SIGN_IN_IP_LIMIT": env.get("SIGN_IN_IP_LIMIT", "30/hour;100/day"),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "WORKER_HEARTBEAT_MAX_AGE": 120,
+        # SMS through Twilio; with no account configured SMS land in the phone simulator.
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER"),
+        "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID"),
+        "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL"),
+        # The Telegram bot.
+        "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN"),
+        "TELEGRAM_WEBHOOK_SECRET": env.get("TELEGRAM_WEBHOOK_SECRET"),
+        "TELEGRAM_API_BASE_URL": env.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org"),
+        "TELEGRAM_BOT_NAME": env.get("TELEGRAM_BOT_NAME", ""),
+        # Sending: the provider's rate for all workers together (0 = no limit), threads per
+        # worker, and the daily number of non-urgent messages one phone may get.
+        "SMS_RATE_PER_SECOND": float(env.get("SMS_RATE_PER_SECOND", "0") or 0),
+        "SEND_CONCURRENCY": int(env.get("SEND_CONCURRENCY", "16")),
+        "MESSAGES_PER_DAY": int(env.get("MESSAGES_PER_DAY", "5")),
+        "SMS_PRICE_PER_SEGMENT": float(env.get("SMS_PRICE_PER_SEGMENT", "0.045")),
     }
     config.update(overrides)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])

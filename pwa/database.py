@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 
 from flask import Flask, request
@@ -10,11 +9,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from models import db
+from models.base import write_intent
 
-# SQLite cannot upgrade a read transaction to a write one while another writer commits (the
-# busy timeout does not apply then), so requests that write begin IMMEDIATE and queue up on
-# the busy timeout instead of failing with "database is locked".
-write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+# Requests that write begin IMMEDIATE and queue up on the busy timeout instead of failing
+# with "database is locked" (models.base.write_intent says why).
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 

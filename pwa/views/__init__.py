@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
         roster_import,
         secretary,
         volunteer,
+        webhooks,
     )
 
     for module in (
@@ -30,5 +31,6 @@ def register_blueprints(app: Flask) -> None:
         roster_import,
         volunteer,
         resident,
+        webhooks,
     ):
         app.register_blueprint(module.bp)

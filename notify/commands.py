@@ -1,0 +1,105 @@
+"""One command grammar for SMS and Telegram, in Chinese and English.
+
+People type on old phones and Chinese keyboards: full-width digits and letters, extra spaces
+and any case all mean the same. Features register their own commands (claim, done, a wish, a
+rating); a handler may answer None to say "not mine", so the next command gets a try.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from models import Person
+
+REF_RE = re.compile(r"^([A-Z])\s*(\d{1,9})\b\s*(.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: str  # a message kind from notify.templates
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Inbound:
+    channel: str  # "sms" or "telegram"
+    address: str  # the phone (E.164) or the Telegram chat id
+    phone: str | None  # the sender's phone, when known (always for SMS)
+    person: Person | None
+    text: str  # as received
+    normalized: str  # NFKC, trimmed, single spaces, upper case
+    now: datetime
+    command: str | None = None
+    ref: str | None = None  # e.g. "W12"
+    rest: str = ""  # what follows the keyword (and ref)
+
+
+Handler = Callable[[Inbound], Reply | None]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    keywords: tuple[str, ...]  # matched on the normalized text
+    handler: Handler
+    # "exact": the keyword alone; "ref": keyword then a code like W12; "text": keyword then text.
+    shape: str = "exact"
+    help_zh: str = ""
+    help_en: str = ""
+
+
+REGISTRY: list[Command] = []
+
+
+def register(command: Command) -> Command:
+    """Add a command; later registrations with the same name replace earlier ones."""
+    REGISTRY[:] = [c for c in REGISTRY if c.name != command.name]
+    REGISTRY.append(command)
+    return command
+
+
+def normalize(text: str) -> str:
+    """Return text as commands see it: full-width folded, spaces collapsed, upper case."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    folded = folded.replace("\u3000", " ")
+    return re.sub(r"\s+", " ", folded).strip().upper()
+
+
+def _match(command: Command, normalized: str) -> tuple[str | None, str] | None:
+    for keyword in command.keywords:
+        if command.shape == "exact":
+            if normalized == keyword or normalized.rstrip("!.。！") == keyword:
+                return None, ""
+            continue
+        if not normalized.startswith(keyword):
+            continue
+        after = normalized[len(keyword) :].lstrip(" :：,，")
+        # An ASCII keyword must end at a word boundary ("STOPPED" is not "STOP").
+        if keyword.isascii() and after and normalized[len(keyword)].isalnum():
+            continue
+        if command.shape == "ref":
+            found = REF_RE.match(after)
+            if found:
+                return f"{found.group(1)}{int(found.group(2))}", found.group(3).strip()
+            continue
+        return None, after
+    return None
+
+
+def parse(message: Inbound) -> list[tuple[Command, str | None, str]]:
+    """Return every command whose grammar fits the text, in registration order."""
+    return [
+        (command, found[0], found[1])
+        for command in REGISTRY
+        if (found := _match(command, message.normalized)) is not None
+    ]
+
+
+def help_lines(language: str) -> str:
+    lines = [c.help_en if language == "en" else c.help_zh for c in REGISTRY]
+    return "".join(f"{line} " if language == "en" else f"{line}；" for line in lines if line)

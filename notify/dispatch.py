@@ -1,0 +1,361 @@
+"""The worker side of the outbox: claim deliveries, apply the rules, send, record the outcome.
+
+The delivery row is the truth. A worker claims rows with one conditional UPDATE (so two
+workers never send the same row), talks to providers in a thread pool (paced by the shared
+send rate), then writes every outcome in one transaction. The sweep finds what was never
+queued, what is due after a deferral, and what a dead worker left "sending".
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import func, or_, select, update
+
+from models import Community, Delivery, DeliveryState, SmsOptOut, TelegramLink, db, utcnow
+from models.base import writing
+from notify import quiet, reasons, templates
+from notify.channels import Channel, Outgoing, PermanentFailure, Sent, TransientFailure, for_name
+from notify.ratelimit import SendRate
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIGNATURE = "【邻里】"
+SENDING_STALE_SECONDS = 90
+NEVER_QUEUED_SECONDS = 10
+LOST_JOB_SECONDS = 600
+MAX_ATTEMPTS = 8
+# Confirmations of an opt-out must still reach the phone that opted out.
+OPT_OUT_EXEMPT = {"sms_opted_out"}
+
+
+@dataclass
+class Settings:
+    rate_per_second: float = 0.0
+    concurrency: int = 16
+    messages_per_day: int = 5
+    duplicate_window_hours: int = 24
+    signature: str = DEFAULT_SIGNATURE
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(
+            rate_per_second=float(config.get("SMS_RATE_PER_SECOND", 0) or 0),
+            concurrency=int(config.get("SEND_CONCURRENCY", 16)),
+            messages_per_day=int(config.get("MESSAGES_PER_DAY", 5)),
+            duplicate_window_hours=int(config.get("DUPLICATE_WINDOW_HOURS", 24)),
+            signature=str(config.get("SMS_DEFAULT_SIGNATURE", DEFAULT_SIGNATURE)),
+        )
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Return how long to wait before the next try: 10 s, 20 s, 40 s … capped at 10 minutes."""
+    seconds = min(600.0, 10.0 * 2 ** max(0, attempts - 1))
+    if retry_after:
+        seconds = max(seconds, retry_after)
+    return timedelta(seconds=seconds)
+
+
+def render_for(delivery: Delivery, channel: str, signature: str) -> str:
+    """Return the text for one channel: SMS start with the community's 【signature】."""
+    kind = templates.get(delivery.kind)
+    params = {k: v for k, v in (delivery.params or {}).items() if not k.startswith("_")}
+    text = kind.render(delivery.language, params)
+    if delivery.ref and delivery.ref not in text:
+        text = (
+            f"{text}（{delivery.ref}）" if delivery.language != "en" else f"{text} ({delivery.ref})"
+        )
+    if channel != "sms":
+        return text
+    relay = (delivery.params or {}).get("_relay_for")
+    if relay:
+        text = (
+            f"请转告{relay}：{text}"
+            if delivery.language != "en"
+            else f"Please tell {relay}: {text}"
+        )
+    return f"{signature}{text}"
+
+
+class Dispatcher:
+    """Sends claimed deliveries; one per worker process."""
+
+    def __init__(self, config: Mapping[str, Any], redis: Redis | None) -> None:
+        self.config = config
+        self.settings = Settings.from_config(config)
+        self.pool = ThreadPoolExecutor(
+            max_workers=max(1, self.settings.concurrency), thread_name_prefix="linli-send"
+        )
+        self.channels: dict[str, Channel] = {}
+        self.rate = (
+            SendRate(redis, "linli:rate:sms", self.settings.rate_per_second)
+            if redis is not None and self.settings.rate_per_second > 0
+            else None
+        )
+
+    def channel(self, name: str) -> Channel:
+        if name not in self.channels:
+            self.channels[name] = for_name(name, self.config)
+        return self.channels[name]
+
+    # -- claiming -------------------------------------------------------------------------
+
+    def claim(self, ids: Sequence[int], now: datetime) -> list[Delivery]:
+        """Mark the given deliveries as ours if they are due; return the ones we won."""
+        token = secrets.token_hex(16)
+        db.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(list(ids)),
+                Delivery.state.in_([DeliveryState.QUEUED, DeliveryState.DEFERRED]),
+                or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+            )
+            .values(
+                state=DeliveryState.SENDING,
+                claim_token=token,
+                claimed_at=now,
+                attempts=Delivery.attempts + 1,
+                updated_at=now,
+            )
+        )
+        db.session.commit()
+        return list(
+            db.session.scalars(
+                select(Delivery).where(Delivery.claim_token == token).order_by(Delivery.id)
+            )
+        )
+
+    # -- rules ------------------------------------------------------------------------------
+
+    def _hold_reason(self, d: Delivery, now: datetime) -> tuple[str, str | None] | None:
+        """Return (state, code) when a rule stops or delays this delivery, else None."""
+        if d.valid_until is not None and d.valid_until < now:
+            return DeliveryState.SUPPRESSED, "stale"
+        if (
+            d.channel == "sms"
+            and d.kind not in OPT_OUT_EXEMPT
+            and db.session.get(SmsOptOut, d.address) is not None
+        ):
+            return DeliveryState.SUPPRESSED, "opted_out"
+        if d.urgent:
+            return None
+        community = db.session.get(Community, d.community_id) if d.community_id else None
+        if quiet.next_allowed(now, community) is not None:
+            return DeliveryState.DEFERRED, "quiet_hours"
+        window = now - timedelta(hours=self.settings.duplicate_window_hours)
+        same_text = db.session.scalar(
+            select(Delivery.id)
+            .where(
+                Delivery.address == d.address,
+                Delivery.channel == d.channel,
+                Delivery.body == d.body,
+                Delivery.id != d.id,
+                Delivery.created_at > window,
+                Delivery.state.in_(
+                    [DeliveryState.SENDING, DeliveryState.SENT, DeliveryState.DELIVERED]
+                ),
+            )
+            .limit(1)
+        )
+        if same_text is not None:
+            return DeliveryState.SUPPRESSED, "duplicate"
+        sent_today = db.session.scalar(
+            select(func.count(Delivery.id)).where(
+                Delivery.address == d.address,
+                Delivery.urgent.is_(False),
+                Delivery.id != d.id,
+                Delivery.sent_at >= quiet.start_of_local_day(now),
+            )
+        )
+        if (sent_today or 0) >= self.settings.messages_per_day:
+            return DeliveryState.DEFERRED, "daily_cap"
+        return None
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def _send_one(self, channel_name: str, outgoing: Outgoing) -> Sent | Exception:
+        try:
+            if channel_name == "sms" and self.rate is not None:
+                self.rate.acquire()
+            return self.channel(channel_name).send(outgoing)
+        except (TransientFailure, PermanentFailure) as failure:
+            return failure
+        except Exception as error:  # an unexpected error is treated as worth retrying
+            log.exception("sending delivery %s failed", outgoing.delivery_id)
+            return TransientFailure("error", type(error).__name__)
+
+    def deliver(self, ids: Sequence[int], now: datetime | None = None) -> list[int]:
+        """Send the due deliveries among `ids`; return ids to queue again (channel fallback)."""
+        with writing():
+            return self._deliver(ids, now or utcnow())
+
+    def _deliver(self, ids: Sequence[int], now: datetime) -> list[int]:
+        started = utcnow()
+        # Begin afresh, so the claim's transaction is an IMMEDIATE one (see models.base).
+        db.session.commit()
+        claimed = self.claim(ids, now)
+        if not claimed:
+            return []
+        to_send: list[tuple[Delivery, str, Outgoing]] = []
+        for d in claimed:
+            community = db.session.get(Community, d.community_id) if d.community_id else None
+            signature = (community.sms_signature if community else "") or self.settings.signature
+            d.body = render_for(d, d.channel, signature)
+            hold = self._hold_reason(d, now)
+            if hold is not None:
+                state, code = hold
+                self._hold(d, state, code, now)
+                continue
+            kind = templates.get(d.kind)
+            validity = kind.validity_seconds
+            if d.valid_until is not None:
+                validity = max(1, min(validity, int((d.valid_until - now).total_seconds())))
+            to_send.append((d, d.channel, Outgoing(d.id, d.address, d.body, validity, actions=())))
+        # Commit the bodies and holds first: no write lock may be held while providers are called.
+        db.session.commit()
+        for name in {channel for _d, channel, _out in to_send}:
+            self.channel(name)  # built here, in the app context, before the threads use it
+        results = list(self.pool.map(lambda item: self._send_one(item[1], item[2]), to_send))
+        requeue: list[int] = []
+        finished = now + (utcnow() - started)
+        for (d, _channel, _out), result in zip(to_send, results, strict=True):
+            if isinstance(result, Sent):
+                self._sent(d, result, finished)
+            elif isinstance(result, PermanentFailure):
+                if self._fall_back(d, result, finished):
+                    requeue.append(d.id)
+            else:
+                assert isinstance(result, TransientFailure)
+                self._retry_later(d, result, finished)
+        db.session.commit()
+        return requeue
+
+    def _hold(self, d: Delivery, state: str, code: str | None, now: datetime) -> None:
+        d.claim_token = None
+        d.attempts = max(0, d.attempts - 1)  # holding is not a try
+        if state == DeliveryState.DEFERRED:
+            community = db.session.get(Community, d.community_id) if d.community_id else None
+            resume = quiet.next_allowed(now, community)
+            if code == "daily_cap":
+                tomorrow = quiet.start_of_local_day(now) + timedelta(days=1)
+                resume = quiet.next_allowed(tomorrow, community) or tomorrow
+            d.state = DeliveryState.DEFERRED
+            d.not_before = resume
+            if d.valid_until is not None and resume is not None:
+                d.valid_until = max(d.valid_until, resume + timedelta(hours=2))
+            d.note(now, "deferred", reason=code)
+            return
+        d.state = state
+        d.error_code = code
+        d.error_reason = reasons.reason(code)
+        d.finished_at = now
+        d.note(now, state, reason=code)
+
+    def _sent(self, d: Delivery, sent: Sent, now: datetime) -> None:
+        d.state = DeliveryState.DELIVERED if sent.state == "delivered" else DeliveryState.SENT
+        d.provider_id = sent.provider_id
+        d.segments = sent.segments
+        d.sent_at = now
+        d.error_code = None
+        d.error_reason = ""
+        if d.state == DeliveryState.DELIVERED:
+            d.finished_at = now
+        d.note(now, "sent", channel=d.channel, id=sent.provider_id)
+
+    def _fall_back(self, d: Delivery, failure: PermanentFailure, now: datetime) -> bool:
+        d.note(now, "refused", channel=d.channel, code=failure.code)
+        if d.channel == "telegram" and failure.code == "telegram_blocked":
+            db.session.execute(
+                update(TelegramLink)
+                .where(TelegramLink.chat_id == int(d.address))
+                .values(blocked_at=now)
+            )
+        if d.channel == "sms" and failure.code == "21610":
+            db.session.merge(SmsOptOut(phone=d.address, since=now, via="provider"))
+        rest = [c for c in (d.channels or []) if c != f"{d.channel}:{d.address}"]
+        d.claim_token = None
+        if rest:
+            d.channels = rest
+            d.channel, d.address = rest[0].split(":", 1)
+            d.state = DeliveryState.QUEUED
+            d.attempts = 0
+            return True
+        d.state = DeliveryState.FAILED
+        d.error_code = failure.code
+        d.error_reason = reasons.reason(failure.code, failure.reason)
+        d.finished_at = now
+        return False
+
+    def _retry_later(self, d: Delivery, failure: TransientFailure, now: datetime) -> None:
+        d.claim_token = None
+        d.note(now, "retry", channel=d.channel, code=failure.code)
+        if d.attempts >= MAX_ATTEMPTS:
+            d.state = DeliveryState.FAILED
+            d.error_code = failure.code
+            d.error_reason = reasons.reason("retries_exhausted")
+            d.finished_at = now
+            return
+        d.state = DeliveryState.DEFERRED
+        d.not_before = now + backoff(d.attempts, failure.retry_after)
+        d.error_code = failure.code
+        d.error_reason = reasons.reason(failure.code, failure.reason)
+
+
+def sweep(now: datetime | None = None, limit: int = 20000) -> list[int]:
+    """Find deliveries that need queueing again; return their ids (the caller enqueues).
+
+    - "sending" for too long: the worker died. It may have reached the provider, so it is
+      marked uncertain and sent again: every recipient gets it, a few perhaps twice.
+    - "queued" but never handed to Redis (it was down), or handed over long ago and lost.
+    - "deferred" and now due (quiet hours over, retry time reached).
+    """
+    with writing():
+        return _sweep(now or utcnow(), limit)
+
+
+def _sweep(now: datetime, limit: int) -> list[int]:
+    db.session.commit()
+    stale = now - timedelta(seconds=SENDING_STALE_SECONDS)
+    lost = list(
+        db.session.scalars(
+            select(Delivery.id)
+            .where(Delivery.state == DeliveryState.SENDING, Delivery.claimed_at < stale)
+            .limit(limit)
+        )
+    )
+    if lost:
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(lost), Delivery.state == DeliveryState.SENDING)
+            .values(state=DeliveryState.QUEUED, uncertain=True, claim_token=None, updated_at=now)
+        )
+        log.warning("%d deliveries were left sending by a dead worker; sending again", len(lost))
+    due = list(
+        db.session.scalars(
+            select(Delivery.id)
+            .where(
+                or_(
+                    (Delivery.state == DeliveryState.QUEUED)
+                    & (
+                        (
+                            Delivery.enqueued_at.is_(None)
+                            & (Delivery.created_at < now - timedelta(seconds=NEVER_QUEUED_SECONDS))
+                        )
+                        | (Delivery.enqueued_at < now - timedelta(seconds=LOST_JOB_SECONDS))
+                    ),
+                    (Delivery.state == DeliveryState.DEFERRED) & (Delivery.not_before <= now),
+                )
+            )
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+    )
+    db.session.commit()
+    return sorted(set(lost) | set(due))

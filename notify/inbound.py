@@ -1,0 +1,173 @@
+"""Texts that arrive by SMS or Telegram: kept, understood, answered once, never in a loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from models import (
+    Building,
+    Household,
+    InboundMessage,
+    Person,
+    Post,
+    Resident,
+    SmsOptOut,
+    db,
+)
+from notify import commands, templates
+from notify.commands import Command, Inbound, Reply
+
+# At most this many automatic replies to one sender an hour; unknown text gets one.
+REPLIES_PER_HOUR = 5
+UNKNOWN_REPLIES_PER_HOUR = 1
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Handled:
+    inbound_id: int
+    reply: str | None  # the text to send back, already rendered (no signature)
+    duplicate: bool = False
+
+
+def _stop(message: Inbound) -> Reply:
+    phone = message.phone
+    if phone and db.session.get(SmsOptOut, phone) is None:
+        db.session.add(SmsOptOut(phone=phone, since=message.now, via=message.channel))
+    return Reply("sms_opted_out")
+
+
+def _start(message: Inbound) -> Reply:
+    if message.phone:
+        found = db.session.get(SmsOptOut, message.phone)
+        if found is not None:
+            db.session.delete(found)
+    return Reply("sms_opted_in")
+
+
+def _help(message: Inbound) -> Reply:
+    language = message.person.language if message.person else "zh"
+    return Reply("help_reply", {"commands": commands.help_lines(language)})
+
+
+commands.register(
+    Command(
+        "stop",
+        ("退订", "TD", "T", "STOP", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT", "取消订阅"),
+        _stop,
+    )
+)
+commands.register(Command("start", ("订阅", "START", "UNSTOP", "恢复", "DY"), _start))
+commands.register(Command("help", ("帮助", "HELP", "INFO", "?", "？", "BZ"), _help))
+
+
+def community_of_phone(phone: str) -> int | None:
+    """Return the community a phone belongs to (a person's post or a resident's home)."""
+    person = db.session.scalar(select(Person).where(Person.phone == phone))
+    if person is not None:
+        post = db.session.scalar(select(Post).where(Post.person_id == person.id).limit(1))
+        if post is not None:
+            return post.community_id
+    return db.session.scalar(
+        select(Building.community_id)
+        .join(Household, Household.building_id == Building.id)
+        .join(Resident, Resident.household_id == Household.id)
+        .where((Resident.phone == phone) | (Household.contact_phone == phone))
+        .limit(1)
+    )
+
+
+def _replies_in_last_hour(address: str, now: datetime, *, unknown_only: bool) -> int:
+    query = select(func.count(InboundMessage.id)).where(
+        InboundMessage.from_address == address,
+        InboundMessage.received_at > now - timedelta(hours=1),
+        InboundMessage.reply != "",
+    )
+    if unknown_only:
+        query = query.where(InboundMessage.outcome == "unknown")
+    return int(db.session.scalar(query) or 0)
+
+
+def handle(
+    *,
+    channel: str,
+    provider_id: str,
+    address: str,
+    text: str,
+    now: datetime,
+    person: Person | None = None,
+    phone: str | None = None,
+) -> Handled:
+    """Record an inbound text, run the command it names, and return the reply to send.
+
+    The same provider_id (Twilio MessageSid, Telegram update) is handled once: a repeat
+    returns the first answer and changes nothing.
+    """
+    earlier = db.session.scalar(
+        select(InboundMessage).where(
+            InboundMessage.channel == channel, InboundMessage.provider_id == provider_id
+        )
+    )
+    if earlier is not None:
+        return Handled(earlier.id, earlier.reply or None, duplicate=True)
+    if person is None and phone:
+        person = db.session.scalar(select(Person).where(Person.phone == phone))
+    text = (text or "")[:MAX_TEXT]
+    row = InboundMessage(
+        channel=channel,
+        provider_id=provider_id,
+        from_address=address,
+        person_id=person.id if person else None,
+        community_id=community_of_phone(phone) if phone else None,
+        text=text,
+        received_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        # The same message, arriving twice at once: the other request answers it.
+        db.session.expire_all()
+        earlier = db.session.scalar(
+            select(InboundMessage).where(
+                InboundMessage.channel == channel, InboundMessage.provider_id == provider_id
+            )
+        )
+        return Handled(earlier.id if earlier else 0, None, duplicate=True)
+
+    message = Inbound(
+        channel=channel,
+        address=address,
+        phone=phone,
+        person=person,
+        text=text,
+        normalized=commands.normalize(text),
+        now=now,
+    )
+    reply: Reply | None = None
+    for command, ref, rest in commands.parse(message):
+        message.command, message.ref, message.rest = command.name, ref, rest
+        reply = command.handler(message)
+        if reply is not None:
+            row.command = command.name
+            row.outcome = "handled"
+            break
+    language = person.language if person else "zh"
+    if reply is None:
+        row.outcome = "unknown"
+        if _replies_in_last_hour(address, now, unknown_only=True) >= UNKNOWN_REPLIES_PER_HOUR:
+            db.session.flush()
+            return Handled(row.id, None)
+        reply = Reply("unknown_reply")
+    if _replies_in_last_hour(address, now, unknown_only=False) >= REPLIES_PER_HOUR:
+        row.outcome = f"{row.outcome}:reply_limited"
+        db.session.flush()
+        return Handled(row.id, None)
+    row.reply = templates.render(reply.kind, language, reply.params)
+    db.session.flush()
+    return Handled(row.id, row.reply)

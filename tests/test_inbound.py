@@ -1,0 +1,193 @@
+"""Inbound SMS: signed webhooks, one grammar in Chinese and English, no reply loops."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from models import Delivery, DeliveryState, InboundMessage, SmsOptOut, db, utcnow
+from notify import Message, commands, send_later
+from notify.commands import Command, Inbound, Reply
+from notify.status import apply
+
+TOKEN = "test-auth-token"
+PUBLIC = "https://linli.example.org"
+_sid = itertools.count(1)
+
+
+@pytest.fixture
+def twilio_app(app: Flask, ctx: None) -> Any:
+    app.config.update(TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_BASE_URL=PUBLIC)
+    yield app
+    app.config.update(TWILIO_AUTH_TOKEN=None, PUBLIC_BASE_URL="http://127.0.0.1:8000")
+
+
+def _post(client: FlaskClient, path: str, form: dict[str, str], *, sign: bool = True) -> Any:
+    headers = {}
+    if sign:
+        headers["X-Twilio-Signature"] = RequestValidator(TOKEN).compute_signature(
+            PUBLIC + path, form
+        )
+    return client.post(path, data=form, headers=headers)
+
+
+def _sms(client: FlaskClient, phone: str, body: str, sid: str | None = None) -> str:
+    form = {
+        "MessageSid": sid or f"SM{next(_sid):032d}",
+        "From": phone,
+        "To": "+15005550006",
+        "Body": body,
+        "NumMedia": "0",
+        "AccountSid": "AC" + "0" * 32,
+    }
+    response = _post(client, "/webhooks/twilio/sms", form)
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    return response.get_data(as_text=True)
+
+
+def test_forged_or_unsigned_webhooks_are_refused(twilio_app: Flask, client: FlaskClient) -> None:
+    form = {"MessageSid": "SM1", "From": "+8613912345678", "Body": "STOP"}
+    assert _post(client, "/webhooks/twilio/sms", form, sign=False).status_code == 403
+    bad = {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}
+    assert client.post("/webhooks/twilio/sms", data=form, headers=bad).status_code == 403
+    assert client.post("/webhooks/twilio/status", data=form, headers=bad).status_code == 403
+    assert db.session.scalar(select(func.count(InboundMessage.id))) == 0
+
+
+@pytest.mark.parametrize(
+    "word", ["退订", "TD", "td", "ｔｄ", " stop ", "Stop!", "UNSUBSCRIBE", "退 订"]
+)
+def test_opt_out_in_any_form(twilio_app: Flask, client: FlaskClient, make: Any, word: str) -> None:
+    person = make.person()
+    reply = _sms(client, person.phone, word)
+    if word == "退 订":
+        assert db.session.get(SmsOptOut, person.phone) is None
+        return
+    assert db.session.get(SmsOptOut, person.phone) is not None
+    assert "退订" in reply and reply.count("<Message>") == 1
+    # And back in.
+    _sms(client, person.phone, "订阅")
+    db.session.expire_all()
+    assert db.session.get(SmsOptOut, person.phone) is None
+
+
+def test_opted_out_phone_gets_no_more_sms(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    from tests.support import run_jobs
+
+    person = make.person()
+    _sms(client, person.phone, "STOP")
+    send_later(Message("notice", {"text": "通知"}, batch_key="x:1", urgent=True), to=[person])
+    db.session.commit()
+    twilio_app.config.update(TWILIO_AUTH_TOKEN=None)  # send through the simulator
+    run_jobs(twilio_app)
+    d = db.session.scalar(select(Delivery))
+    assert d.state == DeliveryState.SUPPRESSED and d.error_code == "opted_out"
+
+
+def test_help_lists_commands(twilio_app: Flask, client: FlaskClient, make: Any) -> None:
+    reply = _sms(client, make.person().phone, "帮助")
+    assert "退订" in reply and "订阅" in reply
+
+
+def test_unknown_text_gets_one_reply_not_a_loop(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    phone = "+8613900009999"  # not anyone we know: kept for staff all the same
+    first = _sms(client, phone, "你好，楼道灯坏了")
+    assert "<Message>" in first and "帮助" in first
+    second = _sms(client, phone, "在吗")
+    assert "<Message>" not in second
+    rows = db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+    assert [r.text for r in rows] == ["你好，楼道灯坏了", "在吗"]
+    assert all(r.person_id is None and r.outcome == "unknown" for r in rows)
+
+
+def test_replies_to_a_number_are_limited(twilio_app: Flask, client: FlaskClient, make: Any) -> None:
+    phone = make.person().phone
+    replies = [_sms(client, phone, "帮助") for _ in range(7)]
+    assert sum("<Message>" in r for r in replies) == 5
+
+
+def test_the_same_message_twice_is_handled_once(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    person = make.person()
+    first = _sms(client, person.phone, "STOP", sid="SM-same")
+    again = _sms(client, person.phone, "STOP", sid="SM-same")
+    assert first == again
+    assert db.session.scalar(select(func.count(InboundMessage.id))) == 1
+
+
+def test_features_register_commands_with_reference_codes(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    seen: list[tuple[str | None, str]] = []
+
+    def claim(message: Inbound) -> Reply | None:
+        seen.append((message.ref, message.rest))
+        return Reply("notice", {"text": f"已认领{message.ref}"})
+
+    commands.register(Command("test_claim", ("认领", "CLAIM"), claim, shape="ref"))
+    try:
+        phone = make.person().phone
+        assert "已认领T34" in _sms(client, phone, "认领 T34")
+        assert "已认领T34" in _sms(client, phone, "ｃｌａｉｍ ｔ３４")
+        assert "已认领W12" in _sms(client, phone, "认领W12 马上到")
+        assert "已认领" not in _sms(client, phone, "认领")  # no code: not this command
+    finally:
+        commands.REGISTRY[:] = [c for c in commands.REGISTRY if c.name != "test_claim"]
+    assert seen == [("T34", ""), ("T34", ""), ("W12", "马上到")]
+
+
+def test_status_callbacks_move_forward_only(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    person = make.person()
+    [delivery_id] = send_later(
+        Message("notice", {"text": "x"}, batch_key="s:1", urgent=True), to=[person]
+    )
+    d = db.session.get(Delivery, delivery_id)
+    d.state, d.provider_id = DeliveryState.SENT, "SM" + "a" * 32
+    db.session.commit()
+
+    def status(value: str, code: str | None = None) -> None:
+        form = {"MessageSid": "SM" + "a" * 32, "MessageStatus": value, "To": person.phone}
+        if code:
+            form["ErrorCode"] = code
+        assert _post(client, "/webhooks/twilio/status", form).status_code == 204
+
+    status("delivered")
+    status("sent")  # late, out of order
+    status("sending")
+    status("delivered")  # twice
+    db.session.expire_all()
+    d = db.session.get(Delivery, delivery_id)
+    assert d.state == DeliveryState.DELIVERED
+    # An unknown sid or status changes nothing.
+    assert apply("SMnope", "delivered", None, utcnow()) is False
+    assert apply("SM" + "a" * 32, "exploded", None, utcnow()) is False
+
+
+def test_undelivered_status_carries_a_plain_reason(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    person = make.person()
+    [delivery_id] = send_later(
+        Message("notice", {"text": "x"}, batch_key="s:2", urgent=True), to=[person]
+    )
+    d = db.session.get(Delivery, delivery_id)
+    d.state, d.provider_id = DeliveryState.SENT, "SM" + "b" * 32
+    db.session.commit()
+    form = {"MessageSid": "SM" + "b" * 32, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    _post(client, "/webhooks/twilio/status", form)
+    db.session.expire_all()
+    d = db.session.get(Delivery, delivery_id)
+    assert d.state == DeliveryState.UNDELIVERED and "switched off" in d.error_reason
