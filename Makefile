@@ -7,11 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck pytest venv translations system-packages clean
+.PHONY: help run test bench lint typecheck pytest venv translations system-packages clean
 
 help:
 	@echo "make run    start Linli (web, worker, scheduler, Redis) on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make test   lint, type-check and run every test"
+	@echo "make bench  measure the broadcast send rates; writes docs/performance.md"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -47,6 +48,10 @@ pytest: translations
 	$(BIN)/pytest
 
 test: system-packages lint typecheck pytest
+
+# Real processes (Redis, the Procfile's worker and cron, a fake Twilio): a few minutes.
+bench: $(STAMP)
+	$(BIN)/python -m bench.broadcast --write docs/performance.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache linli.egg-info

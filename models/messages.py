@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -53,6 +53,7 @@ class Delivery(db.Model):  # type: ignore[name-defined]
         UniqueConstraint("batch_key", "recipient_key"),
         Index("ix_delivery_state_not_before", "state", "not_before"),
         Index("ix_delivery_community_state", "community_id", "state"),
+        Index("ix_delivery_community_created", "community_id", "created_at"),
         Index("ix_delivery_address_created", "address", "created_at"),
     )
 
@@ -128,6 +129,7 @@ class InboundMessage(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         UniqueConstraint("channel", "provider_id"),
         Index("ix_inbound_message_from_received", "from_address", "received_at"),
+        Index("ix_inbound_message_community_received", "community_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,7 +166,8 @@ class TelegramLink(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
     # Empty until the person opens the deep link; then the chat to write to.
-    chat_id: Mapped[int | None] = mapped_column(unique=True)
+    # Telegram ids take up to 52 bits: more than PostgreSQL's integer holds.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -183,5 +186,5 @@ class TelegramUpdate(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "telegram_update"
 
-    update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,12 @@ SENDING_STALE_SECONDS = 90
 NEVER_QUEUED_SECONDS = 10
 LOST_JOB_SECONDS = 600
 MAX_ATTEMPTS = 8
+# A 429 from the SMS provider (Twilio's code, or the bare status): sent again on the next
+# slot of the shared rate, this many times, when sends are paced (SMS_RATE_PER_SECOND).
+SMS_RATE_LIMITED = {"20429", "429"}
+PACE_RETRIES = 2
+# Outcomes written per commit while a batch is being sent.
+WRITE_OUTCOMES_EVERY = 50
 # Confirmations of an opt-out must still reach the phone that opted out.
 OPT_OUT_EXEMPT = {"sms_opted_out"}
 
@@ -43,6 +50,8 @@ class Settings:
     messages_per_day: int = 5
     duplicate_window_hours: int = 24
     signature: str = DEFAULT_SIGNATURE
+    # The first retry's wait; each later one doubles it (tests shorten it).
+    retry_base_seconds: float = 10.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -52,12 +61,13 @@ class Settings:
             messages_per_day=int(config.get("MESSAGES_PER_DAY", 5)),
             duplicate_window_hours=int(config.get("DUPLICATE_WINDOW_HOURS", 24)),
             signature=str(config.get("SMS_DEFAULT_SIGNATURE", DEFAULT_SIGNATURE)),
+            retry_base_seconds=float(config.get("SEND_RETRY_BASE_SECONDS", 10) or 10),
         )
 
 
-def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+def backoff(attempts: int, retry_after: float | None = None, base: float = 10.0) -> timedelta:
     """Return how long to wait before the next try: 10 s, 20 s, 40 s … capped at 10 minutes."""
-    seconds = min(600.0, 10.0 * 2 ** max(0, attempts - 1))
+    seconds = min(600.0, base * 2 ** max(0, attempts - 1))
     if retry_after:
         seconds = max(seconds, retry_after)
     return timedelta(seconds=seconds)
@@ -126,22 +136,34 @@ class Dispatcher:
             )
         )
         db.session.commit()
+        # By id first: claim_token has no index, and the outbox only grows.
         return list(
             db.session.scalars(
-                select(Delivery).where(Delivery.claim_token == token).order_by(Delivery.id)
+                select(Delivery)
+                .where(Delivery.id.in_(list(ids)), Delivery.claim_token == token)
+                .order_by(Delivery.id)
             )
         )
 
     # -- rules ------------------------------------------------------------------------------
 
-    def _hold_reason(self, d: Delivery, now: datetime) -> tuple[str, str | None] | None:
-        """Return (state, code) when a rule stops or delays this delivery, else None."""
+    def _hold_reason(
+        self, d: Delivery, now: datetime, opted_out: AbstractSet[str] | None = None
+    ) -> tuple[str, str | None] | None:
+        """Return (state, code) when a rule stops or delays this delivery, else None.
+
+        `opted_out` holds the batch's opted-out phones, read at once (see _opted_out_among).
+        """
         if d.valid_until is not None and d.valid_until < now:
             return DeliveryState.SUPPRESSED, "stale"
         if (
             d.channel == "sms"
             and d.kind not in OPT_OUT_EXEMPT
-            and db.session.get(SmsOptOut, d.address) is not None
+            and (
+                d.address in opted_out
+                if opted_out is not None
+                else db.session.get(SmsOptOut, d.address) is not None
+            )
         ):
             return DeliveryState.SUPPRESSED, "opted_out"
         if d.urgent:
@@ -178,9 +200,30 @@ class Dispatcher:
             return DeliveryState.DEFERRED, "daily_cap"
         return None
 
+    @staticmethod
+    def _opted_out_among(deliveries: Sequence[Delivery]) -> set[str]:
+        """Return which of these deliveries' SMS numbers have opted out."""
+        phones = {d.address for d in deliveries if d.channel == "sms"}
+        if not phones:
+            return set()
+        return set(db.session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(phones))))
+
     # -- sending ----------------------------------------------------------------------------
 
     def _send_one(self, channel_name: str, outgoing: Outgoing) -> Sent | Exception:
+        result = self._try_send(channel_name, outgoing)
+        # Paced at the provider's limit, a 429 means jitter bunched a few requests, not that
+        # the provider wants a pause: take the next slot and send again (it accepted nothing,
+        # so nothing doubles) rather than wait for the backoff and the sweep. Unpaced, a 429
+        # is the provider throttling us, and the backoff applies.
+        for _retry in range(PACE_RETRIES if channel_name == "sms" and self.rate else 0):
+            if not (isinstance(result, TransientFailure) and result.code in SMS_RATE_LIMITED):
+                break
+            log.info("delivery %s refused for pace; sending on the next slot", outgoing.delivery_id)
+            result = self._try_send(channel_name, outgoing)
+        return result
+
+    def _try_send(self, channel_name: str, outgoing: Outgoing) -> Sent | Exception:
         try:
             if channel_name == "sms" and self.rate is not None:
                 self.rate.acquire()
@@ -204,11 +247,13 @@ class Dispatcher:
         if not claimed:
             return []
         to_send: list[tuple[Delivery, str, Outgoing]] = []
+        # One query for the batch: a query per row would also flush the rows rendered so far.
+        opted_out = self._opted_out_among(claimed)
         for d in claimed:
             community = db.session.get(Community, d.community_id) if d.community_id else None
             signature = (community.sms_signature if community else "") or self.settings.signature
             d.body = render_for(d, d.channel, signature)
-            hold = self._hold_reason(d, now)
+            hold = self._hold_reason(d, now, opted_out)
             if hold is not None:
                 state, code = hold
                 self._hold(d, state, code, now)
@@ -217,15 +262,21 @@ class Dispatcher:
             validity = kind.validity_seconds
             if d.valid_until is not None:
                 validity = max(1, min(validity, int((d.valid_until - now).total_seconds())))
-            to_send.append((d, d.channel, Outgoing(d.id, d.address, d.body, validity, actions=())))
+            # Buttons (Telegram) ride in params["_actions"], which send_later writes.
+            actions = tuple((str(a), str(c)) for a, c in (d.params or {}).get("_actions", ()))
+            out = Outgoing(d.id, d.address, d.body, validity, actions=actions)
+            to_send.append((d, d.channel, out))
         # Commit the bodies and holds first: no write lock may be held while providers are called.
-        db.session.commit()
+        _commit_keeping_rows()
         for name in {channel for _d, channel, _out in to_send}:
             self.channel(name)  # built here, in the app context, before the threads use it
-        results = list(self.pool.map(lambda item: self._send_one(item[1], item[2]), to_send))
+        results = self.pool.map(lambda item: self._send_one(item[1], item[2]), to_send)
         requeue: list[int] = []
-        finished = now + (utcnow() - started)
+        # Outcomes are written as they come, a few dozen at a time: a worker killed mid-batch
+        # leaves "sending" (to be sent again, perhaps twice) only what it had not written yet.
+        unwritten = 0
         for (d, _channel, _out), result in zip(to_send, results, strict=True):
+            finished = now + (utcnow() - started)
             if isinstance(result, Sent):
                 self._sent(d, result, finished)
             elif isinstance(result, PermanentFailure):
@@ -234,6 +285,16 @@ class Dispatcher:
             else:
                 assert isinstance(result, TransientFailure)
                 self._retry_later(d, result, finished)
+            unwritten += 1
+            # A fallback's own query began a write transaction: end it before the next wait.
+            if unwritten >= WRITE_OUTCOMES_EVERY or db.session().in_transaction():
+                _commit_keeping_rows()
+                unwritten = 0
+        for d in claimed:
+            if templates.get(d.kind).sensitive and d.state != DeliveryState.DEFERRED:
+                # The code has reached the phone (or never will): keep no copy of it here.
+                d.params = {}
+                d.body = ""
         db.session.commit()
         return requeue
 
@@ -303,9 +364,22 @@ class Dispatcher:
             d.finished_at = now
             return
         d.state = DeliveryState.DEFERRED
-        d.not_before = now + backoff(d.attempts, failure.retry_after)
+        d.not_before = now + backoff(
+            d.attempts, failure.retry_after, self.settings.retry_base_seconds
+        )
         d.error_code = failure.code
         d.error_reason = reasons.reason(failure.code, failure.reason)
+
+
+def _commit_keeping_rows() -> None:
+    """Commit without expiring the loaded rows: they are claimed (ours), and reloading them
+    one by one on the next access would cost a query per row."""
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
 
 
 def sweep(now: datetime | None = None, limit: int = 20000) -> list[int]:

@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from models import Community, Delivery, DeliveryState, InboxItem, db, utcnow
-from notify import quiet, templates
+from notify import quiet, reasons, templates
 from notify.message import Message
 from notify.routing import Recipient, route
 
@@ -56,6 +56,8 @@ def send_later(
         params = dict(message.params)
         if r.relay_for:
             params["_relay_for"] = r.relay_for
+        if message.actions:
+            params["_actions"] = [list(action) for action in message.actions]
         first = r.channels[0] if r.channels else "none:"
         channel, address = first.split(":", 1)
         state = DeliveryState.DEFERRED if not_before else DeliveryState.QUEUED
@@ -78,9 +80,7 @@ def send_later(
                 "address": address,
                 "state": state,
                 "error_code": "no_channel" if not r.channels else None,
-                "error_reason": "No phone, no household contact and no Telegram: nobody to reach."
-                if not r.channels
-                else "",
+                "error_reason": reasons.reason("no_channel") if not r.channels else "",
                 "not_before": not_before,
                 "valid_until": valid_until,
                 "history": [],
@@ -88,7 +88,7 @@ def send_later(
                 "updated_at": now,
             }
         )
-        if r.person_id is not None:
+        if r.person_id is not None and not kind.sensitive:
             inbox.append(
                 {
                     "person_id": r.person_id,

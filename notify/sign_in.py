@@ -1,22 +1,14 @@
-"""The sign-in code message."""
+"""The sign-in code message as it reads on a phone."""
 
 from __future__ import annotations
 
 from notify import templates
+from notify.dispatch import DEFAULT_SIGNATURE
 
 EXAMPLE = dict(templates.SIGN_IN_CODE.example)
-SIGNATURE = "【邻里】"
 
 
 def render(language: str, *, code: str, minutes: int) -> str:
-    """Return the SMS text of a sign-in code in the given language (Chinese by default)."""
+    """Return the SMS text of a sign-in code, with the default signature 【邻里】."""
     text = templates.SIGN_IN_CODE.render(language, {"code": code, "minutes": minutes})
-    return f"{SIGNATURE}{text}" if language != "en" else f"[Linli] {text}"
-
-
-def send_sign_in_code(phone: str, code: str, *, language: str, minutes: int) -> None:
-    """Put a sign-in code in the development inbox (until the outbox carries it)."""
-    from models import DevInboxMessage, db
-
-    db.session.add(DevInboxMessage(phone=phone, body=render(language, code=code, minutes=minutes)))
-    db.session.flush()
+    return f"{DEFAULT_SIGNATURE}{text}"

@@ -25,6 +25,8 @@ class MessageKind:
     urgent: bool = False
     description: str = ""
     params: tuple[str, ...] = field(default=())
+    # Secret content (a sign-in code): no inbox copy, and the text is wiped once it has gone.
+    sensitive: bool = False
 
     def render(self, language: str, params: Mapping[str, Any]) -> str:
         template = self.en if language == "en" else self.zh
@@ -61,6 +63,7 @@ SIGN_IN_CODE = register(
         example={"code": "482913", "minutes": 10},
         validity_seconds=600,
         urgent=True,
+        sensitive=True,
         description="One-time sign-in code.",
     )
 )

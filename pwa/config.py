@@ -87,6 +87,8 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "SMS_RATE_PER_SECOND": float(env.get("SMS_RATE_PER_SECOND", "0") or 0),
         "SEND_CONCURRENCY": int(env.get("SEND_CONCURRENCY", "16")),
         "MESSAGES_PER_DAY": int(env.get("MESSAGES_PER_DAY", "5")),
+        # The wait before the first retry of a transient failure; later ones double it.
+        "SEND_RETRY_BASE_SECONDS": float(env.get("SEND_RETRY_BASE_SECONDS", "10") or 10),
         "SMS_PRICE_PER_SEGMENT": float(env.get("SMS_PRICE_PER_SEGMENT", "0.045")),
     }
     config.update(overrides)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -44,9 +44,15 @@ def init_database(app: Flask) -> None:
 
     @app.before_request
     def _declare_write_intent() -> None:
-        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        # Each request starts its own transaction (under a shared app context, as in tests or
+        # a CLI, one may already be open with an old snapshot).
+        if db.session().in_transaction():
+            db.session.commit()
+        g.write_intent_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
     @app.teardown_request
     def _forget_write_intent(error: BaseException | None) -> None:
-        # The thread lives on (gunicorn threads, the test client): leave no intent behind.
-        write_intent.set(False)
+        # The thread lives on (gunicorn threads, the test client): put back what was there.
+        token = g.pop("write_intent_token", None)
+        if token is not None:
+            write_intent.reset(token)

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-import notify
 from models import Person, Resident, SignInCode, db
+from notify import Message, send_later
 from services import phones
 from services.errors import InvalidInput, RateLimited
 
@@ -49,18 +49,16 @@ def find_person_for_phone(phone: str) -> Person | None:
     return person
 
 
-def _is_known(phone: str) -> bool:
+def _recipient(phone: str) -> Person | str | None:
+    """Return whom to send a code for this phone: its person, a resident's bare phone, or None."""
     person = db.session.scalar(select(Person).where(Person.phone == phone))
     if person is not None:
-        return person.active
-    return (
-        db.session.scalar(select(Resident.id).where(Resident.phone == phone).limit(1)) is not None
-    )
+        return person if person.active else None
+    resident = db.session.scalar(select(Resident.id).where(Resident.phone == phone).limit(1))
+    return phone if resident is not None else None
 
 
-def request_code(
-    raw_phone: str, *, policy: SignInPolicy, now: datetime, ip: str, language: str
-) -> str:
+def request_code(raw_phone: str, *, policy: SignInPolicy, now: datetime, ip: str) -> str:
     """Record a code for the phone and send it when the phone is known; return the E.164 phone.
 
     The answer is the same for known and unknown phones, so the sign-in form cannot be used to
@@ -84,17 +82,28 @@ def request_code(
             raise RateLimited(_("Too many codes today for this phone. Try again tomorrow."))
 
     code = f"{secrets.randbelow(1_000_000):06d}"
-    db.session.add(
-        SignInCode(
-            phone=phone,
-            code_hash=_hash(policy, phone, code),
-            created_at=now,
-            expires_at=now + timedelta(minutes=policy.code_minutes),
-            requested_ip=ip[:45],
-        )
+    row = SignInCode(
+        phone=phone,
+        code_hash=_hash(policy, phone, code),
+        created_at=now,
+        expires_at=now + timedelta(minutes=policy.code_minutes),
+        requested_ip=ip[:45],
     )
-    if _is_known(phone):
-        notify.send_sign_in_code(phone, code, language=language, minutes=policy.code_minutes)
+    db.session.add(row)
+    db.session.flush()
+    recipient = _recipient(phone)
+    if recipient is not None:
+        send_later(
+            Message(
+                "sign_in_code",
+                {"code": code, "minutes": policy.code_minutes},
+                batch_key=f"signin:{row.id}",
+                urgent=True,
+            ),
+            to=[recipient],
+            channels=("sms",),
+            now=now,
+        )
     db.session.flush()
     return phone
 

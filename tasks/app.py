@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
 
+from models.base import writing
+
 _app: Flask | None = None
 
 
@@ -25,5 +27,6 @@ def job_context() -> Iterator[Flask]:
     """Run a job inside a fresh app context, so its database session ends with the job."""
     # Under an app already in use (a test, a CLI command) reuse it rather than build another.
     app: Flask = current_app._get_current_object() if has_app_context() else get_app()  # type: ignore[attr-defined]
-    with app.app_context():
+    # Jobs write: their SQLite transactions begin IMMEDIATE (see models.base.write_intent).
+    with app.app_context(), writing():
         yield app

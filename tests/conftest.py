@@ -111,10 +111,13 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def ctx(app: Flask) -> Iterator[None]:
-    with app.test_request_context():
-        yield
-        from models import db
+    from models import db
+    from models.base import writing
 
+    # Test code reads and then writes; on SQLite its transactions must begin IMMEDIATE, as a
+    # request that writes does, or a background writer (the enqueuer) makes it fail.
+    with app.test_request_context(), writing():
+        yield
         db.session.remove()
 
 

@@ -28,15 +28,30 @@ def job_environment(redis_url: str) -> dict[str, str]:
     return env
 
 
-def rq_worker_command(redis_url: str, *, burst: bool = False) -> list[str]:
+def rq_worker_command(redis_url: str, *, burst: bool = False, queue: str = "linli") -> list[str]:
     """Return the Procfile's worker command (as a list) for the given Redis."""
     command = [
         str(BIN / "rq"), "worker", "--with-scheduler",
         "--worker-class", "tasks.worker.AppWorker",
+        "--connection-class", "tasks.connection.PatientRedis",
         "--worker-ttl", "30", "--maintenance-interval", "30",
-        "--url", redis_url, "linli",
+        "--url", redis_url, queue,
     ]  # fmt: skip
     return [*command, "--burst"] if burst else command
+
+
+def hand_over() -> None:
+    """End the test's transaction before another process uses the database.
+
+    Test code begins its transactions IMMEDIATE (see tests/conftest.py `ctx`); on SQLite an
+    open one would keep a worker process waiting for the lock.
+    """
+    from flask import has_app_context
+
+    if has_app_context():
+        from models import db
+
+        db.session.commit()
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
@@ -51,16 +66,19 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
 
 
 @contextmanager
-def rq_worker(redis_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def rq_worker(
+    redis_url: str, log: Path, *, queue: str = "linli"
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run a real `rq worker` until the block ends, its output written to `log`."""
     from redis import Redis
     from rq import Worker
 
+    hand_over()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            rq_worker_command(redis_url),
+            rq_worker_command(redis_url, queue=queue),
             cwd=ROOT,
-            env=job_environment(redis_url),
+            env={**job_environment(redis_url), "RQ_QUEUE": queue},
             stdout=out,
             stderr=subprocess.STDOUT,
             # Its own group, so a test can kill it together with the scheduler it forks.

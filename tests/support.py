@@ -74,9 +74,16 @@ CODE_RE = re.compile(r"(\d{6})")
 
 
 def latest_code(phone: str) -> str:
-    """Return the code most recently sent to a phone, read from the development inbox."""
+    """Return the code most recently sent to a phone, read from the development inbox.
+
+    Codes go out through the queue, so the queued jobs run first (a real in-process worker).
+    """
+    from flask import current_app
+
     from models import DevInboxMessage, db
 
+    run_jobs(current_app._get_current_object())
+    db.session.rollback()  # a fresh snapshot: the job wrote through its own transaction
     body = db.session.scalar(
         select(DevInboxMessage.body)
         .where(DevInboxMessage.phone == phone)
@@ -110,8 +117,11 @@ def run_jobs(app) -> int:  # type: ignore[no-untyped-def]
     from redis import Redis
     from rq import Queue, SimpleWorker
 
+    from models import db
     from notify.queueing import enqueuer
 
+    # Hold no lock while the enqueuer records what it queued.
+    db.session.commit()
     enqueuer(app).wait()
     connection = Redis.from_url(app.config["REDIS_URL"])
     queue = Queue(app.config["RQ_QUEUE"], connection=connection)

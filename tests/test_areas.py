@@ -163,8 +163,8 @@ def test_editing_outside_the_area_changes_nothing(
     rid = world.ids["resident_a1b"]
     response = client.post(f"/residents/{rid}/edit", data={"name": "改名"})
     assert response.status_code == 404
-    with app.app_context():
-        assert db.session.get(Resident, rid).name != "改名"
+    db.session.rollback()
+    assert db.session.get(Resident, rid).name != "改名"
 
 
 def test_resident_sees_own_household_only(world: World, client: FlaskClient, app: Flask) -> None:
@@ -172,11 +172,10 @@ def test_resident_sees_own_household_only(world: World, client: FlaskClient, app
 
     sign_in(client, world.phones["resident_a1a"])
     page = client.get("/me").get_data(as_text=True)
-    with app.app_context():
-        mine = db.session.get(Resident, world.ids["resident_a1a"])
-        other = db.session.get(Resident, world.ids["resident_a1b"])
-        assert mine.name in page
-        assert other.name not in page
+    mine = db.session.get(Resident, world.ids["resident_a1a"])
+    other = db.session.get(Resident, world.ids["resident_a1b"])
+    assert mine.name in page
+    assert other.name not in page
     assert client.get("/area").status_code == 404
     assert client.get("/home").headers["Location"].endswith("/me")
 

@@ -32,7 +32,7 @@ def test_healthy_with_a_real_worker(
     assert checks["redis"]["ok"] is True
     assert checks["queue"] == {"ok": True, "name": "linli", "depth": 0}
     workers = checks["workers"]
-    assert workers["ok"] is True and workers["count"] == 1
+    assert workers["ok"] is True and workers["count"] >= 1  # one per core by default
     beat = datetime.fromisoformat(workers["last_heartbeat"])
     assert abs((datetime.now(UTC) - beat).total_seconds()) < 30
     assert response.headers["Cache-Control"] == "no-store"
@@ -68,9 +68,12 @@ def test_a_stale_heartbeat_is_unhealthy(
     while connection.info("clients")["blocked_clients"]:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    (worker,) = Worker.all(connection=connection)
+    # The worker command may run several worker processes: every one of them went stale.
+    workers = Worker.all(connection=connection)
+    assert workers
     stale = datetime.now(UTC) - timedelta(minutes=10)
-    connection.hset(worker.key, "last_heartbeat", utcformat(stale))
+    for worker in workers:
+        connection.hset(worker.key, "last_heartbeat", utcformat(stale))
     response = client.get("/healthz")
     assert response.status_code == 503
     workers = response.get_json()["checks"]["workers"]

@@ -10,7 +10,7 @@ def test_sign_in_code_message_snapshot() -> None:
         "【邻里】您的登录验证码是482913，10分钟内有效。请勿告诉他人。"
     )
     assert sign_in.render("en", **sign_in.EXAMPLE) == (
-        "[Linli] Your sign-in code is 482913. It is valid for 10 minutes. Do not share it."
+        "【邻里】Your sign-in code is 482913. It is valid for 10 minutes. Do not share it."
     )
     # An unknown language falls back to Chinese, the community's language.
     assert sign_in.render("fr", **sign_in.EXAMPLE).startswith("【邻里】")

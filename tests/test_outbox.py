@@ -145,10 +145,15 @@ def test_sweep_requeues_what_was_lost(app: Flask, make: Any) -> None:
     a, b = make.person(), make.person()
     lost_queue, dead_worker = send_later(_notice("t:11", urgent=True), to=[a, b])
     db.session.commit()
+    from notify.queueing import enqueuer
+
+    enqueuer(app).wait()
     now = utcnow()
     row = db.session.get(Delivery, dead_worker)
     row.state, row.claimed_at = DeliveryState.SENDING, now - timedelta(minutes=5)
-    db.session.get(Delivery, lost_queue).created_at = now - timedelta(minutes=1)
+    # As if Redis had been down: the row never reached the queue.
+    never_queued = db.session.get(Delivery, lost_queue)
+    never_queued.created_at, never_queued.enqueued_at = now - timedelta(minutes=1), None
     db.session.commit()
     assert sorted(sweep(now=now)) == sorted([lost_queue, dead_worker])
     row = db.session.get(Delivery, dead_worker)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from models import DevInboxMessage, SignInCode, UserSession, db, utcnow
 from services import housekeeping
-from tests.processes import BIN, ROOT, job_environment, rq_worker_command, stop
+from tests.processes import BIN, ROOT, hand_over, job_environment, rq_worker_command, stop
 from tests.support import RedisServer
 
 STAFF_MINUTES = 30
@@ -131,6 +131,7 @@ def test_job_runs_in_a_real_rq_worker(
 ) -> None:
     connection = Redis.from_url(redis_server.url)
     job = Queue("linli", connection=connection).enqueue("tasks.housekeeping.run")
+    hand_over()
     result = subprocess.run(
         rq_worker_command(redis_server.url, burst=True),
         cwd=ROOT,

@@ -25,7 +25,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('phone', name=op.f('pk_sms_opt_out'))
     )
     op.create_table('telegram_update',
-    sa.Column('update_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('update_id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('update_id', name=op.f('pk_telegram_update'))
     )
@@ -48,6 +48,7 @@ def upgrade():
     )
     with op.batch_alter_table('inbound_message', schema=None) as batch_op:
         batch_op.create_index('ix_inbound_message_from_received', ['from_address', 'received_at'], unique=False)
+        batch_op.create_index('ix_inbound_message_community_received', ['community_id', 'received_at'], unique=False)
 
     op.create_table('inbox_item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -68,7 +69,7 @@ def upgrade():
     op.create_table('telegram_link',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('chat_id', sa.Integer(), nullable=True),
+    sa.Column('chat_id', sa.BigInteger(), nullable=True),
     sa.Column('token_hash', sa.String(length=64), nullable=True),
     sa.Column('token_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('linked_at', sa.DateTime(timezone=True), nullable=True),
@@ -121,6 +122,7 @@ def upgrade():
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.create_index('ix_delivery_address_created', ['address', 'created_at'], unique=False)
         batch_op.create_index('ix_delivery_community_state', ['community_id', 'state'], unique=False)
+        batch_op.create_index('ix_delivery_community_created', ['community_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index('ix_delivery_state_not_before', ['state', 'not_before'], unique=False)

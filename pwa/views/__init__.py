@@ -12,10 +12,13 @@ def register_blueprints(app: Flask) -> None:
         dev,
         head,
         health,
+        outbox,
         public,
         resident,
         roster_import,
         secretary,
+        sms,
+        telegram,
         volunteer,
         webhooks,
     )
@@ -28,9 +31,12 @@ def register_blueprints(app: Flask) -> None:
         health,
         head,
         secretary,
+        outbox,
+        sms,
         roster_import,
         volunteer,
         resident,
         webhooks,
+        telegram,
     ):
         app.register_blueprint(module.bp)

@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from models import db
@@ -62,7 +61,6 @@ def send_code() -> Any:
             policy=_policy(),
             now=auth.now(),
             ip=request.remote_addr or "",
-            language=str(get_locale() or "zh")[:2],
         )
     except DomainError as error:
         db.session.rollback()

@@ -30,7 +30,10 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.processes import rq_worker
 from tests.support import RedisServer, free_port
+
+E2E_QUEUE = "linli-e2e"
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -80,7 +83,7 @@ def _wait_until_serving(url: str, proc: subprocess.Popen[bytes], seconds: float)
     return False
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def gunicorn_process(
     app: Flask, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
@@ -99,6 +102,9 @@ def gunicorn_process(
         LINLI_ENV="development",
         # Every test signs in from 127.0.0.1: the per-IP limit is not under test here.
         SIGN_IN_IP_LIMIT="10000/hour",
+        # Its own queue, served by its own worker, so the unit tests' in-process jobs and
+        # this session-long worker never take each other's work.
+        RQ_QUEUE=E2E_QUEUE,
     )
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     with log.open("wb") as out:
@@ -120,8 +126,12 @@ def gunicorn_process(
             stderr=subprocess.STDOUT,
         )
     server = LiveServer(url=f"http://127.0.0.1:{port}", log=log, proc=proc)
+    worker_log = log.with_name("worker.log")
     try:
-        yield server
+        # Sign-in codes go out through the queue: a real worker sends them to the dev inbox.
+        # Package-scoped, so it is gone before other tests count workers or blocked clients.
+        with rq_worker(redis_server.url, worker_log, queue=E2E_QUEUE):
+            yield server
     finally:
         if proc.poll() is None:
             # SIGINT is gunicorn's quick shutdown; SIGTERM would wait for idle browser sockets.
@@ -133,7 +143,7 @@ def gunicorn_process(
                 proc.wait(5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(gunicorn_process: LiveServer, chromium: Browser) -> LiveServer:
     """Return the running server, once its workers answer."""
     # Taking `chromium` here launches the browser while the workers import the app.
@@ -221,9 +231,17 @@ class Visitor:
     def code_from_inbox(self, phone: str) -> str:
         """Read the newest code for the phone from the development inbox page."""
         # The context's request client shares the browser's cookies and skips rendering.
-        response = self.context.request.get(f"{self.base_url}/dev/inbox", params={"phone": phone})
-        assert response.ok, response.status
-        match = SMS_BODY_RE.search(response.text())
+        # The code goes out through the queue and a worker: give it a moment to arrive.
+        deadline = time.monotonic() + 15
+        while True:
+            response = self.context.request.get(
+                f"{self.base_url}/dev/inbox", params={"phone": phone}
+            )
+            assert response.ok, response.status
+            match = SMS_BODY_RE.search(response.text())
+            if match or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert match, f"no SMS for {phone} in the development inbox"
         code = CODE_RE.search(html.unescape(match.group(1)))
         assert code, f"no code in the SMS for {phone}: {match.group(1)!r}"
@@ -326,3 +344,17 @@ def world(make: Any) -> World:
         resident_id=resident.id,
         people=people,
     )
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """A request context whose transactions begin DEFERRED, unlike the unit tests' one.
+
+    Here a browser drives a separate server while the test holds the session: an IMMEDIATE
+    transaction would keep that server waiting for the SQLite lock.
+    """
+    from models import db
+
+    with app.test_request_context():
+        yield
+        db.session.remove()

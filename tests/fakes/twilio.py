@@ -495,3 +495,67 @@ class FakeTwilio(FakeServer):
         return post_to_app(
             url, urlencode(params).encode("utf-8"), headers, client=client or self.app_client
         )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve a FakeTwilio in this process until SIGTERM/SIGINT; then write what it received.
+
+    For benchmarks, which run the fake apart from the app so its CPU is not the app's. It
+    prints one JSON line (base_url, account_sid, auth_token) once listening; with --report,
+    on stopping it writes {"messages": [[to, received_at epoch seconds], ...], "rejections":
+    {status: count}, "requests": n} to that file.
+    """
+    import argparse
+    import gc
+    import signal
+    import sys
+    import threading
+
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.twilio")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before answering")
+    parser.add_argument("--rate", type=float, default=0.0, help="messages/s allowed (0: any)")
+    parser.add_argument("--burst", type=float, default=None, help="bucket size (rate/10)")
+    parser.add_argument("--report", help="write what was received here on stopping")
+    args = parser.parse_args(argv)
+
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    # It keeps every message it accepts: collect less often, as a long-lived server would.
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+    fake = FakeTwilio().start()
+    with fake.lock:
+        fake.latency_seconds = args.latency
+        fake.rate_limit_per_second = args.rate or None
+        fake.rate_limit_burst = args.burst
+    print(
+        json.dumps(
+            {
+                "base_url": fake.base_url,
+                "account_sid": fake.account_sid,
+                "auth_token": fake.auth_token,
+            }
+        ),
+        flush=True,
+    )
+    while not stopping.wait(0.5):
+        pass
+    fake.stop()
+    if args.report:
+        rejections: dict[str, int] = {}
+        for r in fake.rejections:
+            rejections[str(r["status"])] = rejections.get(str(r["status"]), 0) + 1
+        report = {
+            "messages": [[m["to"], m["received_at"].timestamp()] for m in fake.messages],
+            "rejections": rejections,
+            "requests": fake.requests_seen,
+        }
+        with open(args.report, "w", encoding="utf-8") as out:
+            json.dump(report, out)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,214 @@
+"""The outbox pages for staff: every delivery and its state, retries, inbound texts, previews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from models import Delivery, DeliveryState, InboundMessage, Resident, db
+from notify.dispatch import Settings
+from pwa import auth
+from pwa.rendering import render
+from pwa.views import sms
+from pwa.views.secretary import _community
+from services import outbox_admin, phones
+from services.errors import DomainError
+
+bp = Blueprint("outbox", __name__, url_prefix="/secretary/outbox")
+bp.before_request(auth.require_staff)
+
+PER_PAGE = 50
+FILTERS = ("all", *outbox_admin.STATES, outbox_admin.UNCERTAIN)
+# States shown with a warning colour: something did not reach the person.
+WARN_STATES = {DeliveryState.FAILED, DeliveryState.UNDELIVERED, DeliveryState.SUPPRESSED}
+
+
+def _state_filter() -> tuple[str, str | None]:
+    """Return the chosen filter and, for a value nobody offered, a message saying so."""
+    state = request.values.get("state", "all") or "all"
+    if state not in FILTERS:
+        return "all", _("There is no state “%(state)s”: showing all messages.", state=state[:20])
+    return state, None
+
+
+def _page() -> int:
+    return max(request.values.get("page", 1, type=int) or 1, 1)
+
+
+def _recipient_labels(rows: list[Delivery]) -> dict[int, str]:
+    """Return who each delivery went to: a name when we know one, else the masked address."""
+    resident_ids = {d.resident_id for d in rows if d.resident_id is not None}
+    residents: dict[int, str] = {}
+    if resident_ids:
+        found = db.session.scalars(select(Resident).where(Resident.id.in_(resident_ids)))
+        residents = {r.id: r.name for r in found}
+    labels: dict[int, str] = {}
+    for d in rows:
+        if d.person is not None:
+            labels[d.id] = d.person.name
+        elif d.resident_id in residents:
+            labels[d.id] = residents[d.resident_id]
+        elif d.recipient_key.startswith("a"):
+            labels[d.id] = phones.mask(d.recipient_key[1:])
+        else:
+            labels[d.id] = phones.mask(d.address)
+    return labels
+
+
+@bp.get("")
+def deliveries() -> Any:
+    community = _community()
+    state, error = _state_filter()
+    page = _page()
+    counts = outbox_admin.counts(community.id)
+    total = sum(counts[s] for s in outbox_admin.STATES) if state == "all" else counts[state]
+    rows = list(
+        db.session.scalars(
+            outbox_admin.filtered(community.id, None if state == "all" else state)
+            .options(selectinload(Delivery.person))
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE)
+        )
+    )
+    retryable = counts[DeliveryState.FAILED] + counts[DeliveryState.UNDELIVERED]
+    return render(
+        "secretary/outbox.html",
+        "deliveries",
+        community=community,
+        state=state,
+        error=error,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        total=total,
+        counts=counts,
+        filters=FILTERS,
+        labels=outbox_admin.state_labels(),
+        rows=rows,
+        recipients=_recipient_labels(rows),
+        warn_states=WARN_STATES,
+        retryable_states=outbox_admin.RETRYABLE,
+        can_retry_all=retryable > 0
+        and state in ("all", outbox_admin.UNCERTAIN, *outbox_admin.RETRYABLE),
+        retry_limit=outbox_admin.RETRY_ALL_LIMIT,
+        retried=request.args.get("retried", type=int),
+        skipped=request.args.get("skipped", type=int),
+        mask=phones.mask,
+    )
+
+
+def _delivery_in_area(delivery_id: int) -> Delivery:
+    """Return the delivery if it belongs to one of the staff member's communities, else 404."""
+    delivery = db.session.scalar(
+        select(Delivery).where(
+            Delivery.id == delivery_id,
+            Delivery.community_id.in_(auth.current_area().community_ids),
+        )
+    )
+    if delivery is None:
+        abort(404)
+    return delivery
+
+
+def _back(community_id: int | None, **extra: Any) -> Any:
+    state, _error = _state_filter()
+    return redirect(
+        url_for(
+            "outbox.deliveries",
+            community=community_id,
+            state=None if state == "all" else state,
+            page=_page() if _page() > 1 else None,
+            **extra,
+        )
+    )
+
+
+@bp.post("/<int:delivery_id>/retry")
+def retry(delivery_id: int) -> Any:
+    delivery = _delivery_in_area(delivery_id)
+    try:
+        outbox_admin.retry(delivery, by=auth.person_required(), now=auth.now())
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return _back(delivery.community_id, retried=1)
+
+
+@bp.post("/retry-all")
+def retry_all() -> Any:
+    community = _community()
+    state, error = _state_filter()
+    if error:
+        raise DomainError(error)
+    wanted = [str(s) for s in outbox_admin.RETRYABLE]
+    if state in wanted:
+        wanted = [state]
+    elif state not in ("all", outbox_admin.UNCERTAIN):
+        wanted = []
+    query = (
+        outbox_admin.filtered(community.id, None if state == "all" else state)
+        .where(Delivery.state.in_(wanted))
+        .limit(outbox_admin.RETRY_ALL_LIMIT)
+    )
+    report = outbox_admin.retry_all(
+        db.session.scalars(query).all(), by=auth.person_required(), now=auth.now()
+    )
+    db.session.commit()
+    return redirect(
+        url_for(
+            "outbox.deliveries",
+            community=community.id,
+            state=None if state == "all" else state,
+            retried=report.retried,
+            skipped=report.skipped or None,
+        )
+    )
+
+
+@bp.get("/inbound")
+def inbound() -> Any:
+    community = _community()
+    page = _page()
+    rows = list(
+        db.session.scalars(
+            select(InboundMessage)
+            .where(
+                # Texts from numbers we do not know belong to no community: every staff sees them.
+                or_(
+                    InboundMessage.community_id == community.id,
+                    InboundMessage.community_id.is_(None),
+                )
+            )
+            .options(selectinload(InboundMessage.person))
+            .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE + 1)
+        )
+    )
+    return render_template(
+        "secretary/inbound.html",
+        community=community,
+        rows=rows[:PER_PAGE],
+        has_more=len(rows) > PER_PAGE,
+        page=page,
+        mask=phones.mask,
+    )
+
+
+@bp.get("/kinds")
+def kinds() -> Any:
+    community = _community()
+    signature = community.sms_signature or Settings.from_config(current_app.config).signature
+    return render_template(
+        "secretary/message_kinds.html",
+        community=community,
+        signature=signature,
+        kinds=outbox_admin.previews(signature),
+        price=float(current_app.config.get("SMS_PRICE_PER_SEGMENT", 0) or 0),
+        reasonable=outbox_admin.REASONABLE_SMS_CHARS,
+        money=sms.money,
+    )

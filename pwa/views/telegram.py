@@ -1,0 +1,130 @@
+"""Telegram: the bot's webhook, and the page where a person links their Telegram account."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from models import db, utcnow
+from notify.channels import Outgoing, PermanentFailure, TransientFailure
+from notify.channels.telegram import TelegramApiError, TelegramChannel
+from pwa import auth, telegram_bot
+from pwa.extensions import csrf
+from services import telegram_links
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("telegram", __name__)
+
+_channel_lock = threading.Lock()
+
+
+def channel() -> TelegramChannel:
+    """Return the app's Telegram client (one connection pool, rebuilt if the settings change)."""
+    config = current_app.config
+    key = (config.get("TELEGRAM_BOT_TOKEN"), config.get("TELEGRAM_API_BASE_URL"))
+    with _channel_lock:
+        cached = current_app.extensions.get("linli_telegram")
+        if cached is None or cached[0] != key:
+            if cached is not None:
+                cached[1].close()
+            cached = (key, TelegramChannel.from_config(config))
+            current_app.extensions["linli_telegram"] = cached
+        found: TelegramChannel = cached[1]
+        return found
+
+
+def _secret_ok() -> bool:
+    expected = str(current_app.config.get("TELEGRAM_WEBHOOK_SECRET") or "")
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    # With no secret configured nobody can prove to be Telegram: refuse everyone.
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _send_answer(answer: telegram_bot.Answer) -> None:
+    """Send the bot's answer; called after the commit, so a slow Telegram loses nothing."""
+    bot = channel()
+    if answer.callback_query_id:
+        try:
+            bot.answer_callback(answer.callback_query_id, answer.callback_text)
+        except TelegramApiError as error:
+            log.warning("answerCallbackQuery failed: %s", error)
+    if not answer.text:
+        return
+    try:
+        bot.send(Outgoing(0, str(answer.chat_id), answer.text, validity_seconds=3600))
+    except PermanentFailure as failure:
+        log.warning("reply to chat %s refused: %s", answer.chat_id, failure)
+        if failure.code == "telegram_blocked":
+            telegram_links.block(answer.chat_id, now=utcnow())
+            db.session.commit()
+    except TransientFailure as failure:
+        # A reply is not queued for later: a late answer to a chat confuses more than it helps.
+        log.warning("reply to chat %s failed: %s", answer.chat_id, failure)
+
+
+@bp.post("/webhooks/telegram")
+def webhook() -> Any:
+    if not _secret_ok():
+        return Response("forbidden", status=403, mimetype="text/plain")
+    try:
+        update, update_id = telegram_bot.parse_update(request.get_json(force=True, silent=True))
+    except ValueError as error:
+        return Response(f"bad update: {error}", status=400, mimetype="text/plain")
+    answer = telegram_bot.handle(update, update_id, now=utcnow())
+    db.session.commit()
+    if answer is not None:
+        _send_answer(answer)
+    return Response(status=200)
+
+
+csrf.exempt(webhook)
+
+
+def _page(**context: Any) -> str:
+    person = auth.person_required()
+    config = current_app.config
+    return render_template(
+        "telegram/link.html",
+        person=person,
+        link=telegram_links.link_of(person),
+        available=bool(config.get("TELEGRAM_BOT_NAME") and config.get("TELEGRAM_BOT_TOKEN")),
+        minutes=telegram_links.TOKEN_MINUTES,
+        **context,
+    )
+
+
+@bp.get("/me/telegram")
+def profile() -> Any:
+    stranger = auth.require_signed_in()
+    if stranger is not None:
+        return stranger
+    return _page()
+
+
+@bp.post("/me/telegram")
+def change() -> Any:
+    stranger = auth.require_signed_in()
+    if stranger is not None:
+        return stranger
+    person = auth.person_required()
+    action = request.form.get("action", "")
+    config = current_app.config
+    if action == "link":
+        bot_name = str(config.get("TELEGRAM_BOT_NAME") or "")
+        if not bot_name or not config.get("TELEGRAM_BOT_TOKEN"):
+            return _page(error=_("Telegram is not set up on this server.")), 400
+        token = telegram_links.create_token(person, now=utcnow())
+        db.session.commit()
+        # The token is shown once, in this answer only (never in a URL of ours or a log).
+        return _page(deep_link=f"https://t.me/{bot_name}?start={token}")
+    if action == "unlink":
+        telegram_links.unlink(person)
+        db.session.commit()
+        return redirect(url_for("telegram.profile"), code=303)
+    return _page(error=_("Choose one of the buttons on this page.")), 400

@@ -1,0 +1,214 @@
+"""The outbox as staff see it: counts by state, retrying what failed, previews of every kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+
+from models import Delivery, DeliveryState, Person, Resident, db
+from notify import segments, templates
+from notify.dispatch import DEFAULT_SIGNATURE, render_for
+from notify.outbox import MAX_VALIDITY_SECONDS, PENDING_KEY
+from notify.routing import Recipient, route
+from services import audit
+from services.errors import DomainError
+
+RETRYABLE = (DeliveryState.FAILED, DeliveryState.UNDELIVERED)
+# One click never re-sends more than this many; the page says so and the rest wait.
+RETRY_ALL_LIMIT = 1000
+# The states the outbox page filters by, in the order a delivery passes through them.
+STATES: tuple[str, ...] = (
+    DeliveryState.QUEUED,
+    DeliveryState.DEFERRED,
+    DeliveryState.SENDING,
+    DeliveryState.SENT,
+    DeliveryState.DELIVERED,
+    DeliveryState.FAILED,
+    DeliveryState.UNDELIVERED,
+    DeliveryState.SUPPRESSED,
+)
+UNCERTAIN = "uncertain"
+# Twilio's advice for mainland China: keep an SMS within 500 characters.
+REASONABLE_SMS_CHARS = 500
+
+
+def counts(community_id: int) -> dict[str, int]:
+    """Return how many of the community's deliveries are in each state, plus "uncertain"."""
+    found = {state: 0 for state in STATES}
+    rows = db.session.execute(
+        select(Delivery.state, func.count(Delivery.id))
+        .where(Delivery.community_id == community_id)
+        .group_by(Delivery.state)
+    )
+    for state, n in rows:
+        found[str(state)] = int(n)
+    found[UNCERTAIN] = int(
+        db.session.scalar(
+            select(func.count(Delivery.id)).where(
+                Delivery.community_id == community_id, Delivery.uncertain.is_(True)
+            )
+        )
+        or 0
+    )
+    return found
+
+
+def filtered(community_id: int, state: str | None) -> Select[Delivery]:
+    """Return the query of a community's deliveries in `state` (None: all), newest first."""
+    query = select(Delivery).where(Delivery.community_id == community_id)
+    if state == UNCERTAIN:
+        query = query.where(Delivery.uncertain.is_(True))
+    elif state:
+        query = query.where(Delivery.state == state)
+    return query.order_by(Delivery.created_at.desc(), Delivery.id.desc())
+
+
+def _recipient(delivery: Delivery) -> Recipient | None:
+    if delivery.resident_id is not None:
+        return db.session.get(Resident, delivery.resident_id)
+    if delivery.person_id is not None:
+        return db.session.get(Person, delivery.person_id)
+    if delivery.recipient_key.startswith("a"):
+        return delivery.recipient_key[1:]
+    return None
+
+
+def retry(delivery: Delivery, *, by: Person, now: datetime) -> Delivery:
+    """Send a failed or undelivered delivery again, on the recipient's channels as they are now.
+
+    Raises DomainError, changing nothing, when the delivery did not fail or still reaches
+    nobody. The delivery is queued once the caller commits.
+    """
+    if delivery.state not in RETRYABLE:
+        raise DomainError(
+            _(
+                "Only a failed or undelivered message can be sent again; this one is “%(state)s”.",
+                state=_state_label(delivery.state),
+            )
+        )
+    recipient = _recipient(delivery)
+    # Re-resolve: the person may have linked Telegram or a household its contact since.
+    found = route(recipient) if recipient is not None else None
+    channels = found.channels if found is not None else []
+    if found is None or not channels:
+        raise DomainError(
+            _("Still nobody to reach: no phone, no household contact and no Telegram.")
+        )
+    before = f"{delivery.state} {delivery.error_code or ''}".strip()
+    delivery.channels = channels
+    # Relayed through the household's contact now, or no longer: the text says so or not.
+    params = {k: v for k, v in (delivery.params or {}).items() if k != "_relay_for"}
+    if found.relay_for:
+        params["_relay_for"] = found.relay_for
+    delivery.params = params
+    delivery.language = found.language
+    delivery.channel, delivery.address = channels[0].split(":", 1)
+    delivery.state = DeliveryState.QUEUED
+    delivery.error_code = None
+    delivery.error_reason = ""
+    delivery.provider_id = None  # a late status report for the old try must not move this one
+    delivery.attempts = 0
+    delivery.not_before = None
+    delivery.claim_token = None
+    delivery.claimed_at = None
+    delivery.enqueued_at = None
+    delivery.sent_at = None
+    delivery.finished_at = None
+    # A message that failed hours ago would be dropped as stale: it gets a fresh validity.
+    kind = templates.get(delivery.kind)
+    delivery.valid_until = now + timedelta(seconds=min(kind.validity_seconds, MAX_VALIDITY_SECONDS))
+    delivery.note(now, "retry", by=by.id, was=before)
+    if delivery.community_id is not None:
+        audit.record(
+            actor=by,
+            community_id=delivery.community_id,
+            action="delivery.retry",
+            subject_type="delivery",
+            subject_id=delivery.id,
+            detail=before,
+        )
+    db.session.info.setdefault(PENDING_KEY, []).append(delivery.id)
+    db.session.flush()
+    return delivery
+
+
+@dataclass(frozen=True)
+class RetryReport:
+    retried: int
+    skipped: int  # failed ones that still reach nobody
+
+
+def retry_all(deliveries: Iterable[Delivery], *, by: Person, now: datetime) -> RetryReport:
+    """Retry every failed or undelivered delivery given; skip those that reach nobody."""
+    chosen = [d for d in deliveries if d.state in RETRYABLE][:RETRY_ALL_LIMIT]
+    # Load the recipients in two queries, so each retry finds them in the session.
+    person_ids = {d.person_id for d in chosen if d.person_id is not None}
+    resident_ids = {d.resident_id for d in chosen if d.resident_id is not None}
+    if person_ids:
+        db.session.scalars(select(Person).where(Person.id.in_(person_ids))).all()
+    if resident_ids:
+        db.session.scalars(select(Resident).where(Resident.id.in_(resident_ids))).all()
+    retried = skipped = 0
+    for delivery in chosen:
+        try:
+            retry(delivery, by=by, now=now)
+        except DomainError:
+            skipped += 1
+        else:
+            retried += 1
+    return RetryReport(retried, skipped)
+
+
+def _state_label(state: str) -> str:
+    return state_labels().get(state, state)
+
+
+def state_labels() -> dict[str, str]:
+    """Return each state's name as the outbox page shows it."""
+    return {
+        "all": _("all"),
+        DeliveryState.QUEUED: _("queued"),
+        DeliveryState.DEFERRED: _("deferred"),
+        DeliveryState.SENDING: _("sending"),
+        DeliveryState.SENT: _("sent"),
+        DeliveryState.DELIVERED: _("delivered"),
+        DeliveryState.FAILED: _("failed"),
+        DeliveryState.UNDELIVERED: _("undelivered"),
+        DeliveryState.SUPPRESSED: _("suppressed"),
+        UNCERTAIN: _("uncertain"),
+    }
+
+
+@dataclass(frozen=True)
+class Preview:
+    kind: str
+    language: str
+    text: str  # the SMS as a phone shows it, signature first; "" when it cannot render
+    segments: segments.Segments | None
+    missing: str | None  # the parameter the example lacks, if any
+
+
+def preview(kind_name: str, language: str, signature: str = DEFAULT_SIGNATURE) -> Preview:
+    """Render a kind's example as an SMS exactly as the dispatcher would."""
+    kind = templates.get(kind_name)
+    # A transient row, never added to the session: render_for is the one place SMS are built.
+    sample = Delivery(kind=kind.name, params=dict(kind.example), language=language, ref=None)
+    try:
+        text = render_for(sample, "sms", signature)
+    except KeyError as missing:
+        return Preview(kind.name, language, "", None, str(missing.args[0]))
+    return Preview(kind.name, language, text, segments.count(text), None)
+
+
+def previews(
+    signature: str = DEFAULT_SIGNATURE,
+) -> list[tuple[templates.MessageKind, Sequence[Preview]]]:
+    """Return every registered kind with its example in Chinese and English."""
+    return [
+        (kind, [preview(name, "zh", signature), preview(name, "en", signature)])
+        for name, kind in sorted(templates.KINDS.items())
+    ]

@@ -1,0 +1,40 @@
+"""`make bench` end to end, small: every phone gets its SMS exactly once, nothing is left unsent.
+
+Only correctness is asserted here; the send rates are measured by `make bench` itself and
+recorded in docs/performance.md (timings in a test would fail on a busy machine, not a bug).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.processes import ROOT
+
+
+def test_quick_bench_sends_every_phone_one_sms(tmp_path: Path) -> None:
+    figures = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.broadcast", "--quick", "--json", str(figures)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, output
+    scenarios = json.loads(figures.read_text())
+    assert [s["scenario"] for s in scenarios] == ["A", "B"]
+    for s in scenarios:
+        phones = s["phones"]
+        assert phones == 1000
+        assert s["finished"], output
+        assert s["received"] == phones, f"{s['scenario']}: sent twice or lost\n{output}"
+        assert s["distinct"] == phones, f"{s['scenario']}: a phone got none\n{output}"
+        assert s["states"] == {"sent": phones}, f"{s['scenario']}: left unsent\n{output}"
+        assert s["uncertain"] == 0
+    # The table the benchmark prints names both scenarios.
+    assert "A: at the provider's limit" in result.stdout
+    assert "B: no limit" in result.stdout

@@ -1,0 +1,162 @@
+"""The phone simulator: each phone's conversation, and texts from any phone to the app."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from models import DevInboxMessage, InboundMessage, SmsOptOut, db
+from notify import Message, send_later
+from pwa import create_app
+from tests.support import RedisServer, run_jobs
+
+PHONE = "+8613912345678"
+
+
+@pytest.fixture
+def en(client: FlaskClient, ctx: None) -> FlaskClient:
+    client.set_cookie("linli_lang", "en")
+    return client
+
+
+def _bodies(html: str) -> list[str]:
+    return re.findall(r'<span class="sms-body">(.*?)</span>', html, re.S)
+
+
+def _count(model: Any) -> int:
+    db.session.expire_all()
+    return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_conversation_shows_both_directions_in_time_order(
+    app: Flask, en: FlaskClient, make: Any
+) -> None:
+    send_later(Message("notice", {"text": "周六义诊"}, batch_key="sim:1", urgent=True), to=[PHONE])
+    db.session.commit()
+    run_jobs(app)
+
+    listing = en.get("/dev/phones").get_data(as_text=True)
+    assert f'data-phone="{PHONE}"' in listing and "周六义诊" in listing
+
+    response = en.post(f"/dev/phones/{PHONE}", data={"text": "你好，楼道灯坏了"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(PHONE)
+    html = en.get(f"/dev/phones/{PHONE}").get_data(as_text=True)
+    bodies = _bodies(html)
+    assert bodies[0] == "【邻里】周六义诊"
+    assert bodies[1] == "你好，楼道灯坏了"
+    # An unknown number gets one helpful reply, signed, shown after the text it answers.
+    assert bodies[2].startswith("【邻里】没有看懂您的短信")
+    assert len(bodies) == 3
+    assert html.index("chat-to-phone") < html.index("chat-from-phone")
+    # The text went through the real inbound handling: kept for staff like any other.
+    row = db.session.scalar(select(InboundMessage))
+    assert row.channel == "sms" and row.from_address == PHONE and row.provider_id.startswith("DEV")
+    assert row.outcome == "unknown"
+    # The phone list now shows the reply as the newest message.
+    listing = en.get("/dev/phones").get_data(as_text=True)
+    assert "没有看懂" in listing
+
+
+def test_stop_from_the_simulator_opts_out_and_shows_the_reply(en: FlaskClient, make: Any) -> None:
+    c = make.community(sms_signature="【新丰路社区】")
+    person = make.person()
+    make.post(person, "patroller", community=c)
+    en.post(f"/dev/phones/{person.phone}", data={"text": "ｓｔｏｐ"})
+    db.session.expire_all()
+    assert db.session.get(SmsOptOut, person.phone) is not None
+    html = en.get(f"/dev/phones/{person.phone}").get_data(as_text=True)
+    assert _bodies(html) == ["ｓｔｏｐ", "【新丰路社区】您已退订社区短信通知。回复“订阅”可恢复。"]
+    assert "stop · handled" in html
+    en.post(f"/dev/phones/{person.phone}", data={"text": "订阅"})
+    db.session.expire_all()
+    assert db.session.get(SmsOptOut, person.phone) is None
+
+
+def test_a_phone_typed_in_any_form_is_normalised(en: FlaskClient) -> None:
+    response = en.get("/dev/phones", query_string={"phone": "139 1234 5678"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/{PHONE}")
+    response = en.get("/dev/phones/13912345678")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/{PHONE}")
+    en.post("/dev/phones/１３９１２３４５６７８", data={"text": "帮助"})
+    row = db.session.scalar(select(InboundMessage))
+    assert row.from_address == PHONE
+    assert db.session.scalar(select(DevInboxMessage.phone)) == PHONE
+
+
+def test_bad_input_is_refused_and_changes_nothing(en: FlaskClient) -> None:
+    for bad in ("abc", "12345"):
+        response = en.get(f"/dev/phones/{bad}")
+        assert response.status_code == 400
+        assert 'role="alert"' in response.get_data(as_text=True)
+        response = en.post(f"/dev/phones/{bad}", data={"text": "帮助"})
+        assert response.status_code == 400 and "phone number" in response.get_data(as_text=True)
+    response = en.get("/dev/phones", query_string={"phone": "not a phone"})
+    assert response.status_code == 400 and "is not a phone number" in response.get_data(
+        as_text=True
+    )
+    for text in ("", "   \n "):
+        response = en.post(f"/dev/phones/{PHONE}", data={"text": text})
+        assert response.status_code == 422
+        assert "Please write a text to send." in response.get_data(as_text=True)
+    response = en.post(f"/dev/phones/{PHONE}", data={"text": "中" * 1601})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "too long: at most 1600 characters" in html
+    # What was typed stays in the box, to be shortened.
+    assert "中" * 1601 in html
+    assert _count(InboundMessage) == 0 and _count(DevInboxMessage) == 0
+    # The longest allowed text goes through.
+    assert en.post(f"/dev/phones/{PHONE}", data={"text": "中" * 1600}).status_code == 302
+    assert _count(InboundMessage) == 1
+
+
+def test_live_segment_count_under_the_message_box(en: FlaskClient) -> None:
+    html = en.get(f"/dev/phones/{PHONE}").get_data(as_text=True)
+    assert 'hx-get="/dev/segments"' in html and 'hx-trigger="input changed delay:200ms"' in html
+    assert 'hx-target="#sim-count"' in html and 'id="sim-count"' in html
+    assert "0 characters · 0 SMS (GSM-7)" in html
+    response = en.get("/dev/segments", query_string={"text": "中" * 71})
+    assert response.get_data(as_text=True).strip() == "71 characters · 2 SMS (UCS-2) · ¥0.09"
+    response = en.get("/dev/segments", query_string={"text": "STOP"})
+    assert response.get_data(as_text=True).strip() == "4 characters · 1 SMS (GSM-7) · ¥0.045"
+
+
+def test_the_inbox_still_lists_and_filters(app: Flask, en: FlaskClient) -> None:
+    other = "+8613800001111"
+    send_later(
+        Message("notice", {"text": "验证一下"}, batch_key="sim:2", urgent=True), to=[PHONE, other]
+    )
+    db.session.commit()
+    run_jobs(app)
+    html = en.get("/dev/inbox", query_string={"phone": "13912345678"}).get_data(as_text=True)
+    assert _bodies(html) == ["【邻里】验证一下"]
+    assert f'href="/dev/phones/{PHONE}"' in html
+    assert len(_bodies(en.get("/dev/inbox").get_data(as_text=True))) == 2
+
+
+@pytest.fixture
+def production_app(app: Flask, redis_server: RedisServer) -> Flask:
+    prod = create_app(
+        {
+            "LINLI_ENV": "production",
+            "SECRET_KEY": "a-production-secret",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": redis_server.url,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    prod.config["TESTING"] = True
+    return prod
+
+
+def test_never_reachable_in_production(production_app: Flask, ctx: None) -> None:
+    client = production_app.test_client()
+    for url in ("/dev/inbox", "/dev/phones", f"/dev/phones/{PHONE}", "/dev/segments?text=x"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/dev/phones/{PHONE}", data={"text": "STOP"}).status_code == 404
+    assert _count(InboundMessage) == 0 and _count(SmsOptOut) == 0
