@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from models import db
 from pwa import auth
-from services import areas, audit, phones
+from services import areas, audit, inbox, phones
 
 bp = Blueprint("resident", __name__, url_prefix="/me")
 bp.before_request(auth.require_signed_in)
@@ -35,3 +35,26 @@ def my_home() -> Any:
         display=phones.display,
         today=auth.today(),
     )
+
+
+@bp.get("/inbox")
+def my_inbox() -> Any:
+    """Every message sent to the signed-in person, newest first."""
+    person = auth.person_required()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    found = inbox.items(person, page)
+    unread = inbox.unread_count(person)
+    return render_template(
+        "resident/inbox.html",
+        messages=found[: inbox.PAGE_SIZE],
+        has_more=len(found) > inbox.PAGE_SIZE,
+        page=page,
+        unread=unread,
+    )
+
+
+@bp.post("/inbox/read")
+def mark_inbox_read() -> Any:
+    inbox.mark_all_read(auth.person_required(), auth.now())
+    db.session.commit()
+    return redirect(url_for("resident.my_inbox"))
