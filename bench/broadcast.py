@@ -1,8 +1,8 @@
 """`make bench`: a broadcast to 10,000 phones through the real pipeline, timed at the provider.
 
-Two scenarios, side by side in one run, each on a fresh SQLite database and a private Redis,
-with the worker and cron processes started from the Procfile's own command lines and the
-fake Twilio in a process of its own:
+Two scenarios, side by side in one run, each on a fresh SQLite database (or PostgreSQL, with
+--postgres) and a private Redis, with the worker and cron processes started from the
+Procfile's own command lines and the fake Twilio in a process of its own:
 
 - A, "at the limit": SMS_RATE_PER_SECOND=100 against a provider that answers in 150 ms and
   refuses (429) beyond 100 messages/s. Target: at least 95 % of the limit.
@@ -83,13 +83,13 @@ class Result:
     states: dict[str, int] = field(default_factory=dict)
     uncertain: int = 0
     finished: bool = True
+    database: str = ""  # "SQLite (WAL)" or "PostgreSQL"
     # CPU seconds used from commit to the end: the Procfile's processes, this process (the
-    # web process's part: the enqueuer), the fake provider.
+    # web process's part: the enqueuer; and the polling), the fake provider.
     cpu_app: float = 0.0
-    load: tuple[float, float] = (0.0, 0.0)
-    database: str = ""  # 1-minute load average at commit and at the end
     cpu_web: float = 0.0
     cpu_provider: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at commit and at the end
 
     @property
     def rate(self) -> float:
@@ -160,7 +160,8 @@ def run_scenario(
     """
     from redis import Redis as RedisClient
 
-    RedisClient.from_url(redis.url).flushall()
+    with RedisClient.from_url(redis.url) as connection:
+        connection.flushall()
     if postgres:
         database_url = fresh_postgres_database(postgres, f"linli_bench_{scenario.key.lower()}")
     else:
@@ -228,6 +229,7 @@ def _broadcast(
     from notify.outbox import send_later
     from notify.queueing import enqueuer
     from pwa import create_app
+    from tasks.worker import worker_processes
 
     os.environ.update(env)  # this process is the web process of the same deployment
     app = create_app()
@@ -238,7 +240,7 @@ def _broadcast(
             [{"name": f"居民{i}", "phone": phone(i), "language": "zh"} for i in range(phones)],
         )
         db.session.commit()
-        procs.wait_for_workers(redis_url)
+        procs.wait_for_workers(redis_url, count=worker_processes())
         people = list(db.session.scalars(select(Person).order_by(Person.id)))
         started = time.time()
         message = Message(

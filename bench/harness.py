@@ -205,14 +205,14 @@ class ProcfileProcesses:
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
 
-    def wait_for_workers(self, redis_url: str, timeout: float = 60.0) -> None:
-        """Wait until the worker processes have registered with RQ."""
+    def wait_for_workers(self, redis_url: str, count: int = 1, timeout: float = 60.0) -> None:
+        """Wait until `count` worker processes have registered with RQ."""
         from redis import Redis as RedisClient
         from rq import Worker
 
         connection = RedisClient.from_url(redis_url)
         deadline = time.monotonic() + timeout
-        while not Worker.all(connection=connection):
+        while len(Worker.all(connection=connection)) < count:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:
                     raise RuntimeError(f"{name} exited:\n{self.log(name)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
@@ -37,8 +38,8 @@ MAX_ATTEMPTS = 8
 # slot of the shared rate, this many times, when sends are paced (SMS_RATE_PER_SECOND).
 SMS_RATE_LIMITED = {"20429", "429"}
 PACE_RETRIES = 2
-# Outcomes written per commit while a batch is being sent.
-WRITE_OUTCOMES_EVERY = 50
+# While a batch is being sent, its outcomes so far are written this often.
+WRITE_OUTCOMES_SECONDS = 1.0
 # Confirmations of an opt-out must still reach the phone that opted out.
 OPT_OUT_EXEMPT = {"sms_opted_out"}
 
@@ -272,9 +273,9 @@ class Dispatcher:
             self.channel(name)  # built here, in the app context, before the threads use it
         results = self.pool.map(lambda item: self._send_one(item[1], item[2]), to_send)
         requeue: list[int] = []
-        # Outcomes are written as they come, a few dozen at a time: a worker killed mid-batch
-        # leaves "sending" (to be sent again, perhaps twice) only what it had not written yet.
-        unwritten = 0
+        # Outcomes are written as they come, at least once a second: a worker killed mid-batch
+        # leaves "sending" (to be sent again, perhaps twice) only its last second of sends.
+        written_at = time.monotonic()
         for (d, _channel, _out), result in zip(to_send, results, strict=True):
             finished = now + (utcnow() - started)
             if isinstance(result, Sent):
@@ -285,17 +286,19 @@ class Dispatcher:
             else:
                 assert isinstance(result, TransientFailure)
                 self._retry_later(d, result, finished)
-            unwritten += 1
-            # A fallback's own query began a write transaction: end it before the next wait.
-            if unwritten >= WRITE_OUTCOMES_EVERY or db.session().in_transaction():
+            # A fallback's own queries began a write transaction: end it before the next wait.
+            if (
+                isinstance(result, PermanentFailure)
+                or time.monotonic() - written_at >= WRITE_OUTCOMES_SECONDS
+            ):
                 _commit_keeping_rows()
-                unwritten = 0
+                written_at = time.monotonic()
         for d in claimed:
             if templates.get(d.kind).sensitive and d.state != DeliveryState.DEFERRED:
                 # The code has reached the phone (or never will): keep no copy of it here.
                 d.params = {}
                 d.body = ""
-        db.session.commit()
+        _commit_keeping_rows()
         return requeue
 
     def _hold(self, d: Delivery, state: str, code: str | None, now: datetime) -> None:
