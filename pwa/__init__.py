@@ -40,6 +40,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     from pwa.views import register_blueprints
+    from services import features
+
+    features.load()
 
     register_blueprints(app)
 
