@@ -53,6 +53,41 @@ def test_create_and_fetch_a_message_through_the_sdk(twilio: FakeTwilio) -> None:
     assert len(twilio.wait_for(4)) == 4
 
 
+class _CountingSocket:
+    """A socket that counts its writes and is otherwise the socket it wraps."""
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.writes: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+        self.sock.sendall(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+
+def test_a_request_goes_out_in_one_write_headers_and_body_together(twilio: FakeTwilio) -> None:
+    http = PooledHttpClient(5.0)
+    client = Client(twilio.account_sid, twilio.auth_token, http_client=http)
+    client.api.base_url = twilio.base_url
+    client.messages.create(to=TO, from_=FROM, body="first")  # opens the kept-alive connection
+    [(pool, _full_url)] = http._pools.values()
+    conn = pool.pool.queue[-1]  # type: ignore[union-attr]
+    counting = _CountingSocket(conn.sock)
+    conn.sock = counting
+    client.messages.create(to=TO, from_=FROM, body="【邻里】明天停水")
+    fetched = client.messages(twilio.wait_for(2)[1]["sid"]).fetch()  # a GET: no body
+
+    post, get = counting.writes
+    assert post.startswith(b"POST ")
+    head, _, body = post.partition(b"\r\n\r\n")
+    assert b"Content-Length: %d" % len(body) in head and b"Body=" in body
+    assert get.startswith(b"GET ") and get.endswith(b"\r\n\r\n")
+    assert fetched.body == "【邻里】明天停水"
+
+
 def test_provider_errors_come_back_as_the_sdk_raises_them(twilio: FakeTwilio) -> None:
     client = _client(twilio)
     with pytest.raises(TwilioRestException) as bad_number:
