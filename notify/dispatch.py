@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select, update
 
 from models import Community, Delivery, DeliveryState, SmsOptOut, TelegramLink, db, utcnow
 from models.base import writing
-from notify import quiet, reasons, templates
+from notify import quiet, reasons, status, templates
 from notify.channels import Channel, Outgoing, PermanentFailure, Sent, TransientFailure, for_name
 from notify.ratelimit import SendRate
 
@@ -105,6 +106,7 @@ class Dispatcher:
             max_workers=max(1, self.settings.concurrency), thread_name_prefix="linli-send"
         )
         self.channels: dict[str, Channel] = {}
+        self.redis = redis
         self.rate = (
             SendRate(redis, "linli:rate:sms", self.settings.rate_per_second)
             if redis is not None and self.settings.rate_per_second > 0
@@ -276,10 +278,12 @@ class Dispatcher:
         # Outcomes are written as they come, at least once a second: a worker killed mid-batch
         # leaves "sending" (to be sent again, perhaps twice) only its last second of sends.
         written_at = time.monotonic()
+        written: list[str] = []  # provider ids written since the last look for early reports
         for (d, _channel, _out), result in zip(to_send, results, strict=True):
             finished = now + (utcnow() - started)
             if isinstance(result, Sent):
                 self._sent(d, result, finished)
+                written.append(result.provider_id)
             elif isinstance(result, PermanentFailure):
                 if self._fall_back(d, result, finished):
                     requeue.append(d.id)
@@ -293,13 +297,26 @@ class Dispatcher:
             ):
                 _commit_keeping_rows()
                 written_at = time.monotonic()
+                self._apply_early_reports(written)
         for d in claimed:
             if templates.get(d.kind).sensitive and d.state != DeliveryState.DEFERRED:
                 # The code has reached the phone (or never will): keep no copy of it here.
                 d.params = {}
                 d.body = ""
         _commit_keeping_rows()
+        self._apply_early_reports(written)
         return requeue
+
+    def _apply_early_reports(self, written: list[str]) -> None:
+        """Apply status reports that came before these provider ids were committed."""
+        if self.redis is None or not written:
+            return
+        try:
+            if status.replay(self.redis, written):
+                _commit_keeping_rows()
+        except RedisError:
+            log.warning("could not look for early status reports; they expire unapplied")
+        written.clear()
 
     def _hold(self, d: Delivery, state: str, code: str | None, now: datetime) -> None:
         d.claim_token = None

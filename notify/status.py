@@ -1,9 +1,20 @@
-"""Provider status reports: they may come late, twice or out of order, and only move forward."""
+"""Provider status reports: they may come late, twice or out of order, and only move forward.
+
+They may also come early: the provider can report "delivered" before the worker that sent the
+message has written down its provider id (it writes outcomes about once a second). Such a report
+is held in Redis for an hour, and applied by whichever side comes second: the worker, once it
+has written the id, or the webhook, when it finds the id written after all.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterable
 from datetime import datetime
 
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from models import Delivery, DeliveryState, db
@@ -19,6 +30,60 @@ TWILIO_STATUS = {
     "undelivered": DeliveryState.UNDELIVERED,
     "failed": DeliveryState.FAILED,
 }
+
+
+log = logging.getLogger(__name__)
+
+EARLY_KEY = "linli:early-status:"
+EARLY_TTL_SECONDS = 3600
+
+
+def _known(provider_id: str) -> bool:
+    found = db.session.scalar(select(Delivery.id).where(Delivery.provider_id == provider_id))
+    return found is not None
+
+
+def record(
+    redis: Redis | None, provider_id: str, status: str, error_code: str | None, now: datetime
+) -> bool:
+    """Apply a provider's report; one about a message not written down yet is held for it."""
+    if not provider_id or (status or "").lower() not in TWILIO_STATUS:
+        return False
+    if _known(provider_id) or redis is None:
+        return apply(provider_id, status, error_code, now)
+    try:
+        key = EARLY_KEY + provider_id
+        with redis.pipeline() as pipe:
+            pipe.rpush(key, json.dumps([status, error_code, now.isoformat()]))
+            pipe.expire(key, EARLY_TTL_SECONDS)
+            pipe.execute()
+    except RedisError:
+        log.warning("status %s for %s arrived early and could not be held", status, provider_id)
+        return False
+    # The worker may have written the id (and looked for held reports) meanwhile: look again,
+    # in a new transaction, which sees what it committed.
+    db.session.commit()
+    if _known(provider_id):
+        return replay(redis, [provider_id]) > 0
+    return False
+
+
+def replay(redis: Redis, provider_ids: Iterable[str]) -> int:
+    """Apply the held reports of these messages, now written down; return how many moved."""
+    ids = [i for i in provider_ids if i]
+    if not ids:
+        return 0
+    with redis.pipeline() as pipe:  # MULTI: a report is taken by one side only
+        for provider_id in ids:
+            pipe.lrange(EARLY_KEY + provider_id, 0, -1)
+            pipe.delete(EARLY_KEY + provider_id)
+        answers = pipe.execute()
+    moved = 0
+    for provider_id, held in zip(ids, answers[::2], strict=True):
+        for entry in held:
+            status, error_code, at = json.loads(entry)
+            moved += apply(provider_id, status, error_code, datetime.fromisoformat(at))
+    return moved
 
 
 def apply(provider_id: str, status: str, error_code: str | None, now: datetime) -> bool:

@@ -135,13 +135,14 @@ def test_features_register_commands_with_reference_codes(
         seen.append((message.ref, message.rest))
         return Reply("notice", {"text": f"已认领{message.ref}"})
 
-    commands.register(Command("test_claim", ("认领", "CLAIM"), claim, shape="ref"))
+    # Keywords of no real feature, so the features' own commands do not answer first.
+    commands.register(Command("test_claim", ("试领", "TRYCLAIM"), claim, shape="ref"))
     try:
         phone = make.person().phone
-        assert "已认领T34" in _sms(client, phone, "认领 T34")
-        assert "已认领T34" in _sms(client, phone, "ｃｌａｉｍ ｔ３４")
-        assert "已认领W12" in _sms(client, phone, "认领W12 马上到")
-        assert "已认领" not in _sms(client, phone, "认领")  # no code: not this command
+        assert "已认领T34" in _sms(client, phone, "试领 T34")
+        assert "已认领T34" in _sms(client, phone, "ｔｒｙｃｌａｉｍ ｔ３４")
+        assert "已认领W12" in _sms(client, phone, "试领W12 马上到")
+        assert "已认领" not in _sms(client, phone, "试领")  # no code: not this command
     finally:
         commands.REGISTRY[:] = [c for c in commands.REGISTRY if c.name != "test_claim"]
     assert seen == [("T34", ""), ("T34", ""), ("W12", "马上到")]
@@ -191,3 +192,59 @@ def test_undelivered_status_carries_a_plain_reason(
     db.session.expire_all()
     d = db.session.get(Delivery, delivery_id)
     assert d.state == DeliveryState.UNDELIVERED and "switched off" in d.error_reason
+
+
+def test_a_status_report_before_the_worker_wrote_the_id_is_held_then_applied(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    from notify.status import replay
+    from pwa.redis_conn import web_redis
+
+    person = make.person()
+    [delivery_id] = send_later(
+        Message("notice", {"text": "x"}, batch_key="s:early", urgent=True), to=[person]
+    )
+    db.session.commit()
+    sid = "SM" + "e" * 32
+    form = {"MessageSid": sid, "MessageStatus": "delivered", "To": person.phone}
+    # The provider reports delivery while the worker has not yet written the provider id.
+    assert _post(client, "/webhooks/twilio/status", form).status_code == 204
+    d = db.session.get(Delivery, delivery_id)
+    assert d.state == DeliveryState.QUEUED
+    # The worker writes its outcome ("sent") and then looks for reports held for it.
+    d.state, d.provider_id = DeliveryState.SENT, sid
+    db.session.commit()
+    assert replay(web_redis(), [sid]) == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Delivery, delivery_id).state == DeliveryState.DELIVERED
+    assert replay(web_redis(), [sid]) == 0, "a held report is applied once"
+
+
+def test_reports_racing_the_worker_end_in_the_latest_state(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    """The fake provider reports "delivered" the moment it accepts, while the batch is sent."""
+    from notify.dispatch import Dispatcher
+    from pwa.redis_conn import web_redis
+    from tests.fakes.twilio import FakeTwilio
+
+    people = [make.person() for _ in range(30)]
+    ids = send_later(Message("notice", {"text": "x"}, batch_key="s:race", urgent=True), to=people)
+    db.session.commit()
+    with FakeTwilio(auth_token=TOKEN) as twilio:
+        twilio.auto_status = ["delivered"]
+        twilio.auto_status_delay = 0.0
+        twilio.app_client = client
+        config = dict(twilio_app.config)
+        config.update(
+            TWILIO_ACCOUNT_SID=twilio.account_sid,
+            TWILIO_FROM_NUMBER="+15005550006",
+            TWILIO_API_BASE_URL=twilio.base_url,
+        )
+        Dispatcher(config, web_redis()).deliver(ids)
+        twilio.wait_for_callbacks(30, timeout=30)
+    db.session.commit()
+    db.session.expire_all()
+    states = {db.session.get(Delivery, i).state for i in ids}
+    assert states == {DeliveryState.DELIVERED}

@@ -12,6 +12,7 @@ from models import Community, db, utcnow
 from notify import inbound, status
 from notify.dispatch import DEFAULT_SIGNATURE
 from pwa.extensions import csrf
+from pwa.redis_conn import web_redis
 from services import phones
 from services.errors import DomainError
 
@@ -44,7 +45,8 @@ def _twiml(text: str | None) -> Response:
 def twilio_status() -> Any:
     _check_twilio_signature()
     form = request.form
-    status.apply(
+    status.record(
+        web_redis(),
         form.get("MessageSid") or form.get("SmsSid") or "",
         form.get("MessageStatus") or form.get("SmsStatus") or "",
         form.get("ErrorCode") or None,
