@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models import Community, Delivery, DeliveryState, InboxItem, db, utcnow
 from notify import quiet, reasons, templates
 from notify.message import Message
-from notify.routing import Recipient, route
+from notify.routing import Recipient, prefetch, route
 
 PENDING_KEY = "linli_pending_deliveries"
 MAX_VALIDITY_SECONDS = 36000  # Twilio's ValidityPeriod ceiling (10 hours)
@@ -48,8 +48,10 @@ def send_later(
     rows: list[dict[str, Any]] = []
     inbox: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for recipient in to:
-        r = route(recipient, channels)
+    recipients = list(to)
+    links = prefetch(recipients)
+    for recipient in recipients:
+        r = route(recipient, channels, links)
         if r.recipient_key in existing or r.recipient_key in seen:
             continue
         seen.add(r.recipient_key)

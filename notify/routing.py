@@ -3,11 +3,12 @@ resident without a phone, the household's contact."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from models import Person, Resident, TelegramLink, db
+from models import Household, Person, Resident, TelegramLink, db
 
 Recipient = Person | Resident | str  # a bare str is an E.164 phone
 
@@ -24,28 +25,72 @@ class Route:
     relay_for: str | None = None
 
 
-def _person_channels(person: Person, allowed: tuple[str, ...] | None) -> list[str]:
+# Rows fetched per query when routing many recipients at once.
+PREFETCH_CHUNK = 500
+Links = Mapping[int, TelegramLink]
+
+
+def prefetch(recipients: Sequence[Recipient]) -> Links:
+    """Load what routing these recipients needs in a few queries, not a few per recipient.
+
+    Returns the Telegram links by person id; the residents' persons and households are loaded
+    into the session, where their many-to-one attributes then find them without a query.
+    """
+    residents = [r for r in recipients if isinstance(r, Resident)]
+    for model, wanted in (
+        (Person, {r.person_id for r in residents if r.person_id is not None}),
+        (Household, {r.household_id for r in residents if not r.phone}),
+    ):
+        ids = sorted(wanted)
+        for start in range(0, len(ids), PREFETCH_CHUNK):
+            chunk = ids[start : start + PREFETCH_CHUNK]
+            list(db.session.scalars(select(model).where(model.id.in_(chunk))))
+    person_ids = sorted(
+        {r.id for r in recipients if isinstance(r, Person)}
+        | {r.person_id for r in residents if r.person_id is not None}
+    )
+    links: dict[int, TelegramLink] = {}
+    for start in range(0, len(person_ids), PREFETCH_CHUNK):
+        chunk = person_ids[start : start + PREFETCH_CHUNK]
+        for link in db.session.scalars(
+            select(TelegramLink).where(TelegramLink.person_id.in_(chunk))
+        ):
+            links[link.person_id] = link
+    return links
+
+
+def _person_channels(
+    person: Person, allowed: tuple[str, ...] | None, links: Links | None = None
+) -> list[str]:
     channels = []
-    link = db.session.scalar(select(TelegramLink).where(TelegramLink.person_id == person.id))
+    if links is not None:
+        link = links.get(person.id)
+    else:
+        link = db.session.scalar(select(TelegramLink).where(TelegramLink.person_id == person.id))
     if link is not None and link.usable:
         channels.append(f"telegram:{link.chat_id}")
     channels.append(f"sms:{person.phone}")
     return [c for c in channels if allowed is None or c.split(":", 1)[0] in allowed]
 
 
-def route(recipient: Recipient, allowed: tuple[str, ...] | None = None) -> Route:
-    """Return how to reach one recipient; `allowed` limits the channels (e.g. SMS only)."""
+def route(
+    recipient: Recipient, allowed: tuple[str, ...] | None = None, links: Links | None = None
+) -> Route:
+    """Return how to reach one recipient; `allowed` limits the channels (e.g. SMS only).
+
+    `links` are the Telegram links from prefetch(), when routing many recipients at once.
+    """
     if isinstance(recipient, Person):
         return Route(
             f"p{recipient.id}",
             recipient.id,
             None,
             recipient.language,
-            _person_channels(recipient, allowed),
+            _person_channels(recipient, allowed, links),
         )
     if isinstance(recipient, Resident):
         if recipient.person is not None:
-            r = route(recipient.person, allowed)
+            r = route(recipient.person, allowed, links)
             return Route(r.recipient_key, r.person_id, recipient.id, r.language, r.channels)
         sms_ok = allowed is None or "sms" in allowed
         if recipient.phone:
