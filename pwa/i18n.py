@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import format_datetime, get_locale
 
 from pwa.extensions import babel
@@ -17,6 +17,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def select_locale() -> str:
     """Pick the language: the switch's cookie, then the signed-in person's, then the browser's."""
     languages: list[str] = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return "zh"  # a job or a command: messages to people carry their own language
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in languages:
         return chosen

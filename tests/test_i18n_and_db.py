@@ -83,3 +83,10 @@ def test_sqlite_runs_in_wal_mode(app: Flask) -> None:
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_gettext_works_in_a_job_without_a_request(app: Any) -> None:
+    from flask_babel import gettext
+
+    with app.app_context():
+        assert gettext("Sign in") == "登录"
