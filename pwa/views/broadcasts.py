@@ -1,0 +1,172 @@
+"""Broadcasts: mobilise volunteers with a live page; inform residents with a delivery report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from models import Broadcast, Community, Grid, db
+from models.roles import Role
+from pwa import auth
+from pwa.rendering import render
+from pwa.views.work_orders import audience_choices, scope
+from services import broadcasts, outbox_admin, work_orders
+from services.errors import DomainError
+
+bp = Blueprint("broadcasts", __name__, url_prefix="/broadcasts")
+bp.before_request(auth.require_roles({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}))
+
+MOBILISATION_EXAMPLE = "需要20人07:00清扫积雪，回复1报名"
+
+
+def _visible(broadcast_id: int) -> Broadcast:
+    area = auth.current_area()
+    found = db.session.scalar(
+        select(Broadcast).where(
+            Broadcast.id == broadcast_id,
+            broadcasts.visible(set(area.community_ids), set(area.grid_ids)),
+        )
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("")
+def broadcast_list() -> Any:
+    area = auth.current_area()
+    community, grid = scope()
+    rows = db.session.scalars(
+        select(Broadcast)
+        .where(broadcasts.visible(set(area.community_ids), set(area.grid_ids)))
+        .order_by(Broadcast.created_at.desc())
+        .limit(100)
+    ).all()
+    return render_template("broadcasts/list.html", broadcasts=rows, community=community, grid=grid)
+
+
+def _mobilisation_form(error: str | None, status: int) -> Any:
+    community, grid = scope()
+    return render_template(
+        "broadcasts/mobilise.html",
+        community=community,
+        grid=grid,
+        form=request.form,
+        error=error,
+        example=MOBILISATION_EXAMPLE,
+        **audience_choices(community, grid),
+    ), status
+
+
+@bp.get("/mobilise")
+def new_mobilisation() -> Any:
+    return _mobilisation_form(None, 200)
+
+
+@bp.post("/mobilise")
+def mobilise() -> Any:
+    community, grid = scope()
+    form = request.form
+    try:
+        broadcast = broadcasts.mobilise(
+            community,
+            text=form.get("text", ""),
+            title=form.get("title", ""),
+            location=form.get("location", ""),
+            starts_at=work_orders.parse_local_datetime(form.get("starts_at"), _("when it starts")),
+            ends_at=work_orders.parse_local_datetime(form.get("ends_at"), _("when it ends")),
+            places_needed=form.get("places_needed", ""),
+            audience=work_orders.audience_from_form(form),
+            by=auth.person_required(),
+            now=auth.now(),
+            today=auth.today(),
+            grid=grid,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _mobilisation_form(error.message, 422)
+    db.session.commit()
+    return redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id))
+
+
+def _staff_community() -> Community:
+    community, grid = scope()
+    if grid is not None:
+        abort(404)  # information broadcasts to residents are the community staff's
+    return community
+
+
+def _inform_form(error: str | None, status: int, preview: tuple[int, int] | None = None) -> Any:
+    community = _staff_community()
+    grids = db.session.scalars(
+        select(Grid).where(Grid.community_id == community.id).order_by(Grid.number)
+    ).all()
+    return render_template(
+        "broadcasts/inform.html",
+        community=community,
+        grids=grids,
+        form=request.form,
+        error=error,
+        preview=preview,
+    ), status
+
+
+@bp.get("/inform")
+def new_information() -> Any:
+    return _inform_form(None, 200)
+
+
+@bp.post("/inform")
+def inform() -> Any:
+    community = _staff_community()
+    form = request.form
+    try:
+        criteria = broadcasts.criteria_from_form(form)
+        if form.get("preview"):
+            count = broadcasts.count_matching(community, criteria, auth.today())
+            return _inform_form(None, 200, count)
+        broadcast = broadcasts.inform(
+            community,
+            text=form.get("text", ""),
+            criteria=criteria,
+            by=auth.person_required(),
+            now=auth.now(),
+            today=auth.today(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _inform_form(error.message, 422)
+    db.session.commit()
+    return redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id))
+
+
+@bp.get("/<int:broadcast_id>")
+def detail(broadcast_id: int) -> Any:
+    broadcast = _visible(broadcast_id)
+    return render(
+        "broadcasts/detail.html",
+        "live",
+        broadcast=broadcast,
+        report=broadcasts.report(broadcast),
+        when=work_orders.when_text,
+        state_labels=outbox_admin.state_labels(),
+    )
+
+
+@bp.get("/<int:broadcast_id>/live")
+def live(broadcast_id: int) -> Any:
+    """The figures alone, polled by the page every few seconds (htmx)."""
+    broadcast = _visible(broadcast_id)
+    response = render(
+        "broadcasts/detail.html",
+        "live",
+        broadcast=broadcast,
+        report=broadcasts.report(broadcast),
+        when=work_orders.when_text,
+        state_labels=outbox_admin.state_labels(),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

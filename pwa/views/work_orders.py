@@ -1,0 +1,351 @@
+"""Work orders: secretary and grid leaders dispatch and check; volunteers claim in /my/orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from models import Community, Grid, PartnerUnit, Person, Post, WorkOrder, WorkOrderClaim, db
+from models.roles import Role
+from models.work_orders import OrderStatus, Priority
+from pwa import auth
+from pwa.rendering import render
+from services import posts, work_orders
+from services.errors import DomainError
+from services.work_orders import ClaimOutcome
+
+MANAGERS = {Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}
+
+bp = Blueprint("work_orders", __name__, url_prefix="/work-orders")
+bp.before_request(auth.require_roles(set(MANAGERS)))
+
+my_bp = Blueprint("my_orders", __name__, url_prefix="/my/orders")
+my_bp.before_request(auth.require_signed_in)
+
+
+def scope() -> tuple[Community, Grid | None]:
+    """Return where the signed-in manager dispatches: their community, or their grid."""
+    area = auth.current_area()
+    if area.community_ids:
+        community = db.session.get(Community, min(area.community_ids))
+        if community is None:
+            abort(404)
+        return community, None
+    if area.grid_ids:
+        grid = db.session.get(Grid, min(area.grid_ids))
+        if grid is None:
+            abort(404)
+        return grid.community, grid
+    abort(404)
+
+
+def audience_choices(community: Community, grid: Grid | None) -> dict[str, Any]:
+    """Return what an audience may be picked from, within the manager's scope."""
+    today = auth.today()
+    grids = db.session.scalars(
+        select(Grid)
+        .where(Grid.community_id == community.id, Grid.id == grid.id if grid else Grid.id > 0)
+        .order_by(Grid.number)
+    ).all()
+    people_query = (
+        select(Person)
+        .join(Post, Post.person_id == Person.id)
+        .where(Post.community_id == community.id, Post.active_on(today), Person.active.is_(True))
+        .distinct()
+        .order_by(Person.name)
+        .limit(500)
+    )
+    if grid is not None:
+        people_query = people_query.where(Post.grid_id == grid.id)
+    units = (
+        db.session.scalars(
+            select(PartnerUnit)
+            .where(PartnerUnit.community_id == community.id)
+            .order_by(PartnerUnit.name)
+        ).all()
+        if grid is None
+        else []
+    )
+    return {
+        "grids": grids,
+        "roles": posts.roles_for(community.id),
+        "units": units,
+        "people": db.session.scalars(people_query).all(),
+    }
+
+
+def action_name(action: str) -> str:
+    """Return how the history names an event."""
+    return {
+        "created": _("created"),
+        "announced": _("announced"),
+        "claimed": _("claimed"),
+        "claim_refused": _("claim refused (filled or closed)"),
+        "withdrawn": _("withdrew"),
+        "started": _("started"),
+        "done": _("reported done"),
+        "verified": _("verified"),
+        "reopened": _("reopened"),
+        "cancelled": _("cancelled"),
+        "again": _("announced again"),
+        "escalate": _("escalated to the grid leader and secretary"),
+        "reminded": _("reminded before the window"),
+    }.get(action, action)
+
+
+def _helpers() -> dict[str, Any]:
+    return {
+        "action_name": action_name,
+        "when": work_orders.when_text,
+        "status_name": status_name,
+        "priority_name": priority_name,
+        "role_name": posts.role_name,
+    }
+
+
+def status_name(status: str) -> str:
+    return {
+        OrderStatus.OPEN: _("Open"),
+        OrderStatus.FILLED: _("Filled"),
+        OrderStatus.DONE: _("Done, to check"),
+        OrderStatus.VERIFIED: _("Verified"),
+        OrderStatus.CANCELLED: _("Cancelled"),
+    }.get(OrderStatus(status), status)
+
+
+def priority_name(priority: str) -> str:
+    return {
+        Priority.NORMAL: _("Normal"),
+        Priority.HIGH: _("High"),
+        Priority.URGENT: _("Urgent"),
+    }.get(Priority(priority), priority)
+
+
+# -- managers ---------------------------------------------------------------------------------
+
+
+@bp.get("")
+def order_list() -> Any:
+    area = auth.current_area()
+    show = request.args.get("show", "live")
+    query = (
+        select(WorkOrder)
+        .where(work_orders.managed_orders_clause(area))
+        .order_by(WorkOrder.starts_at.desc())
+        .limit(200)
+    )
+    if show == "live":
+        query = query.where(
+            WorkOrder.status.in_([OrderStatus.OPEN, OrderStatus.FILLED, OrderStatus.DONE])
+        )
+    community, grid = scope()
+    return render(
+        "work_orders/list.html",
+        "orders",
+        orders=db.session.scalars(query).all(),
+        show=show,
+        community=community,
+        grid=grid,
+        **_helpers(),
+    )
+
+
+def _form(error: str | None, status: int) -> Any:
+    community, grid = scope()
+    return render_template(
+        "work_orders/form.html",
+        community=community,
+        grid=grid,
+        form=request.form,
+        error=error,
+        priorities=[(p.value, priority_name(p)) for p in Priority],
+        **audience_choices(community, grid),
+    ), status
+
+
+@bp.get("/new")
+def new_order() -> Any:
+    return _form(None, 200)
+
+
+@bp.post("/new")
+def create_order() -> Any:
+    community, grid = scope()
+    try:
+        order = work_orders.order_from_form(
+            request.form,
+            community,
+            by=auth.person_required(),
+            now=auth.now(),
+            today=auth.today(),
+            grid=grid,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _form(error.message, 422)
+    db.session.commit()
+    return redirect(url_for("work_orders.detail", order_id=order.id))
+
+
+def _managed(order_id: int) -> WorkOrder:
+    try:
+        return work_orders.get_managed(auth.current_area(), order_id)
+    except DomainError:
+        abort(404)
+
+
+def _detail(order: WorkOrder, error: str | None = None, status: int = 200) -> Any:
+    claims = db.session.scalars(
+        select(WorkOrderClaim)
+        .where(WorkOrderClaim.order_id == order.id)
+        .options(selectinload(WorkOrderClaim.person))
+        .order_by(WorkOrderClaim.claimed_at)
+    ).all()
+    return render_template(
+        "work_orders/detail.html",
+        order=order,
+        claims=claims,
+        events=work_orders.history(order),
+        error=error,
+        **_helpers(),
+    ), status
+
+
+@bp.get("/<int:order_id>")
+def detail(order_id: int) -> Any:
+    return _detail(_managed(order_id))
+
+
+@bp.post("/<int:order_id>/<any(verify, reopen, cancel):action>")
+def manage(order_id: int, action: str) -> Any:
+    order = _managed(order_id)
+    person = auth.person_required()
+    try:
+        if action == "verify":
+            work_orders.verify(order, by=person, now=auth.now())
+        elif action == "reopen":
+            work_orders.reopen(
+                order, by=person, reason=request.form.get("reason", ""), now=auth.now()
+            )
+        else:
+            work_orders.cancel(order, by=person, now=auth.now())
+    except DomainError as error:
+        db.session.rollback()
+        return _detail(_managed(order_id), error.message, 422)
+    db.session.commit()
+    return redirect(url_for("work_orders.detail", order_id=order.id))
+
+
+@bp.get("/<int:order_id>/claims/<int:claim_id>/photo")
+def claim_photo(order_id: int, claim_id: int) -> Any:
+    from models import Photo
+    from services.photos import photo_response
+
+    order = _managed(order_id)
+    claim = db.session.get(WorkOrderClaim, claim_id)
+    if claim is None or claim.order_id != order.id or claim.photo_id is None:
+        abort(404)
+    photo = db.session.get(Photo, claim.photo_id)
+    if photo is None:
+        abort(404)
+    return photo_response(photo)
+
+
+# -- volunteers -------------------------------------------------------------------------------
+
+
+def _mine(message: str | None = None, error: str | None = None, status: int = 200) -> Any:
+    person = auth.person_required()
+    orders = work_orders.orders_for(person, auth.today(), auth.now())
+    claims = {
+        c.order_id: c
+        for c in db.session.scalars(
+            select(WorkOrderClaim).where(
+                WorkOrderClaim.person_id == person.id,
+                WorkOrderClaim.order_id.in_([o.id for o in orders] or [0]),
+            )
+        )
+    }
+    response = render(
+        "work_orders/mine.html",
+        "my_orders",
+        orders=orders,
+        claims=claims,
+        message=message,
+        error=error,
+        **_helpers(),
+    )
+    response.status_code = status
+    return response
+
+
+@my_bp.get("")
+def mine() -> Any:
+    return _mine()
+
+
+def _order_for_me(order_id: int) -> WorkOrder:
+    order = db.session.get(WorkOrder, order_id)
+    person = auth.person_required()
+    if order is None:
+        abort(404)
+    held = work_orders.claim_of(order, person)
+    if held is None and not work_orders.in_audience(order, person, auth.today()):
+        abort(404)
+    return order
+
+
+@my_bp.post("/<int:order_id>/<any(claim, withdraw, start, done):action>")
+def act(order_id: int, action: str) -> Any:
+    order = _order_for_me(order_id)
+    person = auth.person_required()
+    now = auth.now()
+    try:
+        if action == "claim":
+            result = work_orders.claim(order, by=person, via="app", now=now, today=auth.today())
+            messages = {
+                ClaimOutcome.CLAIMED: _("You claimed %(ref)s.", ref=order.ref),
+                ClaimOutcome.ALREADY: _("You already hold a place on %(ref)s.", ref=order.ref),
+                ClaimOutcome.FILLED: _("%(ref)s is already filled. Thank you!", ref=order.ref),
+                ClaimOutcome.CLOSED: _("%(ref)s is closed.", ref=order.ref),
+                ClaimOutcome.NOT_FOR_YOU: _("%(ref)s is not for your area.", ref=order.ref),
+            }
+            db.session.commit()
+            if result.outcome == ClaimOutcome.CLAIMED:
+                return _mine(messages[result.outcome])
+            return _mine(error=messages[result.outcome], status=409)
+        if action == "withdraw":
+            work_orders.withdraw(order, by=person, via="app", now=now)
+            message = _("You withdrew from %(ref)s.", ref=order.ref)
+        elif action == "start":
+            work_orders.start(order, by=person, via="app", now=now)
+            message = _("Noted: %(ref)s has begun.", ref=order.ref)
+        else:
+            photo_id = None
+            upload = request.files.get("photo")
+            # Check the note before storing a photo, so a refused form saves nothing.
+            work_orders.check_text(
+                request.form.get("note", ""), _("the note"), work_orders.MAX_NOTE, required=False
+            )
+            if upload is not None and upload.filename:
+                from services.photos import save_photo
+
+                photo_id = save_photo(upload, by=person).id
+            work_orders.mark_done(
+                order,
+                by=person,
+                via="app",
+                now=now,
+                note=request.form.get("note", ""),
+                photo_id=photo_id,
+            )
+            message = _("Noted: %(ref)s is done. Thank you!", ref=order.ref)
+    except DomainError as error:
+        db.session.rollback()
+        return _mine(error=error.message, status=422)
+    db.session.commit()
+    return _mine(message)

@@ -1,0 +1,17 @@
+"""Job: chase work orders (announce once more, escalate, remind before the window)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from models import db, utcnow
+from services import work_orders
+from tasks.app import job_context
+
+
+def chase() -> dict[str, int]:
+    """Chase once and commit; a repeat sends nothing new (the reminder rows are unique)."""
+    with job_context():
+        report = work_orders.chase(utcnow())
+        db.session.commit()
+        return asdict(report)
