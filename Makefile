@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-stamp
 help:
 	@echo "make run    start Linli (web, worker, scheduler, Redis) on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make test   lint, type-check and run every test"
-	@echo "make bench  measure the broadcast send rates; writes docs/performance.md"
+	@echo "make bench  measure broadcast send rates and visit pages at district scale; writes docs/performance.md"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -52,6 +52,7 @@ test: system-packages lint typecheck pytest
 # Real processes (Redis, the Procfile's worker and cron, a fake Twilio): a few minutes.
 bench: $(STAMP)
 	$(BIN)/python -m bench.broadcast --write docs/performance.md
+	$(BIN)/python -m bench.visits --write docs/performance.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache linli.egg-info

@@ -90,6 +90,28 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # The wait before the first retry of a transient failure; later ones double it.
         "SEND_RETRY_BASE_SECONDS": float(env.get("SEND_RETRY_BASE_SECONDS", "10") or 10),
         "SMS_PRICE_PER_SEGMENT": float(env.get("SMS_PRICE_PER_SEGMENT", "0.045")),
+        # Work orders: announce an unclaimed one again after this many hours, escalate to the
+        # grid leader and secretary this many hours later, remind claimers this long before.
+        "WORK_ORDER_ANNOUNCE_AGAIN_HOURS": float(env.get("WORK_ORDER_ANNOUNCE_AGAIN_HOURS", "2")),
+        "WORK_ORDER_ESCALATE_HOURS": float(env.get("WORK_ORDER_ESCALATE_HOURS", "2")),
+        "WORK_ORDER_REMIND_BEFORE_HOURS": float(env.get("WORK_ORDER_REMIND_BEFORE_HOURS", "2")),
+        # Micro-wishes: hours a wish may wait unclaimed, per category, before each escalation
+        # step (building head, grid leader, secretary); categories left out keep their default
+        # (services.wishes.DEFAULT_ESCALATION_HOURS). E.g. "escort=4,repair=12".
+        "WISH_ESCALATION_HOURS": {
+            k.strip(): float(v)
+            for k, _, v in (
+                item.partition("=") for item in env.get("WISH_ESCALATION_HOURS", "").split(",")
+            )
+            if k.strip() and v.strip()
+        },
+        # Visit reminders: the day of the month and local hour when heads with unvisited
+        # households hear, and when grid leaders get their digest. A community may set its own
+        # (Coverage page); these are the defaults.
+        "VISIT_REMINDER_DAY": int(env.get("VISIT_REMINDER_DAY", "20")),
+        "VISIT_REMINDER_HOUR": int(env.get("VISIT_REMINDER_HOUR", "9")),
+        "VISIT_DIGEST_DAY": int(env.get("VISIT_DIGEST_DAY", "25")),
+        "VISIT_DIGEST_HOUR": int(env.get("VISIT_DIGEST_HOUR", "9")),
     }
     config.update(overrides)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])

@@ -156,7 +156,17 @@ def load(today: date, *, seed: int = SEED) -> Summary:
     Duties are written in the current locale, so call this under the locale the demo should
     show (flask_babel.force_locale in a command).
     """
-    return _DemoBuilder(today, random.Random(seed)).build()
+    summary = _DemoBuilder(today, random.Random(seed)).build()
+    from services import wishes_demo
+
+    wishes_demo.load(today, random.Random(seed + 5), COMMUNITY_CODE)
+    from services import work_orders_demo
+
+    work_orders_demo.load(today, random.Random(seed + 6), COMMUNITY_CODE)
+    from services import visits_demo
+
+    visits_demo.load(today, random.Random(seed + 4), COMMUNITY_CODE)
+    return summary
 
 
 class _DemoBuilder:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+
+# Modules that register commands, message kinds or bare-number answerers when imported.
+MODULES = (
+    "notify.inbound",  # STOP, START, HELP
+    "notify.replies",  # bare-number replies
+    "services.order_commands",  # work orders, mobilisation "1"
+    "services.visit_commands",  # visits and needs by SMS/Telegram
+    "services.wish_commands",  # wishes by SMS/Telegram, rating replies
+)
+
 
 def load() -> None:
     """Import the modules that register commands, message kinds and reply answerers."""
-    import notify.inbound
-    import notify.replies  # noqa: F401  bare-number replies
-    # Features add one import line each below.
+    for name in MODULES:
+        importlib.import_module(name)

@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from pwa.views import (
         app_shell,
         auth,
+        broadcasts,
         dev,
         head,
         health,
@@ -19,8 +20,11 @@ def register_blueprints(app: Flask) -> None:
         secretary,
         sms,
         telegram,
+        visits,
         volunteer,
         webhooks,
+        wishes,
+        work_orders,
     )
 
     for module in (
@@ -38,5 +42,10 @@ def register_blueprints(app: Flask) -> None:
         resident,
         webhooks,
         telegram,
+        wishes,
+        visits,
+        work_orders,
+        broadcasts,
     ):
         app.register_blueprint(module.bp)
+    app.register_blueprint(work_orders.my_bp)
