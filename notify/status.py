@@ -35,6 +35,9 @@ TWILIO_STATUS = {
 log = logging.getLogger(__name__)
 
 EARLY_KEY = "linli:early-status:"
+# Which provider ids have reports held, scored by when: the worker asks once per write
+# whether any of the ids it wrote are among them, rather than once per id.
+EARLY_INDEX = "linli:early-status"
 EARLY_TTL_SECONDS = 3600
 
 
@@ -56,6 +59,9 @@ def record(
         with redis.pipeline() as pipe:
             pipe.rpush(key, json.dumps([status, error_code, now.isoformat()]))
             pipe.expire(key, EARLY_TTL_SECONDS)
+            pipe.zadd(EARLY_INDEX, {provider_id: now.timestamp()})
+            pipe.zremrangebyscore(EARLY_INDEX, "-inf", now.timestamp() - EARLY_TTL_SECONDS)
+            pipe.expire(EARLY_INDEX, EARLY_TTL_SECONDS)
             pipe.execute()
     except RedisError:
         log.warning("status %s for %s arrived early and could not be held", status, provider_id)
@@ -70,14 +76,19 @@ def record(
 
 def replay(redis: Redis, provider_ids: Iterable[str]) -> int:
     """Apply the held reports of these messages, now written down; return how many moved."""
-    ids = [i for i in provider_ids if i]
+    written = [i for i in provider_ids if i]
+    if not written:
+        return 0
+    scores = redis.zmscore(EARLY_INDEX, written)
+    ids = [i for i, score in zip(written, scores, strict=True) if score is not None]
     if not ids:
         return 0
     with redis.pipeline() as pipe:  # MULTI: a report is taken by one side only
         for provider_id in ids:
             pipe.lrange(EARLY_KEY + provider_id, 0, -1)
             pipe.delete(EARLY_KEY + provider_id)
-        answers = pipe.execute()
+        pipe.zrem(EARLY_INDEX, *ids)
+        answers = pipe.execute()[:-1]
     moved = 0
     for provider_id, held in zip(ids, answers[::2], strict=True):
         for entry in held:
