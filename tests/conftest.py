@@ -221,3 +221,13 @@ class Factory:
 @pytest.fixture
 def make(ctx: None) -> Factory:
     return Factory()
+
+
+@pytest.fixture
+def english(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages and messages in English for the whole test, whichever client or context asks.
+
+    For tests that read messages in English (`pytestmark = pytest.mark.usefixtures("english")`);
+    the app's default is Chinese.
+    """
+    monkeypatch.setattr(app.extensions["babel"], "locale_selector", lambda: "en")

@@ -28,6 +28,9 @@ from services.work_orders import Audience
 from tests.support import run_jobs, sign_in
 from tests.test_work_orders import NOW, TODAY, World, sms
 
+# The messages these tests read are the English ones.
+pytestmark = pytest.mark.usefixtures("english")
+
 TEXT = "需要20人07:00清扫积雪，回复1报名"
 
 

@@ -18,6 +18,9 @@ from services import wishes
 from services.wishes import WishError
 from tests.support import sign_in
 
+# The messages these tests read are the English ones.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @dataclass
 class World:

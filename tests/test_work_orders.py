@@ -28,6 +28,9 @@ from services import work_orders
 from services.errors import InvalidInput
 from services.work_orders import Audience, ClaimOutcome
 
+# The messages these tests read are the English ones.
+pytestmark = pytest.mark.usefixtures("english")
+
 # 10:00 in Shanghai: outside quiet hours.
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 TODAY = date(2026, 11, 25)

@@ -19,6 +19,9 @@ from services.work_orders import Audience
 from tests.support import sign_in
 from tests.test_work_orders import World
 
+# The messages these tests read are the English ones.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def _local(hours: int) -> str:
     return (utcnow() + timedelta(hours=hours)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
