@@ -30,9 +30,9 @@ from models import (
     Visit,
     db,
 )
-from models.roles import N_MEMBER_ROLES, Role
+from models.roles import N_MEMBER_ROLES
 from services import needs as needs_service
-from services.areas import Area
+from services.areas import Area, area_of
 from services.errors import InvalidInput, NotFound
 from services.overview import ELDERLY_AGE
 
@@ -60,22 +60,16 @@ def visit_area(person: Person, today: date) -> Area:
     community has no households of their own to visit (the community is the staff's to share
     out), so their list is empty and the page says why.
     """
-    communities: set[int] = set()
-    grids: set[int] = set()
-    buildings: set[int] = set()
+    area = area_of(person, today)  # secretary, staff, grid leader, building head
+    grids = set(area.grid_ids)
+    buildings = set(area.building_ids)
     for post in person.active_posts(today):
-        if post.role in (Role.SECRETARY, Role.STAFF):
-            communities.add(post.community_id)
-        elif post.role == Role.GRID_LEADER and post.grid_id is not None:
-            grids.add(post.grid_id)
-        elif post.role == Role.BUILDING_HEAD and post.building_id is not None:
-            buildings.add(post.building_id)
-        elif post.role in N_MEMBER_ROLES or post.builtin_role is None:
+        if post.role in N_MEMBER_ROLES or post.builtin_role is None:
             if post.building_id is not None:
                 buildings.add(post.building_id)
             elif post.grid_id is not None:
                 grids.add(post.grid_id)
-    return Area(frozenset(communities), frozenset(grids), frozenset(buildings))
+    return Area(area.community_ids, frozenset(grids), frozenset(buildings))
 
 
 def has_community_wide_n_post(person: Person, today: date) -> bool:
