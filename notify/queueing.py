@@ -19,6 +19,7 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue
+from rq import Retry as JobRetry
 from sqlalchemy import update
 
 from models import Delivery, db, utcnow
@@ -35,6 +36,12 @@ PACED_BATCH_SECONDS = 5.0
 PACED_BATCH_LIMITS = (5, 1000)
 # After a Redis failure, skip trying for this long: the sweep will catch up.
 BACKOFF_SECONDS = 5.0
+# A worker that dies after taking a job and before claiming its rows leaves them "queued",
+# which the sweep would only notice after notify.dispatch.LOST_JOB_SECONDS. RQ puts an
+# abandoned job back on the queue when it has retries left (once the dead worker's heartbeat
+# expires, ~90 s), so the batch goes on in 1.5 minutes rather than 10. Running a job twice
+# is safe: the claim takes only rows still due.
+JOB_RETRIES = 2
 
 
 def redis_for_queueing(url: str) -> Redis:
@@ -83,7 +90,14 @@ def enqueue_now(ids: Sequence[int], *, redis: Redis, queue_name: str, timeout: i
     q = Queue(queue_name, connection=redis)
     rate = float(current_app.config.get("SMS_RATE_PER_SECOND") or 0) if has_app_context() else 0
     for batch in batches(sorted(set(ids)), rate):
-        q.enqueue(JOB, batch, job_timeout=timeout, result_ttl=60, failure_ttl=86400)
+        q.enqueue(
+            JOB,
+            batch,
+            job_timeout=timeout,
+            result_ttl=60,
+            failure_ttl=86400,
+            retry=JobRetry(max=JOB_RETRIES),
+        )
         db.session.execute(
             update(Delivery).where(Delivery.id.in_(batch)).values(enqueued_at=utcnow())
         )

@@ -19,13 +19,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Worker
+from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from models import Delivery, DeliveryState, db, utcnow
 from notify import Message, send_later
 from notify.dispatch import SENDING_STALE_SECONDS, sweep
-from notify.queueing import enqueue_now, enqueuer
+from notify.queueing import JOB_RETRIES, enqueue_now, enqueuer
 from tests.fakes.twilio import FakeTwilio
 from tests.procfile import (
     Launcher,
@@ -126,6 +127,14 @@ def _wait_all_sent(ids: list[int], timeout: float) -> None:
         raise AssertionError(f"{error}: {dict(_states(ids))}") from None
 
 
+def _requeue_abandoned(redis: Redis, now_offset: float) -> list[str]:
+    """Run RQ's clean-up of abandoned jobs as a worker would `now_offset` seconds from now."""
+    started = StartedJobRegistry(QUEUE, connection=redis)
+    expired = started.get_expired_job_ids(time.time() + now_offset)
+    started.cleanup(time.time() + now_offset)
+    return expired
+
+
 def _requeue_stale(redis_url: str, now_offset: float) -> list[int]:
     """Run the sweep as if `now_offset` seconds had passed, and queue what it returns."""
     ids = sweep(now=utcnow() + timedelta(seconds=now_offset))
@@ -176,6 +185,9 @@ def test_kill_9_mid_broadcast_every_recipient_gets_it_duplicates_only_in_flight(
         assert in_flight and reached, states_at_kill
         assert sum(before.values()) == states_at_kill[DeliveryState.SENT] + len(reached)
 
+        # 91 s later RQ puts the jobs the dead worker held back on the queue: a job it had
+        # taken but not yet claimed rows for would otherwise leave them "queued" for 10 min.
+        lost = _requeue_abandoned(redis, SENDING_STALE_SECONDS + 1)
         # The sweep (as 91 s later, when "sending" counts as stale) recovers exactly those.
         recovered = _requeue_stale(redis_server.url, SENDING_STALE_SECONDS + 1)
         assert sorted(recovered) == sorted(in_flight)
@@ -198,8 +210,46 @@ def test_kill_9_mid_broadcast_every_recipient_gets_it_duplicates_only_in_flight(
         f" {states_at_kill[DeliveryState.SENT]} sent, {len(in_flight)} in flight"
         f" ({len(reached)} of them already at the provider);"
         f" all 1000 received; {len(twice)} twice, {len(uncertain)} marked uncertain;"
-        f" {finished_at - killed_at:.1f} s from the kill to the last one sent"
+        f" {finished_at - killed_at:.1f} s from the kill to the last one sent;"
+        f" {len(lost)} abandoned job(s) queued again, {states_at_kill[DeliveryState.QUEUED]}"
+        f" deliveries still queued at the kill"
     )
+
+
+def test_a_job_taken_by_a_worker_killed_before_it_claimed_its_rows_goes_on(
+    app: Flask,
+    redis_server: RedisServer,
+    redis: Redis,
+    twilio: FakeTwilio,
+    launch: Launch,
+) -> None:
+    """The window CI once hit: the job popped from the queue, its rows still "queued"."""
+    env = environment(redis_server.url, twilio)
+    with app.app_context():
+        people = add_people(50)
+        phones = {p.phone: 1 for p in people}
+        ids = _broadcast("broadcast:taken-not-claimed", people)
+        _handed_to_rq(app, ids)
+        # Hold the rows (a write lock on SQLite, row locks on PostgreSQL) so that the worker
+        # takes the job and then waits to claim them.
+        db.session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(error_code=None))
+        first = launch("worker", env)
+        started = StartedJobRegistry(QUEUE, connection=redis)
+        wait_until(lambda: started.get_job_ids(), 30, "the worker to take the job")
+        time.sleep(0.3)
+        first.kill9()
+        db.session.rollback()
+        assert _states(ids) == Counter({DeliveryState.QUEUED: len(ids)})
+
+        # 91 s on, nothing is "sending", so the sweep finds nothing (and would wait 10 min
+        # for "queued" rows it had handed over); RQ puts the abandoned job back instead.
+        assert _requeue_stale(redis_server.url, SENDING_STALE_SECONDS + 1) == []
+        assert _requeue_abandoned(redis, SENDING_STALE_SECONDS + 1)
+        launch("worker", env)
+        _wait_all_sent(ids, 60)
+        rows = _rows(ids)
+    assert not any(d.uncertain for d in rows)
+    assert per_phone(twilio.messages) == phones
 
 
 # The Procfile's worker, with RQ's clocks shortened for this one test. A worker's key lives
@@ -281,10 +331,19 @@ def test_a_dead_worker_is_noticed_and_what_it_held_is_recovered_as_uncertain(
     assert set(recovered) == held
     second = launch("worker", env, replace=SHORT_TTL)
     wait_for_worker(redis_server.url, second)
-    # RQ's own bookkeeping: the new worker's maintenance moves the abandoned jobs to "failed".
-    failed = FailedJobRegistry(QUEUE, connection=redis)
-    wait_until(lambda: started_jobs <= set(failed.get_job_ids()), 30, "abandoned jobs to fail")
+
+    # RQ's own bookkeeping: the new worker's maintenance puts the abandoned jobs back on the
+    # queue (they carry retries), and the new worker runs them: what is still due goes.
+    def run_again() -> bool:
+        jobs = [Job.fetch(job_id, connection=redis) for job_id in started_jobs]
+        return all(
+            job.get_status() == JobStatus.FINISHED and job.retries_left == JOB_RETRIES - 1
+            for job in jobs
+        )
+
+    wait_until(run_again, 30, "abandoned jobs to run again")
     failed_after = time.monotonic() - killed_at
+    assert not set(FailedJobRegistry(QUEUE, connection=redis).get_job_ids()) & started_jobs
     _wait_all_sent(ids, 60)
     assert client.get("/healthz").status_code == 200
 
@@ -298,8 +357,8 @@ def test_a_dead_worker_is_noticed_and_what_it_held_is_recovered_as_uncertain(
     assert {p for p, n in received.items() if n == 2} <= held_phones
     print(
         f"\ndead worker (worker TTL 5 s, job monitoring 5 s, maintenance 5 s): gone from"
-        f" Worker.all and /healthz 503 after {noticed_after:.1f} s; its jobs in the failed"
-        f" registry after {failed_after:.1f} s; {len(held)} deliveries it held recovered as"
+        f" Worker.all and /healthz 503 after {noticed_after:.1f} s; its jobs queued again and"
+        f" run after {failed_after:.1f} s; {len(held)} deliveries it held recovered as"
         f" uncertain, {sum(1 for n in received.values() if n == 2)} of them received twice"
     )
 
