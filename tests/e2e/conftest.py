@@ -51,6 +51,14 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 SMS_BODY_RE = re.compile(r'<span class="sms-body">(.*?)</span>', re.S)
 
 
+def _says(response: Any) -> str:
+    """Return the plain text of a page's message (<main>), for assertion messages."""
+    main = re.search(r"<main[^>]*>(.*?)</main>", response.text(), re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main.group(1) if main else "")).split())[
+        :300
+    ]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in item.path.as_posix():
@@ -217,7 +225,9 @@ class Visitor:
             f"{self.base_url}/sign-in",
             form={"csrf_token": html.unescape(token.group(1)), "phone": phone, "next": ""},
         )
-        assert sent.ok and sent.url.endswith("/sign-in/code"), (sent.status, sent.url)
+        # The page's own words go in the message: a 400 here was seen once under heavy load
+        # and could not be told apart (CSRF or a refusal) from the status alone.
+        assert sent.ok and sent.url.endswith("/sign-in/code"), (sent.status, sent.url, _says(sent))
         checked = request.post(
             f"{self.base_url}/sign-in/code",
             form={
@@ -226,7 +236,11 @@ class Visitor:
                 "next": "",
             },
         )
-        assert checked.ok and "/sign-in" not in checked.url, (checked.status, checked.url)
+        assert checked.ok and "/sign-in" not in checked.url, (
+            checked.status,
+            checked.url,
+            _says(checked),
+        )
 
     def code_from_inbox(self, phone: str) -> str:
         """Read the newest code for the phone from the development inbox page."""
