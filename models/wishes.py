@@ -30,6 +30,7 @@ class WishStatus(enum.StrEnum):
     CLAIMED = "claimed"
     FULFILLED = "fulfilled"  # done; the resident is asked to confirm and rate
     CONFIRMED = "confirmed"  # rated by the resident
+    WITHDRAWN = "withdrawn"  # no longer wanted: by the resident, or a head for them
 
 
 # Escalation levels: who has been told that the wish waits unclaimed.

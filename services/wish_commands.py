@@ -1,4 +1,4 @@
-"""Wishes by SMS and Telegram: post ("心愿 …"), claim, done, hand back, and rate.
+"""Wishes by SMS and Telegram: post ("心愿 …"), claim, done, hand back, withdraw, and rate.
 
 Ratings come as "评分 W12 5" or as a bare "5" answering the latest question asked; Telegram's
 rating buttons send the "评分 W12 n" text back through the same grammar.
@@ -147,6 +147,29 @@ def _hand_back(message: Inbound) -> Reply | None:
     return Reply("wish_handback_reply", {"ref": wish.ref})
 
 
+def _withdraw(message: Inbound) -> Reply | None:
+    if not _is_wish_ref(message):
+        return None  # a work order's code: WITHDRAW T34 gives up a place
+    wish = _wish_of(message)
+    if wish is None:
+        return Reply("wish_error_not_found", {"ref": message.ref})
+    for_resident = wish.resident_id in {r.id for r in residents_of_sender(message)}
+    if not for_resident and message.person is None:
+        return Reply("wish_error_not_found", {"ref": message.ref})
+    try:
+        wishes.withdraw(
+            wish,
+            by=message.person,
+            for_resident=for_resident,
+            reason=message.rest,
+            via=message.channel,
+            now=message.now,
+        )
+    except DomainError as error:
+        return _error(error, message.ref)
+    return Reply("wish_withdraw_reply", {"ref": wish.ref})
+
+
 def _rate_wish(message: Inbound, wish: Wish, value: int) -> Reply:
     try:
         wishes.rate(wish, value, by=message.person, via=message.channel, now=message.now)
@@ -216,4 +239,14 @@ commands.register(
 commands.register(Command("wish_claim", ("认领", "CLAIM"), _claim, shape="ref"))
 commands.register(Command("wish_done", ("完成", "DONE"), _done, shape="ref"))
 commands.register(Command("wish_hand_back", ("退回", "RETURN"), _hand_back, shape="ref"))
+commands.register(
+    Command(
+        "wish_withdraw",
+        ("撤回", "WITHDRAW"),
+        _withdraw,
+        shape="ref",
+        help_zh="“撤回 W12”撤回不再需要的心愿",
+        help_en="WITHDRAW W12 takes back a wish you no longer need.",
+    )
+)
 replies.register_answerer("wishes", _rating_question)

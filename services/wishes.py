@@ -39,6 +39,7 @@ from services.errors import DomainError, InvalidInput, NotFound
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_TEXT = 500
 MAX_NOTE = 500
+MAX_REASON = 200
 LOW_RATING = 2  # this or less goes to the grid leader
 
 CATEGORIES: dict[str, Any] = {
@@ -193,6 +194,28 @@ _kind(
     urgent=True,
 )
 _kind(
+    "wish_withdrawn",
+    "您的心愿{ref}已撤回。如仍需要帮助，可以再发布。",
+    "Your wish {ref} has been withdrawn. If you still need help, post it again.",
+    {"ref": "W12"},
+    description="To the resident: a head withdrew their wish for them.",
+)
+_kind(
+    "wish_withdrawn_claimer",
+    "您认领的心愿{ref}（{building}）已撤回，不用再办了，谢谢您。",
+    "Wish {ref} ({building}), which you took up, has been withdrawn: no need to do it. Thank you.",
+    {"ref": "W12", "building": "幸福小区 3号楼"},
+    description="To the claimer: the wish they took up is no longer wanted.",
+)
+_kind(
+    "wish_withdraw_reply",
+    "心愿{ref}已撤回。",
+    "Wish {ref} is withdrawn.",
+    {"ref": "W12"},
+    validity_seconds=HOUR,
+    urgent=True,
+)
+_kind(
     "wish_posted_reply",
     "已收到您的心愿{ref}，已发布到问题墙，有志愿者认领后会告诉您。",
     "We have your wish {ref}; it is on the problem wall. We will tell you when someone takes it.",
@@ -229,6 +252,11 @@ _ERROR_KINDS = {
         "Your number is not on the community's list of residents. Ask your building head.",
     ),
     "own": ("不能认领自己的心愿。", "You cannot take up your own wish."),
+    "withdrawn": ("心愿{ref}已撤回，不用再办了。", "Wish {ref} was withdrawn: no need to do it."),
+    "reason": (
+        "撤回原因请不超过200字，例如“撤回 {ref} 已自己修好”。",
+        "Keep the reason under 200 characters: WITHDRAW {ref} and why.",
+    ),
 }
 for _code, (_zh, _en) in _ERROR_KINDS.items():
     _kind(
@@ -508,6 +536,7 @@ def claim(wish: Wish, *, by: Person, via: str = "app", now: datetime | None = No
         resolved_level=Wish.escalation_level,
     )
     if not won:
+        _refuse_if_withdrawn(wish)
         if wish.claimer_id == by.id:
             raise WishError(_("You have already taken up this wish."), "wrong_state")
         if wish.status != WishStatus.OPEN:
@@ -519,6 +548,13 @@ def claim(wish: Wish, *, by: Person, via: str = "app", now: datetime | None = No
     event = _event(wish, "claimed", actor=by, via=via, now=now, level=wish.resolved_level)
     _tell("wish_claimed", wish, [wish.resident], f"claimed:{event.id}", now, {"name": by.name})
     return wish
+
+
+def _refuse_if_withdrawn(wish: Wish) -> None:
+    if wish.status == WishStatus.WITHDRAWN:
+        raise WishError(
+            _("Wish %(ref)s was withdrawn: it is no longer needed.", ref=wish.ref), "withdrawn"
+        )
 
 
 def _claimer_only(wish: Wish, by: Person) -> None:
@@ -542,6 +578,7 @@ def hand_back(
         waiting_since=now,
     )
     if not back:
+        _refuse_if_withdrawn(wish)
         raise WishError(_("This wish cannot be handed back now."), "wrong_state")
     event = _event(wish, "handed_back", actor=by, via=via, now=now, reason=reason.strip()[:500])
     key = f"handed_back:{event.id}"
@@ -549,6 +586,62 @@ def hand_back(
     today = today_of(now)
     heads = _holders(Role.BUILDING_HEAD, wish, today) or _holders(Role.GRID_LEADER, wish, today)
     _tell("wish_handed_back_head", wish, heads, key, now, {"name": by.name, **_where(wish)})
+    return wish
+
+
+def can_withdraw(person: Person, wish: Wish, today: date) -> bool:
+    """Whoever posted the wish and the heads over it may withdraw it for the resident."""
+    return wish.posted_by_id == person.id or oversees(person, wish, today)
+
+
+def withdraw(
+    wish: Wish,
+    *,
+    by: Person | None,
+    for_resident: bool,
+    reason: str = "",
+    via: str = "app",
+    now: datetime | None = None,
+) -> Wish:
+    """Take a wish off the wall, claimed or not; its claimer (and, if a head did it, the
+    resident) is told. `for_resident` says the caller checked that `by` speaks for the
+    resident: their own phone or their household's contact.
+    """
+    now = now or utcnow()
+    if not for_resident and (by is None or not can_withdraw(by, wish, today_of(now))):
+        raise WishError(_("Only the resident or a head can withdraw this wish."), "not_found")
+    why = " ".join((reason or "").split())
+    if len(why) > MAX_REASON:
+        raise WishError(
+            _("Say why in at most %(n)s characters, or leave it empty.", n=MAX_REASON), "reason"
+        )
+    taken = _set(
+        wish,
+        [Wish.status.in_([WishStatus.OPEN, WishStatus.CLAIMED])],
+        status=WishStatus.WITHDRAWN,
+    )
+    if not taken:
+        _refuse_if_withdrawn(wish)
+        raise WishError(_("This wish is done and can no longer be withdrawn."), "wrong_state")
+    # An open wish has no claimer (handing back clears it): one here had taken it up.
+    claimer = wish.claimer
+    event = _event(
+        wish,
+        "withdrawn",
+        actor=by,
+        via=via,
+        now=now,
+        once_key="withdrawn",
+        reason=why,
+        for_resident=for_resident,
+    )
+    key = f"withdrawn:{event.id}"
+    if claimer is not None:
+        _tell("wish_withdrawn_claimer", wish, [claimer], key, now, _where(wish))
+    if not for_resident:
+        _tell("wish_withdrawn", wish, [wish.resident], key, now)
+    if wish.need_id is not None:
+        _settle_need(wish, why or _("The resident no longer needs it."), now)
     return wish
 
 
@@ -577,6 +670,7 @@ def fulfil(
         fulfilled_note=cleaned,
     )
     if not done:
+        _refuse_if_withdrawn(wish)
         raise WishError(_("This wish cannot be marked done now."), "wrong_state")
     _event(wish, "fulfilled", actor=by, via=via, now=now, once_key="fulfilled")
     _tell(

@@ -24,6 +24,7 @@ STATUS_NAMES = {
     WishStatus.CLAIMED: _l("Taken up"),
     WishStatus.FULFILLED: _l("Done, waiting for the rating"),
     WishStatus.CONFIRMED: _l("Done and rated"),
+    WishStatus.WITHDRAWN: _l("Withdrawn"),
 }
 VIA_NAMES = {
     "app": _l("App"),
@@ -39,6 +40,7 @@ ACTION_NAMES = {
     "fulfilled": _l("Done"),
     "rated": _l("Rated"),
     "escalated": _l("Escalated"),
+    "withdrawn": _l("Withdrawn"),
 }
 
 
@@ -62,6 +64,8 @@ def _helpers(now: datetime) -> dict[str, Any]:
         "display": phones.display,
         "max_text": wishes.MAX_TEXT,
         "max_note": wishes.MAX_NOTE,
+        "max_reason": wishes.MAX_REASON,
+        "withdrawable": (WishStatus.OPEN, WishStatus.CLAIMED),
         # The whole request must fit MAX_CONTENT_LENGTH too: leave room for the other fields.
         "max_photo_bytes": min(
             photos.MAX_UPLOAD_BYTES, int(current_app.config["MAX_CONTENT_LENGTH"]) - 64 * 1024
@@ -167,6 +171,30 @@ def rate_my_wish(wish_id: int) -> Any:
     return redirect(url_for("wishes.my_wishes"))
 
 
+@bp.post("/me/wishes/<int:wish_id>/withdraw")
+@auth.login_required
+def withdraw_my_wish(wish_id: int) -> Any:
+    """The resident takes back a wish they no longer need (the claimer, if any, is told)."""
+    person = auth.person_required()
+    mine = {r.id for r in wishes.residents_of(person)}
+    wish = db.session.get(Wish, wish_id)
+    if wish is None or wish.resident_id not in mine:
+        abort(404)
+    try:
+        wishes.withdraw(
+            wish,
+            by=person,
+            for_resident=True,
+            reason=request.form.get("reason", ""),
+            now=auth.now(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _my_page(error.message, status=400)
+    db.session.commit()
+    return redirect(url_for("wishes.my_wishes"))
+
+
 # ---------------------------------------------------------------------------- the wall
 
 
@@ -226,6 +254,8 @@ def _detail(wish: Wish, error: str | None = None, status: int = 200) -> Any:
             and wishes.wall_of(person, today).covers(wish)
             and wish.resident.person_id != person.id,
             is_claimer=wish.claimer_id == person.id,
+            can_withdraw=wish.status in (WishStatus.OPEN, WishStatus.CLAIMED)
+            and wishes.can_withdraw(person, wish, today),
             events=events,
             error=error,
             **_helpers(auth.now()),
@@ -286,6 +316,26 @@ def fulfil(wish_id: int) -> Any:
     except DomainError as error:
         db.session.rollback()
         return _detail(wish, error.message, 400)
+    db.session.commit()
+    return redirect(url_for("wishes.detail", wish_id=wish.id))
+
+
+@bp.post("/wall/<int:wish_id>/withdraw")
+@auth.login_required
+def withdraw(wish_id: int) -> Any:
+    """A head (or whoever posted it) withdraws a wish for the resident, who is told."""
+    wish = _visible(wish_id)
+    try:
+        wishes.withdraw(
+            wish,
+            by=auth.person_required(),
+            for_resident=False,
+            reason=request.form.get("reason", ""),
+            now=auth.now(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _detail(wish, error.message, 409)
     db.session.commit()
     return redirect(url_for("wishes.detail", wish_id=wish.id))
 
