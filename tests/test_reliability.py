@@ -18,7 +18,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from rq import Worker
+from rq import Queue, Worker
+from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select, update
@@ -62,9 +63,18 @@ def launch(tmp_path: Path) -> Iterator[Launcher]:
 def redis(redis_server: RedisServer) -> Iterator[Redis]:
     connection = Redis.from_url(redis_server.url)
     yield connection
-    # A killed worker's blocking pop must be gone before the next test queues anything.
-    wait_until(lambda: connection.info("clients")["blocked_clients"] == 0, 10, "blocked clients")
+    _no_dead_pops(connection)
     connection.close()
+
+
+def _no_dead_pops(connection: Redis) -> None:
+    """Wait until Redis has seen killed workers' connections close.
+
+    Until it reads their end, Redis still counts a killed idle worker's blocking pop as
+    waiting, and would hand it the next job pushed: that job would sit in RQ's intermediate
+    queue until a worker's maintenance finds it a minute on. Call with no live worker idle.
+    """
+    wait_until(lambda: connection.info("clients")["blocked_clients"] == 0, 10, "blocked clients")
 
 
 def _broadcast(batch_key: str, people: list[Any], **kw: Any) -> list[int]:
@@ -120,18 +130,46 @@ def _all_due(ids: list[int]) -> bool:
     )
 
 
-def _wait_all_sent(ids: list[int], timeout: float) -> None:
+def _rq_state(redis: Redis) -> dict[str, Any]:
+    """Where RQ holds the jobs now: for failure messages."""
+    queue = Queue(QUEUE, connection=redis)
+    return {
+        "queued": queue.count,
+        "intermediate": redis.llen(f"{queue.key}:intermediate"),
+        "started": StartedJobRegistry(QUEUE, connection=redis).get_job_ids(cleanup=False),
+        "failed": FailedJobRegistry(QUEUE, connection=redis).get_job_ids(),
+        "workers": [w.name for w in Worker.all(connection=redis)],
+    }
+
+
+def _wait_all_sent(ids: list[int], timeout: float, redis: Redis | None = None) -> None:
     try:
         wait_until(lambda: _all_sent(ids), timeout, "every delivery to be sent", interval=0.25)
     except AssertionError as error:
-        raise AssertionError(f"{error}: {dict(_states(ids))}") from None
+        rq = _rq_state(redis) if redis is not None else {}
+        raise AssertionError(f"{error}: {dict(_states(ids))} {rq}") from None
 
 
 def _requeue_abandoned(redis: Redis, now_offset: float) -> list[str]:
-    """Run RQ's clean-up of abandoned jobs as a worker would `now_offset` seconds from now."""
+    """Run RQ's clean-up of abandoned jobs as a worker would `now_offset` seconds from now.
+
+    Both kinds: jobs a dead worker was running (the started registry, expired with its
+    heartbeat) and jobs it had popped but not yet started (the intermediate list, taken
+    after a minute there).
+    """
+    _no_dead_pops(redis)
     started = StartedJobRegistry(QUEUE, connection=redis)
     expired = started.get_expired_job_ids(time.time() + now_offset)
     started.cleanup(time.time() + now_offset)
+    queue = Queue(QUEUE, connection=redis)
+    popped = IntermediateQueue(queue.key, connection=redis)
+    stuck = [j for j in popped.get_job_ids() if j not in started]
+    for job_id in stuck:
+        redis.set(popped.get_first_seen_key(job_id), time.time() - now_offset)
+    popped.cleanup(Worker([queue], connection=redis), queue)
+    expired += stuck
+    for job_id in expired:
+        assert Job.fetch(job_id, connection=redis).get_status() == JobStatus.QUEUED, job_id
     return expired
 
 
@@ -140,6 +178,7 @@ def _requeue_stale(redis_url: str, now_offset: float) -> list[int]:
     ids = sweep(now=utcnow() + timedelta(seconds=now_offset))
     if ids:
         connection = Redis.from_url(redis_url)
+        _no_dead_pops(connection)
         enqueue_now(ids, redis=connection, queue_name=QUEUE)
         connection.close()
     return ids
@@ -192,7 +231,7 @@ def test_kill_9_mid_broadcast_every_recipient_gets_it_duplicates_only_in_flight(
         recovered = _requeue_stale(redis_server.url, SENDING_STALE_SECONDS + 1)
         assert sorted(recovered) == sorted(in_flight)
         second = launch("worker", env)
-        _wait_all_sent(ids, 90)
+        _wait_all_sent(ids, 90, redis)
         finished_at = time.monotonic()
 
         rows = _rows(ids)
@@ -246,7 +285,7 @@ def test_a_job_taken_by_a_worker_killed_before_it_claimed_its_rows_goes_on(
         assert _requeue_stale(redis_server.url, SENDING_STALE_SECONDS + 1) == []
         assert _requeue_abandoned(redis, SENDING_STALE_SECONDS + 1)
         launch("worker", env)
-        _wait_all_sent(ids, 60)
+        _wait_all_sent(ids, 60, redis)
         rows = _rows(ids)
     assert not any(d.uncertain for d in rows)
     assert per_phone(twilio.messages) == phones
@@ -344,7 +383,7 @@ def test_a_dead_worker_is_noticed_and_what_it_held_is_recovered_as_uncertain(
     wait_until(run_again, 30, "abandoned jobs to run again")
     failed_after = time.monotonic() - killed_at
     assert not set(FailedJobRegistry(QUEUE, connection=redis).get_job_ids()) & started_jobs
-    _wait_all_sent(ids, 60)
+    _wait_all_sent(ids, 60, redis)
     assert client.get("/healthz").status_code == 200
 
     rows = _rows(ids)
