@@ -23,6 +23,8 @@ REF_RE = re.compile(r"^([A-Z])\s*(\d{1,9})\b\s*(.*)$", re.S)
 class Reply:
     kind: str  # a message kind from notify.templates
     params: dict[str, Any] = field(default_factory=dict)
+    # Telegram buttons (label, text sent back when pressed); SMS shows none.
+    actions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

@@ -35,6 +35,7 @@ class Handled:
     inbound_id: int
     reply: str | None  # the text to send back, already rendered (no signature)
     duplicate: bool = False
+    actions: tuple[tuple[str, str], ...] = ()  # Telegram buttons under the reply
 
 
 def _stop(message: Inbound) -> Reply:
@@ -174,4 +175,4 @@ def handle(
         return Handled(row.id, None)
     row.reply = templates.render(reply.kind, language, reply.params)
     db.session.flush()
-    return Handled(row.id, row.reply)
+    return Handled(row.id, row.reply, actions=reply.actions)

@@ -49,6 +49,7 @@ class Answer:
     text: str | None  # a message to send to the chat
     callback_query_id: str | None = None  # a pressed button to acknowledge
     callback_text: str = ""
+    actions: tuple[tuple[str, str], ...] = ()  # buttons under the text
 
 
 def _int(value: Any) -> int | None:
@@ -146,7 +147,7 @@ def _message(update_id: int, message: Mapping[str, Any], now: datetime) -> Answe
         text=text,
         now=now,
     )
-    return Answer(chat_id, handled.reply)
+    return Answer(chat_id, handled.reply, actions=handled.actions)
 
 
 def _callback(update_id: int, query: Mapping[str, Any], now: datetime) -> Answer | None:
@@ -173,7 +174,11 @@ def _callback(update_id: int, query: Mapping[str, Any], now: datetime) -> Answer
         now=now,
     )
     return Answer(
-        chat_id, handled.reply, callback_query_id=query_id, callback_text=handled.reply or ""
+        chat_id,
+        handled.reply,
+        callback_query_id=query_id,
+        callback_text=handled.reply or "",
+        actions=handled.actions,
     )
 
 

@@ -26,7 +26,15 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import HouseholdMonth, NeedSource, Person, Resident, VisitConversation, db
+from models import (
+    Household,
+    HouseholdMonth,
+    NeedSource,
+    Person,
+    Resident,
+    VisitConversation,
+    db,
+)
 from notify import commands, replies
 from notify.commands import Command, Inbound, Reply
 from notify.templates import HOUR, MessageKind, register
@@ -186,7 +194,7 @@ def _visit(message: Inbound) -> Reply | None:
             need_text = parts[1].strip() if len(parts) > 1 else ""
             if not note and not need_text:
                 _save_flow(person, "outcome", [], household.id, message.now)
-                return Reply("visit_outcome", {"address": visits.address_code(household)})
+                return _outcome(household)
             reply = _log(person, household.id, note, need_text, message.channel, message.now)
         except DomainError as error:
             return _problem(error)
@@ -201,7 +209,18 @@ def _start_flow(person: Person, area: visits.Area, now: datetime) -> Reply:
         return Reply("visit_all_done")
     _save_flow(person, "household", [h.id for h in left], None, now)
     choices = " ".join(f"{i}) {h.code}" for i, h in enumerate(left, 1))
-    return Reply("visit_choose", {"choices": choices})
+    # On Telegram each choice is a button that sends its number, as an SMS reply would.
+    buttons = tuple((f"{i}) {h.code}", str(i)) for i, h in enumerate(left, 1))
+    return Reply("visit_choose", {"choices": choices}, actions=buttons)
+
+
+def _outcome(household: Household) -> Reply:
+    """Ask how the visit went; on Telegram "all well" is a button that sends 1."""
+    return Reply(
+        "visit_outcome",
+        {"address": visits.address_code(household)},
+        actions=((_("1 · All well"), "1"),),
+    )
 
 
 def _save_flow(
@@ -247,12 +266,10 @@ def _answer_number(message: Inbound, value: int) -> Reply | None:
                     {"problem": f"{value}?"},
                 )
             household_id = int(flow.choices[value - 1])
-            from models import Household
-
             household = db.session.get(Household, household_id)
             assert household is not None
             _save_flow(person, "outcome", [], household_id, message.now)
-            return Reply("visit_outcome", {"address": visits.address_code(household)})
+            return _outcome(household)
         if flow.step == "outcome" and flow.household_id is not None and value == 1:
             try:
                 reply = _log(

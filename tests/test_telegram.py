@@ -520,3 +520,34 @@ def test_keyboard_drops_buttons_telegram_would_refuse() -> None:
     assert keyboard([]) is None
     many = keyboard([(str(i), f"C{i}") for i in range(5)])
     assert many is not None and [len(r) for r in many["inline_keyboard"]] == [3, 2]
+
+
+def test_the_guided_visit_flow_has_buttons(fake: FakeTelegram, make: Any) -> None:
+    from models import Visit
+    from tests.test_visits import build_place
+
+    place = build_place(make)
+    _link(fake, place.head, 7501)
+    _send(fake, fake.text_update(7501, 7501, "走访"))
+    asked = fake.wait_for(2, chat_id=7501)[-1]
+    assert "1) 3-2-501" in asked["text"]
+    assert asked["reply_markup"] == {
+        "inline_keyboard": [
+            [
+                {"text": "1) 3-2-501", "callback_data": "1"},
+                {"text": "2) 3-2-601", "callback_data": "2"},
+            ]
+        ]
+    }
+    _send(fake, fake.callback_update(7501, 7501, "2", message_id=asked["message_id"]))
+    outcome = fake.wait_for(3, chat_id=7501)[-1]
+    assert "3-2-601" in outcome["text"]
+    assert outcome["reply_markup"] == {
+        "inline_keyboard": [[{"text": "1 · 一切都好", "callback_data": "1"}]]
+    }
+    _send(fake, fake.callback_update(7501, 7501, "1", message_id=outcome["message_id"]))
+    done = fake.wait_for(4, chat_id=7501)[-1]
+    assert "1/2" in done["text"] and "reply_markup" not in done
+    db.session.expire_all()
+    [visit] = db.session.scalars(select(Visit)).all()
+    assert visit.household_id == place.h601.id and visit.via == "telegram"

@@ -57,7 +57,11 @@ def _send_answer(answer: telegram_bot.Answer) -> None:
     if not answer.text:
         return
     try:
-        bot.send(Outgoing(0, str(answer.chat_id), answer.text, validity_seconds=3600))
+        bot.send(
+            Outgoing(
+                0, str(answer.chat_id), answer.text, validity_seconds=3600, actions=answer.actions
+            )
+        )
     except PermanentFailure as failure:
         log.warning("reply to chat %s refused: %s", answer.chat_id, failure)
         if failure.code == "telegram_blocked":
