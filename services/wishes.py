@@ -641,7 +641,8 @@ def withdraw(
     if not for_resident:
         _tell("wish_withdrawn", wish, [wish.resident], key, now)
     if wish.need_id is not None:
-        _settle_need(wish, why or _("The resident no longer needs it."), now)
+        # Like the needs list's own "已办好": the answer goes into the resident's message.
+        _settle_need(wish, why or "居民已不再需要", now)
     return wish
 
 
