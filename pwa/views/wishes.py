@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import Building, Community, Wish, WishStatus, db
+from models import Building, Community, Person, Wish, WishStatus, db
 from models.roles import STAFF_ROLES
 from pwa import auth
 from services import areas, audit, phones, photos, wishes
@@ -154,45 +155,40 @@ def post_my_wish() -> Any:
     return redirect(url_for("wishes.my_wishes"))
 
 
-@bp.post("/me/wishes/<int:wish_id>/rate")
-@auth.login_required
-def rate_my_wish(wish_id: int) -> Any:
+def _my_step(wish_id: int, step: Callable[[Wish, Person], object]) -> Any:
+    """Run a resident's step on one of their own wishes; a refusal is shown on their page."""
     person = auth.person_required()
     mine = {r.id for r in wishes.residents_of(person)}
     wish = db.session.get(Wish, wish_id)
     if wish is None or wish.resident_id not in mine:
         abort(404)
     try:
-        wishes.rate(wish, request.form.get("rating", type=int) or 0, by=person, now=auth.now())
+        step(wish, person)
     except DomainError as error:
         db.session.rollback()
         return _my_page(error.message, status=400)
     db.session.commit()
     return redirect(url_for("wishes.my_wishes"))
+
+
+@bp.post("/me/wishes/<int:wish_id>/rate")
+@auth.login_required
+def rate_my_wish(wish_id: int) -> Any:
+    rating = request.form.get("rating", type=int) or 0
+    return _my_step(wish_id, lambda wish, me: wishes.rate(wish, rating, by=me, now=auth.now()))
 
 
 @bp.post("/me/wishes/<int:wish_id>/withdraw")
 @auth.login_required
 def withdraw_my_wish(wish_id: int) -> Any:
     """The resident takes back a wish they no longer need (the claimer, if any, is told)."""
-    person = auth.person_required()
-    mine = {r.id for r in wishes.residents_of(person)}
-    wish = db.session.get(Wish, wish_id)
-    if wish is None or wish.resident_id not in mine:
-        abort(404)
-    try:
-        wishes.withdraw(
-            wish,
-            by=person,
-            for_resident=True,
-            reason=request.form.get("reason", ""),
-            now=auth.now(),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        return _my_page(error.message, status=400)
-    db.session.commit()
-    return redirect(url_for("wishes.my_wishes"))
+    reason = request.form.get("reason", "")
+    return _my_step(
+        wish_id,
+        lambda wish, me: wishes.withdraw(
+            wish, by=me, for_resident=True, reason=reason, now=auth.now()
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------- the wall
@@ -274,70 +270,62 @@ def detail(wish_id: int) -> Any:
     return _detail(_visible(wish_id))
 
 
+def _wall_step(
+    wish_id: int,
+    step: Callable[[Wish, Person], object],
+    refused_status: int = 409,
+    then: str | None = None,
+) -> Any:
+    """Run a step on a wish the person may open; a refusal is shown on the wish's page."""
+    wish = _visible(wish_id)
+    try:
+        step(wish, auth.person_required())
+    except DomainError as error:
+        db.session.rollback()
+        return _detail(wish, error.message, refused_status)
+    db.session.commit()
+    return redirect(then or url_for("wishes.detail", wish_id=wish.id))
+
+
 @bp.post("/wall/<int:wish_id>/claim")
 @auth.login_required
 def claim(wish_id: int) -> Any:
-    wish = _visible(wish_id)
-    try:
-        wishes.claim(wish, by=auth.person_required(), now=auth.now())
-    except DomainError as error:
-        db.session.rollback()
-        return _detail(wish, error.message, 409)
-    db.session.commit()
-    return redirect(url_for("wishes.detail", wish_id=wish.id))
+    return _wall_step(wish_id, lambda wish, me: wishes.claim(wish, by=me, now=auth.now()))
 
 
 @bp.post("/wall/<int:wish_id>/hand-back")
 @auth.login_required
 def hand_back(wish_id: int) -> Any:
-    wish = _visible(wish_id)
-    try:
-        wishes.hand_back(
-            wish,
-            by=auth.person_required(),
-            reason=request.form.get("reason", ""),
-            now=auth.now(),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        return _detail(wish, error.message, 409)
-    db.session.commit()
-    return redirect(url_for("wishes.wall"))
+    reason = request.form.get("reason", "")
+    return _wall_step(
+        wish_id,
+        lambda wish, me: wishes.hand_back(wish, by=me, reason=reason, now=auth.now()),
+        then=url_for("wishes.wall"),
+    )
 
 
 @bp.post("/wall/<int:wish_id>/fulfil")
 @auth.login_required
 def fulfil(wish_id: int) -> Any:
-    wish = _visible(wish_id)
-    try:
-        wishes.fulfil(
-            wish, by=auth.person_required(), note=request.form.get("note", ""), now=auth.now()
-        )
-    except DomainError as error:
-        db.session.rollback()
-        return _detail(wish, error.message, 400)
-    db.session.commit()
-    return redirect(url_for("wishes.detail", wish_id=wish.id))
+    note = request.form.get("note", "")
+    return _wall_step(
+        wish_id,
+        lambda wish, me: wishes.fulfil(wish, by=me, note=note, now=auth.now()),
+        refused_status=400,
+    )
 
 
 @bp.post("/wall/<int:wish_id>/withdraw")
 @auth.login_required
 def withdraw(wish_id: int) -> Any:
     """A head (or whoever posted it) withdraws a wish for the resident, who is told."""
-    wish = _visible(wish_id)
-    try:
-        wishes.withdraw(
-            wish,
-            by=auth.person_required(),
-            for_resident=False,
-            reason=request.form.get("reason", ""),
-            now=auth.now(),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        return _detail(wish, error.message, 409)
-    db.session.commit()
-    return redirect(url_for("wishes.detail", wish_id=wish.id))
+    reason = request.form.get("reason", "")
+    return _wall_step(
+        wish_id,
+        lambda wish, me: wishes.withdraw(
+            wish, by=me, for_resident=False, reason=reason, now=auth.now()
+        ),
+    )
 
 
 @bp.get("/wishes/<int:wish_id>/photo")
