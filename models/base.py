@@ -12,6 +12,8 @@ from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from models import clock
+
 # Named constraints so Alembic migrations (and SQLite batch mode) can address them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -44,9 +46,7 @@ def writing() -> Iterator[None]:
         write_intent.reset(token)
 
 
-def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(UTC)
+utcnow = clock.utcnow
 
 
 class UTCDateTime(TypeDecorator[datetime]):

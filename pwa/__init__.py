@@ -39,12 +39,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
 
-    from pwa.views import register_blueprints
-    from services import features
+    from pwa import features
 
-    features.load()
-
-    register_blueprints(app)
+    features.install(app)
 
     from pwa import cli, errors
 

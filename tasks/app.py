@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,15 +12,17 @@ from flask import Flask, current_app, has_app_context
 from models.base import writing
 
 _app: Flask | None = None
+# Jobs run inside the web app's configuration, but tasks sits below pwa and never imports
+# it: the factory is named, as gunicorn names it, and looked up once per process.
+APP_FACTORY = os.environ.get("LINLI_APP_FACTORY", "pwa:create_app")
 
 
 def get_app() -> Flask:
     """Return this process's app, building it from the environment on first use."""
     global _app
     if _app is None:
-        from pwa import create_app
-
-        _app = create_app()
+        module, _, name = APP_FACTORY.partition(":")
+        _app = getattr(importlib.import_module(module), name)()
     return _app
 
 

@@ -157,7 +157,7 @@ def test_rq_cron_registers_housekeeping_hourly(redis_server: RedisServer, tmp_pa
     log = tmp_path / "cron.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(BIN / "rq"), "cron", "tasks.schedule", "--url", redis_server.url],
+            [str(BIN / "rq"), "cron", "pwa.cron", "--url", redis_server.url],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -121,7 +121,7 @@ def test_handed_back_wish_waits_again_before_the_next_step(w: World) -> None:
 
 
 def test_the_scheduled_job_escalates_and_is_idempotent(app: Flask, w: World) -> None:
-    import tasks.schedule  # noqa: F401  the cron entry is registered with the others
+    import pwa.cron  # noqa: F401  the cron entry is registered with the others
     from tasks import wishes as wish_jobs
 
     _wish(w, "escort", utcnow() - timedelta(hours=7))
