@@ -40,7 +40,6 @@ from pwa.views import (
     wishes,
     work_orders,
 )
-
 from services import features as _legacy_features
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
