@@ -157,7 +157,7 @@ def load(today: date, *, seed: int = SEED) -> Summary:
     show (flask_babel.force_locale in a command).
     """
     summary = _DemoBuilder(today, random.Random(seed)).build()
-    from services import wishes_demo
+    from services.wishes import demo as wishes_demo
 
     wishes_demo.load(today, random.Random(seed + 5), COMMUNITY_CODE)
     from services import work_orders_demo

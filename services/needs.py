@@ -315,7 +315,7 @@ def _convert(need: Need, decision: str, by: Person, today: date, now: datetime) 
     """Make the micro-wish or work order (features of their own) and return its reference."""
     if decision == Decision.WISH:
         try:
-            from services import wishes
+            from services.wishes import operations as wishes
         except ImportError:
             raise DomainError(
                 _("Micro-wishes are not available yet: choose another decision.")

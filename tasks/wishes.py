@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from models import db, utcnow
-from services import wishes
+from services.wishes import operations as wishes
 from tasks.app import job_context
 
 

@@ -218,7 +218,7 @@ def test_a_resident_raises_a_need_by_sms(make: Any, place: Place) -> None:
 
 
 def test_turned_into_a_micro_wish_and_settled_when_done(place: Place) -> None:
-    wishes = pytest.importorskip("services.wishes")
+    wishes = pytest.importorskip("services.wishes.operations")
     need = _need(place, text="帮忙买菜")
     today = auth.today()
     needs.decide(need, by=place.leader, decision="wish", today=today, now=utcnow())

@@ -11,13 +11,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from models import Delivery, Wish, WishEvent, db, utcnow
-from services import wishes
-from tests.test_wishes import World, build_world
+from services.wishes import operations as wishes
+from tests.wishes.test_wishes import World, build_world
 
 
 @pytest.fixture
 def w(make: Any) -> World:
-    return build_world(make)  # the same small community as tests/test_wishes.py
+    return build_world(make)  # the same small community as tests/wishes/test_wishes.py
 
 
 def _told(kind: str = "wish_escalated") -> list[int | None]:

@@ -14,8 +14,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from models import Delivery, Person, Photo, Resident, Wish, WishEvent, WishStatus, db, utcnow
-from services import wishes
-from services.wishes import WishError
+from services.wishes import operations as wishes
+from services.wishes.operations import WishError
 from tests.support import sign_in
 
 # The messages these tests read are the English ones.

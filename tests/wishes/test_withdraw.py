@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from models import Delivery, Wish, WishEvent, WishStatus, db, utcnow
 from notify import inbound
-from services import wishes
-from services.wishes import WishError
+from services.wishes import operations as wishes
+from services.wishes.operations import WishError
 from tests.support import sign_in
-from tests.test_wishes import World, build_world
+from tests.wishes.test_wishes import World, build_world
 
 pytestmark = pytest.mark.usefixtures("english")
 

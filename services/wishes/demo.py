@@ -14,7 +14,7 @@ from sqlalchemy import select
 from models import Building, Community, Household, Person, Post, Resident, db
 from models.roles import N_MEMBER_ROLES, Role
 from models.wishes import Wish, WishEvent, WishStatus
-from services.wishes import DEFAULT_ESCALATION_HOURS, SHANGHAI
+from services.wishes.operations import DEFAULT_ESCALATION_HOURS, SHANGHAI
 
 # (category, text, state, hours since posted, escalation level, answer, rating)
 WISHES: tuple[tuple[str, str, str, int, int, str, int | None], ...] = (

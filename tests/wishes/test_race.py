@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from models import Delivery, Wish, WishEvent, WishStatus, db
 from models.base import writing
-from services import wishes
-from services.wishes import WishError
+from services.wishes import operations as wishes
+from services.wishes.operations import WishError
 
 CLAIMERS = 8
 

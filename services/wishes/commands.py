@@ -15,9 +15,9 @@ from models import Household, Resident, Wish, WishStatus, db
 from notify import commands, replies
 from notify.commands import Command, Inbound, Reply
 from notify.replies import Question
-from services import wishes
 from services.errors import DomainError
-from services.wishes import WishError
+from services.wishes import operations as wishes
+from services.wishes.operations import WishError
 
 # Words in a wish that suggest its category; the first match wins, else "other".
 CATEGORY_HINTS = (

@@ -13,15 +13,15 @@ from models import Delivery, Person, TelegramLink, Wish, WishStatus, db, utcnow
 from notify import inbound, replies
 from notify.commands import Inbound, Reply
 from notify.replies import Question
-from services import wishes
-from tests.test_wishes import World, build_world
+from services.wishes import operations as wishes
+from tests.wishes.test_wishes import World, build_world
 
 _ids = itertools.count(1)
 
 
 @pytest.fixture
 def w(make: Any) -> World:
-    return build_world(make)  # the same small community as tests/test_wishes.py
+    return build_world(make)  # the same small community as tests/wishes/test_wishes.py
 
 
 def _sms(phone: str, text: str, **kw: Any) -> str | None:

@@ -1,0 +1,1 @@
+"""Micro-wishes: the problem wall, the echo wall, claims, ratings and escalation."""
