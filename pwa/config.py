@@ -97,7 +97,7 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "WORK_ORDER_REMIND_BEFORE_HOURS": float(env.get("WORK_ORDER_REMIND_BEFORE_HOURS", "2")),
         # Micro-wishes: hours a wish may wait unclaimed, per category, before each escalation
         # step (building head, grid leader, secretary); categories left out keep their default
-        # (services.wishes.DEFAULT_ESCALATION_HOURS). E.g. "escort=4,repair=12".
+        # (services.wishes.escalation.DEFAULT_ESCALATION_HOURS). E.g. "escort=4,repair=12".
         "WISH_ESCALATION_HOURS": {
             k.strip(): float(v)
             for k, _, v in (

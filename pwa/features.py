@@ -41,6 +41,9 @@ from pwa.views import (
     work_orders,
 )
 from services import features as _legacy_features
+from services.wishes import commands as wish_commands
+from services.wishes import demo as wishes_demo
+from services.wishes import messages as wish_messages
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import visits as visit_jobs
@@ -99,7 +102,11 @@ FEATURES: tuple[Feature, ...] = (
     Feature("roster", blueprints=(head.bp, secretary.bp, roster_import.bp)),
     Feature(
         "wishes",
+        commands=wish_commands.COMMANDS,
+        message_kinds=wish_messages.MESSAGE_KINDS,
+        answerers=wish_commands.ANSWERERS,
         blueprints=(wishes.bp,),
+        demo=wishes_demo.load,
         # Unclaimed wishes go up a level after their category's wait; every 10 minutes is
         # close enough.
         periodic=(

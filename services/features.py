@@ -10,7 +10,6 @@ MODULES = (
     "notify.replies",  # bare-number replies
     "services.order_commands",  # work orders, mobilisation "1"
     "services.visit_commands",  # visits and needs by SMS/Telegram
-    "services.wishes.commands",  # wishes by SMS/Telegram, rating replies
 )
 
 

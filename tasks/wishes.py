@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask import current_app
 
-from models import db, utcnow
-from services.wishes import operations as wishes
+from models import db
+from models.clock import utcnow
+from services.wishes import escalation
 from tasks.app import job_context
 
 
 def escalate() -> int:
     """Escalate every overdue wish one step and commit; a second run at once does nothing."""
     with job_context():
-        events = wishes.escalate_due(utcnow(), current_app.config.get("WISH_ESCALATION_HOURS"))
+        events = escalation.escalate_due(utcnow(), current_app.config.get("WISH_ESCALATION_HOURS"))
         db.session.commit()
         return len(events)

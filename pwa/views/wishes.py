@@ -12,12 +12,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import Building, Community, Person, Wish, WishStatus, db
+from models import Building, Community, Person, Photo, Resident, Wish, WishStatus, db
 from models.roles import STAFF_ROLES
 from pwa import auth
+from pwa.forms.wishes import (
+    ClaimForm,
+    FulfilForm,
+    HandBackForm,
+    NewWishForm,
+    RateForm,
+    WithdrawForm,
+)
+from pwa.steps import Form, run_step
 from services import areas, audit, phones, photos
-from services.errors import DomainError, NotFound
+from services.errors import NotFound
 from services.wishes import operations as wishes
+from services.wishes import queries
 
 bp = Blueprint("wishes", __name__)
 
@@ -61,8 +71,8 @@ def _helpers(now: datetime) -> dict[str, Any]:
         "status_names": STATUS_NAMES,
         "via_names": VIA_NAMES,
         "action_names": ACTION_NAMES,
-        "level_names": wishes.LEVEL_NAMES,
-        "waited": lambda wish: waited(wishes.hours_waiting(wish, now)),
+        "level_names": queries.LEVEL_NAMES,
+        "waited": lambda wish: waited(queries.hours_waiting(wish, now)),
         "display": phones.display,
         "max_text": wishes.MAX_TEXT,
         "max_note": wishes.MAX_NOTE,
@@ -76,12 +86,20 @@ def _helpers(now: datetime) -> dict[str, Any]:
     }
 
 
-def _upload() -> Any:
-    """Return the uploaded photo field, or None when none was chosen."""
-    file = request.files.get("photo")
-    if file is None or not file.filename:
-        return None
-    return file
+def _post_wish(form: NewWishForm, resident: Resident, by: Person, via: str) -> Wish:
+    """Save the photo, if one was chosen, and put the wish on the wall."""
+    photo: Photo | None = None
+    if form.photo.data is not None:
+        photo = photos.save_photo(form.photo.data, by=by)
+    return wishes.post_wish(
+        resident=resident,
+        category=form.category.data or "",
+        text=form.text.data or "",
+        by=by,
+        via=via,
+        photo=photo,
+        now=auth.now(),
+    )
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -99,7 +117,7 @@ def _my_page(
 ) -> Any:
     person = auth.person_required()
     now = auth.now()
-    residents = wishes.residents_of(person)
+    residents = queries.residents_of(person)
     mine = (
         db.session.scalars(
             select(Wish)
@@ -133,61 +151,54 @@ def my_wishes() -> Any:
 @auth.login_required
 def post_my_wish() -> Any:
     person = auth.person_required()
-    residents = wishes.residents_of(person)
+    residents = queries.residents_of(person)
     if not residents:
         abort(404)
-    form = {"category": request.form.get("category", ""), "text": request.form.get("text", "")}
-    try:
-        upload = _upload()
-        photo = photos.save_photo(upload, by=person) if upload is not None else None
-        wishes.post_wish(
-            resident=residents[0],
-            category=form["category"],
-            text=form["text"],
-            by=person,
-            via="app",
-            photo=photo,
-            now=auth.now(),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        return _my_page(error.message, form, 400)
-    db.session.commit()
-    return redirect(url_for("wishes.my_wishes"))
+    form = NewWishForm()
+    return run_step(
+        lambda: _post_wish(form, residents[0], person, "app"),
+        refused=lambda message: _my_page(message, form.typed(), 400),
+        done=lambda _wish: redirect(url_for("wishes.my_wishes")),
+        form=form,
+    )
 
 
-def _my_step(wish_id: int, step: Callable[[Wish, Person], object]) -> Any:
+def _my_step(wish_id: int, form: Form, step: Callable[[Wish, Person], object]) -> Any:
     """Run a resident's step on one of their own wishes; a refusal is shown on their page."""
     person = auth.person_required()
-    mine = {r.id for r in wishes.residents_of(person)}
+    mine = {r.id for r in queries.residents_of(person)}
     wish = db.session.get(Wish, wish_id)
     if wish is None or wish.resident_id not in mine:
         abort(404)
-    try:
-        step(wish, person)
-    except DomainError as error:
-        db.session.rollback()
-        return _my_page(error.message, status=400)
-    db.session.commit()
-    return redirect(url_for("wishes.my_wishes"))
+    return run_step(
+        lambda: step(wish, person),
+        refused=lambda message: _my_page(message, status=400),
+        done=lambda _result: redirect(url_for("wishes.my_wishes")),
+        form=form,
+    )
 
 
 @bp.post("/me/wishes/<int:wish_id>/rate")
 @auth.login_required
 def rate_my_wish(wish_id: int) -> Any:
-    rating = request.form.get("rating", type=int) or 0
-    return _my_step(wish_id, lambda wish, me: wishes.rate(wish, rating, by=me, now=auth.now()))
+    form = RateForm()
+    return _my_step(
+        wish_id,
+        form,
+        lambda wish, me: wishes.rate(wish, form.rating.data or 0, by=me, now=auth.now()),
+    )
 
 
 @bp.post("/me/wishes/<int:wish_id>/withdraw")
 @auth.login_required
 def withdraw_my_wish(wish_id: int) -> Any:
     """The resident takes back a wish they no longer need (the claimer, if any, is told)."""
-    reason = request.form.get("reason", "")
+    form = WithdrawForm()
     return _my_step(
         wish_id,
+        form,
         lambda wish, me: wishes.withdraw(
-            wish, by=me, for_resident=True, reason=reason, now=auth.now()
+            wish, by=me, for_resident=True, reason=form.reason.data or "", now=auth.now()
         ),
     )
 
@@ -195,8 +206,8 @@ def withdraw_my_wish(wish_id: int) -> Any:
 # ---------------------------------------------------------------------------- the wall
 
 
-def _wall() -> wishes.Wall:
-    wall = wishes.wall_of(auth.person_required(), auth.today())
+def _wall() -> queries.Wall:
+    wall = queries.wall_of(auth.person_required(), auth.today())
     if wall.is_empty:
         abort(404)  # not a volunteer: the wall does not exist for them
     return wall
@@ -210,13 +221,13 @@ def wall() -> Any:
     wall = _wall()
     grid_id = request.args.get("grid", type=int)
     now = auth.now()
-    open_wishes = wishes.open_wall(wall, grid_id)
+    open_wishes = queries.open_wall(wall, grid_id)
     mine = db.session.scalars(
         select(Wish)
         .where(Wish.claimer_id == person.id, Wish.status == WishStatus.CLAIMED)
         .order_by(Wish.claimed_at)
     ).all()
-    grids = wishes.wall_grids(wall)
+    grids = queries.wall_grids(wall)
     return render_template(
         "wishes/wall.html",
         open_wishes=open_wishes,
@@ -230,7 +241,7 @@ def wall() -> Any:
 def _detail(wish: Wish, error: str | None = None, status: int = 200) -> Any:
     person = auth.person_required()
     today = auth.today()
-    details = wishes.can_see_resident(person, wish, today)
+    details = queries.can_see_resident(person, wish, today)
     if details and wish.claimer_id != person.id:
         # Heads opening a resident's details leave a trace, as on the household pages.
         audit.record(
@@ -241,18 +252,18 @@ def _detail(wish: Wish, error: str | None = None, status: int = 200) -> Any:
             subject_id=wish.id,
         )
         db.session.commit()
-    events = wishes.history(wish) if details else []
+    events = queries.history(wish) if details else []
     return (
         render_template(
             "wishes/detail.html",
             wish=wish,
             details=details,
             can_claim=wish.status == WishStatus.OPEN
-            and wishes.wall_of(person, today).covers(wish)
+            and queries.wall_of(person, today).covers(wish)
             and wish.resident.person_id != person.id,
             is_claimer=wish.claimer_id == person.id,
             can_withdraw=wish.status in (WishStatus.OPEN, WishStatus.CLAIMED)
-            and wishes.can_withdraw(person, wish, today),
+            and queries.can_withdraw(person, wish, today),
             events=events,
             error=error,
             **_helpers(auth.now()),
@@ -262,7 +273,7 @@ def _detail(wish: Wish, error: str | None = None, status: int = 200) -> Any:
 
 
 def _visible(wish_id: int) -> Wish:
-    return wishes.get_visible(auth.person_required(), wish_id, auth.today())
+    return queries.get_visible(auth.person_required(), wish_id, auth.today())
 
 
 @bp.get("/wall/<int:wish_id>")
@@ -273,34 +284,39 @@ def detail(wish_id: int) -> Any:
 
 def _wall_step(
     wish_id: int,
+    form: Form,
     step: Callable[[Wish, Person], object],
     refused_status: int = 409,
     then: str | None = None,
 ) -> Any:
     """Run a step on a wish the person may open; a refusal is shown on the wish's page."""
     wish = _visible(wish_id)
-    try:
-        step(wish, auth.person_required())
-    except DomainError as error:
-        db.session.rollback()
-        return _detail(wish, error.message, refused_status)
-    db.session.commit()
-    return redirect(then or url_for("wishes.detail", wish_id=wish.id))
+    return run_step(
+        lambda: step(wish, auth.person_required()),
+        refused=lambda message: _detail(wish, message, refused_status),
+        done=lambda _result: redirect(then or url_for("wishes.detail", wish_id=wish.id)),
+        form=form,
+    )
 
 
 @bp.post("/wall/<int:wish_id>/claim")
 @auth.login_required
 def claim(wish_id: int) -> Any:
-    return _wall_step(wish_id, lambda wish, me: wishes.claim(wish, by=me, now=auth.now()))
+    return _wall_step(
+        wish_id, ClaimForm(), lambda wish, me: wishes.claim(wish, by=me, now=auth.now())
+    )
 
 
 @bp.post("/wall/<int:wish_id>/hand-back")
 @auth.login_required
 def hand_back(wish_id: int) -> Any:
-    reason = request.form.get("reason", "")
+    form = HandBackForm()
     return _wall_step(
         wish_id,
-        lambda wish, me: wishes.hand_back(wish, by=me, reason=reason, now=auth.now()),
+        form,
+        lambda wish, me: wishes.hand_back(
+            wish, by=me, reason=form.reason.data or "", now=auth.now()
+        ),
         then=url_for("wishes.wall"),
     )
 
@@ -308,10 +324,11 @@ def hand_back(wish_id: int) -> Any:
 @bp.post("/wall/<int:wish_id>/fulfil")
 @auth.login_required
 def fulfil(wish_id: int) -> Any:
-    note = request.form.get("note", "")
+    form = FulfilForm()
     return _wall_step(
         wish_id,
-        lambda wish, me: wishes.fulfil(wish, by=me, note=note, now=auth.now()),
+        form,
+        lambda wish, me: wishes.fulfil(wish, by=me, note=form.note.data or "", now=auth.now()),
         refused_status=400,
     )
 
@@ -320,11 +337,12 @@ def fulfil(wish_id: int) -> Any:
 @auth.login_required
 def withdraw(wish_id: int) -> Any:
     """A head (or whoever posted it) withdraws a wish for the resident, who is told."""
-    reason = request.form.get("reason", "")
+    form = WithdrawForm()
     return _wall_step(
         wish_id,
+        form,
         lambda wish, me: wishes.withdraw(
-            wish, by=me, for_resident=False, reason=reason, now=auth.now()
+            wish, by=me, for_resident=False, reason=form.reason.data or "", now=auth.now()
         ),
     )
 
@@ -355,36 +373,27 @@ def post_for_resident(resident_id: int) -> Any:
     _area_guard()
     person = auth.person_required()
     resident = areas.get_resident(auth.current_area(), resident_id)
-    form = {"category": request.form.get("category", ""), "text": request.form.get("text", "")}
-    error = None
-    if request.method == "POST":
-        try:
-            upload = _upload()
-            photo = photos.save_photo(upload, by=person) if upload is not None else None
-            wish = wishes.post_wish(
+    form = NewWishForm()
+
+    def page(error: str | None = None) -> Any:
+        return (
+            render_template(
+                "wishes/head_new.html",
                 resident=resident,
-                category=form["category"],
-                text=form["text"],
-                by=person,
-                via="head",
-                photo=photo,
-                now=auth.now(),
-            )
-        except DomainError as err:
-            db.session.rollback()
-            error = err.message
-        else:
-            db.session.commit()
-            return redirect(url_for("wishes.detail", wish_id=wish.id))
-    return (
-        render_template(
-            "wishes/head_new.html",
-            resident=resident,
-            error=error,
-            form=form,
-            **_helpers(auth.now()),
-        ),
-        400 if error else 200,
+                error=error,
+                form=form.typed(),
+                **_helpers(auth.now()),
+            ),
+            400 if error else 200,
+        )
+
+    if request.method != "POST":
+        return page()
+    return run_step(
+        lambda: _post_wish(form, resident, person, "head"),
+        refused=page,
+        done=lambda wish: redirect(url_for("wishes.detail", wish_id=wish.id)),
+        form=form,
     )
 
 
@@ -421,7 +430,7 @@ def stats() -> Any:
         abort(404)
     now = auth.now()
     communities = [
-        (c, wishes.stats(c.id, now))
+        (c, queries.stats(c.id, now))
         for c in db.session.scalars(areas.visible_communities(auth.current_area()))
     ]
     return render_template("wishes/stats.html", communities=communities, **_helpers(now))
@@ -439,6 +448,6 @@ def echo(code: str) -> Any:
     return render_template(
         "wishes/echo.html",
         community=community,
-        answered=wishes.echo_wall(community.id),
+        answered=queries.echo_wall(community.id),
         **_helpers(auth.now()),
     )

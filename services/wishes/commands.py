@@ -12,11 +12,11 @@ import unicodedata
 from sqlalchemy import or_, select
 
 from models import Household, Resident, Wish, WishStatus, db
-from notify import commands, replies
 from notify.commands import Command, Inbound, Reply
-from notify.replies import Question
+from notify.replies import Answerer, Question
 from services.errors import DomainError
 from services.wishes import operations as wishes
+from services.wishes import queries
 from services.wishes.operations import WishError
 
 # Words in a wish that suggest its category; the first match wins, else "other".
@@ -86,7 +86,7 @@ def _post(message: Inbound) -> Reply | None:
 
 
 def _wish_of(message: Inbound) -> Wish | None:
-    return wishes.find_by_ref(message.ref or "")
+    return queries.find_by_ref(message.ref or "")
 
 
 def _is_wish_ref(message: Inbound) -> bool:
@@ -216,7 +216,7 @@ def _rating_question(message: Inbound) -> Question | None:
     return Question(asked_at=wish.fulfilled_at, answer=answer)
 
 
-commands.register(
+COMMANDS: tuple[Command, ...] = (
     Command(
         "wish_post",
         ("微心愿", "心愿", "WISH"),
@@ -224,9 +224,7 @@ commands.register(
         shape="text",
         help_zh="发“心愿 内容”发布微心愿",
         help_en="Send WISH and your wish to post one.",
-    )
-)
-commands.register(
+    ),
     Command(
         "wish_rate",
         ("评分", "RATE"),
@@ -234,12 +232,10 @@ commands.register(
         shape="ref",
         help_zh="“评分 W12 5”为心愿评分",
         help_en="RATE W12 5 rates a wish.",
-    )
-)
-commands.register(Command("wish_claim", ("认领", "CLAIM"), _claim, shape="ref"))
-commands.register(Command("wish_done", ("完成", "DONE"), _done, shape="ref"))
-commands.register(Command("wish_hand_back", ("退回", "RETURN"), _hand_back, shape="ref"))
-commands.register(
+    ),
+    Command("wish_claim", ("认领", "CLAIM"), _claim, shape="ref"),
+    Command("wish_done", ("完成", "DONE"), _done, shape="ref"),
+    Command("wish_hand_back", ("退回", "RETURN"), _hand_back, shape="ref"),
     Command(
         "wish_withdraw",
         ("撤回", "WITHDRAW"),
@@ -247,6 +243,7 @@ commands.register(
         shape="ref",
         help_zh="“撤回 W12”撤回不再需要的心愿",
         help_en="WITHDRAW W12 takes back a wish you no longer need.",
-    )
+    ),
 )
-replies.register_answerer("wishes", _rating_question)
+# A bare "1"–"5" rates the sender's latest fulfilled wish.
+ANSWERERS: tuple[tuple[str, Answerer], ...] = (("wishes", _rating_question),)

@@ -11,10 +11,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from models import Building, Community, Household, Person, Post, Resident, db
+from models import Building, Community, Household, Person, Post, Resident, clock, db
 from models.roles import N_MEMBER_ROLES, Role
 from models.wishes import Wish, WishEvent, WishStatus
-from services.wishes.operations import DEFAULT_ESCALATION_HOURS, SHANGHAI
+from services.demo_data import DEMO_PHONES
+from services.wishes.escalation import DEFAULT_ESCALATION_HOURS
 
 # (category, text, state, hours since posted, escalation level, answer, rating)
 WISHES: tuple[tuple[str, str, str, int, int, str, int | None], ...] = (
@@ -46,7 +47,7 @@ def load(today: date, rng: random.Random, community_code: str) -> int:
     community = db.session.scalar(select(Community).where(Community.code == community_code))
     if community is None:
         return 0
-    anchor = datetime.combine(today, time(10, 0), SHANGHAI)
+    anchor = clock.at(today, time(10, 0))
     residents = list(
         db.session.scalars(
             select(Resident)
@@ -74,8 +75,6 @@ def load(today: date, rng: random.Random, community_code: str) -> int:
         return 0
     # The demo's own sign-in people get a wish each to act on: the resident one to rate, the
     # N member one to finish (both are the first of their kind in grid 1).
-    from services.demo_data import DEMO_PHONES
-
     demo_resident = next((r for r in residents if r.phone == DEMO_PHONES["resident"]), None)
     demo_volunteer = next((p for p in volunteers if p.phone == DEMO_PHONES["N member"]), None)
     elderly = [r for r in residents if r.birth_year and today.year - r.birth_year >= 65]

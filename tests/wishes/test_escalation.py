@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from models import Delivery, Wish, WishEvent, db, utcnow
+from services.wishes import escalation, queries
 from services.wishes import operations as wishes
 from tests.wishes.test_wishes import World, build_world
 
@@ -40,27 +41,27 @@ def _wish(w: World, category: str, posted: Any) -> Wish:
 def test_each_level_is_told_once_in_turn(w: World) -> None:
     start = utcnow() - timedelta(days=10)
     wish = _wish(w, "repair", start)  # 24 h per step by default
-    assert wishes.escalate_due(start + timedelta(hours=23)) == []
+    assert escalation.escalate_due(start + timedelta(hours=23)) == []
     db.session.commit()
 
-    [first] = wishes.escalate_due(start + timedelta(hours=24, minutes=1))
+    [first] = escalation.escalate_due(start + timedelta(hours=24, minutes=1))
     db.session.commit()
     assert first.level == 1 and wish.escalation_level == 1
     assert _told() == [w.head.id]
     # Run again at once, and again later but before the next step: nothing new.
-    assert wishes.escalate_due(start + timedelta(hours=24, minutes=2)) == []
-    assert wishes.escalate_due(start + timedelta(hours=47)) == []
+    assert escalation.escalate_due(start + timedelta(hours=24, minutes=2)) == []
+    assert escalation.escalate_due(start + timedelta(hours=47)) == []
     db.session.commit()
     assert _told() == [w.head.id]
 
-    wishes.escalate_due(start + timedelta(hours=48, minutes=2))
+    escalation.escalate_due(start + timedelta(hours=48, minutes=2))
     db.session.commit()
     assert _told() == [w.head.id, w.leader.id]
-    wishes.escalate_due(start + timedelta(hours=72, minutes=3))
+    escalation.escalate_due(start + timedelta(hours=72, minutes=3))
     db.session.commit()
     assert _told() == [w.head.id, w.leader.id, w.secretary.id]
     # The secretary is the top: days later nobody is told again.
-    assert wishes.escalate_due(start + timedelta(days=9)) == []
+    assert escalation.escalate_due(start + timedelta(days=9)) == []
     db.session.commit()
     assert len(_told()) == 3
     levels = [
@@ -75,18 +76,18 @@ def test_each_level_is_told_once_in_turn(w: World) -> None:
     wishes.claim(wish, by=w.volunteer)
     db.session.commit()
     assert wish.resolved_level == 3
-    assert wishes.stats(w.community.id, utcnow()).by_level == {3: 1}
+    assert queries.stats(w.community.id, utcnow()).by_level == {3: 1}
 
 
 def test_categories_wait_their_own_time_and_settings_override(w: World) -> None:
     start = utcnow() - timedelta(days=2)
     escort = _wish(w, "escort", start)  # 6 h by default
     repair = _wish(w, "repair", start)
-    events = wishes.escalate_due(start + timedelta(hours=7))
+    events = escalation.escalate_due(start + timedelta(hours=7))
     db.session.commit()
     assert [e.wish_id for e in events] == [escort.id]
     # A community may set its own times: repair after 4 hours.
-    events = wishes.escalate_due(start + timedelta(hours=7), {"repair": 4})
+    events = escalation.escalate_due(start + timedelta(hours=7), {"repair": 4})
     db.session.commit()
     assert [e.wish_id for e in events] == [repair.id]
 
@@ -100,7 +101,7 @@ def test_a_level_with_nobody_in_post_is_passed_over(w: World, make: Any) -> None
         resident=resident, category="repair", text="无人楼栋", by=None, via="sms", now=start
     )
     db.session.commit()
-    [event] = wishes.escalate_due(start + timedelta(hours=25))
+    [event] = escalation.escalate_due(start + timedelta(hours=25))
     db.session.commit()
     # No building head there: straight to the grid leader.
     assert event.level == 2 and wish.escalation_level == 2
@@ -110,13 +111,13 @@ def test_a_level_with_nobody_in_post_is_passed_over(w: World, make: Any) -> None
 def test_handed_back_wish_waits_again_before_the_next_step(w: World) -> None:
     start = utcnow() - timedelta(days=5)
     wish = _wish(w, "repair", start)
-    wishes.escalate_due(start + timedelta(hours=25))
+    escalation.escalate_due(start + timedelta(hours=25))
     wishes.claim(wish, by=w.volunteer, now=start + timedelta(hours=26))
     assert wish.resolved_level == 1
     wishes.hand_back(wish, by=w.volunteer, now=start + timedelta(hours=30))
     db.session.commit()
-    assert wishes.escalate_due(start + timedelta(hours=50)) == []
-    [event] = wishes.escalate_due(start + timedelta(hours=54, minutes=1))
+    assert escalation.escalate_due(start + timedelta(hours=50)) == []
+    [event] = escalation.escalate_due(start + timedelta(hours=54, minutes=1))
     assert event.level == 2
 
 

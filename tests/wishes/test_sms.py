@@ -14,6 +14,7 @@ from notify import inbound, replies
 from notify.commands import Inbound, Reply
 from notify.replies import Question
 from services.wishes import operations as wishes
+from services.wishes import queries
 from tests.wishes.test_wishes import World, build_world
 
 _ids = itertools.count(1)
@@ -101,7 +102,7 @@ def test_claim_done_and_rate_by_sms_with_exactly_one_claimer(w: World) -> None:
     assert reply is not None and "5分" in reply
     db.session.refresh(wish)
     assert wish.rating == 5 and wish.status == WishStatus.CONFIRMED
-    events = [(e.action, e.via) for e in wishes.history(wish)]
+    events = [(e.action, e.via) for e in queries.history(wish)]
     assert events == [
         ("posted", "sms"),
         ("claimed", "sms"),
@@ -221,7 +222,7 @@ def test_a_volunteer_claims_from_telegram(w: World) -> None:
     assert answer is not None and "王奶奶" in (answer.text or "")
     db.session.refresh(wish)
     assert wish.claimer_id == w.volunteer.id
-    assert [e.via for e in wishes.history(wish)] == ["sms", "telegram"]
+    assert [e.via for e in queries.history(wish)] == ["sms", "telegram"]
     assert isinstance(db.session.get(Person, w.volunteer.id), Person)
 
 

@@ -13,8 +13,9 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from models import Delivery, Person, Photo, Resident, Wish, WishEvent, WishStatus, db, utcnow
+from models import Delivery, Person, Photo, Resident, Wish, WishEvent, WishStatus, clock, db, utcnow
 from services.wishes import operations as wishes
+from services.wishes import queries
 from services.wishes.operations import WishError
 from tests.support import sign_in
 
@@ -129,7 +130,7 @@ def test_post_claim_fulfil_rate_tells_the_resident_at_each_step(w: World) -> Non
     assert [d.person_id for d in _deliveries("wish_rated_claimer")] == [w.volunteer.id]
     assert _deliveries("wish_low_rating") == []  # a good rating troubles nobody
 
-    events = wishes.history(wish)
+    events = queries.history(wish)
     assert [(e.action, e.actor_id) for e in events] == [
         ("posted", w.resident_person.id),
         ("claimed", w.volunteer.id),
@@ -162,7 +163,7 @@ def test_hand_back_returns_it_to_the_wall_and_tells_the_head(w: World) -> None:
     wishes.claim(wish, by=w.other_volunteer)
     db.session.commit()
     assert len(_deliveries("wish_claimed")) == 2
-    assert [e.action for e in wishes.history(wish)] == [
+    assert [e.action for e in queries.history(wish)] == [
         "posted",
         "claimed",
         "handed_back",
@@ -219,7 +220,7 @@ def test_a_need_turned_into_a_wish_is_settled_when_the_wish_is_fulfilled(w: Worl
         now=now,
         resident_id=w.resident.id,
     )
-    needs.decide(need, by=w.leader, decision="wish", today=wishes.today_of(now), now=now)
+    needs.decide(need, by=w.leader, decision="wish", today=clock.today_of(now), now=now)
     db.session.commit()
     wish = db.session.scalar(select(Wish).where(Wish.need_id == need.id))
     assert wish is not None and need.converted_ref == wish.ref
@@ -529,7 +530,7 @@ def test_secretary_figures(w: World, client: FlaskClient) -> None:
     wishes.claim(first, by=w.volunteer, now=now - timedelta(hours=20))
     _post(w, text="帮忙填表", category="paperwork", now=now - timedelta(hours=26))
     db.session.commit()
-    result = wishes.stats(w.community.id, now)
+    result = queries.stats(w.community.id, now)
     assert result.total == 2
     assert result.by_status == {"claimed": 1, "open": 1}
     assert result.by_category == {"repair": 1, "paperwork": 1}

@@ -9,8 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from models import Delivery, Wish, WishEvent, WishStatus, db, utcnow
+from models import Delivery, Wish, WishEvent, WishStatus, clock, db, utcnow
 from notify import inbound
+from services.wishes import escalation, queries
 from services.wishes import operations as wishes
 from services.wishes.operations import WishError
 from tests.support import sign_in
@@ -48,7 +49,7 @@ def _told(kind: str) -> list[int | None]:
 
 
 def _events(wish: Wish) -> list[str]:
-    return [e.action for e in wishes.history(wish)]
+    return [e.action for e in queries.history(wish)]
 
 
 def _sms(phone: str, text: str) -> str:
@@ -73,13 +74,13 @@ def test_the_resident_withdraws_a_claimed_wish_and_the_claimer_is_told(w: World)
     assert wish.status == WishStatus.WITHDRAWN
     assert _told("wish_withdrawn_claimer") == [w.volunteer.id]
     assert _told("wish_withdrawn") == []  # she did it herself: nothing to tell her
-    [event] = [e for e in wishes.history(wish) if e.action == "withdrawn"]
+    [event] = [e for e in queries.history(wish) if e.action == "withdrawn"]
     assert event.actor_id == w.resident_person.id and event.detail["reason"] == "儿子 已经修好了"
     # Off the wall, off the claimer's list, out of escalation; still counted in the figures.
-    wall = wishes.wall_of(w.volunteer, wishes.today_of(utcnow()))
-    assert wishes.open_wall(wall) == []
-    assert wishes.escalate_due(utcnow().replace(year=utcnow().year + 1)) == []
-    assert wishes.stats(w.community.id, utcnow()).by_status == {"withdrawn": 1}
+    wall = queries.wall_of(w.volunteer, clock.today_of(utcnow()))
+    assert queries.open_wall(wall) == []
+    assert escalation.escalate_due(utcnow().replace(year=utcnow().year + 1)) == []
+    assert queries.stats(w.community.id, utcnow()).by_status == {"withdrawn": 1}
 
 
 def test_steps_after_a_withdrawal_say_why_they_are_refused(w: World) -> None:
@@ -157,7 +158,7 @@ def test_a_need_turned_into_a_wish_gets_its_answer_when_the_wish_is_withdrawn(w:
         now=now,
         resident_id=w.resident.id,
     )
-    needs.decide(need, by=w.leader, decision="wish", today=wishes.today_of(now), now=now)
+    needs.decide(need, by=w.leader, decision="wish", today=clock.today_of(now), now=now)
     db.session.commit()
     wish = db.session.scalar(select(Wish).where(Wish.need_id == need.id))
     assert wish is not None
@@ -219,4 +220,4 @@ def test_withdraw_by_sms_from_the_resident_or_a_head(w: World) -> None:
     db.session.refresh(second)
     assert second.status == WishStatus.WITHDRAWN
     assert _told("wish_withdrawn") == [w.resident_person.id]
-    assert [e.via for e in wishes.history(second) if e.action == "withdrawn"] == ["sms"]
+    assert [e.via for e in queries.history(second) if e.action == "withdrawn"] == ["sms"]
