@@ -80,4 +80,4 @@ lock: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache linli.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .import_linter_cache linli.egg-info
