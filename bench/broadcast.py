@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from bench.harness import (
     migrate,
     procfile_commands,
 )
+from models import clock
 
 PHONES = 10_000
 QUICK_PHONES = 1_000
@@ -383,7 +383,7 @@ def performance_markdown(results: list[Result], elapsed: float, command: str) ->
     """Return docs/performance.md: the figures, the machine, how to measure again."""
     m = machine()
     worker = procfile_commands()["worker"]
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = clock.utcnow().strftime("%Y-%m-%d %H:%M UTC")
     loads = ", ".join(f"{r.scenario.key} {r.load[0]:.1f} → {r.load[1]:.1f}" for r in results)
     return f"""# Performance
 

@@ -27,9 +27,11 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+from models import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
@@ -91,7 +93,7 @@ def build(scale: Scale, today: date, seed: int = 7) -> dict[str, Any]:
     )
 
     rng = random.Random(seed)
-    now = datetime.now(UTC)
+    now = clock.utcnow()
     # The big tables go as plain tuples straight to the driver, in the formats SQLAlchemy
     # writes on SQLite (ISO dates, "YYYY-MM-DD HH:MM:SS.ffffff" UTC times): several times
     # faster than through per-row type processing.
@@ -269,7 +271,7 @@ def measure(app: Any, people: dict[str, Any], requests: int, seed: int = 11) -> 
         if person_id not in clients:
             with app.app_context():
                 person = db.session.get(Person, person_id)
-                token = sessions.start(person, now=datetime.now(UTC))
+                token = sessions.start(person, now=clock.utcnow())
                 db.session.commit()
             client = app.test_client()
             with client.session_transaction() as session:
@@ -310,7 +312,7 @@ def markdown(
         f"{m.p95:.1f} ms | {m.ratio:.2f}× |"
         for m in results
     )
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = clock.utcnow().strftime("%Y-%m-%d %H:%M UTC")
     return f"""{BEGIN}
 ## Visits and coverage at district scale (issue 4)
 
@@ -391,9 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
             print(f"building {scale.households:,} households, {scale.visits:,} visits ...")
-            from pwa.auth import today
-
-            built = build(scale, today())
+            built = build(scale, clock.today())
         print("measuring ...", flush=True)
         before = os.getloadavg()[0]
         results = measure(app, built, requests)

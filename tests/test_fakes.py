@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import socket
 import threading
 import time
@@ -29,9 +28,8 @@ from twilio.rest import Client
 from tests.fakes.telegram import MAX_TEXT, PARAMS, REQUIRED, FakeTelegram
 from tests.fakes.twilio import CREATE_MESSAGE_FIELDS, FakeTwilio, count_segments
 
-SPECS = Path(
-    os.environ.get("LINLI_SPECS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "specs"
-)
+# The published specs, kept in the repository with their licences (tests/fakes/specs/README.md).
+SPECS = Path(__file__).resolve().parent / "fakes" / "specs"
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 MESSAGE_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json"
 TO = "+8613912345678"

