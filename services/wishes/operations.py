@@ -35,6 +35,7 @@ from notify.outbox import send_later
 from notify.templates import HOUR, MessageKind, register
 from services import areas
 from services.errors import DomainError, InvalidInput, NotFound
+from services.needs import operations as needs
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_TEXT = 500
@@ -689,14 +690,8 @@ def fulfil(
 
 
 def _settle_need(wish: Wish, answer: str, now: datetime) -> None:
-    """Close the needs-list item this wish came from, when the needs list is installed."""
-    try:
-        from services import needs
-    except ImportError:
-        return
-    settle = getattr(needs, "settle_from", None)
-    if settle is not None:
-        settle(wish.ref, answer, now)
+    """Close the needs-list item this wish came from."""
+    needs.settle_from(wish.ref, answer, now)
 
 
 def rate(
