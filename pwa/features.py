@@ -27,6 +27,7 @@ from pwa.views import (
     dev,
     head,
     health,
+    needs,
     outbox,
     public,
     resident,
@@ -41,6 +42,10 @@ from pwa.views import (
     work_orders,
 )
 from services import features as _legacy_features
+from services.needs import messages as need_messages
+from services.visits import commands as visit_commands
+from services.visits import demo as visits_demo
+from services.visits import messages as visit_messages
 from services.wishes import commands as wish_commands
 from services.wishes import demo as wishes_demo
 from services.wishes import messages as wish_messages
@@ -115,12 +120,17 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "visits",
+        commands=visit_commands.COMMANDS,
+        message_kinds=visit_messages.MESSAGE_KINDS,
+        answerers=visit_commands.ANSWERERS,
         blueprints=(visits.bp,),
         # Visit reminders (around day 20) and grid digests (around day 25): hourly, each
         # community's own day and hour decide; what went out is recorded, so a repeat sends
         # nothing.
         periodic=(Periodic("visit-reminders", visit_jobs.remind, cron="5 * * * *"),),
+        demo=visits_demo.load,
     ),
+    Feature("needs", message_kinds=need_messages.MESSAGE_KINDS, blueprints=(needs.bp,)),
     Feature(
         "work_orders",
         blueprints=(work_orders.bp, work_orders.my_bp),

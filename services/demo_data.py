@@ -163,7 +163,7 @@ def load(today: date, *, seed: int = SEED) -> Summary:
     from services import work_orders_demo
 
     work_orders_demo.load(today, random.Random(seed + 6), COMMUNITY_CODE)
-    from services import visits_demo
+    from services.visits import demo as visits_demo
 
     visits_demo.load(today, random.Random(seed + 4), COMMUNITY_CODE)
     return summary

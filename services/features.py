@@ -9,7 +9,6 @@ MODULES = (
     "notify.inbound",  # STOP, START, HELP
     "notify.replies",  # bare-number replies
     "services.order_commands",  # work orders, mobilisation "1"
-    "services.visit_commands",  # visits and needs by SMS/Telegram
 )
 
 

@@ -524,7 +524,7 @@ def test_keyboard_drops_buttons_telegram_would_refuse() -> None:
 
 def test_the_guided_visit_flow_has_buttons(fake: FakeTelegram, make: Any) -> None:
     from models import Visit
-    from tests.test_visits import build_place
+    from tests.visits.test_visits import build_place
 
     place = build_place(make)
     _link(fake, place.head, 7501)

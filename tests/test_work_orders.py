@@ -24,6 +24,7 @@ from models.base import writing
 from models.work_orders import OrderStatus
 from notify import inbound
 from notify.quiet import SHANGHAI
+from pwa.views.needs import NEED_CONVERSIONS
 from services import work_orders
 from services.errors import InvalidInput
 from services.work_orders import Audience, ClaimOutcome
@@ -305,7 +306,7 @@ def test_service_claim_outcomes(world: World) -> None:
 
 
 def test_need_turned_into_a_work_order_is_settled_when_verified(world: World) -> None:
-    needs = pytest.importorskip("services.needs")
+    needs = pytest.importorskip("services.needs.operations")
     from models import Need
 
     building = world.make.building(world.grid1)
@@ -320,7 +321,14 @@ def test_need_turned_into_a_work_order_is_settled_when_verified(world: World) ->
         text="楼前下水道堵塞",
         now=NOW,
     )
-    needs.decide(need, by=world.leader1, decision="work_order", today=TODAY, now=NOW)
+    needs.decide(
+        need,
+        by=world.leader1,
+        decision="work_order",
+        today=TODAY,
+        now=NOW,
+        conversions=NEED_CONVERSIONS,
+    )
     db.session.commit()
     order = db.session.scalar(select(WorkOrder).where(WorkOrder.need_id == need.id))
     assert order is not None and need.converted_ref == order.ref

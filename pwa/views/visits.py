@@ -1,9 +1,8 @@
-"""Visits, the needs list and coverage: pages for heads, N members, grid leaders and staff."""
+"""Visits and coverage: pages for heads, N members, grid leaders and staff."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -18,16 +17,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from models import Building, Grid, Household, Need, PartnerUnit, Resident, db
+from models import Building, Grid, Household, Visit, db
 from models.roles import Role
 from pwa import auth
-from pwa.i18n import SHANGHAI
+from pwa.forms.visits import ScheduleForm, VisitForm
 from pwa.rendering import render
-from services import areas, coverage, needs, visits
+from pwa.steps import run_step
+from services import areas
 from services.areas import Area
 from services.errors import DomainError, NotFound
+from services.needs import queries as need_queries
+from services.visits import coverage, queries, reminders
+from services.visits import operations as visits
+from tasks.visits import defaults as reminder_defaults
 
 bp = Blueprint("visits", __name__)
 bp.before_request(auth.require_signed_in)
@@ -38,14 +41,10 @@ FORM_CHOICES_LIMIT = 400
 
 def _area() -> Area:
     """Return the signed-in person's visiting area; someone with none gets 404."""
-    area = visits.visit_area(auth.person_required(), auth.today())
+    area = queries.visit_area(auth.person_required(), auth.today())
     if area.is_empty:
         abort(404)
     return area
-
-
-def _month_start() -> datetime:
-    return datetime.now(SHANGHAI).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def _wants_json() -> bool:
@@ -58,7 +57,7 @@ def my_households() -> Any:
     area = _area()
     today = auth.today()
     q = request.args.get("q", "").strip()[:20]
-    rows, total = visits.my_households(area, today, q=q)
+    rows, total = queries.my_households(area, today, q=q)
     if not q and len(rows) == total:  # the whole area is on the page: count it there
         figures = coverage.Coverage(sum(r.visited_this_month for r in rows), total)
     else:
@@ -71,30 +70,22 @@ def my_households() -> Any:
         q=q,
         figures=figures,
         today=today,
-        code=visits.address_code,
+        code=queries.address_code,
     )
 
 
 def _form_context(area: Area, household: Household | None) -> dict[str, Any]:
     choices: list[Household] = []
     if household is None:
-        query = (
-            select(Household)
-            .join(Building)
-            .where(area.building_clause())
-            .options(selectinload(Household.building))
-            .order_by(Building.compound, Building.name, Household.unit, Household.room)
-            .limit(FORM_CHOICES_LIMIT + 1)
-        )
-        choices = list(db.session.scalars(query))
+        choices = queries.households_to_choose(area, FORM_CHOICES_LIMIT + 1)
     return {
         "household": household,
         "choices": choices[:FORM_CHOICES_LIMIT],
         "too_many": len(choices) > FORM_CHOICES_LIMIT,
-        "categories": needs.CATEGORIES,
+        "categories": need_queries.CATEGORIES,
         "today": auth.today(),
         "key": uuid.uuid4().hex,
-        "code": visits.address_code,
+        "code": queries.address_code,
     }
 
 
@@ -104,7 +95,7 @@ def log_form() -> Any:
     household = None
     if request.args.get("household"):
         try:
-            household = visits.household_in_area(area, int(request.args["household"]))
+            household = queries.household_in_area(area, int(request.args["household"]))
         except (ValueError, NotFound):
             abort(404)
     return render_template(
@@ -118,164 +109,64 @@ def log_visit() -> Any:
     area = _area()
     person = auth.person_required()
     today = auth.today()
-    payload: Any = request.get_json(silent=True) if request.is_json else request.form
     status = 422
-    try:
-        if payload is None or not hasattr(payload, "get"):
+    form: VisitForm | None = None
+    if not request.is_json:
+        form = VisitForm(today=today)
+    else:
+        payload = request.get_json(silent=True)
+        if isinstance(payload, dict):
+            form = VisitForm(formdata=VisitForm.from_json(payload), today=today)
+
+    def step() -> tuple[Visit, bool]:
+        nonlocal status
+        if form is None:
             raise DomainError(_("The visit could not be read; try again."))
-        data = visits.parse_form(payload, today)
-        visit, new = visits.log_visit(data, by=person, area=area, today=today, now=auth.now())
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if isinstance(error, NotFound):
-            status = 404
-        if _wants_json():
-            return jsonify({"ok": False, "error": error.message}), status
-        household = None
         try:
-            household = visits.household_in_area(area, int(request.form.get("household_id", "")))
-        except (ValueError, NotFound):
-            household = None
+            return visits.log_visit(
+                form.to_input(), by=person, area=area, today=today, now=auth.now()
+            )
+        except NotFound:
+            status = 404
+            raise
+
+    def refused(message: str) -> Any:
+        if _wants_json():
+            return jsonify({"ok": False, "error": message}), status
+        household = None
+        household_id = form.household() if form is not None else None
+        if household_id is not None:
+            try:
+                household = queries.household_in_area(area, household_id)
+            except NotFound:
+                household = None
         context = _form_context(area, household)
         context["key"] = request.form.get("key") or context["key"]
         return render_template(
-            "visits/log.html", form=request.form, error=error.message, **context
+            "visits/log.html", form=request.form, error=message, **context
         ), status
-    if _wants_json():
-        return jsonify({"ok": True, "visit_id": visit.id, "new": new}), 201 if new else 200
-    return redirect(url_for("visits.my_households", saved=visit.household_id))
+
+    def done(saved: tuple[Visit, bool]) -> Any:
+        visit, new = saved
+        if _wants_json():
+            return jsonify({"ok": True, "visit_id": visit.id, "new": new}), 201 if new else 200
+        return redirect(url_for("visits.my_households", saved=visit.household_id))
+
+    return run_step(step, refused=refused, done=done, form=form)
 
 
 @bp.get("/visits/households/<int:household_id>")
 def household(household_id: int) -> Any:
     area = _area()
     try:
-        found = visits.household_in_area(area, household_id)
+        found = queries.household_in_area(area, household_id)
     except NotFound:
         abort(404)
     return render_template(
         "visits/household.html",
         household=found,
-        history=visits.recent_visits(found.id),
-        code=visits.address_code,
-    )
-
-
-# -- the needs list -----------------------------------------------------------------------
-
-
-def _need_area() -> Area:
-    area = _area()
-    return area
-
-
-@bp.get("/needs")
-def need_list() -> Any:
-    area = _need_area()
-    status = request.args.get("status", "open")
-    if status not in ("open", "in_hand", "answered"):
-        status = "open"
-    now = auth.now()
-    person = auth.person_required()
-    today = auth.today()
-    items = needs.list_needs(area, status=status)
-    community_ids = {n.community_id for n in items}
-    units = (
-        db.session.scalars(
-            select(PartnerUnit)
-            .where(PartnerUnit.community_id.in_(community_ids))
-            .order_by(PartnerUnit.name)
-        ).all()
-        if community_ids
-        else []
-    )
-    return render(
-        "visits/needs.html",
-        "need_list",
-        items=items,
-        status=status,
-        now=now,
-        age=needs.age_days,
-        is_old=needs.is_old,
-        may_decide=lambda n: needs.may_decide(person, n, today),
-        decisions=needs.DECISIONS,
-        categories=needs.CATEGORIES,
-        units=units,
-        figures=needs.figures(area, now, _month_start()),
-    )
-
-
-@bp.post("/needs/<int:need_id>/decide")
-def decide(need_id: int) -> Any:
-    area = _need_area()
-    try:
-        need = needs.get_need(area, need_id)
-    except NotFound:
-        abort(404)
-    person = auth.person_required()
-    unit_raw = request.form.get("partner_unit_id", "").strip()
-    try:
-        needs.decide(
-            need,
-            by=person,
-            decision=request.form.get("decision", ""),
-            today=auth.today(),
-            now=auth.now(),
-            answer=request.form.get("answer", ""),
-            reason=request.form.get("reason", ""),
-            partner_unit_id=int(unit_raw) if unit_raw.isdigit() else None,
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        need = needs.get_need(area, need_id)
-        return render_template(
-            "visits/need_decide.html",
-            need=need,
-            error=error.message,
-            form=request.form,
-            decisions=needs.DECISIONS,
-            categories=needs.CATEGORIES,
-            units=db.session.scalars(
-                select(PartnerUnit).where(PartnerUnit.community_id == need.community_id)
-            ).all(),
-            age=needs.age_days,
-            now=auth.now(),
-        ), 422
-    return redirect(url_for("visits.need_list", status="open"))
-
-
-@bp.route("/needs/new", methods=["GET", "POST"])
-def raise_need() -> Any:
-    """An observer (or any visitor) adds a need heard outside a visit."""
-    area = _area()
-    person = auth.person_required()
-    error = None
-    context = _form_context(area, None)
-    if request.method == "POST":
-        try:
-            try:
-                household_id = int(request.form.get("household_id", ""))
-            except ValueError:
-                raise DomainError(_("Choose the household the need comes from.")) from None
-            found = visits.household_in_area(area, household_id)
-            needs.raise_need(
-                community_id=found.building.community_id,
-                household=found,
-                source="observer",
-                by=person,
-                category=request.form.get("category", ""),
-                text=request.form.get("text", ""),
-                now=auth.now(),
-            )
-            db.session.commit()
-            return redirect(url_for("visits.need_list"))
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
-    return render_template("visits/need_form.html", error=error, form=request.form, **context), (
-        422 if error else 200
+        history=queries.recent_visits(found.id),
+        code=queries.address_code,
     )
 
 
@@ -341,9 +232,7 @@ def coverage_page() -> Any:
     secretary_of = [p.community_id for p in person.active_posts(today) if p.role == Role.SECRETARY]
     schedule = None
     if secretary_of:
-        from tasks.visits import defaults
-
-        schedule = coverage.schedule_of(secretary_of[0], defaults())
+        schedule = reminders.schedule_of(secretary_of[0], reminder_defaults())
     return render(
         "visits/coverage.html",
         None,
@@ -358,7 +247,7 @@ def coverage_page() -> Any:
         to_visit=coverage.to_visit(scoped, today, limit=100),
         today=today,
         args=request.args,
-        code=visits.address_code,
+        code=queries.address_code,
         schedule=schedule,
         settings_error=request.args.get("settings_error"),
     )
@@ -414,13 +303,13 @@ def coverage_settings() -> Any:
     communities = [p.community_id for p in person.active_posts(today) if p.role == Role.SECRETARY]
     if not communities:
         abort(404)
-    try:
-        coverage.save_schedule(communities[0], request.form)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return redirect(url_for("visits.coverage_page", settings_error=error.message))
-    return redirect(url_for("visits.coverage_page"))
+    form = ScheduleForm()
+    return run_step(
+        lambda: reminders.save_schedule(communities[0], form.schedule()),
+        refused=lambda message: redirect(url_for("visits.coverage_page", settings_error=message)),
+        done=lambda _row: redirect(url_for("visits.coverage_page")),
+        form=form,
+    )
 
 
 @bp.app_template_global()
@@ -430,53 +319,13 @@ def visit_summary() -> dict[str, Any] | None:
     if person is None:
         return None
     today = auth.today()
-    area = visits.visit_area(person, today)
+    area = queries.visit_area(person, today)
     if area.is_empty:
         return None
     return {
         "coverage": coverage.total(coverage.by(Building.id, area, today).values()),
-        "open_needs": needs.figures(area, auth.now(), _month_start()),
+        "open_needs": need_queries.figures(area, auth.now()),
         "decides": any(
             p.role in (Role.SECRETARY, Role.GRID_LEADER) for p in person.active_posts(today)
         ),
     }
-
-
-@bp.route("/needs/mine", methods=["GET", "POST"])
-def my_needs() -> Any:
-    """A resident tells the community what they need, and sees every answer they got."""
-    person = auth.person_required()
-    residents = db.session.scalars(
-        select(Resident).where(Resident.person_id == person.id).order_by(Resident.id)
-    ).all()
-    if not residents:
-        abort(404)
-    error = None
-    if request.method == "POST":
-        try:
-            needs.resident_need(
-                residents[0],
-                category=request.form.get("category", ""),
-                text=request.form.get("text", ""),
-                by=person,
-                now=auth.now(),
-            )
-            db.session.commit()
-            return redirect(url_for("visits.my_needs", sent=1))
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
-    mine = db.session.scalars(
-        select(Need)
-        .where(Need.resident_id.in_([r.id for r in residents]))
-        .order_by(Need.created_at.desc())
-        .limit(50)
-    ).all()
-    return render_template(
-        "visits/my_needs.html",
-        items=mine,
-        error=error,
-        form=request.form,
-        categories=needs.CATEGORIES,
-        decisions=needs.DECISIONS,
-    ), (422 if error else 200)

@@ -22,8 +22,8 @@ from models.wishes import LEVEL_WALL, Wish, WishEvent, WishStatus
 from notify.message import Message
 from notify.outbox import send_later
 from notify.templates import MessageKind
-from services import needs
 from services.errors import DomainError, InvalidInput
+from services.needs import operations as needs
 from services.wishes import messages
 from services.wishes.queries import can_withdraw, oversees, wall_of
 

@@ -90,7 +90,7 @@ def test_a_visit_logged_online_through_the_form_script(visitor: Visitor, world: 
 
 def test_visit_pages_pass_axe(visitor: Visitor, world: World) -> None:
     from models import Household, utcnow
-    from services import needs
+    from services.needs import operations as needs
     from tests.e2e.test_accessibility import AxeAudit
 
     household = db.session.get(Household, world.household_id)

@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from models import Delivery, Person, Photo, Resident, Wish, WishEvent, WishStatus, clock, db, utcnow
+from pwa.views.needs import NEED_CONVERSIONS
 from services.wishes import operations as wishes
 from services.wishes import queries
 from services.wishes.operations import WishError
@@ -208,7 +209,7 @@ def test_steps_out_of_turn_are_refused_and_change_nothing(w: World) -> None:
 
 
 def test_a_need_turned_into_a_wish_is_settled_when_the_wish_is_fulfilled(w: World) -> None:
-    needs = pytest.importorskip("services.needs")
+    needs = pytest.importorskip("services.needs.operations")
     now = utcnow()
     need = needs.raise_need(
         community_id=w.community.id,
@@ -220,7 +221,14 @@ def test_a_need_turned_into_a_wish_is_settled_when_the_wish_is_fulfilled(w: Worl
         now=now,
         resident_id=w.resident.id,
     )
-    needs.decide(need, by=w.leader, decision="wish", today=clock.today_of(now), now=now)
+    needs.decide(
+        need,
+        by=w.leader,
+        decision="wish",
+        today=clock.today_of(now),
+        now=now,
+        conversions=NEED_CONVERSIONS,
+    )
     db.session.commit()
     wish = db.session.scalar(select(Wish).where(Wish.need_id == need.id))
     assert wish is not None and need.converted_ref == wish.ref

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from models import Delivery, Wish, WishEvent, WishStatus, clock, db, utcnow
 from notify import inbound
+from pwa.views.needs import NEED_CONVERSIONS
 from services.wishes import escalation, queries
 from services.wishes import operations as wishes
 from services.wishes.operations import WishError
@@ -146,7 +147,7 @@ def test_a_long_reason_is_refused_and_nothing_changes(w: World) -> None:
 
 
 def test_a_need_turned_into_a_wish_gets_its_answer_when_the_wish_is_withdrawn(w: World) -> None:
-    needs = pytest.importorskip("services.needs")
+    needs = pytest.importorskip("services.needs.operations")
     now = utcnow()
     need = needs.raise_need(
         community_id=w.community.id,
@@ -158,7 +159,14 @@ def test_a_need_turned_into_a_wish_gets_its_answer_when_the_wish_is_withdrawn(w:
         now=now,
         resident_id=w.resident.id,
     )
-    needs.decide(need, by=w.leader, decision="wish", today=clock.today_of(now), now=now)
+    needs.decide(
+        need,
+        by=w.leader,
+        decision="wish",
+        today=clock.today_of(now),
+        now=now,
+        conversions=NEED_CONVERSIONS,
+    )
     db.session.commit()
     wish = db.session.scalar(select(Wish).where(Wish.need_id == need.id))
     assert wish is not None

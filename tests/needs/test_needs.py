@@ -13,9 +13,10 @@ from sqlalchemy import select
 from models import Delivery, Need, NeedEvent, NeedStatus, PartnerUnit, db, utcnow
 from notify import inbound
 from pwa import auth
-from services import needs
+from pwa.views.needs import NEED_CONVERSIONS
 from services.errors import DomainError
-from tests.test_visits import Place, build_place, sign_in_en
+from services.needs import operations as needs
+from tests.visits.test_visits import Place, build_place, sign_in_en
 
 
 @pytest.fixture
@@ -221,7 +222,14 @@ def test_turned_into_a_micro_wish_and_settled_when_done(place: Place) -> None:
     wishes = pytest.importorskip("services.wishes.operations")
     need = _need(place, text="帮忙买菜")
     today = auth.today()
-    needs.decide(need, by=place.leader, decision="wish", today=today, now=utcnow())
+    needs.decide(
+        need,
+        by=place.leader,
+        decision="wish",
+        today=today,
+        now=utcnow(),
+        conversions=NEED_CONVERSIONS,
+    )
     db.session.commit()
     assert need.status == NeedStatus.IN_HAND and need.converted_ref
     wish = db.session.scalar(select(wishes.Wish).where(wishes.Wish.need_id == need.id))
@@ -241,7 +249,14 @@ def test_turned_into_a_micro_wish_and_settled_when_done(place: Place) -> None:
 def test_turned_into_a_work_order(place: Place) -> None:
     work_orders = pytest.importorskip("services.work_orders")
     need = _need(place, text="楼道堆物需清理")
-    needs.decide(need, by=place.secretary, decision="work_order", today=auth.today(), now=utcnow())
+    needs.decide(
+        need,
+        by=place.secretary,
+        decision="work_order",
+        today=auth.today(),
+        now=utcnow(),
+        conversions=NEED_CONVERSIONS,
+    )
     db.session.commit()
     assert need.status == NeedStatus.IN_HAND and need.converted_ref
     order = db.session.scalar(

@@ -36,6 +36,7 @@ from notify.message import Message
 from notify.outbox import send_later
 from services import areas, posts
 from services.errors import DomainError, InvalidInput, NotFound
+from services.needs import operations as needs
 
 MAX_TITLE = 100
 MAX_INSTRUCTIONS = 2000
@@ -732,16 +733,9 @@ def verify(order: WorkOrder, *, by: Person, now: datetime) -> None:
 
 
 def _settle_need(order: WorkOrder, now: datetime) -> None:
-    try:
-        from services import needs
-    except ImportError:
-        return
-    settle = getattr(needs, "settle_from", None)
-    if settle is None:
-        return
     notes = "；".join(c.note for c in order.active_claims() if c.note)
     answer = _("%(title)s was done: %(notes)s", title=order.title, notes=notes or order.title)
-    settle(order.ref, answer, now)
+    needs.settle_from(order.ref, answer, now)
 
 
 def reopen(order: WorkOrder, *, by: Person, reason: str, now: datetime) -> None:

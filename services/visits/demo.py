@@ -24,9 +24,9 @@ from models import (
     Visit,
     db,
 )
+from models.clock import month_start
 from models.roles import N_MEMBER_ROLES, Role
-from services.coverage import add_months
-from services.visits import month_start
+from services.visits.coverage import add_months
 
 NOTES = (
     "身体不错，聊了家常。",

@@ -16,10 +16,12 @@ from sqlalchemy import func, select
 
 from models import Building, Delivery, VisitReminder, db, utcnow
 from pwa import auth
-from services import coverage, visits
 from services.areas import Area
+from services.visits import coverage, queries
+from services.visits import operations as visits
+from services.visits import reminders as visit_reminders
 from tests.support import run_jobs
-from tests.test_visits import Place, build_place, sign_in_en
+from tests.visits.test_visits import Place, build_place, sign_in_en
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def _visit(person: Any, household: Any, on: date | None = None) -> None:
     data = visits.VisitInput(
         key=uuid.uuid4().hex, household_id=household.id, visited_on=on or today
     )
-    area = visits.visit_area(person, today)
+    area = queries.visit_area(person, today)
     visits.log_visit(data, by=person, area=area, today=today, now=utcnow())
     db.session.commit()
 
@@ -119,7 +121,7 @@ def _sent(kind: str) -> list[Delivery]:
     return list(db.session.scalars(select(Delivery).where(Delivery.kind == kind)))
 
 
-DEFAULTS = coverage.Schedule(20, 9, 25, 9)
+DEFAULTS = visit_reminders.Schedule(20, 9, 25, 9)
 
 
 def test_reminders_go_once_to_heads_with_unvisited_households(
@@ -129,14 +131,14 @@ def test_reminders_go_once_to_heads_with_unvisited_households(
     make.post(other_head, "building_head", community=place.community, building=place.neighbour)
     _visit(place.leader, place.h_neighbour)  # 5号楼 is fully visited
     _visit(place.head, place.h501)
-    assert coverage.send_reminders(_at(19, 23), DEFAULTS).reminders == 0
-    assert coverage.send_reminders(_at(20, 8), DEFAULTS).reminders == 0
-    sent = coverage.send_reminders(_at(20, 9), DEFAULTS)
+    assert visit_reminders.send_reminders(_at(19, 23), DEFAULTS).reminders == 0
+    assert visit_reminders.send_reminders(_at(20, 8), DEFAULTS).reminders == 0
+    sent = visit_reminders.send_reminders(_at(20, 9), DEFAULTS)
     db.session.commit()
     assert sent.reminders == 1 and sent.digests == 0
     # Run again (the hourly job, a retried job): nothing more.
-    assert coverage.send_reminders(_at(20, 10), DEFAULTS).reminders == 0
-    assert coverage.send_reminders(_at(22, 10), DEFAULTS).reminders == 0
+    assert visit_reminders.send_reminders(_at(20, 10), DEFAULTS).reminders == 0
+    assert visit_reminders.send_reminders(_at(22, 10), DEFAULTS).reminders == 0
     db.session.commit()
     reminders = _sent("visit_reminder")
     assert len(reminders) == 1 and reminders[0].person_id == place.head.id
@@ -152,11 +154,11 @@ def test_reminders_go_once_to_heads_with_unvisited_households(
 
 def test_the_digest_goes_to_grid_leaders_once(place: Place) -> None:
     _visit(place.head, place.h501)
-    assert coverage.send_reminders(_at(24, 12), DEFAULTS).digests == 0
-    sent = coverage.send_reminders(_at(25, 9), DEFAULTS)
+    assert visit_reminders.send_reminders(_at(24, 12), DEFAULTS).digests == 0
+    sent = visit_reminders.send_reminders(_at(25, 9), DEFAULTS)
     db.session.commit()
     assert sent.digests == 1
-    assert coverage.send_reminders(_at(26, 9), DEFAULTS).digests == 0
+    assert visit_reminders.send_reminders(_at(26, 9), DEFAULTS).digests == 0
     db.session.commit()
     digests = _sent("visit_digest")
     assert len(digests) == 1 and digests[0].person_id == place.leader.id
@@ -168,7 +170,7 @@ def test_a_fully_visited_area_gets_no_reminders(place: Place) -> None:
     for h in (place.h501, place.h601):
         _visit(place.head, h)
     _visit(place.leader, place.h_neighbour)
-    sent = coverage.send_reminders(_at(26, 10), DEFAULTS)
+    sent = visit_reminders.send_reminders(_at(26, 10), DEFAULTS)
     assert (sent.reminders, sent.digests) == (0, 0)
 
 
@@ -179,16 +181,16 @@ def test_each_community_sets_its_own_days(client: FlaskClient, place: Place) -> 
         data={"reminder_day": "31", "reminder_hour": "9", "digest_day": "25", "digest_hour": "9"},
     )
     assert bad.status_code == 302 and "settings_error" in bad.headers["Location"]
-    assert db.session.scalar(select(func.count()).select_from(coverage.VisitSettings)) == 0
+    assert db.session.scalar(select(func.count()).select_from(visit_reminders.VisitSettings)) == 0
     ok = client.post(
         "/coverage/settings",
         data={"reminder_day": "15", "reminder_hour": "18", "digest_day": "27", "digest_hour": "8"},
     )
     assert ok.status_code == 302
     db.session.rollback()
-    assert coverage.send_reminders(_at(15, 17), DEFAULTS).reminders == 0
-    assert coverage.send_reminders(_at(15, 18), DEFAULTS).reminders == 1
-    assert coverage.send_reminders(_at(26, 18), DEFAULTS).digests == 0
+    assert visit_reminders.send_reminders(_at(15, 17), DEFAULTS).reminders == 0
+    assert visit_reminders.send_reminders(_at(15, 18), DEFAULTS).reminders == 1
+    assert visit_reminders.send_reminders(_at(26, 18), DEFAULTS).digests == 0
     # A head cannot change them.
     client.post("/sign-out")
     sign_in_en(client, place.head.phone)

@@ -1,55 +1,30 @@
-"""Monthly home visits: who may visit which households, logging a visit once, "my households".
+"""Who visits which households, the list of them ("my households"), and a household's visits.
 
-A visit is logged with a key the phone makes before sending, so a visit sent twice (the offline
-queue re-sending, a double tap, an SMS retried) is saved once. The fact "visited this month" is
-kept per household and month (HouseholdMonth) in the same transaction, so coverage is a grouped
-count over an index at district scale.
+The list is plain rows read in a couple of grouped queries, so it costs the same at district
+scale; a household is named in an SMS by a short code such as 3-2-501.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import Integer, case, exists, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from models import (
-    Building,
-    Household,
-    HouseholdMonth,
-    NeedSource,
-    Person,
-    Resident,
-    Visit,
-    db,
-)
+from models import Building, Household, HouseholdMonth, Person, Resident, Visit, db
+from models.clock import month_start
 from models.roles import N_MEMBER_ROLES
-from services import needs as needs_service
 from services.areas import Area, area_of
 from services.errors import InvalidInput, NotFound
 from services.overview import ELDERLY_AGE
 
-KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-NOTE_LIMIT = 1000
-MET_LIMIT = 100
-# A visit written offline may wait on the phone for a while, but not for months.
-OLDEST_DAYS = 62
-VIA = ("web", "offline", "sms", "telegram")
-
 
 class OutsideArea(NotFound):
     """The household is not one the visitor looks after."""
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
 
 
 def visit_area(person: Person, today: date) -> Area:
@@ -94,189 +69,18 @@ def household_in_area(area: Area, household_id: int) -> Household:
     return household
 
 
-@dataclass(frozen=True)
-class NeedInput:
-    category: str
-    text: str
-    resident_id: int | None = None
-
-
-@dataclass
-class VisitInput:
-    key: str
-    household_id: int
-    visited_on: date
-    met: str = ""
-    note: str = ""
-    needs: list[NeedInput] = field(default_factory=list)
-    via: str = "web"
-
-
-def parse_date(value: object) -> date:
-    text = str(value or "").strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(_("Give the date of the visit as YYYY-MM-DD.")) from None
-
-
-def parse_form(form: object, today: date) -> VisitInput:
-    """Read a visit from a submitted form (or the offline queue's JSON), checking its shape."""
-    get = form.get  # type: ignore[attr-defined]
-    getlist = getattr(form, "getlist", None)
-    try:
-        household_id = int(str(get("household_id", "")).strip())
-    except ValueError:
-        raise InvalidInput(_("Choose the household you visited.")) from None
-    raw_date = get("visited_on") or today.isoformat()
-    needs: list[NeedInput] = []
-    if getlist is not None:
-        categories = getlist("need_category")
-        texts = getlist("need_text")
-    else:
-        raw = get("needs") or []
-        if not isinstance(raw, list):
-            raise InvalidInput(_("The needs of the visit could not be read."))
-        categories = [str(n.get("category", "")) for n in raw if isinstance(n, dict)]
-        texts = [str(n.get("text", "")) for n in raw if isinstance(n, dict)]
-        if get("need_text") is not None:  # a single need sent as plain fields
-            categories.append(str(get("need_category") or ""))
-            texts.append(str(get("need_text")))
-    for category, text in zip(categories, texts, strict=False):
-        category, text = str(category or "").strip(), str(text or "")
-        if not category and not text.strip():
-            continue  # an empty row of the form
-        needs.append(NeedInput(category=category or "other", text=text))
-    return VisitInput(
-        key=str(get("key", "")).strip(),
-        household_id=household_id,
-        visited_on=parse_date(raw_date),
-        met=str(get("met", "") or ""),
-        note=str(get("note", "") or ""),
-        needs=needs,
-        via=str(get("via", "web") or "web"),
+def households_to_choose(area: Area, limit: int) -> list[Household]:
+    """Return up to limit households of the area, in address order, for a form's menu."""
+    return list(
+        db.session.scalars(
+            select(Household)
+            .join(Building)
+            .where(area.building_clause())
+            .options(selectinload(Household.building))
+            .order_by(Building.compound, Building.name, Household.unit, Household.room)
+            .limit(limit)
+        )
     )
-
-
-def _check(data: VisitInput, today: date) -> None:
-    if not KEY_RE.match(data.key):
-        raise InvalidInput(_("The visit has no valid key; reload the page and try again."))
-    if data.visited_on > today:
-        raise InvalidInput(_("A visit cannot be in the future: check the date."))
-    if data.visited_on < today - timedelta(days=OLDEST_DAYS):
-        raise InvalidInput(
-            _("A visit more than %(days)d days ago cannot be logged.", days=OLDEST_DAYS)
-        )
-    if len(data.note) > NOTE_LIMIT:
-        raise InvalidInput(
-            _(
-                "The note is %(n)d characters long; keep it under %(limit)d.",
-                n=len(data.note),
-                limit=NOTE_LIMIT,
-            )
-        )
-    if len(data.met) > MET_LIMIT:
-        raise InvalidInput(_("Who you met: keep it under %(limit)d characters.", limit=MET_LIMIT))
-    if data.via not in VIA:
-        raise InvalidInput(_("Unknown way of logging a visit."))
-    for need in data.needs:
-        needs_service.check_need(need.category, need.text)
-
-
-def _count_month(household: Household, visited_on: date) -> None:
-    """Record "visited in this month" for the household (insert, or count one more)."""
-    values = {
-        "household_id": household.id,
-        "month": month_start(visited_on),
-        "community_id": household.building.community_id,
-        "grid_id": household.building.grid_id,
-        "building_id": household.building_id,
-        "visits": 1,
-        "last_visited_on": visited_on,
-    }
-    dialect = db.session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        pg = postgresql.insert(HouseholdMonth).values(values)
-        stmt = pg.on_conflict_do_update(
-            index_elements=["household_id", "month"],
-            set_={
-                "visits": HouseholdMonth.visits + 1,
-                "last_visited_on": func.greatest(
-                    HouseholdMonth.last_visited_on, pg.excluded.last_visited_on
-                ),
-            },
-        )
-    else:
-        lite = sqlite.insert(HouseholdMonth).values(values)
-        stmt = lite.on_conflict_do_update(
-            index_elements=["household_id", "month"],
-            set_={
-                "visits": HouseholdMonth.visits + 1,
-                "last_visited_on": func.max(
-                    HouseholdMonth.last_visited_on, lite.excluded.last_visited_on
-                ),
-            },
-        )
-    db.session.execute(stmt)
-
-
-def log_visit(
-    data: VisitInput, *, by: Person, area: Area, today: date, now: datetime
-) -> tuple[Visit, bool]:
-    """Save a visit (and the needs raised) once; return it and whether it is new.
-
-    The same key sent again returns the visit saved the first time and changes nothing.
-    Anything wrong raises a DomainError before anything is written.
-    """
-    earlier = db.session.scalar(select(Visit).where(Visit.key == data.key))
-    if earlier is not None:
-        if earlier.visitor_id != by.id:
-            raise InvalidInput(_("The visit has no valid key; reload the page and try again."))
-        return earlier, False
-    _check(data, today)
-    household = household_in_area(area, data.household_id)
-    resident_ids = {r.id for r in household.residents}
-    for need in data.needs:
-        if need.resident_id is not None and need.resident_id not in resident_ids:
-            raise InvalidInput(_("The resident who raised a need must live in this household."))
-    visit = Visit(
-        key=data.key,
-        household_id=household.id,
-        building_id=household.building_id,
-        community_id=household.building.community_id,
-        visitor_id=by.id,
-        visited_on=data.visited_on,
-        met=data.met.strip(),
-        note=data.note.strip(),
-        via=data.via,
-        created_at=now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(visit)
-            db.session.flush()
-    except IntegrityError:
-        # The same visit, arriving twice at once: the other request saved it.
-        again = db.session.scalar(select(Visit).where(Visit.key == data.key))
-        if again is None:
-            raise
-        return again, False
-    _count_month(household, data.visited_on)
-    for need in data.needs:
-        needs_service.raise_need(
-            community_id=household.building.community_id,
-            household=household,
-            source=NeedSource.VISIT,
-            by=by,
-            category=need.category,
-            text=need.text,
-            resident_id=need.resident_id,
-            visit=visit,
-            now=now,
-        )
-    db.session.flush()
-    return visit, True
 
 
 @dataclass
@@ -406,6 +210,18 @@ def recent_visits(household_id: int, limit: int = 12) -> list[Visit]:
             .order_by(Visit.visited_on.desc(), Visit.id.desc())
             .limit(limit)
         )
+    )
+
+
+def visited_in_building(building_id: int, month: date) -> int:
+    """Return how many households of the building are visited in the month."""
+    return len(
+        db.session.scalars(
+            select(HouseholdMonth.household_id).where(
+                HouseholdMonth.building_id == building_id,
+                HouseholdMonth.month == month_start(month),
+            )
+        ).all()
     )
 
 

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from models import HouseholdMonth, InboundMessage, Need, Visit, VisitConversation, db, utcnow
 from notify import inbound
 from pwa import auth
-from services import visits
+from services.visits import operations as visits
+from services.visits import queries
 from tests.support import sign_in
 
 _provider = itertools.count(1)
@@ -143,12 +144,12 @@ def test_my_households_puts_the_unvisited_first_and_marks_who_needs_care(
 
 def test_rows_report_last_visit_and_month(make: Any, place: Place) -> None:
     today = auth.today()
-    area = visits.visit_area(place.head, today)
+    area = queries.visit_area(place.head, today)
     last_month = today.replace(day=1) - timedelta(days=3)
     data = visits.VisitInput(key=_key(), household_id=place.h501.id, visited_on=last_month)
     visits.log_visit(data, by=place.head, area=area, today=today, now=utcnow())
     db.session.commit()
-    rows, total = visits.my_households(area, today)
+    rows, total = queries.my_households(area, today)
     assert total == 2
     by_room = {r.room: r for r in rows}
     assert by_room["501"].last_visited_on == last_month
@@ -161,7 +162,7 @@ def test_areas_of_each_role(place: Place) -> None:
     today = auth.today()
 
     def rooms(person: Any) -> set[str]:
-        rows, _total = visits.my_households(visits.visit_area(person, today), today)
+        rows, _total = queries.my_households(queries.visit_area(person, today), today)
         return {r.code for r in rows}
 
     assert rooms(place.head) == {"3-2-501", "3-2-601"}
@@ -169,7 +170,7 @@ def test_areas_of_each_role(place: Place) -> None:
     assert rooms(place.leader) == {"3-2-501", "3-2-601", "5-1-101"}
     assert rooms(place.secretary) == {"3-2-501", "3-2-601", "5-1-101", "9-1-101"}
     # A community-wide N member post has no households of its own (documented choice).
-    assert visits.visit_area(place.wide_member, today).is_empty
+    assert queries.visit_area(place.wide_member, today).is_empty
 
 
 @pytest.mark.parametrize(
@@ -226,14 +227,14 @@ def test_the_same_key_from_another_person_is_refused(make: Any, place: Place) ->
     today = auth.today()
     data = visits.VisitInput(key=_key(), household_id=place.h501.id, visited_on=today)
     visits.log_visit(
-        data, by=place.head, area=visits.visit_area(place.head, today), today=today, now=utcnow()
+        data, by=place.head, area=queries.visit_area(place.head, today), today=today, now=utcnow()
     )
     db.session.commit()
     with pytest.raises(visits.InvalidInput):
         visits.log_visit(
             data,
             by=place.leader,
-            area=visits.visit_area(place.leader, today),
+            area=queries.visit_area(place.leader, today),
             today=today,
             now=utcnow(),
         )

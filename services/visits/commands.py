@@ -28,88 +28,27 @@ from sqlalchemy import select
 
 from models import (
     Household,
-    HouseholdMonth,
     NeedSource,
     Person,
     Resident,
     VisitConversation,
     db,
 )
-from notify import commands, replies
+from models.clock import today_of
+from notify import replies
 from notify.commands import Command, Inbound, Reply
-from notify.templates import HOUR, MessageKind, register
-from pwa.i18n import SHANGHAI
-from services import coverage, needs, visits
+from notify.replies import Answerer
+from services.areas import Area
 from services.errors import DomainError
+from services.needs import operations as needs
+from services.needs.messages import short
+from services.visits import coverage, queries
+from services.visits import operations as visits
 
 CODE_RE = re.compile(r"^[0-9A-Za-z]+(?:[-－/][0-9A-Za-z]+){0,2}$")
 NEED_SPLIT_RE = re.compile(r"(?:需求|需|NEED)\s*[:：]\s*", re.I)
 FLOW_MINUTES = 30
 MAX_CHOICES = 9
-
-for _kind in (
-    MessageKind(
-        name="visit_logged",
-        zh="已记录走访{address}（{date}）。{building}本月已走访{done}/{total}户。",
-        en="Visit to {address} on {date} logged. {building}: {done}/{total} households "
-        "visited this month.",
-        example={
-            "address": "3-2-501",
-            "date": "11-25",
-            "building": "3号楼",
-            "done": 15,
-            "total": 22,
-        },
-        validity_seconds=HOUR,
-        urgent=True,
-        description="The reply to a visit logged by SMS or Telegram.",
-    ),
-    MessageKind(
-        name="visit_correction",
-        zh="{problem} 格式：走访 楼-单元-房号 情况，例如：走访 3-2-501 好",
-        en="{problem} Write: VISIT building-unit-room note, e.g. VISIT 3-2-501 all well",
-        example={"problem": "您的片区没有3-2-509这户。"},
-        validity_seconds=HOUR,
-        urgent=True,
-        description="A visit by SMS that could not be logged, and how to write it.",
-    ),
-    MessageKind(
-        name="visit_choose",
-        zh="本月还未走访：{choices}。回复序号选择这户，或发送“走访 3-2-501 好”。",
-        en="Not yet visited this month: {choices}. Reply the number, or send VISIT 3-2-501 ok.",
-        example={"choices": "1) 3-2-501 2) 3-2-601"},
-        validity_seconds=HOUR,
-        urgent=True,
-        description="The first step of the guided visit flow.",
-    ),
-    MessageKind(
-        name="visit_all_done",
-        zh="您负责的住户本月都已走访，辛苦了！再记走访请发送“走访 3-2-501 好”。",
-        en="Every household of yours is visited this month, thank you! To log another, "
-        "send VISIT 3-2-501 ok.",
-        example={},
-        validity_seconds=HOUR,
-        urgent=True,
-    ),
-    MessageKind(
-        name="visit_outcome",
-        zh="{address}：回复1表示一切都好；有需求请回复“需求 内容”。",
-        en="{address}: reply 1 if all is well, or NEED and what is needed.",
-        example={"address": "3-2-501"},
-        validity_seconds=HOUR,
-        urgent=True,
-        description="The second step of the guided visit flow.",
-    ),
-    MessageKind(
-        name="visit_not_allowed",
-        zh="您没有需要走访的住户。走访由楼栋长、网格长和N员记录。",
-        en="You have no households to visit: visits are logged by heads and N members.",
-        example={},
-        validity_seconds=HOUR,
-        urgent=True,
-    ),
-):
-    register(_kind)
 
 
 def _phone_resident(phone: str | None) -> Resident | None:
@@ -123,23 +62,14 @@ def _problem(error: DomainError) -> Reply:
 
 
 def _logged(household_id: int, visit_date: str, now: datetime) -> Reply:
-    from models import Household
-
     household = db.session.get(Household, household_id)
     assert household is not None
-    month = visits.month_start(now.astimezone(SHANGHAI).date())
     total = len(household.building.households)
-    done = len(
-        db.session.scalars(
-            select(HouseholdMonth.household_id).where(
-                HouseholdMonth.building_id == household.building_id, HouseholdMonth.month == month
-            )
-        ).all()
-    )
+    done = queries.visited_in_building(household.building_id, today_of(now))
     return Reply(
         "visit_logged",
         {
-            "address": visits.address_code(household),
+            "address": queries.address_code(household),
             "date": visit_date,
             "building": household.building.name,
             "done": done,
@@ -156,7 +86,7 @@ def _log(
     channel: str,
     now: datetime,
 ) -> Reply:
-    today = now.astimezone(SHANGHAI).date()
+    today = today_of(now)
     data = visits.VisitInput(
         key=f"{channel}-{uuid.uuid4().hex}",
         household_id=household_id,
@@ -165,7 +95,7 @@ def _log(
         needs=[visits.NeedInput("other", need_text)] if need_text else [],
         via=channel if channel in visits.VIA else "sms",
     )
-    area = visits.visit_area(person, today)
+    area = queries.visit_area(person, today)
     visits.log_visit(data, by=person, area=area, today=today, now=now)
     return _logged(household_id, today.strftime("%m-%d"), now)
 
@@ -178,8 +108,8 @@ def _visit(message: Inbound) -> Reply | None:
     person = message.person
     if person is None:
         return None
-    today = message.now.astimezone(SHANGHAI).date()
-    area = visits.visit_area(person, today)
+    today = today_of(message.now)
+    area = queries.visit_area(person, today)
     if area.is_empty:
         return Reply("visit_not_allowed")
     with force_locale(_with_locale(message)):
@@ -188,7 +118,7 @@ def _visit(message: Inbound) -> Reply | None:
             return _start_flow(person, area, message.now)
         code, _sep, after = rest.partition(" ")
         try:
-            household = visits.find_by_code(area, code)
+            household = queries.find_by_code(area, code)
             parts = NEED_SPLIT_RE.split(after.strip(), maxsplit=1)
             note = parts[0].strip()
             need_text = parts[1].strip() if len(parts) > 1 else ""
@@ -202,8 +132,8 @@ def _visit(message: Inbound) -> Reply | None:
         return reply
 
 
-def _start_flow(person: Person, area: visits.Area, now: datetime) -> Reply:
-    today = now.astimezone(SHANGHAI).date()
+def _start_flow(person: Person, area: Area, now: datetime) -> Reply:
+    today = today_of(now)
     left = coverage.to_visit(area, today, limit=MAX_CHOICES)
     if not left:
         return Reply("visit_all_done")
@@ -218,7 +148,7 @@ def _outcome(household: Household) -> Reply:
     """Ask how the visit went; on Telegram "all well" is a button that sends 1."""
     return Reply(
         "visit_outcome",
-        {"address": visits.address_code(household)},
+        {"address": queries.address_code(household)},
         actions=((_("1 · All well"), "1"),),
     )
 
@@ -292,7 +222,7 @@ def _question(message: Inbound) -> replies.Question | None:
 def _need(message: Inbound) -> Reply | None:
     person = message.person
     rest = message.rest.strip()
-    today = message.now.astimezone(SHANGHAI).date()
+    today = today_of(message.now)
     with force_locale(_with_locale(message)):
         try:
             flow = _open_flow(person, message.now)
@@ -304,9 +234,9 @@ def _need(message: Inbound) -> Reply | None:
                 return reply
             code, _sep, after = rest.partition(" ")
             if person is not None and CODE_RE.match(code) and after.strip():
-                area = visits.visit_area(person, today)
+                area = queries.visit_area(person, today)
                 if not area.is_empty:
-                    household = visits.find_by_code(area, code)
+                    household = queries.find_by_code(area, code)
                     need = needs.raise_need(
                         community_id=household.building.community_id,
                         household=household,
@@ -316,38 +246,37 @@ def _need(message: Inbound) -> Reply | None:
                         text=after,
                         now=message.now,
                     )
-                    return Reply("need_logged", {"id": need.id, "need": needs.short(need.text)})
+                    return Reply("need_logged", {"id": need.id, "need": short(need.text)})
             resident = _phone_resident(message.phone)
             if resident is not None:
                 need = needs.resident_need(
                     resident, category="other", text=rest, by=person, now=message.now
                 )
-                return Reply("need_logged", {"id": need.id, "need": needs.short(need.text)})
-            if person is not None and not visits.visit_area(person, today).is_empty:
+                return Reply("need_logged", {"id": need.id, "need": short(need.text)})
+            if person is not None and not queries.visit_area(person, today).is_empty:
                 raise DomainError(_("Name the household first, e.g. 需求 3-2-501 水管漏水."))
         except DomainError as error:
             return _problem(error)
     return None
 
 
-commands.register(
-    Command(
-        "visit",
-        ("走访", "VISIT"),
-        _visit,
-        shape="text",
-        help_zh="走访 3-2-501 好：记录走访",
-        help_en="VISIT 3-2-501 ok: log a visit.",
-    )
+VISIT = Command(
+    "visit",
+    ("走访", "VISIT"),
+    _visit,
+    shape="text",
+    help_zh="走访 3-2-501 好：记录走访",
+    help_en="VISIT 3-2-501 ok: log a visit.",
 )
-commands.register(
-    Command(
-        "need",
-        ("需求", "NEED"),
-        _need,
-        shape="text",
-        help_zh="需求 内容：反映需求",
-        help_en="NEED and what is needed: raise a need.",
-    )
+NEED = Command(
+    "need",
+    ("需求", "NEED"),
+    _need,
+    shape="text",
+    help_zh="需求 内容：反映需求",
+    help_en="NEED and what is needed: raise a need.",
 )
-replies.register_answerer("visits", _question)
+
+# In this order: the keywords are matched as they are listed.
+COMMANDS: tuple[Command, ...] = (VISIT, NEED)
+ANSWERERS: tuple[tuple[str, Answerer], ...] = (("visits", _question),)

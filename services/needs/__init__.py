@@ -1,0 +1,1 @@
+"""The needs list (需求清单): every need raised, decided and answered."""

@@ -1,0 +1,262 @@
+"""The needs list (需求清单): raising a need, deciding it, and answering the resident.
+
+Every need ends with an answer that reaches the resident on their channel (件件有落实，事事有
+回音). A grid leader (for their grid) or the secretary decides: solved on the spot, turned into a
+micro-wish or a work order (answered when that is done, through settle_from), referred to a
+partner unit, or declined with a reason.
+
+Turning a need into a micro-wish or a work order belongs to those features (their `from_need`
+modules); the caller hands `decide` the conversions it may use, so the needs list imports
+neither of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from models import (
+    Decision,
+    Household,
+    Need,
+    NeedEvent,
+    NeedSource,
+    NeedStatus,
+    PartnerUnit,
+    Person,
+    Resident,
+    Visit,
+    db,
+)
+from notify.message import Message
+from notify.outbox import send_later
+from notify.routing import Recipient
+from services.errors import DomainError, InvalidInput
+from services.needs.messages import WHAT, short
+from services.needs.queries import CATEGORIES, DECISIONS, may_decide
+
+TEXT_LIMIT = 500
+ANSWER_LIMIT = 300
+
+# Makes the micro-wish or work order for a need (need, by, today, now) and returns its ref.
+Conversion = Callable[[Need, Person, date, datetime], str]
+NO_CONVERSIONS: Mapping[str, Conversion] = MappingProxyType({})
+
+
+def check_need(category: str, text: str) -> None:
+    """Refuse a need with no text, too long a text or an unknown category."""
+    if category not in CATEGORIES:
+        raise InvalidInput(_("Choose a category for the need."))
+    if not text.strip():
+        raise InvalidInput(_("A need must say what is needed: its text is empty."))
+    if len(text) > TEXT_LIMIT:
+        raise InvalidInput(
+            _(
+                "A need is %(n)d characters long; keep it under %(limit)d.",
+                n=len(text),
+                limit=TEXT_LIMIT,
+            )
+        )
+
+
+def _event(need: Need, actor: Person | None, action: str, detail: str, now: datetime) -> None:
+    db.session.add(
+        NeedEvent(
+            need_id=need.id,
+            actor_id=actor.id if actor else None,
+            action=action,
+            detail=detail,
+            at=now,
+        )
+    )
+
+
+def raise_need(
+    *,
+    community_id: int,
+    household: Household | None,
+    source: str,
+    by: Person | None,
+    category: str,
+    text: str,
+    now: datetime,
+    resident_id: int | None = None,
+    visit: Visit | None = None,
+) -> Need:
+    """Add a need to the list (checked first; the caller's transaction commits it)."""
+    check_need(category, text)
+    if source not in set(NeedSource):
+        raise InvalidInput(_("Unknown source of a need."))
+    building = household.building if household is not None else None
+    need = Need(
+        community_id=community_id,
+        grid_id=building.grid_id if building else None,
+        building_id=building.id if building else None,
+        household_id=household.id if household else None,
+        resident_id=resident_id,
+        source=source,
+        visit_id=visit.id if visit else None,
+        raised_by_id=by.id if by else None,
+        category=category,
+        text=text.strip(),
+        status=NeedStatus.OPEN,
+        created_at=now,
+    )
+    db.session.add(need)
+    db.session.flush()
+    _event(need, by, "raised", source, now)
+    return need
+
+
+def resident_need(
+    resident: Resident, *, category: str, text: str, by: Person | None, now: datetime
+) -> Need:
+    """Add a need a resident raised themselves (the answer goes back to them)."""
+    household = resident.household
+    return raise_need(
+        community_id=household.building.community_id,
+        household=household,
+        source=NeedSource.RESIDENT,
+        by=by,
+        category=category,
+        text=text,
+        resident_id=resident.id,
+        now=now,
+    )
+
+
+def recipient_of(need: Need) -> Recipient | None:
+    """Return who hears the answer: the resident, the household's contact, or who raised it."""
+    if need.resident is not None:
+        return need.resident
+    household = need.household
+    if household is not None:
+        if household.contact_phone:
+            return household.contact_phone
+        for resident in household.residents:
+            if resident.person is not None or resident.phone:
+                return resident
+    if need.raised_by is not None:
+        return need.raised_by
+    return None
+
+
+def _tell(need: Need, kind: str, params: dict[str, Any], now: datetime) -> None:
+    to = recipient_of(need)
+    if to is None:
+        return  # nobody to reach: the answer stays on the record, the list shows it
+    send_later(
+        Message(
+            kind=kind,
+            params={"need": short(need.text), **params},
+            batch_key=f"need:{need.id}:{kind}",
+            ref=need.ref,
+            community_id=need.community_id,
+        ),
+        to=[to],
+        now=now,
+    )
+
+
+def _clean(value: object, limit: int, message: str) -> str:
+    text = " ".join(str(value or "").split())
+    if not text:
+        raise InvalidInput(message)
+    if len(text) > limit:
+        raise InvalidInput(_("Keep the answer under %(limit)d characters.", limit=limit))
+    return text
+
+
+def decide(
+    need: Need,
+    *,
+    by: Person,
+    decision: str,
+    today: date,
+    now: datetime,
+    answer: str = "",
+    reason: str = "",
+    partner_unit_id: int | None = None,
+    conversions: Mapping[str, Conversion] = NO_CONVERSIONS,
+) -> Need:
+    """Decide an open need and send the resident their answer (or, for a conversion, word of it).
+
+    A micro-wish or work order is made by the conversion `conversions` holds for the decision
+    (a need cannot become one that is not given).
+    """
+    if not may_decide(by, need, today):
+        raise DomainError(_("Only the grid leader or the secretary decides needs."))
+    if need.status != NeedStatus.OPEN:
+        raise DomainError(_("This need has already been decided."))
+    if decision not in DECISIONS:
+        raise InvalidInput(_("Choose a decision."))
+    need.decided_by_id = by.id
+    need.decided_at = now
+    if decision == Decision.SOLVED:
+        text = _clean(answer, ANSWER_LIMIT, _("Say how it was solved: the resident is told."))
+        need.answer = text
+        _finish(need, by, now, "solved", text)
+        _tell(need, "need_solved", {"answer": text}, now)
+    elif decision == Decision.DECLINED:
+        text = _clean(
+            reason, ANSWER_LIMIT, _("Give the reason for declining: the resident is told.")
+        )
+        need.reason = text
+        need.answer = text
+        _finish(need, by, now, "declined", text)
+        _tell(need, "need_declined", {"reason": text}, now)
+    elif decision == Decision.REFERRED:
+        unit = db.session.get(PartnerUnit, partner_unit_id) if partner_unit_id is not None else None
+        if unit is None or unit.community_id != need.community_id:
+            raise InvalidInput(_("Choose the partner unit the need goes to."))
+        note = " ".join(str(answer or "").split())[:ANSWER_LIMIT]
+        need.partner_unit_id = unit.id
+        need.answer = note
+        _finish(need, by, now, "referred", unit.name)
+        _tell(need, "need_referred", {"unit": unit.name, "note": note}, now)
+    else:
+        convert = conversions.get(decision)
+        if convert is None and decision == Decision.WISH:
+            raise DomainError(_("Micro-wishes are not available yet: choose another decision."))
+        if convert is None:
+            raise DomainError(_("Work orders are not available yet: choose another decision."))
+        ref = convert(need, by, today, now)
+        need.converted_ref = ref
+        need.status = NeedStatus.IN_HAND
+        need.decision = decision
+        _event(need, by, decision, ref, now)
+        what = WHAT[decision]
+        _tell(need, "need_in_hand", {"what": what[0], "ref": ref}, now)
+        db.session.flush()
+        return need
+    need.decision = decision
+    db.session.flush()
+    return need
+
+
+def _finish(need: Need, by: Person | None, now: datetime, action: str, detail: str) -> None:
+    need.status = NeedStatus.ANSWERED
+    need.answered_at = now
+    _event(need, by, action, detail, now)
+    _event(need, by, "answered", detail, now)
+
+
+def settle_from(ref: str, answer: str, now: datetime) -> Need | None:
+    """Close the need a micro-wish or work order came from, and tell the resident.
+
+    Called by those features when the item is done; a second call changes nothing.
+    """
+    need = db.session.scalar(select(Need).where(Need.converted_ref == ref))
+    if need is None or need.status != NeedStatus.IN_HAND:
+        return need
+    text = " ".join(str(answer or "").split())[:ANSWER_LIMIT] or "已办好"
+    need.answer = text
+    _finish(need, None, now, "settled", f"{ref}: {text}")
+    _tell(need, "need_settled", {"answer": text}, now)
+    db.session.flush()
+    return need

@@ -1,0 +1,148 @@
+"""The needs list as people see it: whose needs, in which order, how old, and the figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from models import Decision, Household, Need, NeedStatus, Person, db
+from models.clock import at, month_start, today_of
+from models.roles import Role
+from services.areas import Area
+from services.errors import NotFound
+
+# Open needs older than this stand out on the list.
+OLD_AFTER_DAYS = 7
+CATEGORIES: dict[str, Any] = {
+    "repairs": lazy_gettext("Repairs"),
+    "health": lazy_gettext("Health and care"),
+    "elderly": lazy_gettext("Help for the elderly"),
+    "paperwork": lazy_gettext("Policies and paperwork"),
+    "neighbours": lazy_gettext("Neighbours and disputes"),
+    "environment": lazy_gettext("Environment and sanitation"),
+    "safety": lazy_gettext("Safety"),
+    "other": lazy_gettext("Other"),
+}
+DECISIONS: dict[str, Any] = {
+    Decision.SOLVED: lazy_gettext("Solved on the spot"),
+    Decision.WISH: lazy_gettext("Turned into a micro-wish"),
+    Decision.WORK_ORDER: lazy_gettext("Turned into a work order"),
+    Decision.REFERRED: lazy_gettext("Referred to a partner unit"),
+    Decision.DECLINED: lazy_gettext("Declined"),
+}
+STATUSES = ("open", "in_hand", "answered")
+
+
+def needs_in(area: Area) -> Select[Need]:
+    """Return the needs of the area: those of its buildings, and community-wide ones for staff.
+
+    Matched on the need's own indexed columns (kept from its household when raised), so the
+    list and its counts need no join.
+    """
+    parts: list[ColumnElement[bool]] = []
+    if area.community_ids:
+        parts.append(Need.community_id.in_(area.community_ids))
+    if area.grid_ids:
+        parts.append(Need.grid_id.in_(area.grid_ids))
+    if area.building_ids:
+        parts.append(Need.building_id.in_(area.building_ids))
+    return select(Need).where(or_(*parts) if parts else false())
+
+
+def get_need(area: Area, need_id: int) -> Need:
+    need = db.session.scalar(needs_in(area).where(Need.id == need_id))
+    if need is None:
+        raise NotFound(_("Not found."))
+    return need
+
+
+def list_needs(area: Area, *, status: str = "open", limit: int = 200) -> list[Need]:
+    query = needs_in(area).options(
+        selectinload(Need.household).selectinload(Household.building),
+        selectinload(Need.raised_by),
+        selectinload(Need.decided_by),
+    )
+    if status == "open":
+        query = query.where(Need.status == NeedStatus.OPEN).order_by(Need.created_at)
+    elif status == "in_hand":
+        query = query.where(Need.status == NeedStatus.IN_HAND).order_by(Need.created_at)
+    else:
+        query = query.where(Need.status == NeedStatus.ANSWERED).order_by(Need.answered_at.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def count_open(area: Area) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(
+                needs_in(area).where(Need.status == NeedStatus.OPEN).subquery()
+            )
+        )
+        or 0
+    )
+
+
+def age_days(need: Need, now: datetime) -> int:
+    return max(0, (now - need.created_at).days)
+
+
+def is_old(need: Need, now: datetime) -> bool:
+    return need.status == NeedStatus.OPEN and now - need.created_at > timedelta(days=OLD_AFTER_DAYS)
+
+
+def may_decide(person: Person, need: Need, today: date) -> bool:
+    """Return whether the person is the secretary of the need's community or its grid leader."""
+    for post in person.active_posts(today):
+        if post.role == Role.SECRETARY and post.community_id == need.community_id:
+            return True
+        if (
+            post.role == Role.GRID_LEADER
+            and need.grid_id is not None
+            and post.grid_id == need.grid_id
+        ):
+            return True
+    return False
+
+
+def resident_needs(resident_ids: list[int], limit: int = 50) -> list[Need]:
+    """Return the needs these residents raised (or that name them), newest first."""
+    return list(
+        db.session.scalars(
+            select(Need)
+            .where(Need.resident_id.in_(resident_ids))
+            .order_by(Need.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NeedFigures:
+    open: int
+    old: int
+    in_hand: int
+    answered_this_month: int
+
+
+def figures(area: Area, now: datetime) -> NeedFigures:
+    """Return the area's open, old, in-hand and answered-this-month (community calendar) needs."""
+    month_began = at(month_start(today_of(now)), time())
+    base = needs_in(area).subquery()
+    old_before = now - timedelta(days=OLD_AFTER_DAYS)
+    rows = db.session.execute(
+        select(
+            func.count().filter(base.c.status == NeedStatus.OPEN),
+            func.count().filter(base.c.status == NeedStatus.OPEN, base.c.created_at < old_before),
+            func.count().filter(base.c.status == NeedStatus.IN_HAND),
+            func.count().filter(
+                base.c.status == NeedStatus.ANSWERED, base.c.answered_at >= month_began
+            ),
+        )
+    ).one()
+    return NeedFigures(*(int(x or 0) for x in rows))
