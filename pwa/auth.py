@@ -13,7 +13,8 @@ from sqlalchemy.exc import OperationalError
 from models import Person, db, utcnow
 from models.roles import AREA_ROLES, STAFF_ROLES
 from pwa.i18n import SHANGHAI
-from services import areas, sessions
+from services.roster import areas
+from services.sign_in import sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "sid"

@@ -9,8 +9,8 @@ from flask_babel import force_locale
 
 from models import db
 from pwa import auth
-from services import demo_data
-from services.demo_data import DEMO_PHONES
+from services.roster import demo as demo_data
+from services.roster.demo import DEMO_PHONES
 
 __all__ = ["DEMO_PHONES", "demo_command", "demo_phones"]
 

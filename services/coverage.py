@@ -34,8 +34,8 @@ from notify.message import Message
 from notify.outbox import send_later
 from notify.templates import MessageKind, register
 from pwa.i18n import SHANGHAI
-from services.areas import Area
 from services.errors import InvalidInput
+from services.roster.areas import Area
 from services.visits import ROW_COLUMNS, HouseholdRow, month_start
 
 

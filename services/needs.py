@@ -37,8 +37,8 @@ from notify.message import Message
 from notify.outbox import send_later
 from notify.routing import Recipient
 from notify.templates import HOUR, MessageKind, register
-from services.areas import Area
 from services.errors import DomainError, InvalidInput, NotFound
+from services.roster.areas import Area
 
 TEXT_LIMIT = 500
 ANSWER_LIMIT = 300

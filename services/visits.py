@@ -32,9 +32,9 @@ from models import (
 )
 from models.roles import N_MEMBER_ROLES
 from services import needs as needs_service
-from services.areas import Area, area_of
 from services.errors import InvalidInput, NotFound
-from services.overview import ELDERLY_AGE
+from services.roster.areas import Area, area_of
+from services.roster.queries import ELDERLY_AGE
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 NOTE_LIMIT = 1000

@@ -33,8 +33,8 @@ from models.wishes import (
 from notify.message import Message
 from notify.outbox import send_later
 from notify.templates import HOUR, MessageKind, register
-from services import areas
 from services.errors import DomainError, InvalidInput, NotFound
+from services.roster import areas
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_TEXT = 500

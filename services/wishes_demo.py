@@ -74,7 +74,7 @@ def load(today: date, rng: random.Random, community_code: str) -> int:
         return 0
     # The demo's own sign-in people get a wish each to act on: the resident one to rate, the
     # N member one to finish (both are the first of their kind in grid 1).
-    from services.demo_data import DEMO_PHONES
+    from services.roster.demo import DEMO_PHONES
 
     demo_resident = next((r for r in residents if r.phone == DEMO_PHONES["resident"]), None)
     demo_volunteer = next((p for p in volunteers if p.phone == DEMO_PHONES["N member"]), None)

@@ -34,8 +34,8 @@ from models.work_orders import LIVE_STATUSES, OrderStatus, Priority
 from notify import quiet
 from notify.message import Message
 from notify.outbox import send_later
-from services import areas, posts
 from services.errors import DomainError, InvalidInput, NotFound
+from services.roster import areas, posts
 
 MAX_TITLE = 100
 MAX_INSTRUCTIONS = 2000

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from models import Building, Delivery, VisitReminder, db, utcnow
 from pwa import auth
 from services import coverage, visits
-from services.areas import Area
+from services.roster.areas import Area
 from tests.support import run_jobs
 from tests.test_visits import Place, build_place, sign_in_en
 

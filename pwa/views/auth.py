@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 from models import db
 from pwa import auth
 from pwa.extensions import limiter
-from services import phones, sign_in
+from services import phones
 from services.errors import DomainError
+from services.sign_in import codes as sign_in
 
 bp = Blueprint("auth", __name__)
 PENDING_PHONE = "pending_phone"

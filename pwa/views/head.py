@@ -11,8 +11,11 @@ from sqlalchemy.orm import selectinload
 from models import Building, Grid, Household, Resident, db
 from pwa import auth
 from pwa.rendering import render
-from services import areas, audit, overview, phones, posts, roster
+from services import audit, phones
 from services.errors import DomainError
+from services.roster import areas, posts
+from services.roster import operations as roster
+from services.roster import queries as overview
 
 bp = Blueprint("head", __name__)
 bp.before_request(auth.require_area_role)

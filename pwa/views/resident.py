@@ -8,7 +8,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from models import db
 from pwa import auth
-from services import areas, audit, inbox, phones
+from services import audit, inbox, phones
+from services.roster import areas
 
 bp = Blueprint("resident", __name__, url_prefix="/me")
 bp.before_request(auth.require_signed_in)

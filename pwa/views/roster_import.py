@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from models import Community, db
 from pwa import auth
 from pwa.views.secretary import _community
-from services import roster_import
 from services.errors import DomainError
+from services.roster import importing as roster_import
 
 bp = Blueprint("roster_import", __name__, url_prefix="/secretary/roster")
 bp.before_request(auth.require_staff)

@@ -12,8 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from models import AuditEntry, Building, Community, Grid, PartnerUnit, Post, db
 from pwa import auth
-from services import areas, partners, phones, posts, roster
+from services import phones
 from services.errors import DomainError, InvalidInput
+from services.roster import areas, partners, posts
+from services.roster import operations as roster
 
 bp = Blueprint("secretary", __name__, url_prefix="/secretary")
 bp.before_request(auth.require_staff)

@@ -25,9 +25,10 @@ from models.roles import Role
 from pwa import auth
 from pwa.i18n import SHANGHAI
 from pwa.rendering import render
-from services import areas, coverage, needs, visits
-from services.areas import Area
+from services import coverage, needs, visits
 from services.errors import DomainError, NotFound
+from services.roster import areas
+from services.roster.areas import Area
 
 bp = Blueprint("visits", __name__)
 bp.before_request(auth.require_signed_in)

@@ -15,8 +15,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from models import Building, Community, Person, Wish, WishStatus, db
 from models.roles import STAFF_ROLES
 from pwa import auth
-from services import areas, audit, phones, photos, wishes
+from services import audit, phones, photos, wishes
 from services.errors import DomainError, NotFound
+from services.roster import areas
 
 bp = Blueprint("wishes", __name__)
 

@@ -25,8 +25,9 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
 from models import Building, Community, Household, Person, Resident, db, utcnow
-from services import audit, roster
+from services import audit
 from services.errors import InvalidInput
+from services.roster import operations as roster
 
 MAX_ROWS = 20_000
 # Rows read in all, blank ones included: Excel can carry a million formatted empty rows.

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from models import Building, Community, Grid, Household, PartnerUnit, Person, Post, Resident, db
 from models.roles import Role
-from services.posts import DEFAULT_DUTIES
+from services.roster.posts import DEFAULT_DUTIES
 
 SEED = 20180601
 COMMUNITY_CODE = "xinfeng"
