@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from models import db
 from pwa import auth
+from pwa.steps import run_step
 from services import audit, inbox, phones
 from services.roster import areas
 
@@ -56,6 +57,9 @@ def my_inbox() -> Any:
 
 @bp.post("/inbox/read")
 def mark_inbox_read() -> Any:
-    inbox.mark_all_read(auth.person_required(), auth.now())
-    db.session.commit()
-    return redirect(url_for("resident.my_inbox"))
+    back = redirect(url_for("resident.my_inbox"))
+    return run_step(
+        lambda: inbox.mark_all_read(auth.person_required(), auth.now()),
+        refused=lambda _message: back,
+        done=lambda _marked: back,
+    )
