@@ -41,6 +41,8 @@ from pwa.views import (
     work_orders,
 )
 from services import features as _legacy_features
+from services import visits_demo, wishes_demo, work_orders_demo
+from services.roster import demo as roster_demo
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import visits as visit_jobs
@@ -96,7 +98,11 @@ FEATURES: tuple[Feature, ...] = (
         # returning.
         periodic=(Periodic("sweep-outbox", delivery_jobs.sweep_outbox, interval=20, timeout=300),),
     ),
-    Feature("roster", blueprints=(head.bp, secretary.bp, roster_import.bp)),
+    Feature(
+        "roster",
+        blueprints=(head.bp, secretary.bp, roster_import.bp),
+        demo=roster_demo.load,
+    ),
     Feature(
         "wishes",
         blueprints=(wishes.bp,),
@@ -105,6 +111,7 @@ FEATURES: tuple[Feature, ...] = (
         periodic=(
             Periodic("wish-escalation", wish_jobs.escalate, cron="*/10 * * * *", timeout=300),
         ),
+        demo=wishes_demo.load,
     ),
     Feature(
         "visits",
@@ -113,6 +120,7 @@ FEATURES: tuple[Feature, ...] = (
         # community's own day and hour decide; what went out is recorded, so a repeat sends
         # nothing.
         periodic=(Periodic("visit-reminders", visit_jobs.remind, cron="5 * * * *"),),
+        demo=visits_demo.load,
     ),
     Feature(
         "work_orders",
@@ -120,6 +128,7 @@ FEATURES: tuple[Feature, ...] = (
         # Unclaimed orders announced again then escalated, claimers reminded before the
         # window. Quiet hours and "once a day per order and person" are kept inside.
         periodic=(Periodic("work-order-chase", work_order_jobs.chase, cron="*/15 * * * *"),),
+        demo=work_orders_demo.load,
     ),
     Feature("broadcasts", blueprints=(broadcasts.bp,)),
 )
