@@ -9,7 +9,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from models import db
 from pwa import auth
 from pwa.steps import run_step
-from services import audit, inbox, phones
+from services import audit, phones
+from services.messages import inbox
 from services.roster import areas
 
 bp = Blueprint("resident", __name__, url_prefix="/me")
