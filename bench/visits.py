@@ -262,7 +262,7 @@ def measure(app: Any, people: dict[str, Any], requests: int, seed: int = 11) -> 
 
     from models import Person, db
     from pwa.auth import SESSION_KEY
-    from services import sessions
+    from services.sign_in import sessions
 
     rng = random.Random(seed)
     clients: dict[int, FlaskClient] = {}

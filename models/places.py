@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
-
-if TYPE_CHECKING:
-    from models.people import Resident
 
 
 class Community(db.Model):  # type: ignore[name-defined]
@@ -86,8 +83,10 @@ class Household(db.Model):  # type: ignore[name-defined]
     note: Mapped[str] = mapped_column(Text, default="")
 
     building: Mapped[Building] = relationship(back_populates="households")
-    residents: Mapped[list[Resident]] = relationship(
-        back_populates="household", order_by="Resident.birth_year"
+    # Places sit below people (models.people imports this module, never the other way): the
+    # residents are named by their mapped class's name, so rows are people.Resident at run time.
+    residents: Mapped[list[Any]] = relationship(
+        "Resident", back_populates="household", order_by="Resident.birth_year"
     )
 
     @property

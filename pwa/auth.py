@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy.exc import OperationalError
 
-from models import Person, db, utcnow
+from models import Person, clock, db, utcnow
 from models.roles import AREA_ROLES, STAFF_ROLES
-from pwa.i18n import SHANGHAI
-from services import areas, sessions
+from services.roster import areas
+from services.sign_in import sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "sid"
@@ -26,8 +26,8 @@ def now() -> datetime:
 
 
 def today() -> date:
-    """Return today's date in Asia/Shanghai, the community's calendar."""
-    return utcnow().astimezone(SHANGHAI).date()
+    """Return today's date in the community's calendar."""
+    return clock.today()
 
 
 def current_person() -> Person | None:

@@ -42,7 +42,9 @@ from pwa.views import (
     work_orders,
 )
 from services import features as _legacy_features
+from services import work_orders_demo
 from services.needs import messages as need_messages
+from services.roster import demo as roster_demo
 from services.visits import commands as visit_commands
 from services.visits import demo as visits_demo
 from services.visits import messages as visit_messages
@@ -104,7 +106,11 @@ FEATURES: tuple[Feature, ...] = (
         # returning.
         periodic=(Periodic("sweep-outbox", delivery_jobs.sweep_outbox, interval=20, timeout=300),),
     ),
-    Feature("roster", blueprints=(head.bp, secretary.bp, roster_import.bp)),
+    Feature(
+        "roster",
+        blueprints=(head.bp, secretary.bp, roster_import.bp),
+        demo=roster_demo.load,
+    ),
     Feature(
         "wishes",
         commands=wish_commands.COMMANDS,
@@ -137,6 +143,7 @@ FEATURES: tuple[Feature, ...] = (
         # Unclaimed orders announced again then escalated, claimers reminded before the
         # window. Quiet hours and "once a day per order and person" are kept inside.
         periodic=(Periodic("work-order-chase", work_order_jobs.chase, cron="*/15 * * * *"),),
+        demo=work_orders_demo.load,
     ),
     Feature("broadcasts", blueprints=(broadcasts.bp,)),
 )

@@ -22,8 +22,8 @@ import notify.telegram_messages  # noqa: F401  (registers the bot's message kind
 from models import Person, TelegramUpdate, db
 from notify import commands, inbound, templates
 from notify.channels.telegram import TelegramApiError, TelegramChannel
-from services import telegram_links
-from services.telegram_links import LinkError
+from services.sign_in import telegram_links
+from services.sign_in.telegram_links import LinkError
 
 WEBHOOK_PATH = "/webhooks/telegram"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]

@@ -9,7 +9,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import selectinload
 
 from models import DevInboxMessage, Person, SignInCode, UserSession, db
-from services import sessions
+from services.sign_in import sessions
 
 # Codes are kept a day past expiry so the per-phone daily send limit still counts them.
 CODE_KEEP = timedelta(days=1)

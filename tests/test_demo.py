@@ -19,6 +19,7 @@ from models import (
     Person,
     Post,
     Resident,
+    clock,
     db,
 )
 from models.roles import N_MEMBER_ROLES, Role
@@ -78,7 +79,7 @@ def test_demo_loads_a_realistic_community_exactly_once(app: Flask) -> None:
             assert h.floor is not None and h.room == f"{h.floor}{h.room[-2:]}"
 
         residents = db.session.scalars(select(Resident)).all()
-        year = date.today().year
+        year = clock.today().year
         aged_70 = sum(1 for r in residents if r.birth_year and year - r.birth_year >= 70)
         assert 0.22 <= aged_70 / 3000 <= 0.28
         no_phone = [r for r in residents if r.phone is None]

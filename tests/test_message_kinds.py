@@ -16,7 +16,7 @@ from flask import Flask
 
 from notify import templates
 from notify.dispatch import DEFAULT_SIGNATURE
-from services import outbox_admin
+from services.messages import outbox as outbox_admin
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "message_kinds.json"
 

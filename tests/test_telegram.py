@@ -31,7 +31,7 @@ from notify import Message, commands, send_later
 from notify.channels import Outgoing, PermanentFailure, TransientFailure
 from notify.channels.telegram import TelegramChannel, TelegramSettings, keyboard
 from notify.commands import Command, Inbound, Reply
-from services import telegram_links
+from services.sign_in import telegram_links
 from tests.fakes.telegram import FakeTelegram
 from tests.support import run_jobs, sign_in
 

@@ -8,11 +8,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from models import db
 from pwa import auth
 from pwa.extensions import limiter
-from services import phones, sign_in
+from pwa.forms.sign_in import CodeForm, PhoneForm
+from pwa.steps import run_step
+from services import phones
 from services.errors import DomainError
+from services.sign_in import codes as sign_in
 
 bp = Blueprint("auth", __name__)
 PENDING_PHONE = "pending_phone"
@@ -53,23 +55,25 @@ def sign_in_form() -> Any:
 @bp.post("/sign-in")
 @limiter.limit(_ip_limit, methods=["POST"])
 def send_code() -> Any:
-    raw = request.form.get("phone", "")
-    next_url = request.form.get("next", "")
-    try:
-        phone = sign_in.request_code(
-            raw,
-            policy=_policy(),
-            now=auth.now(),
-            ip=request.remote_addr or "",
-        )
-    except DomainError as error:
-        db.session.rollback()
-        return render_template(
-            "auth/sign_in.html", phone=raw, error=error.message, next=next_url
-        ), 422
-    db.session.commit()
-    session[PENDING_PHONE] = phone
-    return redirect(url_for("auth.code_form", next=next_url or None))
+    form = PhoneForm()
+
+    def done(phone: str) -> Any:
+        session[PENDING_PHONE] = phone
+        return redirect(url_for("auth.code_form", next=form.next.data or None))
+
+    return run_step(
+        lambda: sign_in.request_code(
+            form.phone.data, policy=_policy(), now=auth.now(), ip=request.remote_addr or ""
+        ),
+        refused=lambda message: (
+            render_template(
+                "auth/sign_in.html", phone=form.phone.raw, error=message, next=form.next.data
+            ),
+            422,
+        ),
+        done=done,
+        form=form,
+    )
 
 
 @bp.get("/sign-in/code")
@@ -86,28 +90,39 @@ def code_form() -> Any:
 @limiter.limit("60/hour", methods=["POST"])
 def check_code() -> Any:
     phone = session.get(PENDING_PHONE)
-    next_url = request.form.get("next", "")
+    form = CodeForm()
     if not phone:
         return redirect(url_for("auth.sign_in_form"))
-    try:
-        person = sign_in.verify_code(
-            phone, request.form.get("code", ""), policy=_policy(), now=auth.now()
-        )
-    except DomainError as error:
-        db.session.commit()  # a wrong try must be counted
+
+    def refused(message: str) -> Any:
         return render_template(
-            "auth/code.html", masked=phones.mask(phone), error=error.message, next=next_url
+            "auth/code.html", masked=phones.mask(phone), error=message, next=form.next.data
         ), 422
-    auth.sign_in(person)
-    db.session.commit()
-    return redirect(_safe_next(next_url))
+
+    def step() -> str | None:
+        try:
+            person = sign_in.verify_code(phone, form.code.data, policy=_policy(), now=auth.now())
+        except DomainError as error:
+            # A wrong try must be counted: this refusal is kept (committed), not rolled back.
+            return error.message
+        auth.sign_in(person)
+        return None
+
+    return run_step(
+        step,
+        refused=refused,
+        done=lambda refusal: refused(refusal) if refusal else redirect(_safe_next(form.next.data)),
+        form=form,
+    )
 
 
 @bp.post("/sign-out")
 def sign_out() -> Any:
-    auth.sign_out()
-    db.session.commit()
-    return redirect(url_for("public.index"))
+    return run_step(
+        auth.sign_out,
+        refused=lambda _message: redirect(url_for("public.index")),
+        done=lambda _none: redirect(url_for("public.index")),
+    )
 
 
 @bp.app_context_processor

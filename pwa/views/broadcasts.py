@@ -13,8 +13,9 @@ from models.roles import Role
 from pwa import auth
 from pwa.rendering import render
 from pwa.views.work_orders import audience_choices, scope
-from services import broadcasts, outbox_admin, work_orders
+from services import broadcasts, work_orders
 from services.errors import DomainError
+from services.messages import outbox as outbox_admin
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/broadcasts")
 bp.before_request(auth.require_roles({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}))

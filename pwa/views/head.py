@@ -10,9 +10,13 @@ from sqlalchemy.orm import selectinload
 
 from models import Building, Grid, Household, Resident, db
 from pwa import auth
+from pwa.forms.roster import ContactForm, HouseholdForm, ResidentForm
 from pwa.rendering import render
-from services import areas, audit, overview, phones, posts, roster
-from services.errors import DomainError
+from pwa.steps import run_step
+from services import audit, phones
+from services.roster import areas, posts
+from services.roster import operations as roster
+from services.roster import queries as overview
 
 bp = Blueprint("head", __name__)
 bp.before_request(auth.require_area_role)
@@ -137,52 +141,52 @@ def resident(resident_id: int) -> Any:
     return render_template("head/resident.html", resident=resident, **_helpers())
 
 
-@bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
-def edit_resident(resident_id: int) -> Any:
-    area = auth.current_area()
-    resident = areas.get_resident(area, resident_id)
-    error = None
-    if request.method == "POST":
-        try:
-            roster.update_resident(resident, request.form, by=auth.person_required())
-            db.session.commit()
-            return redirect(url_for("head.resident", resident_id=resident.id))
-        except DomainError as exc:
-            db.session.rollback()
-            resident = areas.get_resident(area, resident_id)
-            error = exc.message
+def _resident_form(household: Household, resident: Resident | None, error: str | None) -> Any:
     return render_template(
         "head/resident_form.html",
         resident=resident,
-        household=resident.household,
+        household=household,
         form=request.form if request.method == "POST" else None,
         error=error,
         **_helpers(),
     ), (422 if error else 200)
+
+
+@bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
+def edit_resident(resident_id: int) -> Any:
+    area = auth.current_area()
+    resident = areas.get_resident(area, resident_id)
+    if request.method == "GET":
+        return _resident_form(resident.household, resident, None)
+    form = ResidentForm()
+
+    def refused(message: str) -> Any:
+        again = areas.get_resident(area, resident_id)
+        return _resident_form(again.household, again, message)
+
+    return run_step(
+        lambda: roster.update_resident(resident, form.parsed(), by=auth.person_required()),
+        refused=refused,
+        done=lambda _changed: redirect(url_for("head.resident", resident_id=resident_id)),
+        form=form,
+    )
 
 
 @bp.route("/households/<int:household_id>/residents/new", methods=["GET", "POST"])
 def add_resident(household_id: int) -> Any:
     area = auth.current_area()
     household = areas.get_household(area, household_id)
-    error = None
-    if request.method == "POST":
-        try:
-            resident = roster.add_resident(household, request.form, by=auth.person_required())
-            db.session.commit()
-            return redirect(url_for("head.resident", resident_id=resident.id))
-        except DomainError as exc:
-            db.session.rollback()
-            household = areas.get_household(area, household_id)
-            error = exc.message
-    return render_template(
-        "head/resident_form.html",
-        resident=None,
-        household=household,
-        form=request.form if request.method == "POST" else None,
-        error=error,
-        **_helpers(),
-    ), (422 if error else 200)
+    if request.method == "GET":
+        return _resident_form(household, None, None)
+    form = ResidentForm()
+    return run_step(
+        lambda: roster.add_resident(household, form.parsed(), by=auth.person_required()),
+        refused=lambda message: _resident_form(
+            areas.get_household(area, household_id), None, message
+        ),
+        done=lambda resident: redirect(url_for("head.resident", resident_id=resident.id)),
+        form=form,
+    )
 
 
 @bp.get("/search")
@@ -204,49 +208,54 @@ def search() -> Any:
     return render("head/search.html", "results", q=q, residents=residents, **_helpers())
 
 
-@bp.route("/buildings/<int:building_id>/households/new", methods=["GET", "POST"])
-def add_household(building_id: int) -> Any:
-    area = auth.current_area()
-    building = areas.get_building(area, building_id)
-    error = None
-    if request.method == "POST":
-        try:
-            household = roster.add_household(building, request.form, by=auth.person_required())
-            db.session.commit()
-            return redirect(url_for("head.household", household_id=household.id))
-        except DomainError as exc:
-            db.session.rollback()
-            building = areas.get_building(area, building_id)
-            error = exc.message
+def _household_form(building: Building, household: Household | None, error: str | None) -> Any:
     return render_template(
         "head/household_form.html",
         building=building,
-        household=None,
+        household=household,
         form=request.form,
         error=error,
         **_helpers(),
     ), (422 if error else 200)
+
+
+@bp.route("/buildings/<int:building_id>/households/new", methods=["GET", "POST"])
+def add_household(building_id: int) -> Any:
+    area = auth.current_area()
+    building = areas.get_building(area, building_id)
+    if request.method == "GET":
+        return _household_form(building, None, None)
+    form = HouseholdForm()
+    return run_step(
+        lambda: roster.add_household(building, form.parsed(), by=auth.person_required()),
+        refused=lambda message: _household_form(
+            areas.get_building(area, building_id), None, message
+        ),
+        done=lambda household: redirect(url_for("head.household", household_id=household.id)),
+        form=form,
+    )
 
 
 @bp.route("/households/<int:household_id>/contact", methods=["GET", "POST"])
 def edit_household_contact(household_id: int) -> Any:
     area = auth.current_area()
     household = areas.get_household(area, household_id)
-    error = None
-    if request.method == "POST":
-        try:
-            roster.update_household_contact(household, request.form, by=auth.person_required())
-            db.session.commit()
-            return redirect(url_for("head.household", household_id=household.id))
-        except DomainError as exc:
-            db.session.rollback()
-            household = areas.get_household(area, household_id)
-            error = exc.message
-    return render_template(
-        "head/household_form.html",
-        building=household.building,
-        household=household,
-        form=request.form,
-        error=error,
-        **_helpers(),
-    ), (422 if error else 200)
+    if request.method == "GET":
+        return _household_form(household.building, household, None)
+    form = ContactForm()
+
+    def refused(message: str) -> Any:
+        again = areas.get_household(area, household_id)
+        return _household_form(again.building, again, message)
+
+    return run_step(
+        lambda: roster.update_household_contact(
+            household,
+            name=form.contact_name.data,
+            phone=form.contact_phone.data,
+            by=auth.person_required(),
+        ),
+        refused=refused,
+        done=lambda _changed: redirect(url_for("head.household", household_id=household_id)),
+        form=form,
+    )

@@ -13,10 +13,10 @@ from pwa import auth
 from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm
 from pwa.rendering import render
 from pwa.steps import run_step
-from services.areas import Area
 from services.errors import NotFound
 from services.needs import operations, queries
 from services.needs.operations import Conversion
+from services.roster.areas import Area
 from services.visits import queries as visit_queries
 from services.wishes import from_need as wish_from_need
 from services.work_orders import from_need as order_from_need

@@ -15,8 +15,9 @@ from pwa import auth
 from pwa.rendering import render
 from pwa.views import sms
 from pwa.views.secretary import _community
-from services import outbox_admin, phones
+from services import phones
 from services.errors import DomainError
+from services.messages import outbox as outbox_admin
 
 bp = Blueprint("outbox", __name__, url_prefix="/secretary/outbox")
 bp.before_request(auth.require_staff)

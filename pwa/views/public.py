@@ -21,7 +21,8 @@ from models import Community, Post, db
 from models.roles import AREA_ROLES, STAFF_ROLES, Role
 from pwa import auth
 from pwa.i18n import LANG_COOKIE
-from services import phones, posts
+from services import phones
+from services.roster import posts
 
 bp = Blueprint("public", __name__)
 

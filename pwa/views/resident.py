@@ -8,7 +8,10 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from models import db
 from pwa import auth
-from services import areas, audit, inbox, phones
+from pwa.steps import run_step
+from services import audit, phones
+from services.messages import inbox
+from services.roster import areas
 
 bp = Blueprint("resident", __name__, url_prefix="/me")
 bp.before_request(auth.require_signed_in)
@@ -55,6 +58,9 @@ def my_inbox() -> Any:
 
 @bp.post("/inbox/read")
 def mark_inbox_read() -> Any:
-    inbox.mark_all_read(auth.person_required(), auth.now())
-    db.session.commit()
-    return redirect(url_for("resident.my_inbox"))
+    back = redirect(url_for("resident.my_inbox"))
+    return run_step(
+        lambda: inbox.mark_all_read(auth.person_required(), auth.now()),
+        refused=lambda _message: back,
+        done=lambda _marked: back,
+    )

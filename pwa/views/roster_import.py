@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
-from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
+from flask import Blueprint, Response, render_template
 
-from models import Community, db
+from models import Community
 from pwa import auth
+from pwa.forms.roster import ImportForm
+from pwa.steps import run_step
 from pwa.views.secretary import _community
-from services import roster_import
-from services.errors import DomainError
+from services.roster import importing as roster_import
 
 bp = Blueprint("roster_import", __name__, url_prefix="/secretary/roster")
 bp.before_request(auth.require_staff)
@@ -47,29 +46,25 @@ def import_form() -> Any:
 @bp.post("/import")
 def import_sheet() -> Any:
     community = _community()
-    upload = request.files.get("sheet")
-    if upload is None or not upload.filename:
-        return _page(community, error=_("Please choose a sheet to upload."), status=422)
-    data = upload.read()
-    if not data:
-        return _page(community, error=_("The file is empty."), status=422)
-    try:
-        report = roster_import.import_roster(
-            community, upload.filename, data, by=auth.person_required(), today=auth.today()
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _page(community, error=error.message, status=422)
-    except IntegrityError:
-        # Another import or edit added the same household or resident a moment ago.
-        db.session.rollback()
-        message = _(
-            "The roster changed while this sheet was being imported. Nothing was saved: "
-            "please import the sheet again."
-        )
-        return _page(community, error=message, status=409)
-    return _page(community, report=report)
+    form = ImportForm()
+
+    def refused(message: str) -> Any:
+        # The roster changing under the import is a conflict, not bad input.
+        status = 409 if message == roster_import.changed_message() else 422
+        return _page(community, error=message, status=status)
+
+    return run_step(
+        lambda: roster_import.import_roster(
+            community,
+            form.sheet.data.filename,
+            form.content,
+            by=auth.person_required(),
+            today=auth.today(),
+        ),
+        refused=refused,
+        done=lambda report: _page(community, report=report),
+        form=form,
+    )
 
 
 def _download(body: bytes, filename: str, mimetype: str) -> Response:

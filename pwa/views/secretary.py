@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -12,8 +11,18 @@ from sqlalchemy.orm import selectinload
 
 from models import AuditEntry, Building, Community, Grid, PartnerUnit, Post, db
 from pwa import auth
-from services import areas, partners, phones, posts, roster
-from services.errors import DomainError, InvalidInput
+from pwa.forms.roster import (
+    BuildingForm,
+    CustomRoleForm,
+    EndPostForm,
+    PartnerForm,
+    PostForm,
+)
+from pwa.steps import run_step
+from services import phones
+from services.errors import InvalidInput
+from services.roster import areas, partners, posts
+from services.roster import operations as roster
 
 bp = Blueprint("secretary", __name__, url_prefix="/secretary")
 bp.before_request(auth.require_staff)
@@ -31,15 +40,6 @@ def _community() -> Community:
     if community is None:
         abort(404)
     return community
-
-
-def _parse_date(value: str | None, default: date) -> date:
-    if not value:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(_("“%(value)s” is not a date (YYYY-MM-DD).", value=value)) from None
 
 
 @bp.get("/posts")
@@ -92,81 +92,74 @@ def new_post() -> Any:
     return _post_form(_community(), None, 200)
 
 
+def _grid_in(community: Community, grid_id: int | None) -> Grid | None:
+    """Return the community's grid with this id, or None when none was chosen."""
+    if grid_id is None:
+        return None
+    grid = db.session.scalar(
+        select(Grid).where(Grid.id == grid_id, Grid.community_id == community.id)
+    )
+    if grid is None:
+        raise InvalidInput(_("That grid is not in this community."))
+    return grid
+
+
+def _building_in(community: Community, building_id: int | None) -> Building | None:
+    """Return the community's building with this id, or None when none was chosen."""
+    if building_id is None:
+        return None
+    building = db.session.scalar(
+        select(Building).where(Building.id == building_id, Building.community_id == community.id)
+    )
+    if building is None:
+        raise InvalidInput(_("That building is not in this community."))
+    return building
+
+
 @bp.post("/posts/new")
 def create_post() -> Any:
     community = _community()
-    form = request.form
-    try:
-        person = posts.find_or_add_person(form.get("name", ""), form.get("phone", ""))
-        grid = building = None
-        if form.get("grid_id"):
-            grid = db.session.scalar(
-                select(Grid).where(
-                    Grid.id == form.get("grid_id", type=int), Grid.community_id == community.id
-                )
-            )
-            if grid is None:
-                raise InvalidInput(_("That grid is not in this community."))
-        if form.get("building_id"):
-            building = db.session.scalar(
-                select(Building).where(
-                    Building.id == form.get("building_id", type=int),
-                    Building.community_id == community.id,
-                )
-            )
-            if building is None:
-                raise InvalidInput(_("That building is not in this community."))
-        posts.assign(
+    form = PostForm()
+
+    def step() -> Post:
+        person = posts.find_or_add_person(form.name.data, form.phone.data)
+        return posts.assign(
             person,
             community_id=community.id,
-            role=form.get("role", ""),
-            grid=grid,
-            building=building,
-            duties=form.get("duties", ""),
-            starts_on=_parse_date(form.get("starts_on"), auth.today()),
+            role=form.role.data,
+            grid=_grid_in(community, form.grid_id.data),
+            building=_building_in(community, form.building_id.data),
+            duties=form.duties.data,
+            starts_on=form.starts_on.data,
             by=auth.person_required(),
         )
-    except DomainError as error:
-        db.session.rollback()
-        return _post_form(community, error.message, 422)
-    db.session.commit()
-    return redirect(url_for("secretary.post_list", community=community.id))
+
+    return run_step(
+        step,
+        refused=lambda message: _post_form(community, message, 422),
+        done=lambda _post: redirect(url_for("secretary.post_list", community=community.id)),
+        form=form,
+    )
+
+
+def _refuse(message: str) -> Any:
+    raise InvalidInput(message)
 
 
 @bp.post("/posts/<int:post_id>/end")
 def end_post(post_id: int) -> Any:
     post = areas.get_post(auth.current_area(), post_id)
-    try:
-        posts.end(
-            post,
-            on=_parse_date(request.form.get("ends_on"), auth.today()),
-            by=auth.person_required(),
-        )
-    except DomainError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return redirect(url_for("secretary.post_list", community=post.community_id))
+    form = EndPostForm()
+    # A refusal is answered by the app's error page, as before (there is no form to show).
+    return run_step(
+        lambda: posts.end(post, on=form.ends_on.data, by=auth.person_required()),
+        refused=_refuse,
+        done=lambda ended: redirect(url_for("secretary.post_list", community=ended.community_id)),
+        form=form,
+    )
 
 
-@bp.route("/roles", methods=["GET", "POST"])
-def custom_roles() -> Any:
-    community = _community()
-    error = None
-    if request.method == "POST":
-        try:
-            posts.define_role(
-                community.id,
-                code=request.form.get("code", ""),
-                name=request.form.get("name", ""),
-                duties=request.form.get("duties", ""),
-                by=auth.person_required(),
-            )
-            db.session.commit()
-            return redirect(url_for("secretary.custom_roles", community=community.id))
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
+def _roles_page(community: Community, error: str | None) -> Any:
     return render_template(
         "secretary/roles.html",
         community=community,
@@ -176,31 +169,27 @@ def custom_roles() -> Any:
     ), (422 if error else 200)
 
 
-@bp.route("/buildings", methods=["GET", "POST"])
-def buildings() -> Any:
+@bp.route("/roles", methods=["GET", "POST"])
+def custom_roles() -> Any:
     community = _community()
-    error = None
-    if request.method == "POST":
-        try:
-            grid = db.session.scalar(
-                select(Grid).where(
-                    Grid.id == request.form.get("grid_id", type=int),
-                    Grid.community_id == community.id,
-                )
-            )
-            if grid is None:
-                raise InvalidInput(_("Please choose a grid."))
-            roster.add_building(
-                grid,
-                compound=request.form.get("compound", ""),
-                name=request.form.get("name", ""),
-                by=auth.person_required(),
-            )
-            db.session.commit()
-            return redirect(url_for("secretary.buildings", community=community.id))
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
+    if request.method == "GET":
+        return _roles_page(community, None)
+    form = CustomRoleForm()
+    return run_step(
+        lambda: posts.define_role(
+            community.id,
+            code=form.code.data,
+            name=form.name.data,
+            duties=form.duties.data,
+            by=auth.person_required(),
+        ),
+        refused=lambda message: _roles_page(community, message),
+        done=lambda _role: redirect(url_for("secretary.custom_roles", community=community.id)),
+        form=form,
+    )
+
+
+def _buildings_page(community: Community, error: str | None) -> Any:
     grids = db.session.scalars(
         select(Grid)
         .where(Grid.community_id == community.id)
@@ -214,6 +203,29 @@ def buildings() -> Any:
         form=request.form,
         error=error,
     ), (422 if error else 200)
+
+
+@bp.route("/buildings", methods=["GET", "POST"])
+def buildings() -> Any:
+    community = _community()
+    if request.method == "GET":
+        return _buildings_page(community, None)
+    form = BuildingForm()
+
+    def step() -> Building:
+        grid = _grid_in(community, form.grid_id.data)
+        if grid is None:
+            raise InvalidInput(_("Please choose a grid."))
+        return roster.add_building(
+            grid, compound=form.compound.data, name=form.name.data, by=auth.person_required()
+        )
+
+    return run_step(
+        step,
+        refused=lambda message: _buildings_page(community, message),
+        done=lambda _building: redirect(url_for("secretary.buildings", community=community.id)),
+        form=form,
+    )
 
 
 @bp.get("/audit")
@@ -237,42 +249,7 @@ def audit_trail() -> Any:
     )
 
 
-@bp.route("/partners", methods=["GET", "POST"])
-def partner_units() -> Any:
-    community = _community()
-    error = None
-    if request.method == "POST":
-        form = request.form
-        try:
-            if form.get("unit_id"):
-                unit = db.session.scalar(
-                    select(PartnerUnit).where(
-                        PartnerUnit.id == form.get("unit_id", type=int),
-                        PartnerUnit.community_id == community.id,
-                    )
-                )
-                if unit is None:
-                    abort(404)
-                partners.add_member(
-                    unit,
-                    name=form.get("name", ""),
-                    phone=form.get("phone", ""),
-                    by=auth.person_required(),
-                )
-            else:
-                partners.add_unit(
-                    community.id,
-                    name=form.get("name", ""),
-                    kind=form.get("kind", ""),
-                    contact_name=form.get("contact_name", ""),
-                    contact_phone=form.get("contact_phone", ""),
-                    by=auth.person_required(),
-                )
-            db.session.commit()
-            return redirect(url_for("secretary.partner_units", community=community.id))
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
+def _partners_page(community: Community, error: str | None) -> Any:
     units = db.session.scalars(
         select(PartnerUnit)
         .where(PartnerUnit.community_id == community.id)
@@ -287,3 +264,42 @@ def partner_units() -> Any:
         error=error,
         mask=phones.mask,
     ), (422 if error else 200)
+
+
+@bp.route("/partners", methods=["GET", "POST"])
+def partner_units() -> Any:
+    community = _community()
+    if request.method == "GET":
+        return _partners_page(community, None)
+    form = PartnerForm()
+    unit = None
+    if form.unit_id.raw:
+        unit = db.session.scalar(
+            select(PartnerUnit).where(
+                PartnerUnit.id == form.unit_id.parse(form.unit_id.raw),
+                PartnerUnit.community_id == community.id,
+            )
+        )
+        if unit is None:
+            abort(404)
+
+    def step() -> Any:
+        if unit is not None:
+            return partners.add_member(
+                unit, name=form.name.data, phone=form.phone.data, by=auth.person_required()
+            )
+        return partners.add_unit(
+            community.id,
+            name=form.name.data,
+            kind=form.kind.data,
+            contact_name=form.contact_name.data,
+            contact_phone=form.contact_phone.data,
+            by=auth.person_required(),
+        )
+
+    return run_step(
+        step,
+        refused=lambda message: _partners_page(community, message),
+        done=lambda _added: redirect(url_for("secretary.partner_units", community=community.id)),
+        form=form,
+    )

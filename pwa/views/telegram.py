@@ -15,7 +15,7 @@ from notify.channels import Outgoing, PermanentFailure, TransientFailure
 from notify.channels.telegram import TelegramApiError, TelegramChannel
 from pwa import auth, telegram_bot
 from pwa.extensions import csrf
-from services import telegram_links
+from services.sign_in import telegram_links
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from pwa import auth
 from pwa.forms.visits import ScheduleForm, VisitForm
 from pwa.rendering import render
 from pwa.steps import run_step
-from services import areas
-from services.areas import Area
 from services.errors import DomainError, NotFound
 from services.needs import queries as need_queries
+from services.roster import areas
+from services.roster.areas import Area
 from services.visits import coverage, queries, reminders
 from services.visits import operations as visits
 from tasks.visits import defaults as reminder_defaults

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from pwa import auth
-from services import posts
+from services.roster import posts
 
 bp = Blueprint("volunteer", __name__, url_prefix="/my")
 bp.before_request(auth.require_signed_in)

@@ -24,8 +24,9 @@ from pwa.forms.wishes import (
     WithdrawForm,
 )
 from pwa.steps import Form, run_step
-from services import areas, audit, phones, photos
+from services import audit, phones, photos
 from services.errors import NotFound
+from services.roster import areas
 from services.wishes import operations as wishes
 from services.wishes import queries
 

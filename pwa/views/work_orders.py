@@ -14,8 +14,9 @@ from models.roles import Role
 from models.work_orders import OrderStatus, Priority
 from pwa import auth
 from pwa.rendering import render
-from services import posts, work_orders
+from services import work_orders
 from services.errors import DomainError
+from services.roster import posts
 from services.work_orders import ClaimOutcome
 
 MANAGERS = {Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}

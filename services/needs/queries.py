@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 from models import Decision, Household, Need, NeedStatus, Person, db
 from models.clock import at, month_start, today_of
 from models.roles import Role
-from services.areas import Area
 from services.errors import NotFound
+from services.roster.areas import Area
 
 # Open needs older than this stand out on the list.
 OLD_AFTER_DAYS = 7

@@ -38,10 +38,10 @@ from models.clock import today_of
 from notify import replies
 from notify.commands import Command, Inbound, Reply
 from notify.replies import Answerer
-from services.areas import Area
 from services.errors import DomainError
 from services.needs import operations as needs
 from services.needs.messages import short
+from services.roster.areas import Area
 from services.visits import coverage, queries
 from services.visits import operations as visits
 

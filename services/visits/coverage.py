@@ -18,7 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from models import Building, Grid, Household, HouseholdMonth, db
 from models.clock import month_start
-from services.areas import Area
+from services.roster.areas import Area
 from services.visits.queries import ROW_COLUMNS, HouseholdRow
 
 

@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Household, HouseholdMonth, NeedSource, Person, Visit, db
 from models.clock import month_start
-from services.areas import Area
 from services.errors import InvalidInput
 from services.needs import operations as needs
+from services.roster.areas import Area
 from services.visits.queries import household_in_area
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

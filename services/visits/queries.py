@@ -18,9 +18,9 @@ from sqlalchemy.orm import selectinload
 from models import Building, Household, HouseholdMonth, Person, Resident, Visit, db
 from models.clock import month_start
 from models.roles import N_MEMBER_ROLES
-from services.areas import Area, area_of
 from services.errors import InvalidInput, NotFound
-from services.overview import ELDERLY_AGE
+from services.roster.areas import Area, area_of
+from services.roster.queries import ELDERLY_AGE
 
 
 class OutsideArea(NotFound):

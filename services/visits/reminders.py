@@ -29,8 +29,8 @@ from models.clock import month_start
 from models.roles import Role
 from notify.message import Message
 from notify.outbox import send_later
-from services.areas import Area
 from services.errors import InvalidInput
+from services.roster.areas import Area
 from services.visits import coverage
 
 DAYS = (1, 28)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from models import Building, Community, Household, Person, Post, Resident, clock, db
 from models.roles import N_MEMBER_ROLES, Role
 from models.wishes import Wish, WishEvent, WishStatus
-from services.demo_data import DEMO_PHONES
+from services.roster.demo import DEMO_PHONES
 from services.wishes.escalation import DEFAULT_ESCALATION_HOURS
 
 # (category, text, state, hours since posted, escalation level, answer, rating)

@@ -21,8 +21,8 @@ from models.wishes import (
     WishEvent,
     WishStatus,
 )
-from services import areas
 from services.errors import NotFound
+from services.roster import areas
 
 LEVEL_NAMES: dict[int, Any] = {
     LEVEL_WALL: _l("Problem wall"),

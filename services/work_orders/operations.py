@@ -34,9 +34,9 @@ from models.work_orders import LIVE_STATUSES, OrderStatus, Priority
 from notify import quiet
 from notify.message import Message
 from notify.outbox import send_later
-from services import areas, posts
 from services.errors import DomainError, InvalidInput, NotFound
 from services.needs import operations as needs
+from services.roster import areas, posts
 
 MAX_TITLE = 100
 MAX_INSTRUCTIONS = 2000

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from models import Building, Delivery, VisitReminder, db, utcnow
 from pwa import auth
-from services.areas import Area
+from services.roster.areas import Area
 from services.visits import coverage, queries
 from services.visits import operations as visits
 from services.visits import reminders as visit_reminders

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from models import Delivery, Wish, WishEvent, db
-from services.demo_data import DEMO_PHONES
+from services.roster.demo import DEMO_PHONES
 from tests.support import sign_in
 
 

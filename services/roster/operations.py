@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -85,19 +84,6 @@ class ResidentFields:
     care_flags: list[str] = field(default_factory=list)
 
 
-def parse_resident(form: Mapping[str, object], today: date) -> ResidentFields:
-    """Read a resident's fields from a form or a sheet row, or raise InvalidInput."""
-    return ResidentFields(
-        name=clean_text(form.get("name"), limit=MAX_NAME, what=_("Name"), required=True),
-        birth_year=parse_birth_year(form.get("birth_year"), today),
-        phone=parse_phone(form.get("phone")),
-        lives_alone=parse_bool(form.get("lives_alone"), what=_("Lives alone")),
-        has_smartphone=parse_bool(form.get("has_smartphone"), what=_("Has a smartphone")),
-        sms_consent=parse_bool(form.get("sms_consent"), what=_("Consents to SMS")),
-        care_flags=parse_care_flags(form.get("care_flags")),
-    )
-
-
 def apply(resident: Resident, fields: ResidentFields) -> list[str]:
     """Copy fields onto the resident; return the names of the fields that changed."""
     changed = []
@@ -124,9 +110,8 @@ def _duplicate_name(household: Household, name: str, exclude_id: int | None) -> 
     return db.session.scalar(query) is not None
 
 
-def update_resident(resident: Resident, form: Mapping[str, object], *, by: Person) -> list[str]:
-    """Change a resident's record from a form; audited with the names of the changed fields."""
-    fields = parse_resident(form, date.today())
+def update_resident(resident: Resident, fields: ResidentFields, *, by: Person) -> list[str]:
+    """Change a resident's record; audited with the names of the changed fields."""
     if _duplicate_name(resident.household, fields.name, resident.id):
         raise InvalidInput(
             _("This household already has a resident named %(name)s.", name=fields.name)
@@ -145,8 +130,8 @@ def update_resident(resident: Resident, form: Mapping[str, object], *, by: Perso
     return changed
 
 
-def add_resident(household: Household, form: Mapping[str, object], *, by: Person) -> Resident:
-    fields = parse_resident(form, date.today())
+def add_resident(household: Household, fields: ResidentFields, *, by: Person) -> Resident:
+    """Add a resident to a household; names are unique within it."""
     if _duplicate_name(household, fields.name, None):
         raise InvalidInput(
             _("This household already has a resident named %(name)s.", name=fields.name)
@@ -167,8 +152,7 @@ def add_resident(household: Household, form: Mapping[str, object], *, by: Person
 
 
 def add_building(grid: Grid, *, compound: str, name: str, by: Person) -> Building:
-    compound = clean_text(compound, limit=100, what=_("Compound"), required=True)
-    name = clean_text(name, limit=50, what=_("Building"), required=True)
+    """Add a building (compound and name, already cleaned) to a grid; it must be new there."""
     exists = db.session.scalar(
         select(Building.id).where(
             Building.community_id == grid.community_id,
@@ -223,24 +207,8 @@ class HouseholdFields:
     contact_phone: str | None
 
 
-def parse_household(form: Mapping[str, object]) -> HouseholdFields:
-    """Read a household's fields from a form or a sheet row, or raise InvalidInput."""
-    unit = normalize_room(form.get("unit"), what=_("Unit"))
-    room = normalize_room(form.get("room"), what=_("Room"))
-    if not room:
-        raise InvalidInput(_("%(what)s is required.", what=_("Room")))
-    return HouseholdFields(
-        unit=unit,
-        room=room,
-        floor=parse_floor(form.get("floor"), room),
-        contact_name=clean_text(form.get("contact_name"), limit=MAX_NAME, what=_("Contact")),
-        contact_phone=parse_phone(form.get("contact_phone")),
-    )
-
-
-def add_household(building: Building, form: Mapping[str, object], *, by: Person) -> Household:
+def add_household(building: Building, fields: HouseholdFields, *, by: Person) -> Household:
     """Add a household to a building; unit and room must be new there."""
-    fields = parse_household(form)
     exists = db.session.scalar(
         select(Household.id).where(
             Household.building_id == building.id,
@@ -274,11 +242,9 @@ def add_household(building: Building, form: Mapping[str, object], *, by: Person)
 
 
 def update_household_contact(
-    household: Household, form: Mapping[str, object], *, by: Person
+    household: Household, *, name: str, phone: str | None, by: Person
 ) -> list[str]:
     """Change who to reach for a household's residents without a phone of their own."""
-    name = clean_text(form.get("contact_name"), limit=MAX_NAME, what=_("Contact"))
-    phone = parse_phone(form.get("contact_phone"))
     changed = []
     if household.contact_name != name:
         household.contact_name = name

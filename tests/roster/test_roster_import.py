@@ -338,7 +338,7 @@ def test_too_large_upload_gets_413_page(secretary_client: Any) -> None:
 
 
 def test_too_many_rows_is_refused(secretary_client: Any) -> None:
-    from services.roster_import import MAX_ROWS
+    from services.roster.importing import MAX_ROWS
 
     line = "幸福小区,3号楼,1,502,张三\r\n"
     data = ("小区,楼栋,单元,房号,姓名\r\n" + line * (MAX_ROWS + 1)).encode("utf-8")

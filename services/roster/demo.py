@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from models import Building, Community, Grid, Household, PartnerUnit, Person, Post, Resident, db
 from models.roles import Role
-from services.posts import DEFAULT_DUTIES
+from services.roster.posts import DEFAULT_DUTIES
 
 SEED = 20180601
 COMMUNITY_CODE = "xinfeng"
@@ -150,23 +150,16 @@ def any_community() -> bool:
     return (db.session.scalar(select(func.count(Community.id))) or 0) > 0
 
 
-def load(today: date, *, seed: int = SEED) -> Summary:
-    """Add the demo community with its people and posts, and flush; the caller commits.
+def load(today: date, rng: random.Random, community_code: str = COMMUNITY_CODE) -> Summary:
+    """Add the demo community with its places, people and posts, and flush; the caller commits.
 
-    Duties are written in the current locale, so call this under the locale the demo should
-    show (flask_babel.force_locale in a command).
+    The other features' demo data come after this, each from its own demo module (pwa.demo
+    runs them). Duties are written in the current locale, so call this under the locale the
+    demo should show (flask_babel.force_locale in a command).
     """
-    summary = _DemoBuilder(today, random.Random(seed)).build()
-    from services.wishes import demo as wishes_demo
-
-    wishes_demo.load(today, random.Random(seed + 5), COMMUNITY_CODE)
-    from services import work_orders_demo
-
-    work_orders_demo.load(today, random.Random(seed + 6), COMMUNITY_CODE)
-    from services.visits import demo as visits_demo
-
-    visits_demo.load(today, random.Random(seed + 4), COMMUNITY_CODE)
-    return summary
+    if community_code != COMMUNITY_CODE:
+        raise ValueError(f"the demo community is {COMMUNITY_CODE!r}, not {community_code!r}")
+    return _DemoBuilder(today, rng).build()
 
 
 class _DemoBuilder:

@@ -14,7 +14,7 @@ import enum
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePath
@@ -23,10 +23,12 @@ from typing import Any
 import openpyxl
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from models import Building, Community, Household, Person, Resident, db, utcnow
-from services import audit, roster
-from services.errors import InvalidInput
+from services import audit
+from services.errors import DomainError, InvalidInput
+from services.roster import operations as roster
 
 MAX_ROWS = 20_000
 # Rows read in all, blank ones included: Excel can carry a million formatted empty rows.
@@ -352,6 +354,21 @@ def _unit(value: str, what: str) -> str:
     return unit.removesuffix("单元").strip()  # "1单元" and "1" are the same unit
 
 
+def parse_resident(row: Mapping[str, object], today: date) -> roster.ResidentFields:
+    """Read a resident's fields from a sheet row, or raise InvalidInput (the form's checks)."""
+    return roster.ResidentFields(
+        name=roster.clean_text(
+            row.get("name"), limit=roster.MAX_NAME, what=_("Name"), required=True
+        ),
+        birth_year=roster.parse_birth_year(row.get("birth_year"), today),
+        phone=roster.parse_phone(row.get("phone")),
+        lives_alone=roster.parse_bool(row.get("lives_alone"), what=_("Lives alone")),
+        has_smartphone=roster.parse_bool(row.get("has_smartphone"), what=_("Has a smartphone")),
+        sms_consent=roster.parse_bool(row.get("sms_consent"), what=_("Consents to SMS")),
+        care_flags=roster.parse_care_flags(row.get("care_flags")),
+    )
+
+
 def _address(compound: str, building: str, unit: str, room: str) -> str:
     unit_part = f"{unit}单元" if unit else ""
     return " ".join(p for p in (compound, building, f"{unit_part}{room}") if p)
@@ -479,7 +496,7 @@ class _Importer:
         self, number: int, raw: dict[str, str], key: HouseholdKey, address: str
     ) -> RowResult:
         """Validate the rest of the row, then write it; a rejected row writes nothing."""
-        fields = roster.parse_resident(raw, self.today)
+        fields = parse_resident(raw, self.today)
         floor_text = raw.get("floor", "").strip()
         floor = roster.parse_floor(floor_text, key[2]) if floor_text else None
         contact_name = None
@@ -541,10 +558,36 @@ class _Importer:
         return RowResult(number, fields.name, address, outcome, changed=changed)
 
 
+class RosterChanged(DomainError):
+    """Another import or edit added the same household or resident a moment ago."""
+
+    def __init__(self) -> None:
+        super().__init__(changed_message())
+
+
+def changed_message() -> str:
+    return _(
+        "The roster changed while this sheet was being imported. Nothing was saved: "
+        "please import the sheet again."
+    )
+
+
 def import_roster(
     community: Community, filename: str, data: bytes, *, by: Person, today: date
 ) -> ImportReport:
-    """Import a roster sheet into the community row by row; raise SheetRejected for the whole."""
+    """Import a roster sheet into the community row by row; raise SheetRejected for the whole.
+
+    Raises RosterChanged when a concurrent change makes a row a duplicate: nothing is kept.
+    """
+    try:
+        return _import(community, filename, data, by=by, today=today)
+    except IntegrityError:
+        raise RosterChanged() from None
+
+
+def _import(
+    community: Community, filename: str, data: bytes, *, by: Person, today: date
+) -> ImportReport:
     rows = read_sheet(filename, data)
     header_at, columns, ignored = find_columns(rows)
     data_rows = rows[header_at + 1 :]

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from models import Person, Resident, SignInCode, db
 from notify import Message, send_later
-from services import phones
 from services.errors import InvalidInput, RateLimited
 
 
@@ -58,13 +57,12 @@ def _recipient(phone: str) -> Person | str | None:
     return phone if resident is not None else None
 
 
-def request_code(raw_phone: str, *, policy: SignInPolicy, now: datetime, ip: str) -> str:
-    """Record a code for the phone and send it when the phone is known; return the E.164 phone.
+def request_code(phone: str, *, policy: SignInPolicy, now: datetime, ip: str) -> str:
+    """Record a code for the (E.164) phone and send it when the phone is known; return the phone.
 
     The answer is the same for known and unknown phones, so the sign-in form cannot be used to
     find out who lives here.
     """
-    phone = phones.normalize(raw_phone)
     for count, seconds in policy.phone_limits:
         since = now - timedelta(seconds=seconds)
         sent = db.session.scalar(
@@ -108,16 +106,11 @@ def request_code(raw_phone: str, *, policy: SignInPolicy, now: datetime, ip: str
     return phone
 
 
-def verify_code(phone: str, raw_code: str, *, policy: SignInPolicy, now: datetime) -> Person:
-    """Return the person once the code matches; count a wrong try and raise InvalidInput else.
+def verify_code(phone: str, code: str, *, policy: SignInPolicy, now: datetime) -> Person:
+    """Return the person once the code (six digits) matches; count a wrong try and raise else.
 
     The caller commits even when this raises, so that wrong tries are counted.
     """
-    code = "".join(ch for ch in (raw_code or "") if not ch.isspace())
-    # Full-width digits from Chinese keyboards count as digits.
-    code = code.translate({0xFF10 + i: ord("0") + i for i in range(10)})
-    if not (len(code) == 6 and code.isascii() and code.isdigit()):
-        raise InvalidInput(_("The code is the six digits in the SMS."))
     row = db.session.scalar(
         select(SignInCode)
         .where(SignInCode.phone == phone, SignInCode.used_at.is_(None))

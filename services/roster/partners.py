@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import PartnerUnit, Person, db
-from services import audit, roster
+from services import audit
 from services.errors import InvalidInput
-from services.posts import find_or_add_person
+from services.roster import operations as roster
+from services.roster.posts import find_or_add_person
 
 
 def add_unit(

@@ -1,0 +1,165 @@
+"""The roster's forms: residents, households, buildings, posts, custom roles, partner units.
+
+The fields are read by the same checks the roster import applies to a sheet's cells
+(services.roster.operations), so a form and a sheet refuse the same input with the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_wtf.file import FileField
+from wtforms import StringField
+from wtforms.validators import ValidationError
+
+from models import clock
+from pwa.forms.fields import Parsed
+from pwa.steps import Form
+from services import phones
+from services.errors import InvalidInput
+from services.roster import operations as roster
+from services.roster.operations import HouseholdFields, ResidentFields
+
+
+def _text(limit: int, what: Callable[[], str], *, required: bool = False) -> Parsed:
+    return Parsed(lambda raw: roster.clean_text(raw, limit=limit, what=what(), required=required))
+
+
+def _yes_no(what: Callable[[], str]) -> Parsed:
+    return Parsed(lambda raw: roster.parse_bool(raw, what=what()))
+
+
+def _id(raw: str) -> int | None:
+    """Return the id a select sent, or None for none (or one that is not a number)."""
+    text = raw.strip()
+    return int(text) if text.isdigit() else None
+
+
+def _iso_date(raw: str) -> date:
+    """Return the date typed (YYYY-MM-DD), or today when none was."""
+    if not raw:
+        return clock.today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(_("“%(value)s” is not a date (YYYY-MM-DD).", value=raw)) from None
+
+
+class ResidentForm(Form):
+    name = _text(roster.MAX_NAME, lambda: _("Name"), required=True)
+    birth_year = Parsed(lambda raw: roster.parse_birth_year(raw, clock.today()))
+    phone = Parsed(roster.parse_phone)
+    lives_alone = _yes_no(lambda: _("Lives alone"))
+    has_smartphone = _yes_no(lambda: _("Has a smartphone"))
+    sms_consent = _yes_no(lambda: _("Consents to SMS"))
+    care_flags = Parsed(roster.parse_care_flags)
+
+    def parsed(self) -> ResidentFields:
+        return ResidentFields(
+            name=self.name.data,
+            birth_year=self.birth_year.data,
+            phone=self.phone.data,
+            lives_alone=self.lives_alone.data,
+            has_smartphone=self.has_smartphone.data,
+            sms_consent=self.sms_consent.data,
+            care_flags=self.care_flags.data,
+        )
+
+
+def _room(raw: str) -> str:
+    room = roster.normalize_room(raw, what=_("Room"))
+    if not room:
+        raise InvalidInput(_("%(what)s is required.", what=_("Room")))
+    return room
+
+
+class HouseholdForm(Form):
+    unit = Parsed(lambda raw: roster.normalize_room(raw, what=_("Unit")))
+    room = Parsed(_room)
+    floor = Parsed(str)  # read with the room below: room 1502 is on floor 15
+    contact_name = _text(roster.MAX_NAME, lambda: _("Contact"))
+    contact_phone = Parsed(roster.parse_phone)
+
+    def validate_floor(self, field: Parsed) -> None:
+        if self.room.errors or self.unit.errors:
+            return
+        try:
+            field.data = roster.parse_floor(field.raw, self.room.data)
+        except InvalidInput as error:
+            raise ValidationError(error.message) from None
+
+    def parsed(self) -> HouseholdFields:
+        return HouseholdFields(
+            unit=self.unit.data,
+            room=self.room.data,
+            floor=self.floor.data,
+            contact_name=self.contact_name.data,
+            contact_phone=self.contact_phone.data,
+        )
+
+
+class ContactForm(Form):
+    """Who to reach for a household's residents without a phone of their own."""
+
+    contact_name = _text(roster.MAX_NAME, lambda: _("Contact"))
+    contact_phone = Parsed(roster.parse_phone)
+
+
+class BuildingForm(Form):
+    grid_id = Parsed(_id)
+    compound = _text(100, lambda: _("Compound"), required=True)
+    name = _text(50, lambda: _("Building"), required=True)
+
+    def validate_grid_id(self, field: Parsed) -> None:
+        if field.data is None:
+            raise ValidationError(_("Please choose a grid."))
+
+
+class PostForm(Form):
+    """Assigning a post; the person is found by phone, or added with the name given."""
+
+    phone = Parsed(phones.normalize)
+    name = StringField(default="")
+    role = StringField(default="")
+    grid_id = Parsed(_id)
+    building_id = Parsed(_id)
+    duties = StringField(default="")
+    starts_on = Parsed(_iso_date)
+
+
+class EndPostForm(Form):
+    ends_on = Parsed(_iso_date)
+
+
+class CustomRoleForm(Form):
+    code = StringField(default="")
+    name = StringField(default="")
+    duties = StringField(default="")
+
+
+class PartnerForm(Form):
+    """A new partner unit, or (with unit_id) a new member of one."""
+
+    unit_id = Parsed(_id)
+    name = StringField(default="")
+    kind = StringField(default="")
+    contact_name = StringField(default="")
+    contact_phone = StringField(default="")
+    phone = StringField(default="")
+
+
+class ImportForm(Form):
+    """A roster sheet to import (.xlsx or .csv)."""
+
+    sheet = FileField()
+    content: bytes = b""
+
+    def validate_sheet(self, field: FileField) -> None:
+        upload = field.data
+        if upload is None or not getattr(upload, "filename", None):
+            raise ValidationError(_("Please choose a sheet to upload."))
+        self.content = upload.read()
+        if not self.content:
+            raise ValidationError(_("The file is empty."))

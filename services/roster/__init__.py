@@ -1,0 +1,1 @@
+"""Roster and areas: places, households, residents, posts, partner units, who sees what."""

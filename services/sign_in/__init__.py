@@ -1,0 +1,1 @@
+"""Signing in: one-time codes by SMS, server-side sessions, linking a Telegram chat."""
