@@ -41,6 +41,12 @@ from pwa.views import (
     work_orders,
 )
 from services import features as _legacy_features
+from services.broadcasts import commands as broadcast_commands
+from services.broadcasts import demo as broadcast_demo
+from services.broadcasts import messages as broadcast_messages
+from services.work_orders import commands as work_order_commands
+from services.work_orders import demo as work_order_demo
+from services.work_orders import messages as work_order_messages
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import visits as visit_jobs
@@ -116,12 +122,23 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "work_orders",
+        commands=work_order_commands.COMMANDS,
+        message_kinds=work_order_messages.MESSAGE_KINDS,
         blueprints=(work_orders.bp, work_orders.my_bp),
         # Unclaimed orders announced again then escalated, claimers reminded before the
         # window. Quiet hours and "once a day per order and person" are kept inside.
         periodic=(Periodic("work-order-chase", work_order_jobs.chase, cron="*/15 * * * *"),),
+        demo=work_order_demo.load,
     ),
-    Feature("broadcasts", blueprints=(broadcasts.bp,)),
+    Feature(
+        "broadcasts",
+        message_kinds=broadcast_messages.MESSAGE_KINDS,
+        answerers=broadcast_commands.ANSWERERS,
+        blueprints=(broadcasts.bp,),
+        # Takes the same random sequence as work_orders' demo, right after it
+        # (services.demo_data).
+        demo=broadcast_demo.load,
+    ),
 )
 
 
@@ -134,6 +151,7 @@ def install_messages() -> None:
             commands.register(command)
         for name, answerer in feature.answerers:
             replies.register_answerer(name, answerer)
+    _legacy_features.keep_order(commands.REGISTRY)
 
 
 def install(app: Flask) -> None:

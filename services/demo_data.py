@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 
 from models import Building, Community, Grid, Household, PartnerUnit, Person, Post, Resident, db
 from models.roles import Role
+from services.broadcasts import demo as broadcasts_demo
 from services.posts import DEFAULT_DUTIES
+from services.work_orders import demo as work_orders_demo
 
 SEED = 20180601
 COMMUNITY_CODE = "xinfeng"
@@ -160,9 +162,9 @@ def load(today: date, *, seed: int = SEED) -> Summary:
     from services import wishes_demo
 
     wishes_demo.load(today, random.Random(seed + 5), COMMUNITY_CODE)
-    from services import work_orders_demo
-
-    work_orders_demo.load(today, random.Random(seed + 6), COMMUNITY_CODE)
+    orders_rng = random.Random(seed + 6)  # one sequence for orders, then broadcasts
+    work_orders_demo.load(today, orders_rng, COMMUNITY_CODE)
+    broadcasts_demo.load(today, orders_rng, COMMUNITY_CODE)
     from services import visits_demo
 
     visits_demo.load(today, random.Random(seed + 4), COMMUNITY_CODE)

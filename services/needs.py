@@ -337,7 +337,7 @@ def _convert(need: Need, decision: str, by: Person, today: date, now: datetime) 
         )
         return str(wish.ref)
     try:
-        from services import work_orders
+        from services.work_orders import operations as work_orders
     except ImportError:
         raise DomainError(
             _("Work orders are not available yet: choose another decision.")

@@ -15,8 +15,9 @@ from flask import Flask
 from sqlalchemy import func, insert, select
 
 from models import Delivery, DeliveryState, Person, Post, db, utcnow
-from services import broadcasts
-from services.work_orders import Audience
+from services.broadcasts import operations as broadcasts
+from services.broadcasts import queries
+from services.work_orders.audiences import Audience
 from tests.fakes.twilio import FakeTwilio
 from tests.procfile import Launcher, environment, per_phone, wait_for_worker, wait_until
 from tests.support import RedisServer
@@ -122,14 +123,14 @@ def test_mobilisation_to_10000_through_real_workers(
     db.session.rollback()
     from models import Broadcast
 
-    report = broadcasts.report(db.session.get(Broadcast, broadcast_id))
+    report = queries.report(db.session.get(Broadcast, broadcast_id))
     assert report.overall.total == COUNT
     assert report.overall.reached == COUNT
     assert report.overall.states["sent"] + report.overall.states["delivered"] == COUNT
     assert sorted(t.total for t in report.by_grid) == [COUNT // GRIDS] * GRIDS
     assert {t.label for t in report.by_grid} == {g.name for g in grids}
     assert sum(t.reached for t in report.by_grid) == COUNT
-    states = broadcasts.counts_by_state(db.session.get(Broadcast, broadcast_id))
+    states = queries.counts_by_state(db.session.get(Broadcast, broadcast_id))
     assert sum(states.values()) == COUNT
     print(
         f"\nmobilisation to {COUNT}: recorded in {recorded:.1f} s, all sent after "

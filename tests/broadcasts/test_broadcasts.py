@@ -22,11 +22,12 @@ from models import (
     db,
     utcnow,
 )
-from services import broadcasts
+from services.broadcasts import operations as broadcasts
+from services.broadcasts import queries
 from services.errors import InvalidInput
-from services.work_orders import Audience
+from services.work_orders.audiences import Audience
 from tests.support import run_jobs, sign_in
-from tests.test_work_orders import NOW, TODAY, World, sms
+from tests.work_orders.test_work_orders import NOW, TODAY, World, sms
 
 # The messages these tests read are the English ones.
 pytestmark = pytest.mark.usefixtures("english")
@@ -86,7 +87,7 @@ def test_mobilisation_reply_1_claims_until_filled(world: World) -> None:
         )
     )
     assert replied == 3
-    report = broadcasts.report(b)
+    report = queries.report(b)
     assert (report.overall.total, report.overall.replied, report.overall.claimed) == (4, 3, 2)
     grid1 = next(t for t in report.by_grid if t.label == world.grid1.name)
     assert (grid1.total, grid1.replied, grid1.claimed) == (3, 3, 2)
@@ -152,8 +153,8 @@ def test_information_broadcast_to_residents_aged_80_and_over(app: Any, world: Wo
     # No quiet hours in this community, so the test does not depend on the clock.
     world.community.quiet_from = world.community.quiet_until = time(0, 0)
     db.session.commit()
-    criteria = broadcasts.Criteria(min_age=80)
-    assert broadcasts.count_matching(world.community, criteria, TODAY) == (4, 3)
+    criteria = queries.Criteria(min_age=80)
+    assert queries.count_matching(world.community, criteria, TODAY) == (4, 3)
     b = broadcasts.inform(
         world.community,
         text="80周岁以上老人可申领高龄补贴，请带身份证到社区办理。",
@@ -174,22 +175,22 @@ def test_information_broadcast_to_residents_aged_80_and_over(app: Any, world: Wo
     assert relay.address == "+8613911112222" and not relay.urgent
     run_jobs(app)
     db.session.rollback()
-    report = broadcasts.report(b)
+    report = queries.report(b)
     assert report.overall.total == 3
     assert report.overall.reached == 3, report.overall.states
     by_grid = {t.label: t.total for t in report.by_grid}
     assert by_grid == {world.grid1.name: 2, world.grid2.name: 1}
-    states = broadcasts.counts_by_state(b)
+    states = queries.counts_by_state(b)
     assert sum(states[s] for s in (DeliveryState.SENT, DeliveryState.DELIVERED)) == 3
 
 
 def test_information_broadcast_bad_input(world: World) -> None:
     _residents(world)
     for text, criteria, message in (
-        ("", broadcasts.Criteria(min_age=80), "message"),
-        ("x" * 10000, broadcasts.Criteria(min_age=80), "too long"),
-        ("通知", broadcasts.Criteria(min_age=110), "No resident"),
-        ("通知", broadcasts.Criteria(grids=(999999,)), "not in your area"),
+        ("", queries.Criteria(min_age=80), "message"),
+        ("x" * 10000, queries.Criteria(min_age=80), "too long"),
+        ("通知", queries.Criteria(min_age=110), "No resident"),
+        ("通知", queries.Criteria(grids=(999999,)), "not in your area"),
     ):
         with pytest.raises(InvalidInput) as error:
             broadcasts.inform(

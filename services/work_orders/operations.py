@@ -1,0 +1,436 @@
+"""Work orders' state changes: create, claim (exactly as many as needed), do, check, reopen.
+
+Every rule lives here so the app, SMS and Telegram (services.work_orders.commands) behave the
+same. Functions flush, never commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import case, update
+from sqlalchemy.exc import IntegrityError
+
+from models import (
+    Community,
+    Grid,
+    Person,
+    WorkOrder,
+    WorkOrderClaim,
+    WorkOrderEvent,
+    db,
+)
+from models.roles import Role
+from models.work_orders import LIVE_STATUSES, OrderStatus, Priority
+from notify.message import Message
+from notify.outbox import send_later
+from services import needs
+from services.errors import DomainError, InvalidInput
+from services.work_orders.audiences import Audience, audience_people, check_audience
+from services.work_orders.queries import claim_of, in_audience, when_text
+
+MAX_TITLE = 100
+MAX_INSTRUCTIONS = 2000
+MAX_LOCATION = 200
+MAX_NOTE = 1000
+MAX_REASON = 500
+MAX_PLACES = 500
+# The longest window one order may span (a patrol night, a weekend clean-up).
+MAX_WINDOW = timedelta(days=7)
+MANAGER_ROLES = {Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}
+
+
+class ClaimOutcome(enum.StrEnum):
+    CLAIMED = "claimed"
+    ALREADY = "already"  # this person holds a place already
+    FILLED = "filled"  # every place is taken
+    CLOSED = "closed"  # done, verified, cancelled or past its window
+    NOT_FOR_YOU = "not_for_you"  # the person is not in the order's audience
+
+
+@dataclass
+class ClaimResult:
+    outcome: ClaimOutcome
+    claim: WorkOrderClaim | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- input ------------------------------------------------------------------------------------
+
+
+def parse_places(value: str | int | None) -> int:
+    try:
+        places = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise InvalidInput(_("Enter how many people are needed, as a number.")) from None
+    if places < 1:
+        raise InvalidInput(_("At least one person must be needed."))
+    if places > MAX_PLACES:
+        raise InvalidInput(_("At most %(n)d people per order.", n=MAX_PLACES))
+    return places
+
+
+def check_text(value: str, what: str, limit: int, *, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(_("Enter %(what)s.", what=what))
+    if len(value) > limit:
+        raise InvalidInput(_("%(what)s is too long: at most %(n)d characters.", what=what, n=limit))
+    return value
+
+
+def check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    if ends_at <= starts_at:
+        raise InvalidInput(_("The window must end after it starts."))
+    if ends_at - starts_at > MAX_WINDOW:
+        raise InvalidInput(_("A window may last at most 7 days."))
+    if ends_at <= now:
+        raise InvalidInput(_("The window is already over."))
+
+
+# -- events and messages ----------------------------------------------------------------------
+
+
+def record(
+    order: WorkOrder,
+    action: str,
+    now: datetime,
+    person: Person | None = None,
+    via: str = "app",
+    detail: str = "",
+) -> None:
+    db.session.add(
+        WorkOrderEvent(
+            order_id=order.id,
+            person_id=person.id if person else None,
+            action=action,
+            via=via,
+            detail=detail[:MAX_NOTE],
+            at=now,
+        )
+    )
+
+
+def params(order: WorkOrder, **extra: Any) -> dict[str, Any]:
+    return {
+        "ref": order.ref,
+        "title": order.title,
+        "when": when_text(order),
+        "location": order.location or "-",
+        "needed": order.places_needed,
+        "missing": order.places_free,
+        **extra,
+    }
+
+
+def claim_button(order: WorkOrder) -> tuple[tuple[str, str], ...]:
+    """Return the Telegram button that sends "认领 T34" back when pressed."""
+    return (("认领 Claim", f"认领 {order.ref}"),)
+
+
+def tell(
+    order: WorkOrder, kind: str, to: Iterable[Person], now: datetime, key: str, **extra: Any
+) -> list[int]:
+    """Send one message kind about an order; the key makes each (key, person) go once."""
+    people = list(to)
+    if not people:
+        return []
+    buttons = claim_button(order) if kind in ("work_order_new", "work_order_again") else ()
+    if kind == "work_order_before_window":
+        buttons = (("开始 Start", f"开始 {order.ref}"), ("退出 Withdraw", f"退出 {order.ref}"))
+    return send_later(
+        Message(
+            kind,
+            params(order, **extra),
+            batch_key=f"work_order:{order.id}:{key}",
+            urgent=order.priority == Priority.URGENT and kind == "work_order_new",
+            ref=order.ref,
+            community_id=order.community_id,
+            actions=buttons,
+        ),
+        to=people,
+        now=now,
+    )
+
+
+# -- creating ---------------------------------------------------------------------------------
+
+
+def create_order(
+    community: Community,
+    *,
+    title: str,
+    instructions: str = "",
+    location: str = "",
+    starts_at: datetime,
+    ends_at: datetime,
+    places_needed: int | str,
+    priority: str = Priority.NORMAL,
+    audience: Audience,
+    by: Person,
+    now: datetime,
+    today: date,
+    grid: Grid | None = None,
+    need_id: int | None = None,
+    announce: bool = True,
+) -> WorkOrder:
+    """Create a work order and tell its audience; refuse bad input before saving anything."""
+    title = check_text(title, _("a title"), MAX_TITLE, required=True)
+    instructions = check_text(instructions, _("what to do"), MAX_INSTRUCTIONS, required=False)
+    location = check_text(location, _("where"), MAX_LOCATION, required=False)
+    places = parse_places(places_needed)
+    if priority not in set(Priority):
+        raise InvalidInput(_("Unknown priority."))
+    check_window(starts_at, ends_at, now)
+    if grid is not None and grid.community_id != community.id:
+        raise InvalidInput(_("That grid is not in your area."))
+    check_audience(community, audience, grid)
+    order = WorkOrder(
+        community_id=community.id,
+        grid_id=grid.id if grid else None,
+        title=title,
+        instructions=instructions,
+        location=location,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        places_needed=places,
+        places_claimed=0,
+        priority=priority,
+        status=OrderStatus.OPEN,
+        audience=audience.as_json(),
+        need_id=need_id,
+        created_by_id=by.id,
+        created_at=now,
+        updated_at=now,
+        reopen_reason="",
+    )
+    db.session.add(order)
+    db.session.flush()
+    record(order, "created", now, by, detail=f"{places}")
+    if announce:
+        people = audience_people(community.id, audience, today, order.grid_id)
+        if not people:
+            raise InvalidInput(_("Nobody serves in the audience you chose yet."))
+        tell(order, "work_order_new", people, now, "new")
+        order.announced_at = now
+        record(order, "announced", now, by, detail=str(len(people)))
+    return order
+
+
+# -- claiming ---------------------------------------------------------------------------------
+
+
+def claim(
+    order: WorkOrder,
+    *,
+    by: Person,
+    via: str,
+    now: datetime,
+    today: date,
+    check_audience_of: bool = True,
+) -> ClaimResult:
+    """Take a place on the order if one is free; exactly places_needed claims ever win.
+
+    The place is taken by one conditional UPDATE (places_claimed < places_needed), so claims
+    arriving at once from the app, SMS and Telegram can never overfill the order, on SQLite
+    (writes serialise) as on PostgreSQL (the row lock re-checks the condition).
+    """
+    if not order.live or order.ends_at <= now:
+        record(order, "claim_refused", now, by, via, "closed")
+        return ClaimResult(ClaimOutcome.CLOSED)
+    if check_audience_of and not in_audience(order, by, today):
+        return ClaimResult(ClaimOutcome.NOT_FOR_YOU)
+    existing = claim_of(order, by)
+    if existing is not None and existing.withdrawn_at is None:
+        return ClaimResult(ClaimOutcome.ALREADY, existing)
+    savepoint = db.session.begin_nested()
+    try:
+        if existing is None:
+            claim_row = WorkOrderClaim(
+                order_id=order.id, person_id=by.id, via=via, claimed_at=now, note=""
+            )
+            db.session.add(claim_row)
+            db.session.flush()
+        else:
+            back = db.session.execute(
+                update(WorkOrderClaim)
+                .where(WorkOrderClaim.id == existing.id, WorkOrderClaim.withdrawn_at.isnot(None))
+                .values(withdrawn_at=None, claimed_at=now, via=via, started_at=None, done_at=None)
+            )
+            if back.rowcount == 0:  # type: ignore[attr-defined]
+                savepoint.rollback()
+                db.session.refresh(existing)
+                return ClaimResult(ClaimOutcome.ALREADY, existing)
+            claim_row = existing
+        won = db.session.execute(
+            update(WorkOrder)
+            .where(
+                WorkOrder.id == order.id,
+                WorkOrder.status.in_(LIVE_STATUSES),
+                WorkOrder.places_claimed < WorkOrder.places_needed,
+            )
+            .values(
+                places_claimed=WorkOrder.places_claimed + 1,
+                status=case(
+                    (WorkOrder.places_claimed + 1 >= WorkOrder.places_needed, OrderStatus.FILLED),
+                    else_=OrderStatus.OPEN,
+                ),
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    except IntegrityError:
+        # The same person claiming twice at once (SMS and app): the other request holds it.
+        savepoint.rollback()
+        found = claim_of(order, by)
+        return ClaimResult(ClaimOutcome.ALREADY, found)
+    if won.rowcount == 0:  # type: ignore[attr-defined]
+        savepoint.rollback()
+        db.session.refresh(order)
+        outcome = ClaimOutcome.FILLED if order.live else ClaimOutcome.CLOSED
+        record(order, "claim_refused", now, by, via, outcome.value)
+        return ClaimResult(outcome)
+    savepoint.commit()
+    db.session.refresh(order)
+    db.session.refresh(claim_row)
+    record(order, "claimed", now, by, via)
+    return ClaimResult(ClaimOutcome.CLAIMED, claim_row)
+
+
+def _active_claim(order: WorkOrder, person: Person) -> WorkOrderClaim:
+    found = claim_of(order, person)
+    if found is None or found.withdrawn_at is not None:
+        raise DomainError(_("You have not claimed %(ref)s.", ref=order.ref))
+    return found
+
+
+def withdraw(order: WorkOrder, *, by: Person, via: str, now: datetime) -> WorkOrderClaim:
+    """Give up a place; it reopens for someone else."""
+    if not order.live:
+        raise DomainError(_("%(ref)s is closed.", ref=order.ref))
+    claim_row = _active_claim(order, by)
+    if claim_row.done_at is not None:
+        raise DomainError(_("You have already reported %(ref)s done.", ref=order.ref))
+    gone = db.session.execute(
+        update(WorkOrderClaim)
+        .where(WorkOrderClaim.id == claim_row.id, WorkOrderClaim.withdrawn_at.is_(None))
+        .values(withdrawn_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if gone.rowcount == 0:  # type: ignore[attr-defined]
+        raise DomainError(_("You have not claimed %(ref)s.", ref=order.ref))
+    db.session.execute(
+        update(WorkOrder)
+        .where(WorkOrder.id == order.id, WorkOrder.places_claimed > 0)
+        .values(
+            places_claimed=WorkOrder.places_claimed - 1,
+            status=case(
+                (WorkOrder.status == OrderStatus.FILLED, OrderStatus.OPEN), else_=WorkOrder.status
+            ),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(order)
+    db.session.refresh(claim_row)
+    record(order, "withdrawn", now, by, via)
+    return claim_row
+
+
+def start(order: WorkOrder, *, by: Person, via: str, now: datetime) -> WorkOrderClaim:
+    """Say the work has begun (no reminder is needed any more)."""
+    if not order.live:
+        raise DomainError(_("%(ref)s is closed.", ref=order.ref))
+    claim_row = _active_claim(order, by)
+    if claim_row.started_at is None:
+        claim_row.started_at = now
+        record(order, "started", now, by, via)
+    db.session.flush()
+    return claim_row
+
+
+def mark_done(
+    order: WorkOrder,
+    *,
+    by: Person,
+    via: str,
+    now: datetime,
+    note: str = "",
+    photo_id: int | None = None,
+) -> WorkOrderClaim:
+    """Report one's part done with a note (and a photo); when every claimer has, it is done."""
+    note = check_text(note, _("the note"), MAX_NOTE, required=False)
+    if not order.live:
+        raise DomainError(_("%(ref)s is closed.", ref=order.ref))
+    claim_row = _active_claim(order, by)
+    claim_row.started_at = claim_row.started_at or now
+    claim_row.done_at = now
+    claim_row.note = note
+    if photo_id is not None:
+        claim_row.photo_id = photo_id
+    record(order, "done", now, by, via, note)
+    db.session.flush()
+    active = [c for c in order.active_claims()]
+    if active and all(c.done_at is not None for c in active):
+        order.status = OrderStatus.DONE
+        order.done_at = now
+        creator = db.session.get(Person, order.created_by_id)
+        if creator is not None:
+            tell(order, "work_order_to_check", [creator], now, f"check:{now.isoformat()}")
+    db.session.flush()
+    return claim_row
+
+
+def verify(order: WorkOrder, *, by: Person, now: datetime) -> None:
+    """Accept the work as done; tell the claimers, and settle the need it came from."""
+    if order.status != OrderStatus.DONE:
+        raise DomainError(_("Only work reported done can be verified."))
+    order.status = OrderStatus.VERIFIED
+    order.verified_at = now
+    order.verified_by_id = by.id
+    record(order, "verified", now, by)
+    claimers = [c.person for c in order.active_claims()]
+    tell(order, "work_order_verified", claimers, now, "verified")
+    if order.need_id is not None:
+        _settle_need(order, now)
+    db.session.flush()
+
+
+def _settle_need(order: WorkOrder, now: datetime) -> None:
+    notes = "；".join(c.note for c in order.active_claims() if c.note)
+    answer = _("%(title)s was done: %(notes)s", title=order.title, notes=notes or order.title)
+    needs.settle_from(order.ref, answer, now)
+
+
+def reopen(order: WorkOrder, *, by: Person, reason: str, now: datetime) -> None:
+    """Send the work back with a reason; the claimers' "done" is cleared and they are told."""
+    reason = check_text(reason, _("a reason"), MAX_REASON, required=True)
+    if order.status not in (OrderStatus.DONE, OrderStatus.VERIFIED):
+        raise DomainError(_("Only work reported done can be reopened."))
+    for c in order.active_claims():
+        c.done_at = None
+    order.status = (
+        OrderStatus.FILLED if order.places_claimed >= order.places_needed else OrderStatus.OPEN
+    )
+    order.done_at = None
+    order.verified_at = None
+    order.verified_by_id = None
+    order.reopen_reason = reason
+    record(order, "reopened", now, by, detail=reason)
+    claimers = [c.person for c in order.active_claims()]
+    tell(order, "work_order_reopened", claimers, now, f"reopened:{now.isoformat()}", reason=reason)
+    db.session.flush()
+
+
+def cancel(order: WorkOrder, *, by: Person, now: datetime) -> None:
+    if order.status in (OrderStatus.VERIFIED, OrderStatus.CANCELLED):
+        raise DomainError(_("%(ref)s is closed.", ref=order.ref))
+    order.status = OrderStatus.CANCELLED
+    record(order, "cancelled", now, by)
+    tell(order, "work_order_cancelled", [c.person for c in order.active_claims()], now, "cancel")
+    db.session.flush()
