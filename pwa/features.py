@@ -47,6 +47,7 @@ from services.broadcasts import messages as broadcast_messages
 from services.work_orders import commands as work_order_commands
 from services.work_orders import demo as work_order_demo
 from services.work_orders import messages as work_order_messages
+from tasks import broadcasts as broadcast_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import visits as visit_jobs
@@ -135,6 +136,9 @@ FEATURES: tuple[Feature, ...] = (
         message_kinds=broadcast_messages.MESSAGE_KINDS,
         answerers=broadcast_commands.ANSWERERS,
         blueprints=(broadcasts.bp,),
+        # Broadcasts fan out in a job (tasks.broadcasts.prepare). Every 30 s: queue those Redis
+        # missed or whose job died, and mark sent ones done.
+        periodic=(Periodic("broadcast-sweep", broadcast_jobs.sweep, interval=30, timeout=300),),
         # Takes the same random sequence as work_orders' demo, right after it
         # (services.demo_data).
         demo=broadcast_demo.load,

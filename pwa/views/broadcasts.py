@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import Broadcast, Community, Grid, db
+from models import Broadcast, BroadcastStatus, Community, Grid, db
 from models.roles import Role
 from pwa import auth
 from pwa.forms.broadcasts import InformForm, MobiliseForm
@@ -23,6 +24,16 @@ bp = Blueprint("broadcasts", __name__, url_prefix="/broadcasts")
 bp.before_request(auth.require_roles({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}))
 
 MOBILISATION_EXAMPLE = "需要20人07:00清扫积雪，回复1报名"
+
+
+def status_labels() -> dict[str, str]:
+    """Return how the pages name a broadcast's status."""
+    return {
+        BroadcastStatus.QUEUED: _("Queued: it goes out in a moment"),
+        BroadcastStatus.PREPARING: _("Preparing the recipients"),
+        BroadcastStatus.SENDING: _("Sending"),
+        BroadcastStatus.DONE: _("Done"),
+    }
 
 
 def _visible(broadcast_id: int) -> Broadcast:
@@ -48,7 +59,13 @@ def broadcast_list() -> Any:
         .order_by(Broadcast.created_at.desc())
         .limit(100)
     ).all()
-    return render_template("broadcasts/list.html", broadcasts=rows, community=community, grid=grid)
+    return render_template(
+        "broadcasts/list.html",
+        broadcasts=rows,
+        community=community,
+        grid=grid,
+        status_labels=status_labels(),
+    )
 
 
 def _mobilisation_form(error: str | None, status: int) -> Any:
@@ -163,6 +180,7 @@ def detail(broadcast_id: int) -> Any:
         report=queries.report(broadcast),
         when=when_text,
         state_labels=outbox_admin.state_labels(),
+        status_labels=status_labels(),
     )
 
 
@@ -177,6 +195,7 @@ def live(broadcast_id: int) -> Any:
         report=queries.report(broadcast),
         when=when_text,
         state_labels=outbox_admin.state_labels(),
+        status_labels=status_labels(),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from models import Broadcast, BroadcastRecipient, Community, PartnerUnit, Person, db
 from models.roles import Role
+from services.broadcasts import fanout
 from services.broadcasts import operations as broadcasts
 from services.broadcasts.queries import Criteria
 from services.errors import InvalidInput
@@ -49,7 +50,9 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
         now=sent,
         today=today,
     )
+    fanout.prepare_now(snow, sent)
     delivered(snow.batch_key, sent + timedelta(seconds=30))
+    fanout.finish_if_sent(snow, sent + timedelta(seconds=30))
     order = snow.order
     assert order is not None
     reached = list(
@@ -94,5 +97,7 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
         )
     except InvalidInput:
         return
+    fanout.prepare_now(info, hour(today - timedelta(days=5), 10))
     delivered(info.batch_key, hour(today - timedelta(days=5), 10, 1))
+    fanout.finish_if_sent(info, hour(today - timedelta(days=5), 10, 1))
     db.session.flush()

@@ -52,6 +52,16 @@ class Criteria:
     def as_json(self) -> dict[str, Any]:
         return {"min_age": self.min_age, "grids": list(self.grids), "lives_alone": self.lives_alone}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Criteria:
+        data = data or {}
+        min_age = data.get("min_age")
+        return cls(
+            int(min_age) if min_age is not None else None,
+            tuple(int(g) for g in data.get("grids", ())),
+            bool(data.get("lives_alone")),
+        )
+
 
 def residents_matching(community: Community, criteria: Criteria, today: date) -> Any:
     """Return the query of the community's residents the criteria select."""

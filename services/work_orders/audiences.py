@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, false, func, select, union
 
 from models import Community, Grid, PartnerUnit, Person, Post, db
 from services import posts
@@ -93,6 +93,52 @@ def audience_people(
             )
         )
     return found
+
+
+def audience_query(
+    community_id: int, audience: Audience, today: date, grid_id: int | None = None
+) -> Select[Any]:
+    """Return the query of the people audience_people returns, by id, for reading in chunks."""
+    active = Post.active_on(today)
+    in_scope = [Post.community_id == community_id, active]
+    if grid_id is not None:
+        in_scope.append(Post.grid_id == grid_id)
+    parts: list[Select[Any]] = []
+    if audience.grids:
+        parts.append(select(Post.person_id).where(*in_scope, Post.grid_id.in_(audience.grids)))
+    if audience.roles:
+        parts.append(select(Post.person_id).where(*in_scope, Post.role.in_(audience.roles)))
+    in_grid = Person.id.in_(select(Post.person_id).where(*in_scope))
+    if audience.partner_units:
+        unit_members = select(Person.id).where(Person.partner_unit_id.in_(audience.partner_units))
+        parts.append(unit_members.where(in_grid) if grid_id is not None else unit_members)
+    if audience.people:
+        named = select(Person.id).where(Person.id.in_(audience.people))
+        parts.append(named.where(in_grid) if grid_id is not None else named)
+    if not parts:
+        return select(Person).where(false())
+    return (
+        select(Person)
+        .where(Person.id.in_(union(*parts)), Person.active.is_(True))
+        .order_by(Person.id)
+    )
+
+
+def reaches_anyone(
+    community_id: int, audience: Audience, today: date, grid_id: int | None = None
+) -> bool:
+    """Return whether the audience reaches at least one active person (one quick query)."""
+    query = audience_query(community_id, audience, today, grid_id)
+    return db.session.scalar(query.with_only_columns(Person.id).limit(1)) is not None
+
+
+def count_reached(
+    community_id: int, audience: Audience, today: date, grid_id: int | None = None
+) -> int:
+    """Return how many active people the audience reaches."""
+    ids = audience_query(community_id, audience, today, grid_id).with_only_columns(Person.id)
+    found = db.session.scalar(select(func.count()).select_from(ids.order_by(None).subquery()))
+    return int(found or 0)
 
 
 def check_audience(community: Community, audience: Audience, grid: Grid | None) -> None:

@@ -26,6 +26,7 @@ from services.broadcasts import operations as broadcasts
 from services.broadcasts import queries
 from services.errors import InvalidInput
 from services.work_orders.audiences import Audience
+from tasks import broadcasts as broadcast_jobs
 from tests.support import run_jobs, sign_in
 from tests.work_orders.test_work_orders import NOW, TODAY, World, sms
 
@@ -46,8 +47,14 @@ def mobilise(world: World, **kw: Any) -> Broadcast:
     kw.setdefault("now", NOW)
     kw.setdefault("today", TODAY)
     broadcast = broadcasts.mobilise(world.community, **kw)
-    db.session.commit()
+    prepare(broadcast.id)  # the job the commit queues, run here
     return broadcast
+
+
+def prepare(broadcast_id: int) -> str:
+    """Commit, then run the preparing job as a worker would (holding no lock meanwhile)."""
+    db.session.commit()
+    return broadcast_jobs.prepare(broadcast_id)
 
 
 @pytest.fixture
@@ -163,7 +170,7 @@ def test_information_broadcast_to_residents_aged_80_and_over(app: Any, world: Wo
         now=utcnow(),  # the workers send at the real time: the delivery must not be stale
         today=TODAY,
     )
-    db.session.commit()
+    prepare(b.id)
     assert (b.recipient_count, b.skipped_count) == (3, 1)
     rows = db.session.scalars(select(Delivery).where(Delivery.batch_key == b.batch_key)).all()
     assert {d.resident_id for d in rows} == {
@@ -229,7 +236,9 @@ def test_live_page_updates_without_reloading(client: FlaskClient, world: World) 
         assert client.get(f"/broadcasts/{b.id}/live").status_code == 404
 
 
-def test_pages_create_mobilisation_and_information(client: FlaskClient, world: World) -> None:
+def test_pages_create_mobilisation_and_information(
+    app: Any, client: FlaskClient, world: World
+) -> None:
     _residents(world)
     sign_in(client, world.secretary.phone)
     assert client.get("/broadcasts/mobilise").status_code == 200
@@ -259,6 +268,7 @@ def test_pages_create_mobilisation_and_information(client: FlaskClient, world: W
         },
     )
     assert ok.status_code == 302, ok.get_data(as_text=True)
+    run_jobs(app)
     b = db.session.scalar(select(Broadcast))
     assert b is not None and b.recipient_count == 5  # 3 patrollers + grid 2's observer, leader
     preview = client.post("/broadcasts/inform", data={"min_age": "80", "preview": "1"})
@@ -284,6 +294,7 @@ def test_grid_leader_mobilises_only_their_grid(app: Any, world: World) -> None:
     assert leader.get("/broadcasts/inform").status_code == 404  # residents: the staff's
     ok = leader.post("/broadcasts/mobilise", data={**form, "roles": ["patroller", "observer"]})
     assert ok.status_code == 302
+    run_jobs(app)
     b = db.session.scalar(select(Broadcast))
     assert b is not None
     told = set(
