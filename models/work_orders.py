@@ -167,6 +167,15 @@ class BroadcastKind(enum.StrEnum):
     INFORMATION = "information"  # a policy reminder to the residents it concerns
 
 
+class BroadcastStatus(enum.StrEnum):
+    """Where a broadcast's fan-out stands (a job resolves its recipients off the request)."""
+
+    QUEUED = "queued"  # recorded by the request; the job has not begun
+    PREPARING = "preparing"  # the job is recording recipients and deliveries, chunk by chunk
+    SENDING = "sending"  # every recipient has a delivery; the outbox is sending them
+    DONE = "done"  # every delivery has reached a final state
+
+
 class Broadcast(db.Model):  # type: ignore[name-defined]
     """One message to many: a mobilisation of volunteers or an information notice."""
 
@@ -188,6 +197,17 @@ class Broadcast(db.Model):  # type: ignore[name-defined]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(
+        String(20), default=BroadcastStatus.QUEUED, server_default=BroadcastStatus.DONE, index=True
+    )
+    # When the preparing job was handed to Redis (None: not yet, or Redis was down).
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last person (mobilisation) or resident (information) id prepared: a job that dies
+    # is resumed after it, since each chunk commits its recipients, deliveries and cursor.
+    prepared_through: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Last progress of a preparing job (a stale one is picked up again by the sweep).
+    touched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     order: Mapped[WorkOrder | None] = relationship()
     created_by: Mapped[Person] = relationship()

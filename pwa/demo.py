@@ -21,6 +21,8 @@ __all__ = ["DEMO_PHONES", "demo_command", "demo_phones", "load"]
 # Each feature's demo draws from its own generator, seeded as before the registry existed, so
 # the demo community stays the same; a feature not listed gets its own seed after these.
 SEED_OFFSETS = {"roster": 0, "visits": 4, "wishes": 5, "work_orders": 6}
+# Broadcasts' demo continues work orders' sequence, as it did when one loader made both.
+SHARED_SEQUENCE = {"broadcasts": "work_orders"}
 
 
 def load(today: date, *, seed: int = SEED) -> Summary:
@@ -29,10 +31,15 @@ def load(today: date, *, seed: int = SEED) -> Summary:
     Flushes only; the caller commits. Returns what the roster part created.
     """
     results: dict[str, Any] = {}
+    sequences: dict[str, random.Random] = {}
     for number, feature in enumerate(features.FEATURES):
         if feature.demo is None:
             continue
-        rng = random.Random(seed + SEED_OFFSETS.get(feature.name, 100 + number))
+        if feature.name in SHARED_SEQUENCE:
+            rng = sequences[SHARED_SEQUENCE[feature.name]]
+        else:
+            rng = random.Random(seed + SEED_OFFSETS.get(feature.name, 100 + number))
+        sequences[feature.name] = rng
         results[feature.name] = feature.demo(today, rng, COMMUNITY_CODE)
     summary = results["roster"]
     if not isinstance(summary, Summary):

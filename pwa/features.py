@@ -42,7 +42,9 @@ from pwa.views import (
     work_orders,
 )
 from services import features as _legacy_features
-from services import work_orders_demo
+from services.broadcasts import commands as broadcast_commands
+from services.broadcasts import demo as broadcast_demo
+from services.broadcasts import messages as broadcast_messages
 from services.needs import messages as need_messages
 from services.roster import demo as roster_demo
 from services.visits import commands as visit_commands
@@ -51,6 +53,10 @@ from services.visits import messages as visit_messages
 from services.wishes import commands as wish_commands
 from services.wishes import demo as wishes_demo
 from services.wishes import messages as wish_messages
+from services.work_orders import commands as work_order_commands
+from services.work_orders import demo as work_order_demo
+from services.work_orders import messages as work_order_messages
+from tasks import broadcasts as broadcast_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import visits as visit_jobs
@@ -139,13 +145,26 @@ FEATURES: tuple[Feature, ...] = (
     Feature("needs", message_kinds=need_messages.MESSAGE_KINDS, blueprints=(needs.bp,)),
     Feature(
         "work_orders",
+        commands=work_order_commands.COMMANDS,
+        message_kinds=work_order_messages.MESSAGE_KINDS,
         blueprints=(work_orders.bp, work_orders.my_bp),
         # Unclaimed orders announced again then escalated, claimers reminded before the
         # window. Quiet hours and "once a day per order and person" are kept inside.
         periodic=(Periodic("work-order-chase", work_order_jobs.chase, cron="*/15 * * * *"),),
-        demo=work_orders_demo.load,
+        demo=work_order_demo.load,
     ),
-    Feature("broadcasts", blueprints=(broadcasts.bp,)),
+    Feature(
+        "broadcasts",
+        message_kinds=broadcast_messages.MESSAGE_KINDS,
+        answerers=broadcast_commands.ANSWERERS,
+        blueprints=(broadcasts.bp,),
+        # Broadcasts fan out in a job (tasks.broadcasts.prepare). Every 30 s: queue those Redis
+        # missed or whose job died, and mark sent ones done.
+        periodic=(Periodic("broadcast-sweep", broadcast_jobs.sweep, interval=30, timeout=300),),
+        # Takes the same random sequence as work_orders' demo, right after it
+        # (pwa/demo.py SHARED_SEQUENCE).
+        demo=broadcast_demo.load,
+    ),
 )
 
 
@@ -158,6 +177,7 @@ def install_messages() -> None:
             commands.register(command)
         for name, answerer in feature.answerers:
             replies.register_answerer(name, answerer)
+    _legacy_features.keep_order(commands.REGISTRY)
 
 
 def install(app: Flask) -> None:

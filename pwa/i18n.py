@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, refresh
 
 from pwa.extensions import babel
 
@@ -43,6 +43,9 @@ def init_app(app: Flask) -> None:
         default_translation_directories="translations",
     )
     app.jinja_env.filters["local_time"] = local_time
+    # Flask-Babel keeps the locale it chose on the app context, which can outlive a request
+    # (tests, a CLI command): every request chooses afresh, from its own cookie and person.
+    app.before_request(refresh)
 
     @app.context_processor
     def _lang() -> dict[str, str]:

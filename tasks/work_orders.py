@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from models import db, utcnow
-from services import work_orders
+from services.work_orders import chase as chasing
 from tasks.app import job_context
 
 
 def chase() -> dict[str, int]:
     """Chase once and commit; a repeat sends nothing new (the reminder rows are unique)."""
     with job_context():
-        report = work_orders.chase(utcnow())
+        report = chasing.chase(utcnow())
         db.session.commit()
         return asdict(report)

@@ -119,14 +119,18 @@ def run_jobs(app) -> int:  # type: ignore[no-untyped-def]
 
     from models import db
     from notify.queueing import enqueuer
+    from services.broadcasts.fanout import wait_enqueued
 
-    # Hold no lock while the enqueuer records what it queued.
-    db.session.commit()
-    enqueuer(app).wait()
     connection = Redis.from_url(app.config["REDIS_URL"])
     queue = Queue(app.config["RQ_QUEUE"], connection=connection)
     ran = 0
-    while queue.count:
+    while True:
+        # Hold no lock while the enqueuers record what they queued; jobs may queue more
+        # (a broadcast's preparation records deliveries), so wait again after each round.
+        db.session.commit()
+        wait_enqueued(app)
+        enqueuer(app).wait()
+        if not queue.count:
+            return ran
         ran += queue.count
         SimpleWorker([queue], connection=connection).work(burst=True)
-    return ran

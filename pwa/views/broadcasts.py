@@ -8,14 +8,17 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import Broadcast, Community, Grid, db
+from models import Broadcast, BroadcastStatus, Community, Grid, db
 from models.roles import Role
 from pwa import auth
+from pwa.forms.broadcasts import InformForm, MobiliseForm
 from pwa.rendering import render
+from pwa.steps import run_step
 from pwa.views.work_orders import audience_choices, scope
-from services import broadcasts, work_orders
-from services.errors import DomainError
+from services.broadcasts import operations as broadcasts
+from services.broadcasts import queries
 from services.messages import outbox as outbox_admin
+from services.work_orders.queries import when_text
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/broadcasts")
 bp.before_request(auth.require_roles({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}))
@@ -23,12 +26,22 @@ bp.before_request(auth.require_roles({Role.SECRETARY, Role.STAFF, Role.GRID_LEAD
 MOBILISATION_EXAMPLE = "需要20人07:00清扫积雪，回复1报名"
 
 
+def status_labels() -> dict[str, str]:
+    """Return how the pages name a broadcast's status."""
+    return {
+        BroadcastStatus.QUEUED: _("Queued: it goes out in a moment"),
+        BroadcastStatus.PREPARING: _("Preparing the recipients"),
+        BroadcastStatus.SENDING: _("Sending"),
+        BroadcastStatus.DONE: _("Done"),
+    }
+
+
 def _visible(broadcast_id: int) -> Broadcast:
     area = auth.current_area()
     found = db.session.scalar(
         select(Broadcast).where(
             Broadcast.id == broadcast_id,
-            broadcasts.visible(set(area.community_ids), set(area.grid_ids)),
+            queries.visible(set(area.community_ids), set(area.grid_ids)),
         )
     )
     if found is None:
@@ -42,11 +55,17 @@ def broadcast_list() -> Any:
     community, grid = scope()
     rows = db.session.scalars(
         select(Broadcast)
-        .where(broadcasts.visible(set(area.community_ids), set(area.grid_ids)))
+        .where(queries.visible(set(area.community_ids), set(area.grid_ids)))
         .order_by(Broadcast.created_at.desc())
         .limit(100)
     ).all()
-    return render_template("broadcasts/list.html", broadcasts=rows, community=community, grid=grid)
+    return render_template(
+        "broadcasts/list.html",
+        broadcasts=rows,
+        community=community,
+        grid=grid,
+        status_labels=status_labels(),
+    )
 
 
 def _mobilisation_form(error: str | None, status: int) -> Any:
@@ -70,27 +89,32 @@ def new_mobilisation() -> Any:
 @bp.post("/mobilise")
 def mobilise() -> Any:
     community, grid = scope()
-    form = request.form
-    try:
-        broadcast = broadcasts.mobilise(
+    form = MobiliseForm()
+
+    def step() -> Broadcast:
+        assert form.starts_at.data is not None and form.ends_at.data is not None
+        assert form.places_needed.data is not None
+        return broadcasts.mobilise(
             community,
-            text=form.get("text", ""),
-            title=form.get("title", ""),
-            location=form.get("location", ""),
-            starts_at=work_orders.parse_local_datetime(form.get("starts_at"), _("when it starts")),
-            ends_at=work_orders.parse_local_datetime(form.get("ends_at"), _("when it ends")),
-            places_needed=form.get("places_needed", ""),
-            audience=work_orders.audience_from_form(form),
+            text=form.text.data,
+            title=form.title.data,
+            location=form.location.data,
+            starts_at=form.starts_at.data,
+            ends_at=form.ends_at.data,
+            places_needed=form.places_needed.data,
+            audience=form.audience(),
             by=auth.person_required(),
             now=auth.now(),
             today=auth.today(),
             grid=grid,
         )
-    except DomainError as error:
-        db.session.rollback()
-        return _mobilisation_form(error.message, 422)
-    db.session.commit()
-    return redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id))
+
+    return run_step(
+        step,
+        form=form,
+        refused=lambda message: _mobilisation_form(message, 422),
+        done=lambda broadcast: redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id)),
+    )
 
 
 def _staff_community() -> Community:
@@ -123,25 +147,27 @@ def new_information() -> Any:
 @bp.post("/inform")
 def inform() -> Any:
     community = _staff_community()
-    form = request.form
-    try:
-        criteria = broadcasts.criteria_from_form(form)
-        if form.get("preview"):
-            count = broadcasts.count_matching(community, criteria, auth.today())
-            return _inform_form(None, 200, count)
-        broadcast = broadcasts.inform(
+    form = InformForm()
+    if form.preview.data:
+        return run_step(
+            lambda: queries.count_matching(community, form.criteria(), auth.today()),
+            form=form,
+            refused=lambda message: _inform_form(message, 422),
+            done=lambda count: _inform_form(None, 200, count),
+        )
+    return run_step(
+        lambda: broadcasts.inform(
             community,
-            text=form.get("text", ""),
-            criteria=criteria,
+            text=form.text.data,
+            criteria=form.criteria(),
             by=auth.person_required(),
             now=auth.now(),
             today=auth.today(),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        return _inform_form(error.message, 422)
-    db.session.commit()
-    return redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id))
+        ),
+        form=form,
+        refused=lambda message: _inform_form(message, 422),
+        done=lambda broadcast: redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id)),
+    )
 
 
 @bp.get("/<int:broadcast_id>")
@@ -151,9 +177,10 @@ def detail(broadcast_id: int) -> Any:
         "broadcasts/detail.html",
         "live",
         broadcast=broadcast,
-        report=broadcasts.report(broadcast),
-        when=work_orders.when_text,
+        report=queries.report(broadcast),
+        when=when_text,
         state_labels=outbox_admin.state_labels(),
+        status_labels=status_labels(),
     )
 
 
@@ -165,9 +192,10 @@ def live(broadcast_id: int) -> Any:
         "broadcasts/detail.html",
         "live",
         broadcast=broadcast,
-        report=broadcasts.report(broadcast),
-        when=work_orders.when_text,
+        report=queries.report(broadcast),
+        when=when_text,
         state_labels=outbox_admin.state_labels(),
+        status_labels=status_labels(),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,15 +9,29 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from models import Community, Grid, PartnerUnit, Person, Post, WorkOrder, WorkOrderClaim, db
+from models import (
+    Community,
+    Grid,
+    PartnerUnit,
+    Person,
+    Photo,
+    Post,
+    WorkOrder,
+    WorkOrderClaim,
+    db,
+)
 from models.roles import Role
 from models.work_orders import OrderStatus, Priority
 from pwa import auth
+from pwa.forms.work_orders import DoneForm, OrderForm, ReopenForm
 from pwa.rendering import render
-from services import work_orders
+from pwa.steps import run_step
 from services.errors import DomainError
+from services.photos import photo_response, save_photo
 from services.roster import posts
-from services.work_orders import ClaimOutcome
+from services.work_orders import operations as work_orders
+from services.work_orders import queries
+from services.work_orders.operations import ClaimOutcome, ClaimResult
 
 MANAGERS = {Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}
 
@@ -101,7 +115,7 @@ def action_name(action: str) -> str:
 def _helpers() -> dict[str, Any]:
     return {
         "action_name": action_name,
-        "when": work_orders.when_text,
+        "when": queries.when_text,
         "status_name": status_name,
         "priority_name": priority_name,
         "role_name": posts.role_name,
@@ -135,7 +149,7 @@ def order_list() -> Any:
     show = request.args.get("show", "live")
     query = (
         select(WorkOrder)
-        .where(work_orders.managed_orders_clause(area))
+        .where(queries.managed_orders_clause(area))
         .order_by(WorkOrder.starts_at.desc())
         .limit(200)
     )
@@ -176,25 +190,38 @@ def new_order() -> Any:
 @bp.post("/new")
 def create_order() -> Any:
     community, grid = scope()
-    try:
-        order = work_orders.order_from_form(
-            request.form,
+    form = OrderForm()
+
+    def step() -> WorkOrder:
+        assert form.starts_at.data is not None and form.ends_at.data is not None
+        assert form.places_needed.data is not None
+        return work_orders.create_order(
             community,
+            title=form.title.data,
+            instructions=form.instructions.data,
+            location=form.location.data,
+            starts_at=form.starts_at.data,
+            ends_at=form.ends_at.data,
+            places_needed=form.places_needed.data,
+            priority=form.priority.data,
+            audience=form.audience(),
             by=auth.person_required(),
             now=auth.now(),
             today=auth.today(),
             grid=grid,
         )
-    except DomainError as error:
-        db.session.rollback()
-        return _form(error.message, 422)
-    db.session.commit()
-    return redirect(url_for("work_orders.detail", order_id=order.id))
+
+    return run_step(
+        step,
+        form=form,
+        refused=lambda message: _form(message, 422),
+        done=lambda order: redirect(url_for("work_orders.detail", order_id=order.id)),
+    )
 
 
 def _managed(order_id: int) -> WorkOrder:
     try:
-        return work_orders.get_managed(auth.current_area(), order_id)
+        return queries.get_managed(auth.current_area(), order_id)
     except DomainError:
         abort(404)
 
@@ -210,7 +237,7 @@ def _detail(order: WorkOrder, error: str | None = None, status: int = 200) -> An
         "work_orders/detail.html",
         order=order,
         claims=claims,
-        events=work_orders.history(order),
+        events=queries.history(order),
         error=error,
         **_helpers(),
     ), status
@@ -225,27 +252,27 @@ def detail(order_id: int) -> Any:
 def manage(order_id: int, action: str) -> Any:
     order = _managed(order_id)
     person = auth.person_required()
-    try:
+    form = ReopenForm() if action == "reopen" else None
+
+    def step() -> None:
         if action == "verify":
             work_orders.verify(order, by=person, now=auth.now())
         elif action == "reopen":
-            work_orders.reopen(
-                order, by=person, reason=request.form.get("reason", ""), now=auth.now()
-            )
+            assert form is not None
+            work_orders.reopen(order, by=person, reason=form.reason.data, now=auth.now())
         else:
             work_orders.cancel(order, by=person, now=auth.now())
-    except DomainError as error:
-        db.session.rollback()
-        return _detail(_managed(order_id), error.message, 422)
-    db.session.commit()
-    return redirect(url_for("work_orders.detail", order_id=order.id))
+
+    return run_step(
+        step,
+        form=form,
+        refused=lambda message: _detail(_managed(order_id), message, 422),
+        done=lambda _result: redirect(url_for("work_orders.detail", order_id=order.id)),
+    )
 
 
 @bp.get("/<int:order_id>/claims/<int:claim_id>/photo")
 def claim_photo(order_id: int, claim_id: int) -> Any:
-    from models import Photo
-    from services.photos import photo_response
-
     order = _managed(order_id)
     claim = db.session.get(WorkOrderClaim, claim_id)
     if claim is None or claim.order_id != order.id or claim.photo_id is None:
@@ -261,7 +288,7 @@ def claim_photo(order_id: int, claim_id: int) -> Any:
 
 def _mine(message: str | None = None, error: str | None = None, status: int = 200) -> Any:
     person = auth.person_required()
-    orders = work_orders.orders_for(person, auth.today(), auth.now())
+    orders = queries.orders_for(person, auth.today(), auth.now())
     claims = {
         c.order_id: c
         for c in db.session.scalars(
@@ -294,10 +321,24 @@ def _order_for_me(order_id: int) -> WorkOrder:
     person = auth.person_required()
     if order is None:
         abort(404)
-    held = work_orders.claim_of(order, person)
-    if held is None and not work_orders.in_audience(order, person, auth.today()):
+    held = queries.claim_of(order, person)
+    if held is None and not queries.in_audience(order, person, auth.today()):
         abort(404)
     return order
+
+
+def _claim_answer(order: WorkOrder, result: ClaimResult) -> Any:
+    messages = {
+        ClaimOutcome.CLAIMED: _("You claimed %(ref)s.", ref=order.ref),
+        ClaimOutcome.ALREADY: _("You already hold a place on %(ref)s.", ref=order.ref),
+        ClaimOutcome.FILLED: _("%(ref)s is already filled. Thank you!", ref=order.ref),
+        ClaimOutcome.CLOSED: _("%(ref)s is closed.", ref=order.ref),
+        ClaimOutcome.NOT_FOR_YOU: _("%(ref)s is not for your area.", ref=order.ref),
+    }
+    if result.outcome == ClaimOutcome.CLAIMED:
+        return _mine(messages[result.outcome])
+    # A refused claim is kept too (its event is recorded), and answered 409.
+    return _mine(error=messages[result.outcome], status=409)
 
 
 @my_bp.post("/<int:order_id>/<any(claim, withdraw, start, done):action>")
@@ -305,48 +346,44 @@ def act(order_id: int, action: str) -> Any:
     order = _order_for_me(order_id)
     person = auth.person_required()
     now = auth.now()
-    try:
-        if action == "claim":
-            result = work_orders.claim(order, by=person, via="app", now=now, today=auth.today())
-            messages = {
-                ClaimOutcome.CLAIMED: _("You claimed %(ref)s.", ref=order.ref),
-                ClaimOutcome.ALREADY: _("You already hold a place on %(ref)s.", ref=order.ref),
-                ClaimOutcome.FILLED: _("%(ref)s is already filled. Thank you!", ref=order.ref),
-                ClaimOutcome.CLOSED: _("%(ref)s is closed.", ref=order.ref),
-                ClaimOutcome.NOT_FOR_YOU: _("%(ref)s is not for your area.", ref=order.ref),
-            }
-            db.session.commit()
-            if result.outcome == ClaimOutcome.CLAIMED:
-                return _mine(messages[result.outcome])
-            return _mine(error=messages[result.outcome], status=409)
-        if action == "withdraw":
-            work_orders.withdraw(order, by=person, via="app", now=now)
-            message = _("You withdrew from %(ref)s.", ref=order.ref)
-        elif action == "start":
-            work_orders.start(order, by=person, via="app", now=now)
-            message = _("Noted: %(ref)s has begun.", ref=order.ref)
-        else:
-            photo_id = None
-            upload = request.files.get("photo")
-            # Check the note before storing a photo, so a refused form saves nothing.
-            work_orders.check_text(
-                request.form.get("note", ""), _("the note"), work_orders.MAX_NOTE, required=False
-            )
-            if upload is not None and upload.filename:
-                from services.photos import save_photo
 
-                photo_id = save_photo(upload, by=person).id
-            work_orders.mark_done(
-                order,
-                by=person,
-                via="app",
-                now=now,
-                note=request.form.get("note", ""),
-                photo_id=photo_id,
-            )
-            message = _("Noted: %(ref)s is done. Thank you!", ref=order.ref)
-    except DomainError as error:
-        db.session.rollback()
-        return _mine(error=error.message, status=422)
-    db.session.commit()
-    return _mine(message)
+    def refused(message: str) -> Any:
+        return _mine(error=message, status=422)
+
+    if action == "claim":
+        return run_step(
+            lambda: work_orders.claim(order, by=person, via="app", now=now, today=auth.today()),
+            refused=refused,
+            done=lambda result: _claim_answer(order, result),
+        )
+    if action == "withdraw":
+        return run_step(
+            lambda: work_orders.withdraw(order, by=person, via="app", now=now),
+            refused=refused,
+            done=lambda _claim: _mine(_("You withdrew from %(ref)s.", ref=order.ref)),
+        )
+    if action == "start":
+        return run_step(
+            lambda: work_orders.start(order, by=person, via="app", now=now),
+            refused=refused,
+            done=lambda _claim: _mine(_("Noted: %(ref)s has begun.", ref=order.ref)),
+        )
+    form = DoneForm()
+
+    def done_step() -> WorkOrderClaim:
+        # The note is checked (by the form) before a photo is stored, so a refused form
+        # saves nothing.
+        upload = form.photo.data
+        photo_id = None
+        if upload is not None and upload.filename:
+            photo_id = save_photo(upload, by=person).id
+        return work_orders.mark_done(
+            order, by=person, via="app", now=now, note=form.note.data, photo_id=photo_id
+        )
+
+    return run_step(
+        done_step,
+        form=form,
+        refused=refused,
+        done=lambda _claim: _mine(_("Noted: %(ref)s is done. Thank you!", ref=order.ref)),
+    )

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from models import Community, Grid, Need, Person, db
 from services.needs.messages import short
 from services.work_orders import operations as work_orders
+from services.work_orders.audiences import Audience
 
 # The order's window: a week from the decision.
 ORDER_DAYS = 7
@@ -30,7 +31,7 @@ def to_order(need: Need, by: Person, today: date, now: datetime) -> str:
         starts_at=now,
         ends_at=now + timedelta(days=ORDER_DAYS),
         places_needed=1,
-        audience=work_orders.Audience(grids=(grid.id,) if grid else ()),
+        audience=Audience(grids=(grid.id,) if grid else ()),
         by=by,
         now=now,
         today=today,

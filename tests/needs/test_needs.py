@@ -247,7 +247,7 @@ def test_turned_into_a_micro_wish_and_settled_when_done(place: Place) -> None:
 
 
 def test_turned_into_a_work_order(place: Place) -> None:
-    work_orders = pytest.importorskip("services.work_orders")
+    work_orders = pytest.importorskip("services.work_orders.operations")
     need = _need(place, text="楼道堆物需清理")
     needs.decide(
         need,

@@ -13,18 +13,18 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from models import Delivery, WorkOrder, WorkOrderClaim, db, utcnow
+from models.clock import ZONE
 from models.work_orders import OrderStatus
-from notify.quiet import SHANGHAI
-from services.work_orders import Audience
+from services.work_orders.audiences import Audience
 from tests.support import sign_in
-from tests.test_work_orders import World
+from tests.work_orders.test_work_orders import World
 
 # The messages these tests read are the English ones.
 pytestmark = pytest.mark.usefixtures("english")
 
 
 def _local(hours: int) -> str:
-    return (utcnow() + timedelta(hours=hours)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    return (utcnow() + timedelta(hours=hours)).astimezone(ZONE).strftime("%Y-%m-%dT%H:%M")
 
 
 def good_form(world: World, **change: Any) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def test_secretary_creates_volunteer_claims_does_secretary_verifies(
     assert created.status_code == 302
     order = db.session.scalar(select(WorkOrder))
     assert order is not None and order.places_needed == 2
-    assert order.starts_at.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M") == _local(30)
+    assert order.starts_at.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M") == _local(30)
     assert client.get("/work-orders").status_code == 200
     assert order.ref in client.get("/work-orders").get_data(as_text=True)
 
@@ -191,7 +191,7 @@ def test_scoping(client: FlaskClient, world: World) -> None:
 
 def test_demo_shows_orders_and_broadcasts(app: Any) -> None:
     from models import Broadcast
-    from services import broadcasts
+    from services.broadcasts import queries as broadcasts
     from tests.test_demo import run_demo
 
     run_demo(app)

@@ -21,19 +21,21 @@ from models import (
     db,
 )
 from models.base import writing
+from models.clock import ZONE
 from models.work_orders import OrderStatus
 from notify import inbound
-from notify.quiet import SHANGHAI
 from pwa.views.needs import NEED_CONVERSIONS
-from services import work_orders
 from services.errors import InvalidInput
-from services.work_orders import Audience, ClaimOutcome
+from services.work_orders import operations as work_orders
+from services.work_orders import queries
+from services.work_orders.audiences import Audience
+from services.work_orders.operations import ClaimOutcome
 
 # The messages these tests read are the English ones.
 pytestmark = pytest.mark.usefixtures("english")
 
 # 10:00 in Shanghai: outside quiet hours.
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZONE)
 TODAY = date(2026, 11, 25)
 
 
@@ -153,7 +155,7 @@ def test_grid_leader_order_stays_in_the_grid(world: World) -> None:
     )
     # The observer of grid 2 is not told about grid 1's work.
     assert told == {v.id for v in world.volunteers}
-    assert not work_orders.in_audience(order, world.other, TODAY)
+    assert not queries.in_audience(order, world.other, TODAY)
 
 
 def test_claim_by_sms_then_filled_then_withdraw_reopens(world: World) -> None:

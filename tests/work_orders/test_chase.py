@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from models import Delivery, WorkOrderReminder, db
-from notify.quiet import SHANGHAI
-from services import work_orders
-from services.work_orders import Audience
-from tests.test_work_orders import NOW, TODAY, World
+from models.clock import ZONE
+from services.work_orders import chase as chasing
+from services.work_orders import operations as work_orders
+from services.work_orders.audiences import Audience
+from tests.work_orders.test_work_orders import NOW, TODAY, World
 
 
 def _kinds(order_id: int) -> Counter[str]:
@@ -28,8 +29,8 @@ def _told(kind: str) -> set[int]:
     return set(db.session.scalars(select(Delivery.person_id).where(Delivery.kind == kind)))
 
 
-def _chase(at: datetime) -> work_orders.ChaseReport:
-    report = work_orders.chase(at)
+def _chase(at: datetime) -> chasing.ChaseReport:
+    report = chasing.chase(at)
     db.session.commit()
     return report
 
@@ -37,7 +38,7 @@ def _chase(at: datetime) -> work_orders.ChaseReport:
 def test_unclaimed_order_is_announced_again_then_escalated_once(make: Any) -> None:
     world = World(make, volunteers=3)
     # Tomorrow 07:00-09:00; created 10:00 today.
-    start = datetime(2026, 11, 26, 7, 0, tzinfo=SHANGHAI)
+    start = datetime(2026, 11, 26, 7, 0, tzinfo=ZONE)
     order = world.order(places_needed=3, starts_at=start, ends_at=start + timedelta(hours=2))
     a = world.volunteers[0]
     work_orders.claim(order, by=a, via="app", now=NOW, today=TODAY)
@@ -71,7 +72,7 @@ def test_claimer_reminded_once_before_the_window_in_the_evening_not_in_quiet_hou
     make: Any,
 ) -> None:
     world = World(make, volunteers=3)
-    start = datetime(2026, 11, 26, 7, 0, tzinfo=SHANGHAI)
+    start = datetime(2026, 11, 26, 7, 0, tzinfo=ZONE)
     order = world.order(places_needed=3, starts_at=start, ends_at=start + timedelta(hours=2))
     waiting, started, _ = world.volunteers
     for v in (waiting, started):
@@ -79,10 +80,10 @@ def test_claimer_reminded_once_before_the_window_in_the_evening_not_in_quiet_hou
     work_orders.start(order, by=started, via="app", now=NOW)
     db.session.commit()
     # 18:00: the 07:00 start is far and the evening is still free: no reminder yet.
-    assert _chase(datetime(2026, 11, 25, 18, 0, tzinfo=SHANGHAI)).reminded == 0
+    assert _chase(datetime(2026, 11, 25, 18, 0, tzinfo=ZONE)).reminded == 0
     # 20:10: from 21:00 it is quiet until 08:00, after the start: remind now, once.
-    assert _chase(datetime(2026, 11, 25, 20, 10, tzinfo=SHANGHAI)).reminded == 1
-    assert _chase(datetime(2026, 11, 25, 20, 40, tzinfo=SHANGHAI)).reminded == 0
+    assert _chase(datetime(2026, 11, 25, 20, 10, tzinfo=ZONE)).reminded == 1
+    assert _chase(datetime(2026, 11, 25, 20, 40, tzinfo=ZONE)).reminded == 0
     assert _told("work_order_before_window") == {waiting.id}
     reminder = db.session.scalar(
         select(Delivery).where(Delivery.kind == "work_order_before_window")
@@ -92,25 +93,28 @@ def test_claimer_reminded_once_before_the_window_in_the_evening_not_in_quiet_hou
         ["退出 Withdraw", f"退出 {order.ref}"],
     ]
     # 23:00 and 05:30: quiet hours, nothing at all is sent.
-    for at in (datetime(2026, 11, 25, 23, 0), datetime(2026, 11, 26, 5, 30)):
-        report = _chase(at.replace(tzinfo=SHANGHAI))
+    for at in (
+        datetime(2026, 11, 25, 23, 0, tzinfo=ZONE),
+        datetime(2026, 11, 26, 5, 30, tzinfo=ZONE),
+    ):
+        report = _chase(at)
         assert report.skipped_quiet == 1 and report.reminded == 0
 
 
 def test_daytime_order_reminded_two_hours_before(make: Any) -> None:
     world = World(make, volunteers=1)
-    start = datetime(2026, 11, 25, 15, 0, tzinfo=SHANGHAI)
+    start = datetime(2026, 11, 25, 15, 0, tzinfo=ZONE)
     order = world.order(places_needed=1, starts_at=start, ends_at=start + timedelta(hours=1))
     work_orders.claim(order, by=world.volunteers[0], via="app", now=NOW, today=TODAY)
     db.session.commit()
-    assert _chase(datetime(2026, 11, 25, 12, 30, tzinfo=SHANGHAI)).reminded == 0
-    assert _chase(datetime(2026, 11, 25, 13, 5, tzinfo=SHANGHAI)).reminded == 1
-    assert _chase(datetime(2026, 11, 25, 16, 0, tzinfo=SHANGHAI)).reminded == 0
+    assert _chase(datetime(2026, 11, 25, 12, 30, tzinfo=ZONE)).reminded == 0
+    assert _chase(datetime(2026, 11, 25, 13, 5, tzinfo=ZONE)).reminded == 1
+    assert _chase(datetime(2026, 11, 25, 16, 0, tzinfo=ZONE)).reminded == 0
 
 
 def test_never_more_than_once_a_day_per_order_and_person(make: Any) -> None:
     world = World(make, volunteers=1)
-    start = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
+    start = datetime(2026, 11, 27, 9, 0, tzinfo=ZONE)
     # The grid leader is in the audience: called again at noon, and due for the escalation
     # at 14:00 the same day, which waits for the next morning for them (not for the secretary).
     order = world.order(
@@ -123,7 +127,7 @@ def test_never_more_than_once_a_day_per_order_and_person(make: Any) -> None:
     assert world.leader1.id in _told("work_order_again")
     _chase(NOW + timedelta(hours=4))
     assert _told("work_order_escalate") == {world.secretary.id}
-    _chase(datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI))
+    _chase(datetime(2026, 11, 26, 9, 0, tzinfo=ZONE))
     leaders = {world.leader1.id, world.leader2.id}  # both serve the patrollers' grids
     assert _told("work_order_escalate") == {world.secretary.id} | leaders
     per_day = db.session.execute(

@@ -1,0 +1,1 @@
+"""Broadcasts: mobilise volunteers ("reply 1 to join"), inform the residents a policy concerns."""
