@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from models import Community
+from models.clock import ZONE
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_FROM = time(21, 0)
 DEFAULT_UNTIL = time(8, 0)
 
@@ -16,7 +15,7 @@ def next_allowed(now: datetime, community: Community | None) -> datetime | None:
     """Return when a non-urgent message may go, or None if it may go now."""
     start = community.quiet_from if community and community.quiet_from else DEFAULT_FROM
     end = community.quiet_until if community and community.quiet_until else DEFAULT_UNTIL
-    local = now.astimezone(SHANGHAI)
+    local = now.astimezone(ZONE)
     t = local.time()
     if start == end:
         return None
@@ -25,10 +24,10 @@ def next_allowed(now: datetime, community: Community | None) -> datetime | None:
     if not in_quiet:
         return None
     day = local.date() if t < end else local.date() + timedelta(days=1)
-    resume = datetime.combine(day, end, tzinfo=SHANGHAI)
+    resume = datetime.combine(day, end, tzinfo=ZONE)
     return resume.astimezone(now.tzinfo)
 
 
 def start_of_local_day(now: datetime) -> datetime:
-    local = now.astimezone(SHANGHAI)
-    return datetime.combine(local.date(), time(0, 0), tzinfo=SHANGHAI).astimezone(now.tzinfo)
+    local = now.astimezone(ZONE)
+    return datetime.combine(local.date(), time(0, 0), tzinfo=ZONE).astimezone(now.tzinfo)

@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from models import clock
+
 MB = 1024 * 1024
 
 
@@ -58,7 +60,7 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_NAME": "linli_session",
         "BABEL_DEFAULT_LOCALE": "zh",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_DEFAULT_TIMEZONE": clock.ZONE.key,
         "LANGUAGES": ["zh", "en"],
         # Development inbox: shows what each phone would have received. Never in production.
         "DEV_INBOX": not production,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import format_datetime, get_locale, refresh
@@ -11,7 +10,6 @@ from flask_babel import format_datetime, get_locale, refresh
 from pwa.extensions import babel
 
 LANG_COOKIE = "linli_lang"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def select_locale() -> str:
