@@ -27,6 +27,8 @@ class MessageKind:
     params: tuple[str, ...] = field(default=())
     # Secret content (a sign-in code): no inbox copy, and the text is wiped once it has gone.
     sensitive: bool = False
+    # Sent by SMS even to a phone that opted out: the confirmation of that opt-out.
+    reaches_opted_out: bool = False
 
     def render(self, language: str, params: Mapping[str, Any]) -> str:
         template = self.en if language == "en" else self.zh
@@ -95,6 +97,7 @@ OPTED_OUT = register(
         example={},
         validity_seconds=HOUR,
         urgent=True,
+        reaches_opted_out=True,
     )
 )
 OPTED_IN = register(

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, Flask
 
 from notify import commands, replies, templates
+from notify.channels.telegram import messages as telegram_messages
 from notify.commands import Command
 from notify.replies import Answerer
 from notify.templates import MessageKind
@@ -91,6 +92,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("sign_in", blueprints=(auth.bp,)),
     Feature(
         "messages",
+        message_kinds=telegram_messages.MESSAGE_KINDS,
         blueprints=(outbox.bp, sms.bp, webhooks.bp, telegram.bp),
         # Every 20 s, so deliveries that missed the queue go out within a minute of Redis
         # returning.

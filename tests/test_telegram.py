@@ -29,7 +29,7 @@ from models import (
 )
 from notify import Message, commands, send_later
 from notify.channels import Outgoing, PermanentFailure, TransientFailure
-from notify.channels.telegram import TelegramChannel, TelegramSettings, keyboard
+from notify.channels.telegram.sending import TelegramChannel, TelegramSettings, keyboard
 from notify.commands import Command, Inbound, Reply
 from services import telegram_links
 from tests.fakes.telegram import FakeTelegram
