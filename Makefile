@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-stamp
 help:
 	@echo "make run    start Linli (web, worker, scheduler, Redis) on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make test   lint, type-check and run every test"
-	@echo "make bench  measure broadcast send rates and visit pages at district scale; writes docs/performance.md"
+	@echo "make bench  measure broadcast send rates, visit pages at district scale and reply latency; writes docs/performance.md"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -53,6 +53,7 @@ test: system-packages lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m bench.broadcast --write docs/performance.md
 	$(BIN)/python -m bench.visits --write docs/performance.md
+	$(BIN)/python -m bench.replies --write docs/performance.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache linli.egg-info
