@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+import tasks.deliveries
 from models import (
     Delivery,
     DeliveryState,
@@ -28,6 +29,7 @@ from models import (
 from notify import Message, commands, send_later
 from notify.commands import Command, Inbound, Reply
 from notify.status import apply
+from tests.fakes.twilio import FakeTwilio
 from tests.support import run_jobs
 
 TOKEN = "test-auth-token"
@@ -138,9 +140,6 @@ def test_stop_is_confirmed_though_the_phone_is_now_opted_out(
 def test_a_reply_reaches_the_provider_through_the_worker(
     twilio_app: Flask, client: FlaskClient, make: Any
 ) -> None:
-    import tasks.deliveries
-    from tests.fakes.twilio import FakeTwilio
-
     def forget_dispatcher() -> None:
         # The worker keeps its channels for the life of the process: this test has its own.
         if tasks.deliveries._dispatcher is not None:
