@@ -434,7 +434,7 @@ starts it:
   10-second timeout and rows a timed-out job left `sending` are recovered by the sweep.
   A heartbeat thread beats every job-monitoring interval while a job runs, as a forking
   worker's parent does, so a killed worker is still noticed within two minutes.
-- **The SDK over urllib3** (`notify/channels/http.py`). The Twilio SDK still builds and
+- **The SDK over urllib3** (`notify/channels/twilio/http.py`). The Twilio SDK still builds and
   reads every request, but through a lean `HttpClient` on urllib3 instead of `requests`:
   about a third of the CPU per message (proxy and CA-bundle settings still honoured).
 - **Fewer queries per batch** (`notify/dispatch.py`). The opt-outs of a whole batch in one

@@ -26,6 +26,8 @@ from models import Community, Delivery, DeliveryState, SmsOptOut, TelegramLink, 
 from models.base import writing
 from notify import quiet, reasons, status, templates
 from notify.channels import Channel, Outgoing, PermanentFailure, Sent, TransientFailure, for_name
+from notify.channels.telegram import status as telegram_status
+from notify.channels.twilio import status as twilio_status
 from notify.ratelimit import SendRate
 
 log = logging.getLogger(__name__)
@@ -37,12 +39,10 @@ LOST_JOB_SECONDS = 600
 MAX_ATTEMPTS = 8
 # A 429 from the SMS provider (Twilio's code, or the bare status): sent again on the next
 # slot of the shared rate, this many times, when sends are paced (SMS_RATE_PER_SECOND).
-SMS_RATE_LIMITED = {"20429", "429"}
+SMS_RATE_LIMITED = twilio_status.RATE_LIMITED
 PACE_RETRIES = 2
 # While a batch is being sent, its outcomes so far are written this often.
 WRITE_OUTCOMES_SECONDS = 1.0
-# Confirmations of an opt-out must still reach the phone that opted out.
-OPT_OUT_EXEMPT = {"sms_opted_out"}
 
 
 @dataclass
@@ -161,7 +161,8 @@ class Dispatcher:
             return DeliveryState.SUPPRESSED, "stale"
         if (
             d.channel == "sms"
-            and d.kind not in OPT_OUT_EXEMPT
+            # The confirmation of an opt-out must still reach the phone that opted out.
+            and not templates.get(d.kind).reaches_opted_out
             and (
                 d.address in opted_out
                 if opted_out is not None
@@ -352,13 +353,13 @@ class Dispatcher:
 
     def _fall_back(self, d: Delivery, failure: PermanentFailure, now: datetime) -> bool:
         d.note(now, "refused", channel=d.channel, code=failure.code)
-        if d.channel == "telegram" and failure.code == "telegram_blocked":
+        if d.channel == "telegram" and failure.code == telegram_status.BLOCKED:
             db.session.execute(
                 update(TelegramLink)
                 .where(TelegramLink.chat_id == int(d.address))
                 .values(blocked_at=now)
             )
-        if d.channel == "sms" and failure.code == "21610":
+        if d.channel == "sms" and failure.code == twilio_status.UNSUBSCRIBED:
             db.session.merge(SmsOptOut(phone=d.address, since=now, via="provider"))
         rest = [c for c in (d.channels or []) if c != f"{d.channel}:{d.address}"]
         d.claim_token = None

@@ -1,9 +1,15 @@
-"""Texts that arrive by SMS or Telegram: kept, understood, answered once, never in a loop."""
+"""Texts that arrive by SMS or Telegram: kept, understood, answered once, never in a loop.
+
+The answer leaves like every other message: an urgent delivery in the outbox, to the sender,
+on the channel the text came by (notify.send_later, queued once the caller commits).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +26,9 @@ from models import (
 )
 from notify import commands, templates
 from notify.commands import Command, Inbound, Reply
+from notify.message import Message
+from notify.outbox import send_later
+from notify.routing import Sender
 
 # At most this many automatic replies to one sender an hour; unknown text gets one.
 REPLIES_PER_HOUR = 5
@@ -58,15 +67,16 @@ def _help(message: Inbound) -> Reply:
     return Reply("help_reply", {"commands": commands.help_lines(language)})
 
 
-commands.register(
+# The commands every sender has, whatever their role; pwa.features installs them first.
+COMMANDS = (
     Command(
         "stop",
         ("退订", "TD", "T", "STOP", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT", "取消订阅"),
         _stop,
-    )
+    ),
+    Command("start", ("订阅", "START", "UNSTOP", "恢复", "DY"), _start),
+    Command("help", ("帮助", "HELP", "INFO", "?", "？", "BZ"), _help),
 )
-commands.register(Command("start", ("订阅", "START", "UNSTOP", "恢复", "DY"), _start))
-commands.register(Command("help", ("帮助", "HELP", "INFO", "?", "？", "BZ"), _help))
 
 
 def community_of_phone(phone: str) -> int | None:
@@ -83,6 +93,36 @@ def community_of_phone(phone: str) -> int | None:
         .where((Resident.phone == phone) | (Household.contact_phone == phone))
         .limit(1)
     )
+
+
+def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the parameters as the outbox keeps them (JSON): dates and the like as the text
+    a template shows for them."""
+    return {
+        name: value if value is None or isinstance(value, str | int | float | bool) else str(value)
+        for name, value in params.items()
+    }
+
+
+def send_reply(
+    reply: Reply, *, to: Sender, key: str, now: datetime, community_id: int | None = None
+) -> str:
+    """Queue an answer to `to` as an urgent delivery; return its text (without signature).
+
+    `key` names what it answers ("in42" for inbound text 42): one answer per key, however
+    often the same text arrives.
+    """
+    params = _plain(reply.params)
+    message = Message(
+        reply.kind,
+        params,
+        batch_key=f"reply:{key}",
+        urgent=True,
+        community_id=community_id,
+        actions=reply.actions,
+    )
+    send_later(message, to=[to], now=now)
+    return templates.render(reply.kind, to.language, params)
 
 
 def _replies_in_last_hour(address: str, now: datetime, *, unknown_only: bool) -> int:
@@ -106,7 +146,7 @@ def handle(
     person: Person | None = None,
     phone: str | None = None,
 ) -> Handled:
-    """Record an inbound text, run the command it names, and return the reply to send.
+    """Record an inbound text, run the command it names, queue the reply and return it.
 
     The same provider_id (Twilio MessageSid, Telegram update) is handled once: a repeat
     returns the first answer and changes nothing.
@@ -173,6 +213,12 @@ def handle(
         row.outcome = f"{row.outcome}:reply_limited"
         db.session.flush()
         return Handled(row.id, None)
-    row.reply = templates.render(reply.kind, language, reply.params)
+    row.reply = send_reply(
+        reply,
+        to=Sender(channel, address, person, language),
+        key=f"in{row.id}",
+        now=now,
+        community_id=row.community_id,
+    )
     db.session.flush()
     return Handled(row.id, row.reply, actions=reply.actions)

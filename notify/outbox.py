@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from models import Community, Delivery, DeliveryState, InboxItem, db, utcnow
-from notify import quiet, reasons, templates
+from notify import queueing, quiet, reasons, templates
 from notify.message import Message
 from notify.routing import Recipient, prefetch, route
 
@@ -117,8 +117,6 @@ def send_later(
 def _queue_after_commit(session: Session) -> None:
     pending = session.info.pop(PENDING_KEY, None)
     if pending:
-        from notify import queueing
-
         queueing.enqueue_soon(pending)
 
 

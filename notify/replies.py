@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from notify import commands
 from notify.commands import Command, Inbound, Reply
 
 DIGITS = tuple(str(n) for n in range(10))
@@ -44,4 +43,5 @@ def _number(message: Inbound) -> Reply | None:
     return latest.answer(message, value)
 
 
-commands.register(Command("number", DIGITS, _number))
+# Installed right after the core commands, before any feature's.
+COMMANDS = (Command("number", DIGITS, _number),)

@@ -10,7 +10,23 @@ from sqlalchemy import select
 
 from models import Household, Person, Resident, TelegramLink, db
 
-Recipient = Person | Resident | str  # a bare str is an E.164 phone
+
+@dataclass(frozen=True)
+class Sender:
+    """Whoever wrote to us, answered on the channel and at the address they wrote from.
+
+    A reply goes back where the text came from (an SMS to the phone, a Telegram answer to the
+    chat, even one that stopped notices), in the language it was written in; a known person
+    also finds it in their inbox.
+    """
+
+    channel: str  # "sms" or "telegram"
+    address: str  # the phone (E.164) or the chat id
+    person: Person | None = None
+    language: str = "zh"
+
+
+Recipient = Person | Resident | Sender | str  # a bare str is an E.164 phone
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,17 @@ def route(
             None,
             recipient.language,
             _person_channels(recipient, allowed, links),
+        )
+    if isinstance(recipient, Sender):
+        person_id = recipient.person.id if recipient.person is not None else None
+        key = f"p{person_id}" if person_id is not None else f"a{recipient.address}"
+        ok = allowed is None or recipient.channel in allowed
+        return Route(
+            key,
+            person_id,
+            None,
+            recipient.language,
+            [f"{recipient.channel}:{recipient.address}"] if ok else [],
         )
     if isinstance(recipient, Resident):
         if recipient.person is not None:

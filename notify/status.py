@@ -20,17 +20,8 @@ from sqlalchemy import select
 from models import Delivery, DeliveryState, db
 from models.messages import STATE_RANK
 from notify import reasons
-
-TWILIO_STATUS = {
-    "accepted": DeliveryState.SENDING,
-    "queued": DeliveryState.SENDING,
-    "sending": DeliveryState.SENDING,
-    "sent": DeliveryState.SENT,
-    "delivered": DeliveryState.DELIVERED,
-    "undelivered": DeliveryState.UNDELIVERED,
-    "failed": DeliveryState.FAILED,
-}
-
+from notify.channels.base import StatusReport
+from notify.channels.twilio.status import state_of
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +37,10 @@ def _known(provider_id: str) -> bool:
     return found is not None
 
 
-def record(
-    redis: Redis | None, provider_id: str, status: str, error_code: str | None, now: datetime
-) -> bool:
+def record(redis: Redis | None, report: StatusReport, now: datetime) -> bool:
     """Apply a provider's report; one about a message not written down yet is held for it."""
-    if not provider_id or (status or "").lower() not in TWILIO_STATUS:
+    provider_id, status, error_code = report.provider_id, report.status, report.error_code
+    if not provider_id or report.state is None:
         return False
     if _known(provider_id) or redis is None:
         return apply(provider_id, status, error_code, now)
@@ -99,7 +89,7 @@ def replay(redis: Redis, provider_ids: Iterable[str]) -> int:
 
 def apply(provider_id: str, status: str, error_code: str | None, now: datetime) -> bool:
     """Move the delivery with this provider id forward to `status`; return True if it moved."""
-    new_state = TWILIO_STATUS.get((status or "").lower())
+    new_state = state_of(status)
     if new_state is None or not provider_id:
         return False
     delivery = db.session.scalar(select(Delivery).where(Delivery.provider_id == provider_id))

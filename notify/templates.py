@@ -27,6 +27,8 @@ class MessageKind:
     params: tuple[str, ...] = field(default=())
     # Secret content (a sign-in code): no inbox copy, and the text is wiped once it has gone.
     sensitive: bool = False
+    # Sent by SMS even to a phone that opted out: the confirmation of that opt-out.
+    reaches_opted_out: bool = False
 
     def render(self, language: str, params: Mapping[str, Any]) -> str:
         template = self.en if language == "en" else self.zh
@@ -37,7 +39,7 @@ KINDS: dict[str, MessageKind] = {}
 
 
 def register(kind: MessageKind) -> MessageKind:
-    """Add a message kind; features call this at import time for their own messages."""
+    """Add a message kind; pwa.features.install registers every feature's (safe to repeat)."""
     if kind.name in KINDS and KINDS[kind.name] != kind:
         raise ValueError(f"message kind {kind.name!r} registered twice")
     KINDS[kind.name] = kind
@@ -55,88 +57,85 @@ def render(name: str, language: str, params: Mapping[str, Any]) -> str:
     return get(name).render(language, params)
 
 
-SIGN_IN_CODE = register(
-    MessageKind(
-        name="sign_in_code",
-        zh="您的登录验证码是{code}，{minutes}分钟内有效。请勿告诉他人。",
-        en="Your sign-in code is {code}. It is valid for {minutes} minutes. Do not share it.",
-        example={"code": "482913", "minutes": 10},
-        validity_seconds=600,
-        urgent=True,
-        sensitive=True,
-        description="One-time sign-in code.",
-    )
+SIGN_IN_CODE = MessageKind(
+    name="sign_in_code",
+    zh="您的登录验证码是{code}，{minutes}分钟内有效。请勿告诉他人。",
+    en="Your sign-in code is {code}. It is valid for {minutes} minutes. Do not share it.",
+    example={"code": "482913", "minutes": 10},
+    validity_seconds=600,
+    urgent=True,
+    sensitive=True,
+    description="One-time sign-in code.",
 )
-NOTICE = register(
-    MessageKind(
-        name="notice",
-        zh="{text}",
-        en="{text}",
-        example={"text": "明天上午9点社区活动室开展医保复审政策宣讲，欢迎参加。"},
-        description="A notice written by community staff.",
-    )
+NOTICE = MessageKind(
+    name="notice",
+    zh="{text}",
+    en="{text}",
+    example={"text": "明天上午9点社区活动室开展医保复审政策宣讲，欢迎参加。"},
+    description="A notice written by community staff.",
 )
-URGENT_NOTICE = register(
-    MessageKind(
-        name="urgent_notice",
-        zh="【紧急】{text}",
-        en="[Urgent] {text}",
-        example={"text": "需要20人07:00清扫积雪，回复1报名。"},
-        validity_seconds=2 * HOUR,
-        urgent=True,
-        description="An urgent notice or mobilisation; ignores quiet hours.",
-    )
+URGENT_NOTICE = MessageKind(
+    name="urgent_notice",
+    zh="【紧急】{text}",
+    en="[Urgent] {text}",
+    example={"text": "需要20人07:00清扫积雪，回复1报名。"},
+    validity_seconds=2 * HOUR,
+    urgent=True,
+    description="An urgent notice or mobilisation; ignores quiet hours.",
 )
-OPTED_OUT = register(
-    MessageKind(
-        name="sms_opted_out",
-        zh="您已退订社区短信通知。回复“订阅”可恢复。",
-        en="You have unsubscribed from community SMS. Reply START to subscribe again.",
-        example={},
-        validity_seconds=HOUR,
-        urgent=True,
-    )
+OPTED_OUT = MessageKind(
+    name="sms_opted_out",
+    zh="您已退订社区短信通知。回复“订阅”可恢复。",
+    en="You have unsubscribed from community SMS. Reply START to subscribe again.",
+    example={},
+    validity_seconds=HOUR,
+    urgent=True,
+    reaches_opted_out=True,
 )
-OPTED_IN = register(
-    MessageKind(
-        name="sms_opted_in",
-        zh="您已恢复接收社区短信通知。回复“退订”可停止。",
-        en="You will receive community SMS again. Reply STOP to unsubscribe.",
-        example={},
-        validity_seconds=HOUR,
-        urgent=True,
-    )
+OPTED_IN = MessageKind(
+    name="sms_opted_in",
+    zh="您已恢复接收社区短信通知。回复“退订”可停止。",
+    en="You will receive community SMS again. Reply STOP to unsubscribe.",
+    example={},
+    validity_seconds=HOUR,
+    urgent=True,
 )
-HELP = register(
-    MessageKind(
-        name="help_reply",
-        zh="回复“退订”停止短信，“订阅”恢复。{commands}有事请联系网格长。",
-        en=(
-            "Reply STOP to unsubscribe, START to subscribe again. {commands}"
-            "For help call your grid leader."
-        ),
-        example={"commands": ""},
-        validity_seconds=HOUR,
-        urgent=True,
-    )
+HELP = MessageKind(
+    name="help_reply",
+    zh="回复“退订”停止短信，“订阅”恢复。{commands}有事请联系网格长。",
+    en=(
+        "Reply STOP to unsubscribe, START to subscribe again. {commands}"
+        "For help call your grid leader."
+    ),
+    example={"commands": ""},
+    validity_seconds=HOUR,
+    urgent=True,
 )
-UNKNOWN = register(
-    MessageKind(
-        name="unknown_reply",
-        zh="没有看懂您的短信。回复“帮助”查看可用的指令，有事请直接联系网格长。",
-        en="Sorry, we did not understand. Reply HELP for the commands, or call your grid leader.",
-        example={},
-        validity_seconds=HOUR,
-        urgent=True,
-    )
+UNKNOWN = MessageKind(
+    name="unknown_reply",
+    zh="没有看懂您的短信。回复“帮助”查看可用的指令，有事请直接联系网格长。",
+    en="Sorry, we did not understand. Reply HELP for the commands, or call your grid leader.",
+    example={},
+    validity_seconds=HOUR,
+    urgent=True,
 )
-TELEGRAM_LINKED = register(
-    MessageKind(
-        name="telegram_linked",
-        zh="{name}，您的邻里账号已绑定 Telegram，今后的通知会发到这里。",
-        en="{name}, your Linli account is linked: notices will arrive here from now on.",
-        example={"name": "王师傅"},
-        validity_seconds=HOUR,
-        urgent=True,
-    )
+TELEGRAM_LINKED = MessageKind(
+    name="telegram_linked",
+    zh="{name}，您的邻里账号已绑定 Telegram，今后的通知会发到这里。",
+    en="{name}, your Linli account is linked: notices will arrive here from now on.",
+    example={"name": "王师傅"},
+    validity_seconds=HOUR,
+    urgent=True,
+)
+
+# The kinds notify itself sends (sign-in codes, notices, the core commands' answers).
+MESSAGE_KINDS = (
+    SIGN_IN_CODE,
+    NOTICE,
+    URGENT_NOTICE,
+    OPTED_OUT,
+    OPTED_IN,
+    HELP,
+    UNKNOWN,
+    TELEGRAM_LINKED,
 )

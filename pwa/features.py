@@ -16,7 +16,8 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
-from notify import commands, replies, templates
+from notify import commands, inbound, replies, templates
+from notify.channels.telegram import messages as telegram_messages
 from notify.commands import Command
 from notify.replies import Answerer
 from notify.templates import MessageKind
@@ -41,7 +42,6 @@ from pwa.views import (
     wishes,
     work_orders,
 )
-from services import features as _legacy_features
 from services.broadcasts import commands as broadcast_commands
 from services.broadcasts import demo as broadcast_demo
 from services.broadcasts import messages as broadcast_messages
@@ -62,10 +62,6 @@ from tasks import housekeeping as housekeeping_jobs
 from tasks import visits as visit_jobs
 from tasks import wishes as wish_jobs
 from tasks import work_orders as work_order_jobs
-
-# Until each feature declares its commands, kinds and answerers in its own package, these
-# modules still register them when imported (issue 9 removes this, feature by feature).
-_legacy_features.load()
 
 
 @dataclass(frozen=True)
@@ -92,6 +88,8 @@ class Feature:
 
 
 FEATURES: tuple[Feature, ...] = (
+    # The order is the order commands are tried in and bare-number answerers asked, as it was
+    # before the registry: the core commands, then work orders, visits, wishes.
     Feature(
         "app",
         blueprints=(
@@ -107,6 +105,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("sign_in", blueprints=(auth.bp,)),
     Feature(
         "messages",
+        # Tried first: STOP, START and HELP, then a bare number answering the latest question.
+        commands=inbound.COMMANDS + replies.COMMANDS,
+        message_kinds=templates.MESSAGE_KINDS + telegram_messages.MESSAGE_KINDS,
         blueprints=(outbox.bp, sms.bp, webhooks.bp, telegram.bp),
         # Every 20 s, so deliveries that missed the queue go out within a minute of Redis
         # returning.
@@ -116,31 +117,6 @@ FEATURES: tuple[Feature, ...] = (
         "roster",
         blueprints=(head.bp, secretary.bp, roster_import.bp),
         demo=roster_demo.load,
-    ),
-    Feature(
-        "wishes",
-        commands=wish_commands.COMMANDS,
-        message_kinds=wish_messages.MESSAGE_KINDS,
-        answerers=wish_commands.ANSWERERS,
-        blueprints=(wishes.bp,),
-        demo=wishes_demo.load,
-        # Unclaimed wishes go up a level after their category's wait; every 10 minutes is
-        # close enough.
-        periodic=(
-            Periodic("wish-escalation", wish_jobs.escalate, cron="*/10 * * * *", timeout=300),
-        ),
-    ),
-    Feature(
-        "visits",
-        commands=visit_commands.COMMANDS,
-        message_kinds=visit_messages.MESSAGE_KINDS,
-        answerers=visit_commands.ANSWERERS,
-        blueprints=(visits.bp,),
-        # Visit reminders (around day 20) and grid digests (around day 25): hourly, each
-        # community's own day and hour decide; what went out is recorded, so a repeat sends
-        # nothing.
-        periodic=(Periodic("visit-reminders", visit_jobs.remind, cron="5 * * * *"),),
-        demo=visits_demo.load,
     ),
     Feature("needs", message_kinds=need_messages.MESSAGE_KINDS, blueprints=(needs.bp,)),
     Feature(
@@ -165,6 +141,31 @@ FEATURES: tuple[Feature, ...] = (
         # (pwa/demo.py SHARED_SEQUENCE).
         demo=broadcast_demo.load,
     ),
+    Feature(
+        "visits",
+        commands=visit_commands.COMMANDS,
+        message_kinds=visit_messages.MESSAGE_KINDS,
+        answerers=visit_commands.ANSWERERS,
+        blueprints=(visits.bp,),
+        # Visit reminders (around day 20) and grid digests (around day 25): hourly, each
+        # community's own day and hour decide; what went out is recorded, so a repeat sends
+        # nothing.
+        periodic=(Periodic("visit-reminders", visit_jobs.remind, cron="5 * * * *"),),
+        demo=visits_demo.load,
+    ),
+    Feature(
+        "wishes",
+        commands=wish_commands.COMMANDS,
+        message_kinds=wish_messages.MESSAGE_KINDS,
+        answerers=wish_commands.ANSWERERS,
+        blueprints=(wishes.bp,),
+        demo=wishes_demo.load,
+        # Unclaimed wishes go up a level after their category's wait; every 10 minutes is
+        # close enough.
+        periodic=(
+            Periodic("wish-escalation", wish_jobs.escalate, cron="*/10 * * * *", timeout=300),
+        ),
+    ),
 )
 
 
@@ -177,7 +178,6 @@ def install_messages() -> None:
             commands.register(command)
         for name, answerer in feature.answerers:
             replies.register_answerer(name, answerer)
-    _legacy_features.keep_order(commands.REGISTRY)
 
 
 def install(app: Flask) -> None:

@@ -2,12 +2,12 @@
 
 Each update is handled once (its update_id is recorded in the caller's transaction). Text and
 button presses go through the same grammar as SMS (notify.inbound), so every command works on
-both channels. The answer is returned, not sent: the webhook sends it after its commit.
+both channels. Every answer is queued in the outbox (an urgent delivery to the chat), sent by
+the worker once the caller commits; `handle` returns it, and the button press to acknowledge.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,16 +18,23 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
-import notify.telegram_messages  # noqa: F401  (registers the bot's message kinds)
 from models import Person, TelegramUpdate, db
-from notify import commands, inbound, templates
-from notify.channels.telegram import TelegramApiError, TelegramChannel
+from notify import commands, inbound
+from notify.channels.telegram.sending import TelegramApiError, TelegramChannel
+from notify.channels.telegram.webhook import (
+    SECRET_RE,
+    ButtonPress,
+    Membership,
+    TextMessage,
+    event,
+)
+from notify.commands import Reply
+from notify.routing import Sender
 from services.sign_in import telegram_links
 from services.sign_in.telegram_links import LinkError
 
 WEBHOOK_PATH = "/webhooks/telegram"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # The command menu, by the language of the person's Telegram app ("" = everyone else).
 BOT_COMMANDS: dict[str, list[tuple[str, str]]] = {
     "": [
@@ -46,24 +53,10 @@ BOT_COMMANDS: dict[str, list[tuple[str, str]]] = {
 @dataclass(frozen=True)
 class Answer:
     chat_id: int
-    text: str | None  # a message to send to the chat
+    text: str | None  # the message queued for the chat, if any
     callback_query_id: str | None = None  # a pressed button to acknowledge
     callback_text: str = ""
     actions: tuple[tuple[str, str], ...] = ()  # buttons under the text
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def parse_update(body: Any) -> tuple[dict[str, Any], int]:
-    """Return the update and its id, or raise ValueError for a body that is no update."""
-    if not isinstance(body, dict):
-        raise ValueError("not a JSON object")
-    update_id = _int(body.get("update_id"))
-    if update_id is None or update_id < 0:
-        raise ValueError("no update_id")
-    return body, update_id
 
 
 def first_time(update_id: int, now: datetime) -> bool:
@@ -79,11 +72,10 @@ def first_time(update_id: int, now: datetime) -> bool:
     return True
 
 
-def _language(person: Person | None, sender: Any) -> str:
+def _language(person: Person | None, code: str | None) -> str:
     if person is not None:
         return person.language
-    code = sender.get("language_code") if isinstance(sender, dict) else None
-    return "en" if isinstance(code, str) and code.lower().startswith("en") else "zh"
+    return "en" if code is not None and code.lower().startswith("en") else "zh"
 
 
 def _bot_command(text: str) -> tuple[str, str] | None:
@@ -100,112 +92,107 @@ def _sender(chat_id: int) -> tuple[Person | None, str | None]:
     return person, (person.phone if person is not None else None)
 
 
-def _start(chat_id: int, payload: str, language: str, now: datetime) -> str:
+def _start(chat_id: int, payload: str, language: str, now: datetime) -> tuple[Reply, Sender]:
+    """Link the chat (with a token) or resume notices; return the answer and whom it is to."""
+    chat = str(chat_id)
     if payload:
         try:
             person = telegram_links.link(payload, chat_id, now=now)
         except LinkError as error:
             params = {"minutes": telegram_links.TOKEN_MINUTES}
-            return templates.render(error.kind, language, params)
-        return templates.render("telegram_linked", person.language, {"name": person.name})
+            return Reply(error.kind, params), Sender("telegram", chat, None, language)
+        to = Sender("telegram", chat, person, person.language)
+        return Reply("telegram_linked", {"name": person.name}), to
     found = telegram_links.link_of_chat(chat_id)
     if found is None:
-        return templates.render("telegram_start_help", language, {})
+        return Reply("telegram_start_help"), Sender("telegram", chat, None, language)
+    to = Sender("telegram", chat, found.person, found.person.language)
     name = {"name": found.person.name}
     if found.blocked_at is not None:
         telegram_links.unblock(chat_id)
-        return templates.render("telegram_resumed", found.person.language, name)
-    return templates.render("telegram_already_linked", found.person.language, name)
+        return Reply("telegram_resumed", name), to
+    return Reply("telegram_already_linked", name), to
 
 
-def _message(update_id: int, message: Mapping[str, Any], now: datetime) -> Answer | None:
-    chat = message.get("chat")
-    if not isinstance(chat, dict) or chat.get("type") != "private":
-        return None  # the bot serves people one to one, never in groups
-    chat_id = _int(chat.get("id"))
-    text = message.get("text")
-    if chat_id is None or not isinstance(text, str) or not text.strip():
-        return None  # stickers, photos, service messages: nothing to answer
-    person, phone = _sender(chat_id)
-    language = _language(person, message.get("from"))
-    command = _bot_command(text.strip())
-    if command is not None and command[0] == "start":
-        return Answer(chat_id, _start(chat_id, command[1], language, now))
-    if command is not None and command[0] == "help":
-        lines = commands.help_lines(language)
-        return Answer(chat_id, templates.render("telegram_help", language, {"commands": lines}))
-    if command is not None and command[0] == "stop":
-        if telegram_links.block(chat_id, now=now) is None:
-            return Answer(chat_id, templates.render("telegram_start_help", language, {}))
-        return Answer(chat_id, templates.render("telegram_stopped", language, {}))
+def _bot_answer(update_id: int, message: TextMessage, now: datetime) -> Answer | None:
+    """Answer /start, /help and /stop; None for any other text."""
+    command = _bot_command(message.text.strip())
+    if command is None or command[0] not in ("start", "help", "stop"):
+        return None
+    chat_id = message.chat_id
+    person, _phone = _sender(chat_id)
+    language = _language(person, message.language_code)
+    to = Sender("telegram", str(chat_id), person, language)
+    if command[0] == "start":
+        reply, to = _start(chat_id, command[1], language, now)
+    elif command[0] == "help":
+        reply = Reply("telegram_help", {"commands": commands.help_lines(language)})
+    elif telegram_links.block(chat_id, now=now) is None:
+        reply = Reply("telegram_start_help")
+    else:
+        reply = Reply("telegram_stopped")
+    # Bot commands are answered, not kept as inbound texts (a token is a secret).
+    text = inbound.send_reply(reply, to=to, key=f"tg{update_id}", now=now)
+    return Answer(chat_id, text)
+
+
+def _message(update_id: int, message: TextMessage, now: datetime) -> Answer | None:
+    answered = _bot_answer(update_id, message, now)
+    if answered is not None:
+        return answered
+    person, phone = _sender(message.chat_id)
     handled = inbound.handle(
         channel="telegram",
         provider_id=str(update_id),
-        address=str(chat_id),
+        address=str(message.chat_id),
         person=person,
         phone=phone,
-        text=text,
+        text=message.text,
         now=now,
     )
-    return Answer(chat_id, handled.reply, actions=handled.actions)
+    return Answer(message.chat_id, handled.reply, actions=handled.actions)
 
 
-def _callback(update_id: int, query: Mapping[str, Any], now: datetime) -> Answer | None:
-    query_id = query.get("id")
-    sender = query.get("from")
-    message = query.get("message")
-    chat = message.get("chat") if isinstance(message, dict) else None
-    chat_id = _int(chat.get("id")) if isinstance(chat, dict) else None
-    if chat_id is None and isinstance(sender, dict):
-        chat_id = _int(sender.get("id"))
-    if not isinstance(query_id, str) or chat_id is None:
-        return None
-    data = query.get("data")
-    if not isinstance(data, str) or not data.strip():
-        return Answer(chat_id, None, callback_query_id=query_id)
-    person, phone = _sender(chat_id)
+def _callback(update_id: int, press: ButtonPress, now: datetime) -> Answer:
+    if not press.data:
+        return Answer(press.chat_id, None, callback_query_id=press.query_id)
+    person, phone = _sender(press.chat_id)
     handled = inbound.handle(
         channel="telegram",
         provider_id=str(update_id),
-        address=str(chat_id),
+        address=str(press.chat_id),
         person=person,
         phone=phone,
-        text=data,
+        text=press.data,
         now=now,
     )
     return Answer(
-        chat_id,
+        press.chat_id,
         handled.reply,
-        callback_query_id=query_id,
+        callback_query_id=press.query_id,
         callback_text=handled.reply or "",
         actions=handled.actions,
     )
 
 
-def _membership(change: Mapping[str, Any], now: datetime) -> None:
-    chat = change.get("chat")
-    new = change.get("new_chat_member")
-    if not isinstance(chat, dict) or chat.get("type") != "private" or not isinstance(new, dict):
-        return
-    chat_id = _int(chat.get("id"))
-    if chat_id is None:
-        return
-    if new.get("status") == "kicked":  # the person blocked the bot
-        telegram_links.block(chat_id, now=now)
-    elif new.get("status") == "member":  # and unblocked it
-        telegram_links.unblock(chat_id)
+def _membership(change: Membership, now: datetime) -> None:
+    if change.status == "kicked":  # the person blocked the bot
+        telegram_links.block(change.chat_id, now=now)
+    elif change.status == "member":  # and unblocked it
+        telegram_links.unblock(change.chat_id)
 
 
 def handle(update: Mapping[str, Any], update_id: int, *, now: datetime) -> Answer | None:
-    """Handle one update once; return what to send back, if anything."""
+    """Handle one update once, queueing any answer; return it, and a button to acknowledge."""
     if not first_time(update_id, now):
         return None
-    if isinstance(update.get("message"), dict):
-        return _message(update_id, update["message"], now)
-    if isinstance(update.get("callback_query"), dict):
-        return _callback(update_id, update["callback_query"], now)
-    if isinstance(update.get("my_chat_member"), dict):
-        _membership(update["my_chat_member"], now)
+    found = event(update)
+    if isinstance(found, TextMessage):
+        return _message(update_id, found, now)
+    if isinstance(found, ButtonPress):
+        return _callback(update_id, found, now)
+    if isinstance(found, Membership):
+        _membership(found, now)
     return None
 
 

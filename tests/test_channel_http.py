@@ -1,4 +1,4 @@
-"""The Twilio SDK over notify.channels.http: same requests, same errors as over `requests`."""
+"""The Twilio SDK over notify.channels.twilio.http: same requests and errors as `requests`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from notify.channels.http import PooledHttpClient
+from notify.channels.twilio.http import PooledHttpClient
 from tests.fakes.twilio import FakeTwilio
 from tests.support import free_port
 

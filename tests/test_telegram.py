@@ -20,6 +20,7 @@ from models import (
     DeliveryState,
     DevInboxMessage,
     InboundMessage,
+    InboxItem,
     Person,
     SmsOptOut,
     TelegramLink,
@@ -29,7 +30,7 @@ from models import (
 )
 from notify import Message, commands, send_later
 from notify.channels import Outgoing, PermanentFailure, TransientFailure
-from notify.channels.telegram import TelegramChannel, TelegramSettings, keyboard
+from notify.channels.telegram.sending import TelegramChannel, TelegramSettings, keyboard
 from notify.commands import Command, Inbound, Reply
 from services.sign_in import telegram_links
 from tests.fakes.telegram import FakeTelegram
@@ -80,9 +81,15 @@ def fake(app: Flask, ctx: None) -> Iterator[FakeTelegram]:
 
 
 def _send(fake: FakeTelegram, update: dict[str, Any]) -> int:
+    """Post an update to the webhook, then run the jobs: the bot's answers are deliveries."""
     response = fake.send_update(update)
     assert response is not None
     assert response.status is not None
+    if response.status == 200:
+        # Answered at once, with nothing in the body: the answer goes through the outbox.
+        assert response.text == ""
+        assert fake.app_client is not None
+        run_jobs(fake.app_client.application)
     return response.status
 
 
@@ -102,8 +109,23 @@ def _last_text(fake: FakeTelegram, chat_id: int) -> str:
 
 
 def _deliveries() -> list[Delivery]:
+    """Return the deliveries of notices, leaving out the bot's answers (see _answers)."""
     db.session.expire_all()
-    return list(db.session.scalars(select(Delivery).order_by(Delivery.id)))
+    return list(
+        db.session.scalars(
+            select(Delivery).where(~Delivery.batch_key.startswith("reply:")).order_by(Delivery.id)
+        )
+    )
+
+
+def _answers() -> list[Delivery]:
+    """Return the deliveries of the bot's answers to texts and commands."""
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(Delivery).where(Delivery.batch_key.startswith("reply:")).order_by(Delivery.id)
+        )
+    )
 
 
 def _link_row(person: Person) -> TelegramLink:
@@ -443,6 +465,15 @@ def test_button_press_goes_through_the_grammar(fake: FakeTelegram, make: Any) ->
     [answer] = fake.callback_answers
     assert answer["text"] == "已认领T34"
     assert fake.wait_for(2, chat_id=7401)[-1]["text"] == "已认领T34"
+    # The answer is an urgent delivery to the chat, with a copy in the person's inbox.
+    [row] = db.session.scalars(select(InboundMessage)).all()
+    d = _answers()[-1]
+    assert d.batch_key == f"reply:in{row.id}" and d.urgent is True
+    assert d.channel == "telegram" and d.address == "7401" and d.person_id == person.id
+    assert d.state == DeliveryState.SENT and d.body == "已认领T34"
+    assert db.session.scalar(select(InboxItem.body).where(InboxItem.batch_key == d.batch_key)) == (
+        "已认领T34"
+    )
 
 
 def test_a_reply_to_a_chat_that_blocked_the_bot_marks_the_link(
@@ -454,6 +485,11 @@ def test_a_reply_to_a_chat_that_blocked_the_bot_marks_the_link(
         fake.blocked_chats.add(7501)
     assert _send(fake, fake.text_update(7501, 7501, "帮助")) == 200
     assert _link_row(person).blocked_at is not None
+    # The answer was a delivery to that chat only: refused, it is not sent by SMS instead.
+    answer = _answers()[-1]
+    assert answer.kind == "help_reply" and answer.channels == ["telegram:7501"]
+    assert answer.state == DeliveryState.FAILED and answer.error_code == "telegram_blocked"
+    assert _count(DevInboxMessage) == 0
 
 
 # -- setup and the channel itself -------------------------------------------------------------

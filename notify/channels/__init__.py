@@ -1,31 +1,67 @@
-"""One channel per way of reaching a phone or an account, chosen by configuration."""
+"""One channel per way of reaching a phone or an account, chosen by configuration.
+
+Each provider is a folder here (twilio/, telegram/) behind the interface in base.py; adding
+a provider is adding its folder and its line in PROVIDERS. With no SMS provider configured,
+SMS land in the phone simulator (dev_inbox.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from notify.channels.base import Channel, Outgoing, PermanentFailure, Sent, TransientFailure
+from notify.channels.dev_inbox import DevInbox
+from notify.channels.telegram.sending import TelegramChannel
+from notify.channels.twilio.sending import TwilioSms
 
-__all__ = ["Channel", "Outgoing", "PermanentFailure", "Sent", "TransientFailure", "for_name"]
+__all__ = [
+    "PROVIDERS",
+    "Channel",
+    "Outgoing",
+    "PermanentFailure",
+    "Provider",
+    "Sent",
+    "TransientFailure",
+    "for_name",
+    "sms_provider_configured",
+]
+
+Config = Mapping[str, Any]
 
 
-def sms_provider_configured(config: Mapping[str, Any]) -> bool:
+@dataclass(frozen=True)
+class Provider:
+    channel: str  # the channel it sends on: "sms", "telegram"
+    name: str
+    configured: Callable[[Config], bool]
+    build: Callable[[Config], Channel]
+
+
+def sms_provider_configured(config: Config) -> bool:
     return bool(config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"))
 
 
-def for_name(name: str, config: Mapping[str, Any]) -> Channel:
+def _always(config: Config) -> bool:
+    return True
+
+
+def _dev_inbox(config: Config) -> Channel:
+    return DevInbox()
+
+
+# For each channel, the first provider the configuration sets up sends its messages.
+PROVIDERS: tuple[Provider, ...] = (
+    Provider("sms", "twilio", sms_provider_configured, TwilioSms.from_config),
+    Provider("sms", "dev_inbox", _always, _dev_inbox),
+    Provider("telegram", "telegram", _always, TelegramChannel.from_config),
+)
+
+
+def for_name(name: str, config: Config) -> Channel:
     """Return the channel object that sends on `name` ("sms" or "telegram")."""
-    if name == "sms":
-        if sms_provider_configured(config):
-            from notify.channels.twilio_sms import TwilioSms
-
-            return TwilioSms.from_config(config)
-        from notify.channels.dev_inbox import DevInbox
-
-        return DevInbox()
-    if name == "telegram":
-        from notify.channels.telegram import TelegramChannel
-
-        return TelegramChannel.from_config(config)
+    for provider in PROVIDERS:
+        if provider.channel == name and provider.configured(config):
+            return provider.build(config)
     raise KeyError(f"no channel {name!r}")

@@ -1,4 +1,10 @@
-"""What every channel provides, and the two kinds of failure it may report."""
+"""What every channel provides, and the two kinds of failure it may report.
+
+A provider is one folder beside this file (twilio/, telegram/): `sending.py` holds its
+Channel, `webhook.py` reads what its webhooks carry (signature or secret check, inbound
+texts), `status.py` maps its statuses and error codes to delivery states and plain reasons.
+`notify.channels.for_name` picks the channel by name and configuration.
+"""
 
 from __future__ import annotations
 
@@ -51,3 +57,28 @@ class Channel(Protocol):
     def send(self, outgoing: Outgoing) -> Sent:
         """Hand one message to the provider; raise TransientFailure or PermanentFailure."""
         ...
+
+
+@dataclass(frozen=True)
+class InboundText:
+    """A text someone sent to us, as a provider's webhook carries it."""
+
+    provider_id: str  # the provider's id for it (Twilio MessageSid): one answer per id
+    address: str  # where it came from, to answer there (a phone, a chat id)
+    text: str
+    phone: str | None = None  # the sender's phone in E.164, when the address is one
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A provider's report on a message we sent: where it is now, and why it failed."""
+
+    provider_id: str
+    status: str  # the provider's own word for it ("delivered"), kept in the history
+    state: str | None  # the DeliveryState it means (a str enum); None for a word unknown
+    error_code: str | None = None
+
+
+def N_(text: str) -> str:
+    """Mark text for the catalogue without translating it (the gettext convention)."""
+    return text

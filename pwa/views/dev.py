@@ -19,7 +19,6 @@ from models import DevInboxMessage, InboundMessage, db, utcnow
 from notify import inbound
 from notify.channels import sms_provider_configured
 from pwa.views import sms
-from pwa.views.webhooks import signature_for
 from services import phones
 from services.errors import DomainError
 
@@ -163,7 +162,7 @@ def conversation(phone: str) -> Any:
 
 @bp.post("/phones/<phone>")
 def send_from_phone(phone: str) -> Any:
-    """Deliver a text from this phone to the app, as the SMS webhook would, and keep the reply."""
+    """Deliver a text from this phone to the app, as the SMS webhook would."""
     try:
         phone = phones.normalize(phone)
     except DomainError as exc:
@@ -178,7 +177,7 @@ def send_from_phone(phone: str) -> Any:
             error=_("That text is too long: at most %(n)d characters.", n=sms.MAX_SMS_CHARS),
             status=422,
         )
-    handled = inbound.handle(
+    inbound.handle(
         channel="sms",
         provider_id=f"DEV{uuid.uuid4().hex}",
         address=phone,
@@ -186,9 +185,8 @@ def send_from_phone(phone: str) -> Any:
         text=text,
         now=utcnow(),
     )
-    if handled.reply:
-        # As Twilio would answer with TwiML: straight back to the phone, signed.
-        db.session.add(DevInboxMessage(phone=phone, body=signature_for(phone) + handled.reply))
+    # The reply, if any, is queued like every other SMS: the worker puts it in this phone's
+    # conversation (the dev inbox is the SMS channel when no provider is configured).
     db.session.commit()
     return redirect(url_for("dev.conversation", phone=phone))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 from typing import Any
@@ -11,8 +10,8 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_babel import gettext as _
 
 from models import db, utcnow
-from notify.channels import Outgoing, PermanentFailure, TransientFailure
-from notify.channels.telegram import TelegramApiError, TelegramChannel
+from notify.channels.telegram import webhook as telegram_webhook
+from notify.channels.telegram.sending import TelegramApiError, TelegramChannel
 from pwa import auth, telegram_bot
 from pwa.extensions import csrf
 from services.sign_in import telegram_links
@@ -39,51 +38,32 @@ def channel() -> TelegramChannel:
         return found
 
 
-def _secret_ok() -> bool:
-    expected = str(current_app.config.get("TELEGRAM_WEBHOOK_SECRET") or "")
-    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-    # With no secret configured nobody can prove to be Telegram: refuse everyone.
-    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _send_answer(answer: telegram_bot.Answer) -> None:
-    """Send the bot's answer; called after the commit, so a slow Telegram loses nothing."""
-    bot = channel()
-    if answer.callback_query_id:
-        try:
-            bot.answer_callback(answer.callback_query_id, answer.callback_text)
-        except TelegramApiError as error:
-            log.warning("answerCallbackQuery failed: %s", error)
-    if not answer.text:
+def _acknowledge(answer: telegram_bot.Answer) -> None:
+    """Stop the spinner on a pressed button; called after the commit. The reply itself is a
+    delivery in the outbox, which the worker sends."""
+    if not answer.callback_query_id:
         return
     try:
-        bot.send(
-            Outgoing(
-                0, str(answer.chat_id), answer.text, validity_seconds=3600, actions=answer.actions
-            )
-        )
-    except PermanentFailure as failure:
-        log.warning("reply to chat %s refused: %s", answer.chat_id, failure)
-        if failure.code == "telegram_blocked":
-            telegram_links.block(answer.chat_id, now=utcnow())
-            db.session.commit()
-    except TransientFailure as failure:
-        # A reply is not queued for later: a late answer to a chat confuses more than it helps.
-        log.warning("reply to chat %s failed: %s", answer.chat_id, failure)
+        channel().answer_callback(answer.callback_query_id, answer.callback_text)
+    except TelegramApiError as error:
+        log.warning("answerCallbackQuery failed: %s", error)
 
 
 @bp.post("/webhooks/telegram")
 def webhook() -> Any:
-    if not _secret_ok():
+    expected = current_app.config.get("TELEGRAM_WEBHOOK_SECRET")
+    if not telegram_webhook.secret_ok(
+        expected, request.headers.get(telegram_webhook.SECRET_HEADER)
+    ):
         return Response("forbidden", status=403, mimetype="text/plain")
     try:
-        update, update_id = telegram_bot.parse_update(request.get_json(force=True, silent=True))
+        update, update_id = telegram_webhook.parse_update(request.get_json(force=True, silent=True))
     except ValueError as error:
         return Response(f"bad update: {error}", status=400, mimetype="text/plain")
     answer = telegram_bot.handle(update, update_id, now=utcnow())
     db.session.commit()
     if answer is not None:
-        _send_answer(answer)
+        _acknowledge(answer)
     return Response(status=200)
 
 

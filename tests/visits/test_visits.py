@@ -12,12 +12,21 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from models import HouseholdMonth, InboundMessage, Need, Visit, VisitConversation, db, utcnow
+from models import (
+    DevInboxMessage,
+    HouseholdMonth,
+    InboundMessage,
+    Need,
+    Visit,
+    VisitConversation,
+    db,
+    utcnow,
+)
 from notify import inbound
 from pwa import auth
 from services.visits import operations as visits
 from services.visits import queries
-from tests.support import sign_in
+from tests.support import run_jobs, sign_in
 
 _provider = itertools.count(1)
 
@@ -322,7 +331,7 @@ def test_a_need_by_sms_without_the_household_is_corrected(place: Place) -> None:
     assert "3-2-501" in reply and _count(Need) == 0
 
 
-def test_a_visit_through_the_twilio_webhook_is_answered_in_twiml(
+def test_a_visit_through_the_twilio_webhook_is_answered_through_the_outbox(
     app: Any, client: FlaskClient, place: Place
 ) -> None:
     from twilio.request_validator import RequestValidator
@@ -341,7 +350,16 @@ def test_a_visit_through_the_twilio_webhook_is_answered_in_twiml(
             response = client.post(
                 "/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
             )
-            assert response.status_code == 200 and "3-2-501" in response.get_data(as_text=True)
+            assert response.status_code == 200
+            assert response.get_data(as_text=True) == (
+                '<?xml version="1.0" encoding="UTF-8"?><Response />'
+            )
+            run_jobs(app)
     finally:
         app.config.update(TWILIO_AUTH_TOKEN=None, PUBLIC_BASE_URL="http://127.0.0.1:8000")
     assert _count(Visit) == 1
+    # The answer went out once, through the outbox, to the head's phone.
+    [reply] = db.session.scalars(
+        select(DevInboxMessage.body).where(DevInboxMessage.phone == place.head.phone)
+    ).all()
+    assert "3-2-501" in reply

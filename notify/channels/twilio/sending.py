@@ -1,4 +1,4 @@
-"""SMS through Twilio's Messages API, with the official SDK.
+"""Sending SMS through Twilio's Messages API, with the official SDK.
 
 TWILIO_API_BASE_URL points the SDK at another host (a test server or a compatible gateway).
 Status callbacks come back to PUBLIC_BASE_URL/webhooks/twilio/status.
@@ -15,8 +15,9 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from notify.channels.base import Outgoing, PermanentFailure, Sent, TransientFailure
-from notify.channels.http import PooledHttpClient
+from notify.channels.base import Outgoing, Sent, TransientFailure
+from notify.channels.twilio import status
+from notify.channels.twilio.http import PooledHttpClient
 
 TIMEOUT_SECONDS = 10.0
 
@@ -85,10 +86,7 @@ class TwilioSms:
         try:
             message = self.client().messages.create(**kwargs)
         except TwilioRestException as error:
-            code = str(error.code or error.status)
-            if error.status == 429 or error.status >= 500:
-                raise TransientFailure(code, error.msg or "provider busy") from None
-            raise PermanentFailure(code, error.msg or "refused") from None
+            raise status.failure(error.status, error.code, error.msg) from None
         except (requests.Timeout, requests.ConnectionError) as error:
             raise TransientFailure("timeout", type(error).__name__) from None
         return Sent(

@@ -1,4 +1,4 @@
-"""Telegram through the Bot API over HTTPS: a thin sync client with a configurable base URL.
+"""Sending to Telegram through the Bot API over HTTPS: a thin sync client, any base URL.
 
 python-telegram-bot is async-only and other libraries put the text in the URL, so this is a
 small httpx client: one connection pool per channel object, shared by the sender threads
@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from notify.channels.base import Outgoing, PermanentFailure, Sent, TransientFailure
+from notify.channels.telegram import status as telegram_status
 from notify.segments import cut
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,6 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER = 200
 BUTTONS_PER_ROW = 3
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-# Telegram's words for a chat the bot can no longer write to: the person blocked the bot,
-# deleted their account, or the chat is gone. Only SMS can reach them now.
-UNREACHABLE = ("blocked by the user", "user is deactivated", "chat not found", "kicked")
 
 
 class TelegramApiError(Exception):
@@ -43,16 +41,7 @@ class TelegramApiError(Exception):
 
     def as_failure(self) -> TransientFailure | PermanentFailure:
         """Return the outbox's kind of failure: retry later, or try the next channel."""
-        if self.status is None:
-            return TransientFailure("timeout", self.description)
-        if self.status == 429:
-            return TransientFailure("telegram_429", self.description, self.retry_after)
-        if self.status >= 500:
-            return TransientFailure(f"telegram_{self.status}", self.description)
-        lowered = self.description.lower()
-        if self.status == 403 or any(words in lowered for words in UNREACHABLE):
-            return PermanentFailure("telegram_blocked", self.description)
-        return PermanentFailure(f"telegram_{self.status}", self.description)
+        return telegram_status.failure(self.status, self.description, self.retry_after)
 
 
 @dataclass(frozen=True)
