@@ -1,7 +1,7 @@
 """Every message kind's example, in Chinese and English, against a committed snapshot.
 
 A changed wording shows up here for review. After an intended change run
-`UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_message_kinds.py` and commit the file.
+`UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/messages/test_message_kinds.py` and commit the file.
 """
 
 from __future__ import annotations
