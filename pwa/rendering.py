@@ -7,6 +7,8 @@ from typing import Any
 from flask import Response, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
+from models import Photo
+
 
 def render(template: str, block: str | None = None, **context: Any) -> Response:
     """Render the page, or only `block` when htmx asks; say so in Vary for caches."""
@@ -16,4 +18,13 @@ def render(template: str, block: str | None = None, **context: Any) -> Response:
         body = render_template(template, **context)
     response = make_response(body)
     response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def photo(picture: Photo) -> Response:
+    """Serve a photo's bytes; the caller has already decided the viewer may see it."""
+    response = Response(picture.data, mimetype=picture.content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = f'inline; filename="photo-{picture.id}"'
     return response

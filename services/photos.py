@@ -1,7 +1,7 @@
 """Uploaded photos: checked to be real images, stripped of metadata, resized, kept in the DB.
 
 Any feature that takes a photo (wishes, work orders) calls save_photo() and decides itself who
-may see the result; photo_response() then serves the bytes. Photos live in the database so
+may see the result; pwa.rendering.photo() then serves the bytes. Photos live in the database so
 that every web process can serve them without a shared disk.
 """
 
@@ -11,7 +11,6 @@ import io
 import warnings
 from typing import IO, Protocol
 
-from flask import Response
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -123,12 +122,3 @@ def _clean(image: Image.Image) -> tuple[str, bytes, int, int]:
         converted.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
         content_type = "image/jpeg"
     return content_type, out.getvalue(), converted.width, converted.height
-
-
-def photo_response(photo: Photo) -> Response:
-    """Serve a photo's bytes; the caller has already decided the viewer may see it."""
-    response = Response(photo.data, mimetype=photo.content_type)
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = f'inline; filename="photo-{photo.id}"'
-    return response

@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Building, Community, Person, Photo, Resident, Wish, WishStatus, db
 from models.roles import STAFF_ROLES
-from pwa import auth
+from pwa import auth, rendering
 from pwa.forms.wishes import (
     ClaimForm,
     FulfilForm,
@@ -355,7 +355,7 @@ def photo(wish_id: int) -> Any:
     wish = _visible(wish_id)
     if wish.photo is None:
         abort(404)
-    return photos.photo_response(wish.photo)
+    return rendering.photo(wish.photo)
 
 
 # ---------------------------------------------------------------------------- heads

@@ -22,12 +22,12 @@ from models import (
 )
 from models.roles import Role
 from models.work_orders import OrderStatus, Priority
-from pwa import auth
+from pwa import auth, rendering
 from pwa.forms.work_orders import DoneForm, OrderForm, ReopenForm
 from pwa.rendering import render
 from pwa.steps import run_step
 from services.errors import DomainError
-from services.photos import photo_response, save_photo
+from services.photos import save_photo
 from services.roster import posts
 from services.work_orders import operations as work_orders
 from services.work_orders import queries
@@ -280,7 +280,7 @@ def claim_photo(order_id: int, claim_id: int) -> Any:
     photo = db.session.get(Photo, claim.photo_id)
     if photo is None:
         abort(404)
-    return photo_response(photo)
+    return rendering.photo(photo)
 
 
 # -- volunteers -------------------------------------------------------------------------------
