@@ -11,6 +11,9 @@ GSM_BASIC = set(
 )
 GSM_EXTENSION = set("^{}\\[~]|€\f")
 
+# Twilio takes at most 1,600 characters in one message.
+MAX_SMS_CHARS = 1600
+
 
 @dataclass(frozen=True)
 class Segments:

@@ -18,6 +18,11 @@ def _page(status: int, title: str, message: str) -> Any:
     return response, status, {"Vary": "HX-Request"}
 
 
+def refusal(message: str) -> Any:
+    """Return the page that says a change was refused, and why (as for a DomainError)."""
+    return _page(400, _("Cannot do that"), message)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def _domain_not_found(error: NotFound) -> Any:
@@ -25,7 +30,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Any:
-        return _page(400, _("Cannot do that"), error.message)
+        return refusal(error.message)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:

@@ -9,7 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from models import SignInCode, db
+from models import Person, SignInCode, db
+from tests.support import sign_in
 
 
 def test_chinese_is_the_default(client: FlaskClient) -> None:
@@ -38,6 +39,25 @@ def test_switch_overrides_the_browser(client: FlaskClient) -> None:
     # An unknown language falls back to Chinese; an outside "next" is not followed.
     response = client.post("/lang", data={"lang": "xx", "next": "https://evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+def test_switch_remembers_the_language_and_goes_back_where_it_was_pressed(
+    client: FlaskClient, make: Any
+) -> None:
+    person = make.person(language="zh")
+    sign_in(client, person.phone)
+    response = client.post("/lang", data={"lang": "en"}, headers={"Referer": "/me"})
+    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    assert "linli_lang=en" in response.headers["Set-Cookie"]
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).language == "en"
+    # Bad input is not refused: no language means Chinese, a page elsewhere means the front page.
+    for data, referer in (({}, "//evil.example/x"), ({"lang": "", "next": ""}, "https://x.y/")):
+        response = client.post("/lang", data=data, headers={"Referer": referer})
+        assert response.status_code == 302 and response.headers["Location"] == "/"
+        assert "linli_lang=zh" in response.headers["Set-Cookie"]
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).language == "zh"
 
 
 def test_times_are_shown_in_shanghai(app: Flask) -> None:

@@ -1,9 +1,10 @@
-"""The sign-in forms: a phone to send a code to, and the code."""
+"""The sign-in forms: a phone to send a code to, the code, and linking Telegram."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from wtforms import StringField
+from wtforms.validators import ValidationError
 
 from pwa.forms.fields import Parsed
 from pwa.steps import Form
@@ -29,3 +30,13 @@ class PhoneForm(Form):
 class CodeForm(Form):
     code = Parsed(six_digits)
     next = StringField(default="")
+
+
+class TelegramForm(Form):
+    """A button of the Telegram page: link this account to a Telegram chat, or unlink it."""
+
+    action = StringField(default="")
+
+    def validate_action(self, field: StringField) -> None:
+        if field.data not in ("link", "unlink"):
+            raise ValidationError(_("Choose one of the buttons on this page."))

@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from models import DevInboxMessage, InboundMessage, db, utcnow
 from notify import inbound
 from notify.channels import sms_provider_configured
+from pwa.forms.messages import PhoneTextForm
+from pwa.steps import run_step
 from pwa.views import sms
 from services import phones
 from services.errors import DomainError
@@ -167,28 +168,24 @@ def send_from_phone(phone: str) -> Any:
         phone = phones.normalize(phone)
     except DomainError as exc:
         return _phone_list(exc.message, phone, 400)
-    text = request.form.get("text", "")
-    if not text.strip():
-        return _phone_page(phone, text=text, error=_("Please write a text to send."), status=422)
-    if len(text) > sms.MAX_SMS_CHARS:
-        return _phone_page(
-            phone,
-            text=text,
-            error=_("That text is too long: at most %(n)d characters.", n=sms.MAX_SMS_CHARS),
-            status=422,
-        )
-    inbound.handle(
-        channel="sms",
-        provider_id=f"DEV{uuid.uuid4().hex}",
-        address=phone,
-        phone=phone,
-        text=text,
-        now=utcnow(),
-    )
+    form = PhoneTextForm()
     # The reply, if any, is queued like every other SMS: the worker puts it in this phone's
     # conversation (the dev inbox is the SMS channel when no provider is configured).
-    db.session.commit()
-    return redirect(url_for("dev.conversation", phone=phone))
+    return run_step(
+        lambda: inbound.handle(
+            channel="sms",
+            provider_id=f"DEV{uuid.uuid4().hex}",
+            address=phone,
+            phone=phone,
+            text=form.text.data,
+            now=utcnow(),
+        ),
+        form=form,
+        refused=lambda message: _phone_page(
+            phone, text=form.text.data or "", error=message, status=422
+        ),
+        done=lambda _handled: redirect(url_for("dev.conversation", phone=phone)),
+    )
 
 
 @bp.get("/segments")

@@ -11,19 +11,19 @@ from sqlalchemy.orm import selectinload
 
 from models import Delivery, DeliveryState, InboundMessage, Resident, db
 from notify.dispatch import Settings
-from pwa import auth
+from pwa import auth, errors
+from pwa.forms.messages import FILTERS, RetryAllForm, RetryForm
 from pwa.rendering import render
+from pwa.steps import run_step
 from pwa.views import sms
 from pwa.views.secretary import _community
 from services import phones
-from services.errors import DomainError
 from services.messages import outbox as outbox_admin
 
 bp = Blueprint("outbox", __name__, url_prefix="/secretary/outbox")
 bp.before_request(auth.require_staff)
 
 PER_PAGE = 50
-FILTERS = ("all", *outbox_admin.STATES, outbox_admin.UNCERTAIN)
 # States shown with a warning colour: something did not reach the person.
 WARN_STATES = {DeliveryState.FAILED, DeliveryState.UNDELIVERED, DeliveryState.SUPPRESSED}
 
@@ -114,14 +114,15 @@ def _delivery_in_area(delivery_id: int) -> Delivery:
     return delivery
 
 
-def _back(community_id: int | None, **extra: Any) -> Any:
-    state, _error = _state_filter()
+def _back(community_id: int | None, form: RetryForm, **extra: Any) -> Any:
+    state = form.state.known()
+    page = form.page.data
     return redirect(
         url_for(
             "outbox.deliveries",
             community=community_id,
             state=None if state == "all" else state,
-            page=_page() if _page() > 1 else None,
+            page=page if page > 1 else None,
             **extra,
         )
     )
@@ -130,43 +131,34 @@ def _back(community_id: int | None, **extra: Any) -> Any:
 @bp.post("/<int:delivery_id>/retry")
 def retry(delivery_id: int) -> Any:
     delivery = _delivery_in_area(delivery_id)
-    try:
-        outbox_admin.retry(delivery, by=auth.person_required(), now=auth.now())
-    except DomainError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return _back(delivery.community_id, retried=1)
+    form = RetryForm()
+    return run_step(
+        lambda: outbox_admin.retry(delivery, by=auth.person_required(), now=auth.now()),
+        form=form,
+        refused=errors.refusal,
+        done=lambda _retried: _back(delivery.community_id, form, retried=1),
+    )
 
 
 @bp.post("/retry-all")
 def retry_all() -> Any:
     community = _community()
-    state, error = _state_filter()
-    if error:
-        raise DomainError(error)
-    wanted = [str(s) for s in outbox_admin.RETRYABLE]
-    if state in wanted:
-        wanted = [state]
-    elif state not in ("all", outbox_admin.UNCERTAIN):
-        wanted = []
-    query = (
-        outbox_admin.filtered(community.id, None if state == "all" else state)
-        .where(Delivery.state.in_(wanted))
-        .limit(outbox_admin.RETRY_ALL_LIMIT)
-    )
-    report = outbox_admin.retry_all(
-        db.session.scalars(query).all(), by=auth.person_required(), now=auth.now()
-    )
-    db.session.commit()
-    return redirect(
-        url_for(
-            "outbox.deliveries",
-            community=community.id,
-            state=None if state == "all" else state,
-            retried=report.retried,
-            skipped=report.skipped or None,
-        )
+    form = RetryAllForm()
+    return run_step(
+        lambda: outbox_admin.retry_all(
+            community.id, form.chosen(), by=auth.person_required(), now=auth.now()
+        ),
+        form=form,
+        refused=errors.refusal,
+        done=lambda report: redirect(
+            url_for(
+                "outbox.deliveries",
+                community=community.id,
+                state=form.chosen(),
+                retried=report.retried,
+                skipped=report.skipped or None,
+            )
+        ),
     )
 
 

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models import Community, Post, db
 from models.roles import AREA_ROLES, STAFF_ROLES, Role
 from pwa import auth
+from pwa.forms.public import LanguageForm
 from pwa.i18n import LANG_COOKIE
+from pwa.steps import run_step
 from services import phones
 from services.roster import posts
 
@@ -86,23 +79,25 @@ def board(code: str) -> Any:
 
 @bp.post("/lang")
 def switch_language() -> Any:
-    lang = request.form.get("lang", "zh")
-    if lang not in current_app.config["LANGUAGES"]:
-        lang = "zh"
-    back = request.form.get("next") or request.referrer or url_for("public.index")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("public.index")
-    response = make_response(redirect(back))
-    response.set_cookie(
-        LANG_COOKIE,
-        lang,
-        max_age=365 * 86400,
-        samesite="Lax",
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-        httponly=True,
-    )
+    form = LanguageForm()
+    lang = form.language()
     person = auth.current_person()
-    if person is not None:
-        person.language = lang
-        db.session.commit()
-    return response
+
+    def remember() -> None:
+        if person is not None:
+            person.language = lang
+
+    def answer(_result: object) -> Any:
+        response = make_response(redirect(form.back()))
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+        )
+        return response
+
+    # Any language and any page are answered (Chinese, the front page): nothing is refused.
+    return run_step(remember, form=form, refused=answer, done=answer)

@@ -12,8 +12,7 @@ from pwa import auth
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 bp.before_request(auth.require_signed_in)
 
-# Twilio takes at most 1,600 characters in one message.
-MAX_SMS_CHARS = 1600
+MAX_SMS_CHARS = segments.MAX_SMS_CHARS
 
 
 def money(value: float) -> str:

@@ -14,6 +14,8 @@ from notify.channels.telegram import webhook as telegram_webhook
 from notify.channels.telegram.sending import TelegramApiError, TelegramChannel
 from pwa import auth, telegram_bot
 from pwa.extensions import csrf
+from pwa.forms.sign_in import TelegramForm
+from pwa.steps import run_step
 from services.sign_in import telegram_links
 
 log = logging.getLogger(__name__)
@@ -97,18 +99,27 @@ def change() -> Any:
     if stranger is not None:
         return stranger
     person = auth.person_required()
-    action = request.form.get("action", "")
-    config = current_app.config
-    if action == "link":
+    form = TelegramForm()
+
+    def refused(message: str) -> Any:
+        return _page(error=message), 400
+
+    if form.action.data == "link":
+        config = current_app.config
         bot_name = str(config.get("TELEGRAM_BOT_NAME") or "")
         if not bot_name or not config.get("TELEGRAM_BOT_TOKEN"):
-            return _page(error=_("Telegram is not set up on this server.")), 400
-        token = telegram_links.create_token(person, now=utcnow())
-        db.session.commit()
-        # The token is shown once, in this answer only (never in a URL of ours or a log).
-        return _page(deep_link=f"https://t.me/{bot_name}?start={token}")
-    if action == "unlink":
-        telegram_links.unlink(person)
-        db.session.commit()
-        return redirect(url_for("telegram.profile"), code=303)
-    return _page(error=_("Choose one of the buttons on this page.")), 400
+            return refused(_("Telegram is not set up on this server."))
+        return run_step(
+            lambda: telegram_links.create_token(person, now=utcnow()),
+            form=form,
+            refused=refused,
+            # The token is shown once, in this answer only (never in a URL of ours or a log).
+            done=lambda token: _page(deep_link=f"https://t.me/{bot_name}?start={token}"),
+        )
+    # The form refuses any other action before anything is unlinked.
+    return run_step(
+        lambda: telegram_links.unlink(person),
+        form=form,
+        refused=refused,
+        done=lambda _had_chat: redirect(url_for("telegram.profile"), code=303),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -142,9 +142,18 @@ class RetryReport:
     skipped: int  # failed ones that still reach nobody
 
 
-def retry_all(deliveries: Iterable[Delivery], *, by: Person, now: datetime) -> RetryReport:
-    """Retry every failed or undelivered delivery given; skip those that reach nobody."""
-    chosen = [d for d in deliveries if d.state in RETRYABLE][:RETRY_ALL_LIMIT]
+def retry_all(community_id: int, state: str | None, *, by: Person, now: datetime) -> RetryReport:
+    """Retry the failed and undelivered deliveries in a community's filter (`state`, None: all).
+
+    At most RETRY_ALL_LIMIT, newest first; those that still reach nobody are skipped.
+    """
+    wanted = [str(s) for s in RETRYABLE]
+    if state in wanted:
+        wanted = [str(state)]
+    elif state not in (None, UNCERTAIN):
+        wanted = []
+    query = filtered(community_id, state).where(Delivery.state.in_(wanted)).limit(RETRY_ALL_LIMIT)
+    chosen = [d for d in db.session.scalars(query).all() if d.state in RETRYABLE]
     # Load the recipients in two queries, so each retry finds them in the session.
     person_ids = {d.person_id for d in chosen if d.person_id is not None}
     resident_ids = {d.resident_id for d in chosen if d.resident_id is not None}

@@ -268,6 +268,36 @@ def test_retry_all_failed_in_the_filter(
     assert "retried=0" in response.headers["Location"]
 
 
+def test_retry_all_in_a_state_nobody_offered_is_refused_and_changes_nothing(
+    client: FlaskClient, world: SimpleNamespace, make: Any
+) -> None:
+    failed = _delivery(world.c, make.person(), state="failed", error_code="30003")
+    response = client.post(
+        "/secretary/outbox/retry-all", data={"community": world.c.id, "state": "exploded"}
+    )
+    assert response.status_code == 400
+    assert "There is no state “exploded”" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Delivery, failed.id).state == "failed"
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
+
+
+def test_one_retry_goes_back_to_the_whole_list_from_a_filter_or_page_it_cannot_read(
+    client: FlaskClient, world: SimpleNamespace, make: Any
+) -> None:
+    d = _delivery(world.c, make.person(), state="failed", error_code="30003")
+    response = client.post(
+        f"/secretary/outbox/{d.id}/retry", data={"state": "exploded", "page": "two"}
+    )
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "retried=1" in location and "state=" not in location and "page=" not in location
+    response = client.post(f"/secretary/outbox/{d.id}/retry", data={"state": "failed", "page": "3"})
+    # Retried once already: the second is refused with the reason, on the error page.
+    assert response.status_code == 400
+    assert "this one is “queued”" in response.get_data(as_text=True)
+
+
 def test_another_communitys_secretary_sees_nothing_and_cannot_retry(
     app: Flask, world: SimpleNamespace, make: Any
 ) -> None:

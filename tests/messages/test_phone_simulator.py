@@ -122,6 +122,17 @@ def test_bad_input_is_refused_and_changes_nothing(en: FlaskClient) -> None:
     assert _count(InboundMessage) == 1
 
 
+def test_a_missing_or_blank_text_is_refused_in_the_chosen_language(
+    client: FlaskClient, ctx: None
+) -> None:
+    response = client.post(f"/dev/phones/{PHONE}", data={})
+    assert response.status_code == 422 and "请填写要发送的内容。" in response.get_data(as_text=True)
+    # A full-width space (a Chinese keyboard's) is blank too.
+    response = client.post(f"/dev/phones/{PHONE}", data={"text": "\u3000"})
+    assert response.status_code == 422 and 'role="alert"' in response.get_data(as_text=True)
+    assert _count(InboundMessage) == 0 and _count(DevInboxMessage) == 0
+
+
 def test_live_segment_count_under_the_message_box(en: FlaskClient) -> None:
     html = en.get(f"/dev/phones/{PHONE}").get_data(as_text=True)
     assert 'hx-get="/dev/segments"' in html and 'hx-trigger="input changed delay:200ms"' in html

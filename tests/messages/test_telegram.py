@@ -227,6 +227,23 @@ def test_profile_page_guards_and_bad_input(
     assert _count(TelegramLink) == 0
 
 
+def test_no_button_pressed_is_refused_and_a_link_is_kept(
+    fake: FakeTelegram, client: FlaskClient, make: Any
+) -> None:
+    person = make.person()
+    sign_in(client, person.phone)
+    assert client.post("/me/telegram", data={"action": "link"}).status_code == 200
+    for data in ({}, {"action": ""}, {"action": "UNLINK"}):
+        response = client.post("/me/telegram", data=data)
+        assert response.status_code == 400
+        assert "请点击本页上的按钮" in response.get_data(as_text=True)
+    assert _count(TelegramLink) == 1
+    # Unlinking twice is harmless.
+    for _ in range(2):
+        assert client.post("/me/telegram", data={"action": "unlink"}).status_code == 303
+    assert _count(TelegramLink) == 0
+
+
 def test_work_and_home_pages_link_to_telegram(client: FlaskClient, make: Any) -> None:
     person = make.person()
     sign_in(client, person.phone)
