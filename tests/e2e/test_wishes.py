@@ -13,7 +13,7 @@ from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from models import Person, Photo, Resident, Wish, db
-from services import wishes
+from services.wishes import operations as wishes
 from tests.e2e.conftest import CSRF_RE, LiveServer, Visitor, World, new_visitor
 from tests.e2e.test_accessibility import AxeAudit
 
