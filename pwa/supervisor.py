@@ -3,7 +3,9 @@
 Honcho, which ran them before, ends the whole group when one process exits: a worker killed
 took the web server down with it. Here a process that exits is restarted on its own, after
 1 s, then 2, 4 … at most 30 s while it keeps dying; one that ran for a minute counts as well
-again, and its next restart waits 1 s. The others go on meanwhile. SIGINT or SIGTERM stops
+again, and its next restart waits 1 s. What a dead process left in its group (an RQ
+supervisor's worker processes, a gunicorn master's workers) gets SIGTERM and STOP_WAIT seconds
+before the new one starts. The others go on meanwhile. SIGINT or SIGTERM stops
 them all: SIGTERM to each process group, SIGKILL to what is left after STOP_WAIT seconds.
 
 Each process runs through `sh -c` in its own session (its own process group), as honcho
@@ -55,6 +57,14 @@ def _signal_group(pgid: int, signum: signal.Signals) -> None:
         os.killpg(pgid, signum)
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 @dataclass
 class Supervised:
     """One Procfile process: its command and the run of it now going, if any."""
@@ -64,6 +74,7 @@ class Supervised:
     colour: str | None = None
     proc: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
+    exited_at: float = 0.0
     failures: int = 0  # exits in a row, each after less than RESTART_RESET_AFTER
     restart_at: float | None = None
     reader: threading.Thread | None = field(default=None, repr=False)
@@ -86,6 +97,7 @@ class Supervisor:
         first: float = RESTART_FIRST,
         most: float = RESTART_MAX,
         reset_after: float = RESTART_RESET_AFTER,
+        stop_wait: float = STOP_WAIT,
     ) -> None:
         colours = get_colours()
         self.processes = [
@@ -94,6 +106,7 @@ class Supervisor:
         self.env = dict(env)
         self.cwd = cwd
         self.first, self.most, self.reset_after = first, most, reset_after
+        self.stop_wait = stop_wait
         self.printer = Printer(output or sys.stdout, width=max(len(SYSTEM), *map(len, processes)))
         self._print_lock = threading.Lock()
         self._stop_signal: signal.Signals | None = None
@@ -139,9 +152,10 @@ class Supervisor:
     def _exited(self, process: Supervised, code: int) -> None:
         assert process.proc is not None
         # What it left behind (a dead gunicorn's workers still holding the port, an RQ
-        # supervisor's worker processes) goes too, before it starts again.
-        _signal_group(process.proc.pid, signal.SIGKILL)
-        ran = time.monotonic() - process.started_at
+        # supervisor's worker processes finishing their job) is asked to stop; see _due.
+        _signal_group(process.proc.pid, signal.SIGTERM)
+        process.exited_at = time.monotonic()
+        ran = process.exited_at - process.started_at
         process.failures = 1 if ran >= self.reset_after else process.failures + 1
         delay = restart_delay(process.failures, self.first, self.most)
         process.restart_at = time.monotonic() + delay
@@ -150,13 +164,31 @@ class Supervisor:
             f"restarting in {delay:g} s (exit {process.failures} in a row)"
         )
 
+    def _due(self, process: Supervised, now: float) -> bool:
+        """Return whether to start it again: its delay passed, and nothing of it is left.
+
+        What the last run left has `stop_wait` seconds from its exit to stop, then is killed.
+        """
+        if process.restart_at is None or now < process.restart_at:
+            return False
+        assert process.proc is not None
+        if _group_alive(process.proc.pid):
+            if now - process.exited_at < self.stop_wait:
+                return False
+            self.say(f"sending SIGKILL to what {process.name} left (group {process.proc.pid})")
+            _signal_group(process.proc.pid, signal.SIGKILL)
+        return True
+
     def _stop_all(self) -> None:
+        for process in self.processes:  # what a dead run left, waiting for its restart
+            if not process.running and process.proc is not None:
+                _signal_group(process.proc.pid, signal.SIGKILL)
         running = [p for p in self.processes if p.running]
         for process in running:
             assert process.proc is not None
             self.say(f"sending SIGTERM to {process.name} (pid {process.proc.pid})")
             _signal_group(process.proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_WAIT
+        deadline = time.monotonic() + self.stop_wait
         for process in running:
             assert process.proc is not None
             try:
@@ -198,7 +230,7 @@ class Supervisor:
                         code = process.proc.poll()
                         if code is not None:
                             self._exited(process, code)
-                    elif process.restart_at is not None and now >= process.restart_at:
+                    elif self._due(process, now):
                         self._start(process)
             assert self._stop_signal is not None
             self.say(f"{self._stop_signal.name} received")

@@ -64,3 +64,20 @@ def test_a_process_that_ran_a_while_restarts_after_the_first_delay_again(tmp_pat
     delays = re.findall(r"restarting in ([\d.]+) s \(exit (\d+) in a row\)", out.getvalue())
     assert len(delays) >= 3, out.getvalue()
     assert set(delays) == {("0.1", "1")}, out.getvalue()
+
+
+def test_what_a_dead_process_left_gets_time_to_stop_then_is_killed_before_the_restart(
+    tmp_path: Path,
+) -> None:
+    out = io.StringIO()
+    left = tmp_path / "left.pid"
+    # The process exits and leaves a child in its group that ignores SIGTERM.
+    command = f"(trap '' TERM; exec sleep 60) & echo $! > {left}; exec sleep 0.3"
+    supervisor = Supervisor(
+        {"leader": command}, os.environ, tmp_path, output=out, first=0.1, stop_wait=0.6
+    )
+    _run_for(supervisor, 2)
+    log = out.getvalue()
+    assert "sending SIGKILL to what leader left" in log, log
+    assert log.count("leader started") >= 2, log
+    assert not alive(int(left.read_text())), "the one left behind was killed"
