@@ -4,6 +4,9 @@ They may also come early: the provider can report "delivered" before the worker 
 message has written down its provider id (it writes outcomes about once a second). Such a report
 is held in Redis for an hour, and applied by whichever side comes second: the worker, once it
 has written the id, or the webhook, when it finds the id written after all.
+
+A report that can be neither applied nor held (the database or Redis unavailable) raises:
+the webhook then answers with an error, and the provider sends it again later.
 """
 
 from __future__ import annotations
@@ -38,14 +41,18 @@ def _known(provider_id: str) -> bool:
 
 
 def record(redis: Redis | None, report: StatusReport, now: datetime) -> bool:
-    """Apply a provider's report; one about a message not written down yet is held for it."""
+    """Apply a provider's report; one about a message not written down yet is held for it.
+
+    Raises RedisError when the report must be held and Redis cannot take it, and the
+    database's errors as they come: the report was not recorded and must come again.
+    """
     provider_id, status, error_code = report.provider_id, report.status, report.error_code
     if not provider_id or report.state is None:
         return False
     if _known(provider_id) or redis is None:
         return apply(provider_id, status, error_code, now)
+    key = EARLY_KEY + provider_id
     try:
-        key = EARLY_KEY + provider_id
         with redis.pipeline() as pipe:
             pipe.rpush(key, json.dumps([status, error_code, now.isoformat()]))
             pipe.expire(key, EARLY_TTL_SECONDS)
@@ -55,7 +62,7 @@ def record(redis: Redis | None, report: StatusReport, now: datetime) -> bool:
             pipe.execute()
     except RedisError:
         log.warning("status %s for %s arrived early and could not be held", status, provider_id)
-        return False
+        raise
     # The worker may have written the id (and looked for held reports) meanwhile: look again,
     # in a new transaction, which sees what it committed.
     db.session.commit()

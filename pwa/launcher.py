@@ -1,4 +1,7 @@
-"""`make run`: Redis, the database, the demo, then every Procfile process, stopped together."""
+"""`make run`: Redis, the database, the demo, then every Procfile process, kept running.
+
+A process that dies is restarted on its own (pwa/supervisor.py); Ctrl-C or SIGTERM stops all.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,11 +20,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 
-from honcho.environ import parse_procfile
-from honcho.manager import Manager
 from redis import Redis
 from redis.exceptions import RedisError
 
+from pwa.supervisor import STOP_WAIT, Supervisor, procfile_processes
 from services.roster.demo import DEMO_PHONES
 
 try:  # a dependency where its wheel has a server binary (Linux, macOS); none on Windows
@@ -35,8 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "Procfile"
 DEFAULT_PORT = 8000
 BIND = "127.0.0.1"
-# Seconds a process gets between SIGTERM and SIGKILL (honcho uses 5 too).
-STOP_WAIT = 5
 
 
 class LaunchError(RuntimeError):
@@ -224,19 +223,8 @@ def child_environment(redis_url: str, port: int) -> dict[str, str]:
 
 
 def run_procfile(env: Mapping[str, str], on_started: Callable[[], None]) -> int:
-    """Run every Procfile process under honcho until one exits or we get SIGINT/SIGTERM."""
-
-    class _Manager(Manager):
-        def _start(self) -> None:
-            super()._start()
-            # Only now: honcho forks its helpers above, and forking with threads running is unsafe.
-            threading.Thread(target=on_started, daemon=True).start()
-
-    manager = _Manager()
-    for name, command in parse_procfile(PROCFILE.read_text()).processes.items():
-        manager.add_process(name, command, env=dict(env), cwd=str(ROOT))
-    manager.loop()  # installs its own SIGINT/SIGTERM handlers that stop every process
-    return int(manager.returncode or 0)
+    """Run every Procfile process, each restarted when it dies, until SIGINT/SIGTERM."""
+    return Supervisor(procfile_processes(PROCFILE), env, ROOT).run(on_started)
 
 
 def check_redis(url: str) -> None:

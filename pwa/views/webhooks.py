@@ -6,9 +6,12 @@ reply leaves through the outbox like every other message.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import db, utcnow
 from notify import inbound, status
@@ -18,8 +21,21 @@ from pwa.redis_conn import web_redis
 from services import phones
 from services.errors import DomainError
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
+# Seconds a provider is asked to wait before it calls again when a callback was not recorded.
+RETRY_AFTER_SECONDS = 30
+
+
+@bp.errorhandler(RedisError)
+@bp.errorhandler(SQLAlchemyError)
+def _not_recorded(error: Exception) -> Response:
+    """Redis or the database unavailable: answer 503, so that the provider calls again."""
+    db.session.rollback()
+    log.warning("webhook %s not recorded: %r", request.path, error)
+    return Response(status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def _check_twilio_signature() -> None:
@@ -44,6 +60,7 @@ def _phone(raw: str) -> str | None:
 
 @bp.post("/twilio/status")
 def twilio_status() -> Any:
+    """Record a delivery report; 503 when it cannot be (Twilio retries), else 204."""
     _check_twilio_signature()
     status.record(web_redis(), twilio_webhook.status_report(request.form.to_dict()), utcnow())
     db.session.commit()

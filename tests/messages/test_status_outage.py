@@ -1,0 +1,121 @@
+"""A status callback that cannot be recorded answers 503, so that the provider sends it again.
+
+Before, a report that arrived while Redis or the database was unavailable was answered 204
+and lost: its delivery stayed "sent" for good.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy.exc import OperationalError
+from twilio.request_validator import RequestValidator
+
+from models import Delivery, DeliveryState, db
+from notify import Message, send_later
+from notify.status import replay
+from tests.support import RedisServer
+
+TOKEN = "test-auth-token"
+PUBLIC = "https://linli.example.org"
+PATH = "/webhooks/twilio/status"
+
+
+@pytest.fixture
+def twilio_app(app: Flask, ctx: None) -> Any:
+    app.config.update(TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_BASE_URL=PUBLIC)
+    yield app
+    app.config.update(TWILIO_AUTH_TOKEN=None, PUBLIC_BASE_URL="http://127.0.0.1:8000")
+
+
+def _report(client: FlaskClient, sid: str, value: str) -> Any:
+    form = {"MessageSid": sid, "MessageStatus": value}
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + PATH, form)
+    return client.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+
+
+def _delivery(make: Any, key: str, sid: str | None) -> int:
+    [delivery_id] = send_later(
+        Message("notice", {"text": "x"}, batch_key=key, urgent=True), to=[make.person()]
+    )
+    if sid is not None:
+        d = db.session.get(Delivery, delivery_id)
+        d.state, d.provider_id = DeliveryState.SENT, sid
+    db.session.commit()
+    return int(delivery_id)
+
+
+def _state(delivery_id: int) -> str:
+    db.session.expire_all()
+    return str(db.session.get(Delivery, delivery_id).state)
+
+
+def test_a_report_the_database_cannot_record_answers_503_and_its_retry_is_applied(
+    twilio_app: Flask, client: FlaskClient, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = "SM" + "d" * 32
+    delivery_id = _delivery(make, "s:db-down", sid)
+
+    def locked(self: object) -> None:
+        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(type(db.session), "commit", locked)
+    answer = _report(client, sid, "delivered")
+    monkeypatch.undo()
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"].isdigit()
+    assert _state(delivery_id) == DeliveryState.SENT, "rolled back, not half-recorded"
+
+    # The provider calls again once the database is back: the report is applied.
+    assert _report(client, sid, "delivered").status_code == 204
+    assert _state(delivery_id) == DeliveryState.DELIVERED
+
+
+def test_an_early_report_redis_cannot_hold_answers_503_and_its_retry_is_applied(
+    twilio_app: Flask,
+    client: FlaskClient,
+    make: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    own = RedisServer(tmp_path / "redis")
+    own.start()
+    try:
+        fast = Redis.from_url(
+            own.url, socket_timeout=0.25, socket_connect_timeout=0.25, retry=Retry(NoBackoff(), 0)
+        )
+        # The web path's client (pwa.redis_conn.web_redis), pointed at a Redis this test stops.
+        monkeypatch.setitem(twilio_app.extensions, "linli_redis", fast)
+        early_sid, known_sid = "SM" + "e" * 32, "SM" + "k" * 32
+        early = _delivery(make, "s:early", None)  # the worker has not written its id yet
+        known = _delivery(make, "s:known", known_sid)
+        assert _report(client, early_sid, "sent").status_code == 204  # held while Redis is up
+
+        own.stop()
+        # Not written down yet and Redis cannot hold it: not recorded, the provider must retry.
+        answer = _report(client, early_sid, "delivered")
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"].isdigit()
+        # A report about a message written down needs only the database: recorded.
+        assert _report(client, known_sid, "delivered").status_code == 204
+        assert _state(known) == DeliveryState.DELIVERED
+
+        own.start()  # the same port
+        assert _report(client, early_sid, "delivered").status_code == 204
+        assert _state(early) == DeliveryState.QUEUED
+        # The worker writes its outcome and takes the reports held for it.
+        d = db.session.get(Delivery, early)
+        d.state, d.provider_id = DeliveryState.SENT, early_sid
+        db.session.commit()
+        assert replay(fast, [early_sid]) == 1  # "sent" held first moves nothing
+        db.session.commit()
+        assert _state(early) == DeliveryState.DELIVERED
+    finally:
+        own.stop()
