@@ -26,7 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from models import Building, Community, Household, Person, Resident, db, utcnow
-from services import audit
+from services import audit, exports
 from services.errors import DomainError, InvalidInput
 from services.roster import operations as roster
 
@@ -626,11 +626,12 @@ def _import(
 
 def template_csv() -> bytes:
     """Return a template CSV (UTF-8 with BOM so Excel shows the Chinese) with one example row."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([aliases[0] for aliases in COLUMNS.values()])
-    writer.writerow([TEMPLATE_EXAMPLE[name] for name in COLUMNS])
-    return out.getvalue().encode("utf-8-sig")
+    return exports.csv_bytes(
+        [
+            [aliases[0] for aliases in COLUMNS.values()],
+            [TEMPLATE_EXAMPLE[name] for name in COLUMNS],
+        ]
+    )
 
 
 def template_xlsx() -> bytes:
@@ -639,8 +640,8 @@ def template_xlsx() -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "roster"
-    sheet.append([aliases[0] for aliases in COLUMNS.values()])
-    sheet.append([TEMPLATE_EXAMPLE[name] for name in COLUMNS])
+    exports.append_row(sheet, [aliases[0] for aliases in COLUMNS.values()])
+    exports.append_row(sheet, [TEMPLATE_EXAMPLE[name] for name in COLUMNS])
     # Text format keeps Excel from turning phone numbers into 1.38E+10.
     for column in sheet.iter_cols(min_row=1, max_row=200, max_col=len(COLUMNS)):
         for cell in column:

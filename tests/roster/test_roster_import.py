@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, Household, Resident, db
+from services.roster import importing as roster_import
 from tests.support import sign_in
+from tests.test_exports import PAYLOADS, check_csv, check_xlsx
 
 URL = "/secretary/roster/import"
 EN_HEADERS = [
@@ -473,3 +475,16 @@ def test_secretary_of_another_community_cannot_import_here(
     assert response.status_code == 404
     assert client.get(f"{URL}?community={place['community'].id}").status_code == 404
     assert count_rows() == (0, 0)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_templates_cannot_carry_formulas(
+    secretary_client: Any, monkeypatch: pytest.MonkeyPatch, payload: str
+) -> None:
+    # The templates hold only our own example, but they write through the same safe cells.
+    monkeypatch.setitem(roster_import.TEMPLATE_EXAMPLE, "name", payload)
+    monkeypatch.setitem(roster_import.TEMPLATE_EXAMPLE, "contact_name", "联系" + payload)
+    template_csv = secretary_client.get("/secretary/roster/template.csv")
+    check_csv(template_csv.data, [payload])
+    assert "'联系" not in template_csv.data.decode("utf-8-sig")
+    check_xlsx(secretary_client.get("/secretary/roster/template.xlsx").data, [payload])
