@@ -14,6 +14,7 @@ import enum
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,7 +27,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from models import Building, Community, Household, Person, Resident, db, utcnow
-from services import audit
+from services import audit, exports
 from services.errors import DomainError, InvalidInput
 from services.roster import operations as roster
 
@@ -34,9 +35,25 @@ MAX_ROWS = 20_000
 # Rows read in all, blank ones included: Excel can carry a million formatted empty rows.
 MAX_RAW_ROWS = 100_000
 MAX_COLUMNS = 60
+# Cells are cut to this many characters as they are read: longer than any field takes, so a
+# cut cell is still refused as too long, and nothing later works through a megabyte of text.
+MAX_CELL_CHARS = 1000
 # A title line or two above the header row is common in sheets made for printing.
 HEADER_SEARCH_ROWS = 10
 CSV_DELIMITERS = (",", "\t", ";")
+
+# An .xlsx is a zip of XML parts. openpyxl streams a worksheet row by row but loads the shared
+# strings and the workbook's other parts whole, and one cell can be as long as its part: the
+# parts' unpacked sizes bound what an import holds in memory, so they are checked before the
+# workbook is opened. (zipfile stops reading an entry at its declared size and fails its
+# checksum, so an archive that understates a size cannot unpack more than it declares.)
+MB = 1024 * 1024
+MAX_XLSX_ENTRIES = 500
+# The template's 14 columns over MAX_ROWS rows, as openpyxl writes them, unpack to about 14 MB.
+MAX_XLSX_PART_BYTES = 16 * MB
+MAX_XLSX_TOTAL_BYTES = 32 * MB
+# Unpacked to packed size, for parts over a megabyte: sheets run about 10 to 20 times.
+MAX_XLSX_RATIO = 100
 
 # Field → accepted header names; the first is the Chinese one the template uses, the second
 # the English one.
@@ -197,14 +214,45 @@ def _too_many_rows() -> SheetRejected:
     )
 
 
-def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
-    unreadable = SheetRejected(
+def _unreadable() -> SheetRejected:
+    return SheetRejected(
         _(
             "This file is not a readable .xlsx workbook. Open it in Excel or WPS, save it as "
             ".xlsx or CSV, and upload it again."
         )
     )
+
+
+def _check_archive(data: bytes) -> None:
+    """Refuse an .xlsx whose parts would unpack too large, from the zip's directory alone."""
     try:
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _unreadable() from None
+    total = sum(entry.file_size for entry in entries)
+    if (
+        len(entries) > MAX_XLSX_ENTRIES
+        or total > MAX_XLSX_TOTAL_BYTES
+        or any(
+            entry.file_size > MAX_XLSX_PART_BYTES
+            or (entry.file_size > MB and entry.file_size > MAX_XLSX_RATIO * entry.compress_size)
+            for entry in entries
+        )
+    ):
+        raise SheetRejected(
+            _(
+                "This workbook is too large once unpacked to be a roster sheet (it may hold "
+                "pictures, many sheets or very long cells). Copy the roster rows into a new "
+                ".xlsx or CSV file and upload that."
+            )
+        )
+
+
+def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+    unreadable = _unreadable()
+    _check_archive(data)
+    try:
+        # Read-only mode streams the worksheet instead of building every cell first.
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # any failure to parse an uploaded file means "unreadable"
         raise unreadable from None
@@ -215,7 +263,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
         # The stored dimension can be wrong, and trusting it pads every row to its width.
         sheet.reset_dimensions()
         rows = (
-            [_cell_text(value) for value in row[:MAX_COLUMNS]]
+            [_cell_text(value)[:MAX_CELL_CHARS] for value in row[:MAX_COLUMNS]]
             for row in sheet.iter_rows(values_only=True)
         )
         return _non_empty(rows)
@@ -258,7 +306,7 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
-        return _non_empty(row[:MAX_COLUMNS] for row in reader)
+        return _non_empty([cell[:MAX_CELL_CHARS] for cell in row[:MAX_COLUMNS]] for row in reader)
     except csv.Error as error:
         raise SheetRejected(
             _(
@@ -626,11 +674,12 @@ def _import(
 
 def template_csv() -> bytes:
     """Return a template CSV (UTF-8 with BOM so Excel shows the Chinese) with one example row."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([aliases[0] for aliases in COLUMNS.values()])
-    writer.writerow([TEMPLATE_EXAMPLE[name] for name in COLUMNS])
-    return out.getvalue().encode("utf-8-sig")
+    return exports.csv_bytes(
+        [
+            [aliases[0] for aliases in COLUMNS.values()],
+            [TEMPLATE_EXAMPLE[name] for name in COLUMNS],
+        ]
+    )
 
 
 def template_xlsx() -> bytes:
@@ -639,8 +688,8 @@ def template_xlsx() -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "roster"
-    sheet.append([aliases[0] for aliases in COLUMNS.values()])
-    sheet.append([TEMPLATE_EXAMPLE[name] for name in COLUMNS])
+    exports.append_row(sheet, [aliases[0] for aliases in COLUMNS.values()])
+    exports.append_row(sheet, [TEMPLATE_EXAMPLE[name] for name in COLUMNS])
     # Text format keeps Excel from turning phone numbers into 1.38E+10.
     for column in sheet.iter_cols(min_row=1, max_row=200, max_col=len(COLUMNS)):
         for cell in column:

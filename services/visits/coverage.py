@@ -6,7 +6,6 @@ building and month), so a community page costs the same few queries at district 
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from models import Building, Grid, Household, HouseholdMonth, db
 from models.clock import month_start
+from services import exports
+from services.exports import Cell
 from services.roster.areas import Area
 from services.visits.queries import ROW_COLUMNS, HouseholdRow
 
@@ -170,18 +171,19 @@ def report(area: Area, month: date) -> Report:
     return Report(month, rows, to_visit(area, month, limit=None))
 
 
+def _household_cells(h: HouseholdRow) -> list[Cell]:
+    return [h.compound, h.building, h.unit, h.room, h.contact_name]
+
+
 def report_csv(data: Report, headers: list[str], household_headers: list[str]) -> bytes:
-    """Return the report as CSV in UTF-8 with a BOM (so spreadsheet programs read the Chinese)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    for row in data.rows:
-        writer.writerow(row)
-    writer.writerow([])
-    writer.writerow(household_headers)
-    for h in data.to_visit:
-        writer.writerow([h.compound, h.building, h.unit, h.room, h.contact_name])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """Return the report as CSV in UTF-8 with a BOM (so spreadsheet programs read the Chinese).
+
+    Names typed by people (contacts, buildings) go through services.exports: none can start a
+    formula.
+    """
+    rows: list[Iterable[Cell]] = [headers, *data.rows, [], household_headers]
+    rows.extend(_household_cells(h) for h in data.to_visit)
+    return exports.csv_bytes(rows)
 
 
 def report_xlsx(
@@ -192,13 +194,13 @@ def report_xlsx(
     sheet = book.active
     assert sheet is not None
     sheet.title = titles[0][:31]
-    sheet.append(headers)
+    exports.append_row(sheet, headers)
     for row in data.rows:
-        sheet.append(list(row))
+        exports.append_row(sheet, row)
     second = book.create_sheet(titles[1][:31])
-    second.append(household_headers)
+    exports.append_row(second, household_headers)
     for h in data.to_visit:
-        second.append([h.compound, h.building, h.unit, h.room, h.contact_name])
+        exports.append_row(second, _household_cells(h))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

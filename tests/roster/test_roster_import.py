@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import struct
+import time
+import tracemalloc
+import zipfile
 from typing import Any
 
 import openpyxl
@@ -10,7 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, Household, Resident, db
+from services.roster import importing as roster_import
 from tests.support import sign_in
+from tests.test_exports import PAYLOADS, check_csv, check_xlsx
 
 URL = "/secretary/roster/import"
 EN_HEADERS = [
@@ -473,3 +480,175 @@ def test_secretary_of_another_community_cannot_import_here(
     assert response.status_code == 404
     assert client.get(f"{URL}?community={place['community'].id}").status_code == 404
     assert count_rows() == (0, 0)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_templates_cannot_carry_formulas(
+    secretary_client: Any, monkeypatch: pytest.MonkeyPatch, payload: str
+) -> None:
+    # The templates hold only our own example, but they write through the same safe cells.
+    monkeypatch.setitem(roster_import.TEMPLATE_EXAMPLE, "name", payload)
+    monkeypatch.setitem(roster_import.TEMPLATE_EXAMPLE, "contact_name", "联系" + payload)
+    template_csv = secretary_client.get("/secretary/roster/template.csv")
+    check_csv(template_csv.data, [payload])
+    assert "'联系" not in template_csv.data.decode("utf-8-sig")
+    check_xlsx(secretary_client.get("/secretary/roster/template.xlsx").data, [payload])
+
+
+SHARED_STRINGS_OVERRIDE = (
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+SHARED_STRINGS_REL = (
+    '<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'sharedStrings" Target="sharedStrings.xml" Id="rId9"/>'
+)
+
+
+def with_shared_string(base: bytes, size: int, *, packs: bool = True) -> bytes:
+    """Return the workbook with a shared strings part holding one string of `size` letters.
+
+    Written with zipfile directly and deflated, in chunks: a 150 MB string of one letter packs
+    to ~150 KB; with `packs=False` the letters are random hex digits, which pack about 2:1.
+    """
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(base)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            text = source.read(item.filename).decode()
+            if item.filename == "[Content_Types].xml":
+                text = text.replace("</Types>", SHARED_STRINGS_OVERRIDE + "</Types>")
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                text = text.replace("</Relationships>", SHARED_STRINGS_REL + "</Relationships>")
+            if item.filename == "xl/worksheets/sheet1.xml":
+                # The first data row's name is the shared string.
+                inline = '<c r="E2" t="inlineStr"><is><t>张秀英</t></is></c>'
+                assert inline in text
+                text = text.replace(inline, '<c r="E2" t="s"><v>0</v></c>')
+            target.writestr(item.filename, text)
+        with target.open("xl/sharedStrings.xml", "w") as part:
+            part.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            part.write(b"<si><t>")
+            chunk = b"a" * (1024 * 1024)
+            for _ in range(size // len(chunk)):
+                part.write(chunk if packs else os.urandom(len(chunk) // 2).hex().encode())
+            part.write(b"</t></si></sst>")
+    return out.getvalue()
+
+
+def understate(archive: bytes, name: str, size: int) -> bytes:
+    """Return the zip with `name`'s unpacked size declared as `size` (a forged directory)."""
+    data = bytearray(archive)
+    with zipfile.ZipFile(io.BytesIO(archive)) as original:
+        local = original.getinfo(name).header_offset
+        central = original.start_dir  # type: ignore[attr-defined]
+    assert data[local : local + 4] == b"PK\x03\x04"
+    struct.pack_into("<I", data, local + 22, size)
+    while data[central : central + 4] == b"PK\x01\x02":
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", data, central + 28)
+        if data[central + 46 : central + 46 + name_length] == name.encode():
+            struct.pack_into("<I", data, central + 24, size)
+        central += 46 + name_length + extra_length + comment_length
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as forged:
+        assert forged.getinfo(name).file_size == size
+    return bytes(data)
+
+
+TOO_LARGE = "too large once unpacked"
+
+
+def test_a_shared_string_bomb_is_refused_at_once_in_little_memory(secretary_client: Any) -> None:
+    """The issue's case: a ~150 KB .xlsx whose shared strings unpack to 150 MB."""
+    bomb = with_shared_string(xlsx([ZH_HEADERS, GOOD_ROWS[0]]), 150 * 1024 * 1024)
+    assert len(bomb) < 400 * 1024
+    started = time.monotonic()
+    response = upload(secretary_client, bomb, "roster.xlsx")
+    assert time.monotonic() - started < 1
+    assert response.status_code == 422 and TOO_LARGE in response.get_data(as_text=True)
+    assert count_rows() == (0, 0)
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
+    tracemalloc.start()
+    try:
+        with pytest.raises(roster_import.SheetRejected, match=TOO_LARGE):
+            roster_import.read_sheet("roster.xlsx", bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 1024 * 1024
+
+
+def test_the_refusal_is_in_chinese(client: Any, place: Any) -> None:
+    sign_in(client, place["secretary"].phone)
+    bomb = with_shared_string(xlsx([ZH_HEADERS, GOOD_ROWS[0]]), 40 * 1024 * 1024)
+    page = upload(client, bomb, "roster.xlsx").get_data(as_text=True)
+    assert "这个工作簿解压后太大" in page
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # Too many parts, each small.
+        lambda base: many_parts(base, roster_import.MAX_XLSX_ENTRIES + 1),
+        # Under the part limit, but packed far tighter than any sheet.
+        lambda base: with_shared_string(base, 8 * 1024 * 1024),
+    ],
+)
+def test_other_oversized_archives_are_refused(secretary_client: Any, change: Any) -> None:
+    response = upload(secretary_client, change(xlsx([ZH_HEADERS, GOOD_ROWS[0]])), "roster.xlsx")
+    assert response.status_code == 422 and TOO_LARGE in response.get_data(as_text=True)
+    assert count_rows() == (0, 0)
+
+
+def many_parts(base: bytes, count: int) -> bytes:
+    out = io.BytesIO(base)
+    with zipfile.ZipFile(out, "a") as archive:
+        for number in range(count):
+            archive.writestr(f"customXml/item{number}.xml", "<a/>")
+    return out.getvalue()
+
+
+def test_an_archive_that_understates_a_size_cannot_unpack_more(secretary_client: Any) -> None:
+    # zipfile stops at the declared size and fails the checksum: the check can trust it.
+    forged = understate(
+        with_shared_string(xlsx([ZH_HEADERS, GOOD_ROWS[0]]), 40 * 1024 * 1024),
+        "xl/sharedStrings.xml",
+        1024,
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(roster_import.SheetRejected, match=r"not a readable \.xlsx"):
+            roster_import.read_sheet("roster.xlsx", forged)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 1024 * 1024
+    assert count_rows() == (0, 0)
+
+
+def test_the_largest_cell_the_check_allows_is_read_in_bounded_memory(
+    secretary_client: Any,
+) -> None:
+    # 15 MB of random digits in the name cell: under the part limit, packed only 2:1.
+    sheet = with_shared_string(xlsx([ZH_HEADERS, GOOD_ROWS[0]]), 15 * 1024 * 1024, packs=False)
+    tracemalloc.start()
+    try:
+        page = upload(secretary_client, sheet, "roster.xlsx").get_data(as_text=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "Name is at most 50 characters" in page and count_rows() == (0, 0)
+    assert peak < 45 * 1024 * 1024
+
+
+def test_a_large_ordinary_workbook_passes_the_archive_check() -> None:
+    """The limits leave room for MAX_ROWS rows of every column, as openpyxl writes them."""
+    header = [aliases[0] for aliases in roster_import.COLUMNS.values()]
+    example = roster_import.TEMPLATE_EXAMPLE
+    rows = [header]
+    for number in range(roster_import.MAX_ROWS):
+        values = {**example, "room": str(1000 + number), "name": f"张秀英{number}"}
+        values["phone"] = str(13800000000 + number)
+        rows.append([values[name] for name in roster_import.COLUMNS])
+    roster_import._check_archive(xlsx(rows))

@@ -21,6 +21,7 @@ from services.visits import coverage, queries
 from services.visits import operations as visits
 from services.visits import reminders as visit_reminders
 from tests.support import run_jobs
+from tests.test_exports import PAYLOADS, check_csv, check_xlsx
 from tests.visits.test_visits import Place, build_place, sign_in_en
 
 
@@ -108,6 +109,39 @@ def test_exports_in_xlsx_and_csv(client: FlaskClient, place: Place) -> None:
     assert ["第一网格", "3号楼", "幸福小区", 1, 2, 50] in values
     rooms = [r[3] for r in second.iter_rows(min_row=2, values_only=True)]
     assert sorted(rooms) == ["101", "601"]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_exports_cannot_carry_formulas(client: FlaskClient, place: Place, payload: str) -> None:
+    # Typed names reach the export in the contact, the compound and the building columns.
+    place.h601.contact_name = payload
+    place.neighbour.compound = payload
+    place.neighbour.name = payload + "楼"
+    db.session.commit()
+    sign_in_en(client, place.leader.phone)
+    csv_data = client.get("/coverage.csv").get_data()
+    check_csv(csv_data, [payload, payload + "楼"])
+    xlsx_data = client.get("/coverage.xlsx").get_data()
+    check_xlsx(xlsx_data, [payload, payload + "楼"])
+    # The figures stay numbers.
+    values = [list(r) for r in load_workbook(io.BytesIO(xlsx_data)).worksheets[0].values]
+    assert ["第一网格", "3号楼", "幸福小区", 0, 2, 0] in values
+
+
+def test_a_contact_typed_by_a_head_is_no_formula_in_the_export(
+    client: FlaskClient, place: Place
+) -> None:
+    """The issue's case: a head sets a contact to a link formula; the grid leader exports."""
+    sign_in_en(client, place.head.phone)
+    link = '=HYPERLINK("http://x","点我")'
+    contact = f"/households/{place.h601.id}/contact"
+    assert client.post(contact, data={"contact_name": link, "contact_phone": ""}).status_code == 302
+    db.session.expire_all()
+    assert place.h601.contact_name == link  # stored as typed: the export is what neutralises it
+    assert client.post("/sign-out").status_code == 302
+    sign_in_en(client, place.leader.phone)
+    check_csv(client.get("/coverage.csv").get_data(), [link])
+    check_xlsx(client.get("/coverage.xlsx").get_data(), [link])
 
 
 def _at(day: int, hour: int) -> datetime:
