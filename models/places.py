@@ -21,6 +21,9 @@ class Community(db.Model):  # type: ignore[name-defined]
     district: Mapped[str] = mapped_column(String(100), default="")
     # The signature every SMS must start with (【…】), as Chinese SMS rules require.
     sms_signature: Mapped[str] = mapped_column(String(30), default="")
+    # The phone number (E.164) residents text this community at, when it has one of its own:
+    # a text to it belongs to this community even when nobody knows the sender.
+    sms_number: Mapped[str | None] = mapped_column(String(20), unique=True)
     # Non-urgent messages to residents wait out these hours (local time), deferred not dropped.
     quiet_from: Mapped[time] = mapped_column(Time, default=time(21, 0), server_default="21:00:00")
     quiet_until: Mapped[time] = mapped_column(Time, default=time(8, 0), server_default="08:00:00")

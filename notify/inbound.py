@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import (
     Building,
+    Community,
     Household,
     InboundMessage,
     Person,
@@ -95,6 +96,41 @@ def community_of_phone(phone: str) -> int | None:
     )
 
 
+def strangers(rows: list[InboundMessage]) -> set[int]:
+    """Return the ids of the texts whose sender nobody knows: no person, and an address that
+    is no one's phone on any roster (a person's, a resident's, a household contact's)."""
+    addresses = {r.from_address for r in rows if r.person_id is None}
+    if not addresses:
+        return set()
+    known = set(db.session.scalars(select(Person.phone).where(Person.phone.in_(addresses))))
+    known |= set(db.session.scalars(select(Resident.phone).where(Resident.phone.in_(addresses))))
+    known |= set(
+        db.session.scalars(
+            select(Household.contact_phone).where(Household.contact_phone.in_(addresses))
+        )
+    )
+    return {r.id for r in rows if r.person_id is None and r.from_address not in known}
+
+
+def community_of_number(number: str) -> int | None:
+    """Return the community whose own SMS number this is (Community.sms_number)."""
+    return db.session.scalar(select(Community.id).where(Community.sms_number == number))
+
+
+def community_of_text(to: str | None, phone: str | None) -> int | None:
+    """Return the community an inbound text belongs to, or None.
+
+    The community whose number it was sent to; else the sender's (a post or a home on its
+    roster); else none: a stranger's text to no community's number is kept but shown to no
+    community's staff.
+    """
+    if to:
+        found = community_of_number(to)
+        if found is not None:
+            return found
+    return community_of_phone(phone) if phone else None
+
+
 def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
     """Return the parameters as the outbox keeps them (JSON): dates and the like as the text
     a template shows for them."""
@@ -145,8 +181,12 @@ def handle(
     now: datetime,
     person: Person | None = None,
     phone: str | None = None,
+    to: str | None = None,
 ) -> Handled:
     """Record an inbound text, run the command it names, queue the reply and return it.
+
+    `to` is the number the text was sent to, when the provider says: it decides the community
+    the text belongs to (`community_of_text`).
 
     The same provider_id (Twilio MessageSid, Telegram update) is handled once: a repeat
     returns the first answer and changes nothing.
@@ -166,7 +206,7 @@ def handle(
         provider_id=provider_id,
         from_address=address,
         person_id=person.id if person else None,
-        community_id=community_of_phone(phone) if phone else None,
+        community_id=community_of_text(to, phone),
         text=text,
         received_at=now,
     )

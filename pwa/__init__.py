@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from models import db
-from pwa import auth, cli, errors, features, i18n, security
+from pwa import auth, cli, errors, features, i18n, rendering, security
 from pwa import config as config_module
 from pwa.database import init_database
 from pwa.extensions import csrf, limiter, migrate
@@ -35,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    rendering.init_app(app)
     auth.init_app(app)
     security.init_app(app)
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 from models import Photo
+from services.privacy import mask_personal_numbers
+
+
+def init_app(app: Flask) -> None:
+    """Register the template filters every feature's pages share.
+
+    `mask_numbers`: free text shown on a public or volunteer-facing page (the echo wall, the
+    problem wall, a volunteer's work orders, the notice board) with its phone and ID-card
+    numbers masked; pages for those who may see the resident show the text as typed.
+    """
+    app.jinja_env.filters["mask_numbers"] = mask_personal_numbers
 
 
 def render(template: str, block: str | None = None, **context: Any) -> Response:

@@ -67,6 +67,7 @@ class InboundText:
     address: str  # where it came from, to answer there (a phone, a chat id)
     text: str
     phone: str | None = None  # the sender's phone in E.164, when the address is one
+    to: str | None = None  # the number it was sent to (E.164), when the provider says
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models import Delivery, DeliveryState, InboundMessage, Resident, db
+from notify import inbound as inbound_texts
 from notify.dispatch import Settings
 from pwa import auth, errors
 from pwa.forms.messages import FILTERS, RetryAllForm, RetryForm
@@ -169,13 +170,10 @@ def inbound() -> Any:
     rows = list(
         db.session.scalars(
             select(InboundMessage)
-            .where(
-                # Texts from numbers we do not know belong to no community: every staff sees them.
-                or_(
-                    InboundMessage.community_id == community.id,
-                    InboundMessage.community_id.is_(None),
-                )
-            )
+            # Each community's staff see the texts that came to it: to its own number, or from
+            # someone on its roster. A stranger's text to no community's number belongs to none
+            # and is shown to no community (it stays in the table; there is no district role).
+            .where(InboundMessage.community_id == community.id)
             .options(selectinload(InboundMessage.person))
             .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
             .offset((page - 1) * PER_PAGE)
@@ -189,6 +187,7 @@ def inbound() -> Any:
         has_more=len(rows) > PER_PAGE,
         page=page,
         mask=phones.mask,
+        strangers=inbound_texts.strangers(rows[:PER_PAGE]),
     )
 
 

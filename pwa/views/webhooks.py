@@ -78,6 +78,7 @@ def twilio_sms() -> Any:
         phone=text.phone,
         text=text.text,
         now=utcnow(),
+        to=text.to,
     )
     # The reply, if any, is queued: the commit hands it to the worker.
     db.session.commit()

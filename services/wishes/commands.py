@@ -29,6 +29,10 @@ CATEGORY_HINTS = (
 )
 
 
+# The channels a wish is posted from by text message (Wish.via).
+TEXT_CHANNELS = ("sms", "telegram")
+
+
 def guess_category(text: str) -> str:
     upper = text.upper()
     for category, words in CATEGORY_HINTS:
@@ -61,6 +65,21 @@ def residents_of_sender(message: Inbound) -> list[Resident]:
     return list(db.session.scalars(select(Resident).where(or_(*clauses)).order_by(Resident.id)))
 
 
+def _posted_by_text_before(residents: list[Resident]) -> bool:
+    """Whether a wish of these residents was ever posted by SMS or Telegram."""
+    return (
+        db.session.scalar(
+            select(Wish.id)
+            .where(
+                Wish.resident_id.in_([r.id for r in residents]),
+                Wish.via.in_(TEXT_CHANNELS),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def _post(message: Inbound) -> Reply | None:
     residents = residents_of_sender(message)
     if not residents:
@@ -70,6 +89,7 @@ def _post(message: Inbound) -> Reply | None:
     original = re.sub(r"^\s*(微心愿|心愿|WISH)\s*[:：,，]?\s*", "", text, flags=re.I)
     if not original.strip():
         return Reply("wish_error_text", {"ref": ""})
+    first = not _posted_by_text_before(residents)
     try:
         wish = wishes.post_wish(
             resident=residents[0],
@@ -82,7 +102,9 @@ def _post(message: Inbound) -> Reply | None:
         )
     except DomainError as error:
         return _error(error, None)
-    return Reply("wish_posted_reply", {"ref": wish.ref})
+    # The first time, the answer also says what the wall shows: no name or room, and the
+    # middle digits of any phone or ID number in the text hidden.
+    return Reply("wish_posted_reply_first" if first else "wish_posted_reply", {"ref": wish.ref})
 
 
 def _wish_of(message: Inbound) -> Wish | None:

@@ -142,6 +142,18 @@ WISH_POSTED_REPLY = MessageKind(
     validity_seconds=HOUR,
     urgent=True,
 )
+WISH_POSTED_REPLY_FIRST = MessageKind(
+    name="wish_posted_reply_first",
+    zh="已收到您的心愿{ref}，已发布到问题墙。墙上只显示心愿内容，不显示您的姓名和门牌，"
+    "内容中的电话和身份证号会隐去中间几位。有志愿者认领后会告诉您。",
+    en="We have your wish {ref}; it is on the problem wall. The wall shows what you wrote "
+    "without your name or room, and hides the middle digits of any phone or ID number in it. "
+    "We will tell you when someone takes it.",
+    example={"ref": "W12"},
+    validity_seconds=HOUR,
+    urgent=True,
+    description="Reply to a sender's first wish by SMS or Telegram: what the wall will show.",
+)
 
 # Answers to a command that could not be carried out: WishError.code → (Chinese, English).
 ERROR_TEXTS: dict[str, tuple[str, str]] = {
@@ -209,5 +221,6 @@ MESSAGE_KINDS: tuple[MessageKind, ...] = (
     WISH_WITHDRAWN_CLAIMER,
     WISH_WITHDRAW_REPLY,
     WISH_POSTED_REPLY,
+    WISH_POSTED_REPLY_FIRST,
     *ERROR_KINDS,
 )

@@ -68,12 +68,19 @@ def _received(phone: str) -> list[str]:
     )
 
 
-def _sms(client: FlaskClient, phone: str, body: str, sid: str | None = None) -> str | None:
-    """Text the app from `phone`; return the reply that reached the phone, or None."""
+def _sms(
+    client: FlaskClient,
+    phone: str,
+    body: str,
+    sid: str | None = None,
+    to: str = "+15005550006",
+) -> str | None:
+    """Text the app from `phone` (to the number `to`); return the reply that reached the
+    phone, or None."""
     form = {
         "MessageSid": sid or f"SM{next(_sid):032d}",
         "From": phone,
-        "To": "+15005550006",
+        "To": to,
         "Body": body,
         "NumMedia": "0",
         "AccountSid": "AC" + "0" * 32,
@@ -370,3 +377,21 @@ def test_reports_racing_the_worker_end_in_the_latest_state(
     db.session.expire_all()
     states = {db.session.get(Delivery, i).state for i in ids}
     assert states == {DeliveryState.DELIVERED}
+
+
+def test_a_strangers_text_belongs_to_the_community_whose_number_it_was_sent_to(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    a = make.community(sms_signature="【新丰路社区】", sms_number="+861069990001")
+    make.community(sms_signature="【西园社区】", sms_number="+861069990002")
+    reply = _sms(client, "+8613900009999", "你好", to="010 6999 0001")
+    [row] = db.session.scalars(select(InboundMessage)).all()
+    assert row.person_id is None and row.community_id == a.id and row.outcome == "unknown"
+    # Answered under that community's signature.
+    assert reply is not None and reply.startswith("【新丰路社区】")
+    # To no community's number, from nobody on a roster: it belongs to no community.
+    _sms(client, "+8613900008888", "你好", to="+861069990009")
+    [none] = db.session.scalars(
+        select(InboundMessage).where(InboundMessage.from_address == "+8613900008888")
+    ).all()
+    assert none.community_id is None

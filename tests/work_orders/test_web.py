@@ -244,3 +244,27 @@ def _demo_pages(app: Any, ids: list[int]) -> None:
     fragment = member.get("/my/orders", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and 'id="my-orders"' in fragment.get_data(as_text=True)
     assert "<html" not in fragment.get_data(as_text=True)
+
+
+def test_a_volunteers_work_orders_mask_phone_numbers(
+    app: Any, client: FlaskClient, world: World
+) -> None:
+    world.order(
+        title="陪李奶奶看病，电话13912345678",
+        instructions="先打她女儿电话139-8765-4321",
+        location="3号楼501，13912345678",
+        now=utcnow(),
+        starts_at=utcnow() + timedelta(hours=21),
+        ends_at=utcnow() + timedelta(hours=23),
+    )
+    sign_in(client, world.volunteers[0].phone)
+    page = client.get("/my/orders").get_data(as_text=True)
+    assert "陪李奶奶看病" in page and "139****5678" in page and "139****4321" in page
+    assert "13912345678" not in page and "139-8765-4321" not in page
+    # The secretary's own page shows it as typed.
+    staff = app.test_client()
+    sign_in(staff, world.secretary.phone)
+    order = db.session.scalar(select(WorkOrder))
+    assert order is not None
+    detail = staff.get(f"/work-orders/{order.id}").get_data(as_text=True)
+    assert "13912345678" in detail and "139-8765-4321" in detail

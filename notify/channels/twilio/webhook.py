@@ -30,7 +30,10 @@ def signed(auth_token: str | None, url: str, form: Mapping[str, str], signature:
 
 
 def inbound(form: Mapping[str, str], normalize_phone: Callable[[str], str | None]) -> InboundText:
-    """Read an inbound SMS; `normalize_phone` gives the sender's E.164 phone, or None."""
+    """Read an inbound SMS; `normalize_phone` gives an E.164 phone, or None.
+
+    `to` is the number the text was sent to: the community whose number it is owns the text.
+    """
     sender = form.get("From", "")
     phone = normalize_phone(sender)
     return InboundText(
@@ -38,6 +41,7 @@ def inbound(form: Mapping[str, str], normalize_phone: Callable[[str], str | None
         address=phone or sender[:MAX_ADDRESS],
         text=form.get("Body", ""),
         phone=phone,
+        to=normalize_phone(form.get("To", "")) if form.get("To") else None,
     )
 
 
