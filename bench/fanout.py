@@ -33,6 +33,7 @@ from bench.harness import (
     Redis,
     base_environment,
     migrate,
+    write_section,
 )
 from models import clock
 
@@ -261,18 +262,6 @@ def _chunk() -> int:
     return fanout.CHUNK
 
 
-def write_section(path: Path, section: str) -> None:
-    """Put the section in the file, replacing an earlier one and keeping everything else."""
-    text = path.read_text() if path.exists() else "# Performance\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        _old, after = rest.split(END, 1)
-        text = before + section.rstrip("\n") + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__)
     parser.add_argument("--people", type=int, default=PEOPLE, help=f"default {PEOPLE:,}")
@@ -292,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(result, command.strip())
     print(section)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, section, BEGIN, END)
         print(f"written to {args.write}")
     return 0 if result.correct else 1
 

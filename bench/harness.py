@@ -237,3 +237,15 @@ class ProcfileProcesses:
             stop_group(proc)
         for log in self._logs:
             log.close()
+
+
+def write_section(path: Path, section: str, begin: str, end: str) -> None:
+    """Put a bench's section (between its begin and end markers) in the file, keeping the rest."""
+    text = path.read_text() if path.exists() else "# Performance\n"
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        _old, after = rest.split(end, 1)
+        text = before + section.rstrip("\n") + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)

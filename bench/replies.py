@@ -43,6 +43,7 @@ from bench.harness import (
     Redis,
     base_environment,
     migrate,
+    write_section,
 )
 from pwa.launcher import free_port
 from tasks.worker import worker_processes
@@ -254,18 +255,6 @@ for a quick check). It exits with status 2 when p95 misses the target (at 200 te
 """
 
 
-def write_section(path: Path, section: str) -> None:
-    """Put the section in the file, replacing an earlier one and keeping everything else."""
-    text = path.read_text() if path.exists() else "# Performance\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        _old, after = rest.split(END, 1)
-        text = before + section.rstrip("\n") + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.replies", description=__doc__)
     parser.add_argument("--texts", type=int, default=TEXTS, help=f"texts to post ({TEXTS})")
@@ -289,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(section)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, section, BEGIN, END)
         print(f"written to {args.write}")
     if args.json:
         args.json.write_text(json.dumps(result.summary(), indent=2))

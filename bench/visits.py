@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.harness import write_section
 from models import clock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -351,18 +352,6 @@ households. It exits with status 2 when a page misses the target (full runs only
 QUICK_COMMUNITIES = 1
 
 
-def write_section(path: Path, section: str) -> None:
-    """Put the section in the file, replacing an earlier one and keeping everything else."""
-    text = path.read_text() if path.exists() else "# Performance\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        _old, after = rest.split(END, 1)
-        text = before + section.rstrip("\n") + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.visits", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one community, 30,000 visits")
@@ -405,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(section)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, section, BEGIN, END)
         print(f"written to {args.write}")
     if args.json:
         args.json.write_text(json.dumps([m.summary() for m in results], indent=2))
