@@ -21,6 +21,7 @@ from models import Community, Post, db
 from models.roles import AREA_ROLES, STAFF_ROLES, Role
 from pwa import auth
 from pwa.i18n import LANG_COOKIE
+from pwa.redirects import back_target
 from services import phones
 from services.roster import posts
 
@@ -89,9 +90,7 @@ def switch_language() -> Any:
     lang = request.form.get("lang", "zh")
     if lang not in current_app.config["LANGUAGES"]:
         lang = "zh"
-    back = request.form.get("next") or request.referrer or url_for("public.index")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("public.index")
+    back = back_target(request.form.get("next"), url_for("public.index"))
     response = make_response(redirect(back))
     response.set_cookie(
         LANG_COOKIE,
