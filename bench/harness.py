@@ -161,7 +161,7 @@ def base_environment(database_url: str, redis_url: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         SECRET_KEY="bench-secret",
-        LINLI_ENV="production",
+        LINLI_ENV="development",
         PUBLIC_BASE_URL="http://127.0.0.1:9",
         PYTHONUNBUFFERED="1",
     )

@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(
             {
                 "SECRET_KEY": "bench",
-                "LINLI_ENV": "bench",
+                "LINLI_ENV": "development",
                 "TESTING": False,
                 "DEV_INBOX": False,
                 "RATELIMIT_ENABLED": False,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db
 from pwa import auth, cli, errors, features, i18n, rendering, security
@@ -23,6 +24,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         instance.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind n reverse proxies: the client's address, scheme and host come from the
+        # X-Forwarded-* headers the last n proxies added (per-IP limits key on that address).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
     init_database(app)
     migrate.init_app(

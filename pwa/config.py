@@ -1,4 +1,8 @@
-"""Settings from the environment, with embedded development defaults."""
+"""Settings from the environment.
+
+Linli runs in production unless `LINLI_ENV=development` says otherwise (`make run` and the
+tests do): a deployment that forgets a variable must not serve the development inbox.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +10,90 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from models import clock
 
 MB = 1024 * 1024
+DEV_BASE_URL = "http://127.0.0.1:8000"
 
 
 class ConfigError(RuntimeError):
     """A setting that production needs is missing or wrong."""
 
 
+ENVIRONMENTS = ("production", "development")
+PRODUCTION_NEEDS = (
+    "Linli runs in production unless LINLI_ENV=development is set, and production needs:"
+)
+
+
 def _instance_secret(instance_path: Path) -> str:
-    # Development keeps a random key on disk so sessions survive restarts.
+    # Development keeps a random key on disk so sessions survive restarts. It is created
+    # readable by its owner only (O_EXCL: never through another file or a link put there).
     key_file = instance_path / "secret_key"
-    if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
+    instance_path.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(32))
     return key_file.read_text().strip()
+
+
+def _environment(value: object) -> str:
+    name = str(value).strip().lower()
+    if name not in ENVIRONMENTS:
+        raise ConfigError(
+            f"LINLI_ENV={value!r} is not known: set LINLI_ENV=production (the default) or "
+            "LINLI_ENV=development (the development inbox and phone simulator, never on a "
+            "server others can reach)."
+        )
+    return name
+
+
+def _trusted_proxies(value: object) -> int:
+    try:
+        count = int(str(value).strip() or "0")
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigError(
+            f"TRUSTED_PROXIES={value!r} is not a number of proxies: set it to how many "
+            "reverse proxies stand in front of Linli and add X-Forwarded-For (1 for one TLS "
+            "proxy), or 0 when clients connect directly."
+        )
+    return count
+
+
+def _production_problems(config: dict[str, Any]) -> list[str]:
+    problems = []
+    if not config.get("SECRET_KEY"):
+        problems.append(
+            "SECRET_KEY: a long random string kept secret and the same for every process "
+            "(e.g. the output of `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
+    public = str(config.get("PUBLIC_BASE_URL") or "")
+    parts = urlsplit(public)
+    if parts.scheme != "https" or not parts.hostname:
+        got = f" (it is {public!r})" if public else ""
+        problems.append(
+            "PUBLIC_BASE_URL: the https address people reach Linli at, e.g. "
+            f"https://linli.example.cn{got}"
+        )
+    return problems
 
 
 def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config from LINLI_ENV and the documented environment variables."""
     env = os.environ
     overrides = overrides or {}
-    linli_env = overrides.get("LINLI_ENV", env.get("LINLI_ENV", "development"))
+    linli_env = _environment(overrides.get("LINLI_ENV", env.get("LINLI_ENV") or "production"))
     production = linli_env == "production"
 
     secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
-    if not secret:
-        if production:
-            raise ConfigError("SECRET_KEY must be set when LINLI_ENV=production")
+    if not secret and not production:
         secret = _instance_secret(instance_path)
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'linli.sqlite3'}"
@@ -52,7 +110,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "RQ_QUEUE": env.get("RQ_QUEUE", "linli"),
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or ("" if production else DEV_BASE_URL),
+        # Reverse proxies in front of the web server whose X-Forwarded-* headers are believed
+        # (Werkzeug's ProxyFix); 0 = none, clients connect directly.
+        "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES", "0")),
         "MAX_CONTENT_LENGTH": 10 * MB,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -116,6 +177,12 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "VISIT_DIGEST_HOUR": int(env.get("VISIT_DIGEST_HOUR", "9")),
     }
     config.update(overrides)
+    config["LINLI_ENV"] = linli_env
+    config["TRUSTED_PROXIES"] = _trusted_proxies(config["TRUSTED_PROXIES"])
+    if production:
+        problems = _production_problems(config)
+        if problems:
+            raise ConfigError("\n  ".join([PRODUCTION_NEEDS, *problems]))
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     if "REDIS_URL" in overrides and "RATELIMIT_STORAGE_URI" not in overrides:
         config["RATELIMIT_STORAGE_URI"] = overrides["REDIS_URL"]

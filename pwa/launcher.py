@@ -216,6 +216,8 @@ def child_environment(redis_url: str, port: int) -> dict[str, str]:
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     env["REDIS_URL"] = redis_url
     env["PORT"] = str(port)
+    # Linli runs in production unless told otherwise; `make run` is development (the inbox).
+    env.setdefault("LINLI_ENV", "development")
     env.setdefault("BIND", BIND)
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     env.setdefault("PYTHONUNBUFFERED", "1")

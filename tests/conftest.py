@@ -63,7 +63,7 @@ def app(
     app = create_app(
         {
             "TESTING": True,
-            "LINLI_ENV": "testing",
+            "LINLI_ENV": "development",
             "SECRET_KEY": "test-secret",
             "REDIS_URL": redis_server.url,
             "RATELIMIT_STORAGE_URI": redis_server.url,

@@ -22,7 +22,7 @@ def job_environment(redis_url: str) -> dict[str, str]:
         DATABASE_URL=os.environ["DATABASE_URL"],  # set by the `app` fixture
         SECRET_KEY="test-secret",
         REDIS_URL=redis_url,
-        LINLI_ENV="testing",
+        LINLI_ENV="development",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -43,7 +43,7 @@ def environment(redis_url: str, twilio: Any = None, **extra: str) -> dict[str, s
         SECRET_KEY="test-secret",
         REDIS_URL=redis_url,
         RQ_QUEUE="linli",
-        LINLI_ENV="testing",
+        LINLI_ENV="development",
         PYTHONUNBUFFERED="1",
     )
     if twilio is not None:

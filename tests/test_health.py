@@ -110,7 +110,7 @@ def test_unreachable_redis_answers_503_quickly(
     other = create_app(
         {
             "TESTING": True,
-            "LINLI_ENV": "testing",
+            "LINLI_ENV": "development",
             "SECRET_KEY": "test-secret",
             "REDIS_URL": f"redis://127.0.0.1:{port}/0",
             "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0",

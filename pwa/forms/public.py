@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 from wtforms import StringField
 
+from pwa.redirects import back_target
 from pwa.steps import Form
 
 
@@ -20,7 +21,4 @@ class LanguageForm(Form):
 
     def back(self) -> str:
         """Return the page to go back to: `next`, else the Referer, if it is one of ours."""
-        back = self.next.data or request.referrer or url_for("public.index")
-        if not back.startswith("/") or back.startswith("//"):
-            back = url_for("public.index")
-        return back
+        return back_target(self.next.data, url_for("public.index"))

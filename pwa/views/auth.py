@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -11,6 +10,7 @@ from flask_babel import gettext as _
 from pwa import auth
 from pwa.extensions import limiter
 from pwa.forms.sign_in import CodeForm, PhoneForm
+from pwa.redirects import safe_target
 from pwa.steps import run_step
 from services import phones
 from services.errors import DomainError
@@ -32,11 +32,7 @@ def _policy() -> sign_in.SignInPolicy:
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths, so the sign-in page cannot bounce people to another site.
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("public.home")
+    return safe_target(target, url_for("public.home"))
 
 
 def _ip_limit() -> str:
@@ -59,7 +55,7 @@ def send_code() -> Any:
 
     def done(phone: str) -> Any:
         session[PENDING_PHONE] = phone
-        return redirect(url_for("auth.code_form", next=form.next.data or None))
+        return redirect(url_for("auth.code_form", next=safe_target(form.next.data, "") or None))
 
     return run_step(
         lambda: sign_in.request_code(

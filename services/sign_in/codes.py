@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from models import Person, Resident, SignInCode, db
 from notify import Message, send_later
@@ -106,10 +106,36 @@ def request_code(phone: str, *, policy: SignInPolicy, now: datetime, ip: str) ->
     return phone
 
 
+def _count_try(row: SignInCode, policy: SignInPolicy) -> int | None:
+    """Count one try at the code in a single conditional UPDATE; return the tries now, or None.
+
+    None when the code has no try left (or was used meanwhile). Reading the count, adding one
+    and writing it back would let parallel guesses each see "4 tries" and all be checked; the
+    database instead counts and checks the limit in one statement (PostgreSQL waits for a
+    concurrent UPDATE of the row and re-checks the WHERE against the committed count).
+    """
+    counted = db.session.execute(
+        update(SignInCode)
+        .where(
+            SignInCode.id == row.id,
+            SignInCode.attempts < policy.max_tries,
+            SignInCode.used_at.is_(None),
+        )
+        .values(attempts=SignInCode.attempts + 1)
+        .returning(SignInCode.attempts),
+        execution_options={"synchronize_session": False},
+    ).scalar_one_or_none()
+    # The loaded row may hold an older count: read it afresh when next needed.
+    db.session.expire(row, ["attempts", "used_at"])
+    return counted
+
+
 def verify_code(phone: str, code: str, *, policy: SignInPolicy, now: datetime) -> Person:
     """Return the person once the code (six digits) matches; count a wrong try and raise else.
 
-    The caller commits even when this raises, so that wrong tries are counted.
+    Every check is counted before the code is compared, so at most `max_tries` guesses are
+    ever compared, however many arrive at once. The caller commits even when this raises, so
+    that wrong tries are counted.
     """
     row = db.session.scalar(
         select(SignInCode)
@@ -119,21 +145,26 @@ def verify_code(phone: str, code: str, *, policy: SignInPolicy, now: datetime) -
     )
     if row is None or row.expires_at <= now:
         raise InvalidInput(_("This code has expired. Please ask for a new one."))
-    if row.attempts >= policy.max_tries:
+    tries = _count_try(row, policy)
+    if tries is None:
         raise InvalidInput(_("Too many wrong tries. Please ask for a new code."))
     if not hmac.compare_digest(row.code_hash, _hash(policy, phone, code)):
-        row.attempts += 1
-        left = policy.max_tries - row.attempts
-        db.session.flush()
+        left = policy.max_tries - tries
         if left <= 0:
             raise InvalidInput(_("Too many wrong tries. Please ask for a new code."))
         raise InvalidInput(_("Wrong code. %(left)d tries left.", left=left))
+    # Single use, also against a parallel right guess: only one request marks it used.
+    used = db.session.execute(
+        update(SignInCode)
+        .where(SignInCode.id == row.id, SignInCode.used_at.is_(None))
+        .values(used_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.expire(row, ["used_at"])
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidInput(_("This code has expired. Please ask for a new one."))
     person = find_person_for_phone(phone)
     if person is None:
         # Only reachable if the person was deactivated after the code was sent.
-        row.attempts = policy.max_tries
-        db.session.flush()
         raise InvalidInput(_("This code has expired. Please ask for a new one."))
-    row.used_at = now
-    db.session.flush()
     return person

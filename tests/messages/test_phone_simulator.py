@@ -163,6 +163,7 @@ def production_app(app: Flask, redis_server: RedisServer) -> Flask:
         {
             "LINLI_ENV": "production",
             "SECRET_KEY": "a-production-secret",
+            "PUBLIC_BASE_URL": "https://linli.example.cn",
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "REDIS_URL": redis_server.url,
             "WTF_CSRF_ENABLED": False,
