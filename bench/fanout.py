@@ -104,7 +104,7 @@ def _fan_out(people: int, env: dict[str, str], procs: ProcfileProcesses, redis_u
         db,
         utcnow,
     )
-    from models.base import writing
+    from models.base import write_intent, writing
     from pwa import create_app
     from services.broadcasts import fanout
     from services.broadcasts import operations as broadcasts
@@ -161,6 +161,9 @@ def _fan_out(people: int, env: dict[str, str], procs: ProcfileProcesses, redis_u
         result.request_seconds = committed - started
         print(f"  request: {result.request_seconds * 1000:.0f} ms; preparing ...", flush=True)
         deadline = committed + 1800
+        # From here on this process only reads, as the report page's poll does: a deferred
+        # BEGIN never waits for the workers' write lock (BEGIN IMMEDIATE timed out behind it).
+        reading = write_intent.set(False)
         while True:
             db.session.remove()
             status = db.session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
@@ -188,6 +191,7 @@ def _fan_out(people: int, env: dict[str, str], procs: ProcfileProcesses, redis_u
             ).one()
         )
         db.session.remove()
+        write_intent.reset(reading)
 
     connection = RedisClient.from_url(redis_url)
     queue = Queue(env.get("RQ_QUEUE", "linli"), connection=connection)

@@ -342,7 +342,7 @@ indexes, never a scan of the visits; a household's last visit is a max over the
 `(household_id, visited_on)` index; residents' flags come from one grouped query for the
 households on the page.
 
-Run it again: `make bench` (both parts), or `.venv/bin/python -m bench.visits` (this part),
+Run it again: `make bench` (every part), or `.venv/bin/python -m bench.visits` (this part),
 or `--quick` for {QUICK_COMMUNITIES * GRIDS * BUILDINGS_PER_GRID * HOUSEHOLDS_PER_BUILDING:,}
 households. It exits with status 2 when a page misses the target (full runs only).
 {END}
