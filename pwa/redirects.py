@@ -42,11 +42,14 @@ def back_target(form_next: object, fallback: str) -> str:
     """Return where to go back to: a `next` field, else the Referer of this site, else fallback.
 
     A Referer is a full URL; it counts only when it names this very site (scheme and host),
-    and then only its path and query are used.
+    and then only its path and query are used. A bare path (some clients send one) is held to
+    the same rule as `next`.
     """
     if form_next:
         return safe_target(form_next, fallback)
     referrer = request.headers.get("Referer", "")
+    if referrer.startswith("/"):
+        return safe_target(referrer, fallback)
     origin = request.host_url  # "https://host/" as this request reached us
     if referrer and referrer.startswith(origin) and _is_clean(referrer):
         return safe_target("/" + referrer.removeprefix(origin), fallback)
