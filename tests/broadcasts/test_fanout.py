@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select
 
 from models import Broadcast, BroadcastRecipient, Delivery, Person, Post, db, utcnow
@@ -154,15 +155,24 @@ def test_a_rerun_after_a_crash_mid_preparation_sends_nobody_twice(
     assert sorted(people) == sorted(v.id for v in world.volunteers), "each exactly once"
 
 
-def test_the_sweep_takes_up_what_redis_missed_or_a_dead_job_left(make: Any) -> None:
+def test_the_sweep_takes_up_what_redis_missed_or_a_dead_job_left(
+    app: Flask, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def redis_down(*_args: Any, **_kwargs: Any) -> None:
+        raise RedisError("Redis was down when it was committed")
+
+    monkeypatch.setattr(fanout, "enqueue_now", redis_down)
     world = World(make, volunteers=3)
-    broadcast = db.session.get(Broadcast, _mobilise(world))
-    assert broadcast is not None
-    broadcast.enqueued_at = None  # Redis was down when it was committed
-    db.session.commit()
+    broadcast_id = _mobilise(world)
+    fanout.wait_enqueued(app)  # the enqueuer tried, failed, and left enqueued_at empty
+    db.session.rollback()
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    assert broadcast is not None and broadcast.enqueued_at is None
+    created = broadcast.created_at
+    assert fanout.due(created + timedelta(seconds=1)) == []  # its own enqueuer may be on its way
+    later = created + timedelta(seconds=fanout.NEVER_QUEUED_SECONDS + 1)
+    assert fanout.due(later) == [broadcast.id]
     now = utcnow()
-    assert fanout.due(now) == []  # its own enqueuer may still be on its way
-    assert fanout.due(now + timedelta(seconds=fanout.NEVER_QUEUED_SECONDS + 1)) == [broadcast.id]
     broadcast.status, broadcast.touched_at = "preparing", now
     db.session.commit()
     assert fanout.due(now) == []
