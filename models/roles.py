@@ -117,5 +117,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.PROPERTY_LIAISON: _N_MEMBER_VISITOR | {P.SEE_NEEDS},
     Role.CIVILITY_ADVOCATE: _N_MEMBER_VISITOR,
 }
+# In-service members of a partner unit (在职党员) volunteer without a post: the wall only.
+PARTNER_MEMBER_PERMISSIONS = _N_MEMBER_BASE
 # A community's own roles start as visiting N members do; the secretary narrows them.
 CUSTOM_ROLE_PERMISSIONS = _N_MEMBER_VISITOR

@@ -16,7 +16,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from models import Person, Post, RolePermissions, db
-from models.roles import CUSTOM_ROLE_PERMISSIONS, DEFAULT_PERMISSIONS, Permission, Role
+from models.roles import (
+    CUSTOM_ROLE_PERMISSIONS,
+    DEFAULT_PERMISSIONS,
+    PARTNER_MEMBER_PERMISSIONS,
+    Permission,
+    Role,
+)
 from services import audit
 from services.errors import InvalidInput
 from services.roster.areas import Area
@@ -92,9 +98,14 @@ def posts_with(person: Person, permission: Permission, today: date) -> list[Post
 
 
 def may(person: Person | None, permission: Permission, today: date) -> bool:
-    """Return whether any of the person's active posts carries the permission."""
+    """Return whether any of the person's active posts carries the permission.
+
+    An in-service member of a partner unit volunteers without a post: the wall and claiming.
+    """
     if person is None:
         return False
+    if person.partner_unit_id is not None and permission in PARTNER_MEMBER_PERMISSIONS:
+        return True
     return bool(posts_with(person, permission, today))
 
 

@@ -23,13 +23,19 @@ from models import (
     CustomRole,
     Need,
     NeedSource,
+    PartnerUnit,
     Permission,
     RolePermissions,
     Wish,
     db,
     utcnow,
 )
-from models.roles import CUSTOM_ROLE_PERMISSIONS, DEFAULT_PERMISSIONS, Role
+from models.roles import (
+    CUSTOM_ROLE_PERMISSIONS,
+    DEFAULT_PERMISSIONS,
+    PARTNER_MEMBER_PERMISSIONS,
+    Role,
+)
 from pwa import auth
 from services.broadcasts import operations as broadcasts
 from services.roster import permissions
@@ -167,7 +173,7 @@ EXEMPT = {
     "wishes.photo": "a wish's photo, to whoever may see the wish (wishes.queries.get_visible)",
 }
 
-ROLES = [*(r.value for r in Role), "elder_care", "resident"]
+ROLES = [*(r.value for r in Role), "elder_care", "partner_member", "resident"]
 
 
 def allowed(role: str, rule: Any) -> bool:
@@ -177,6 +183,8 @@ def allowed(role: str, rule: Any) -> bool:
         return role == Role.SECRETARY
     if role == "resident":
         return False
+    if role == "partner_member":
+        return not isinstance(rule, tuple) and rule in PARTNER_MEMBER_PERMISSIONS
     if isinstance(rule, tuple):
         rule, roles = rule
         if role not in roles:
@@ -226,6 +234,10 @@ def world(make: Any) -> World:
         people[role.value] = person
     people["elder_care"] = make.person(name="助老员")
     make.post(people["elder_care"], "elder_care", community=c, grid=g)
+    unit = PartnerUnit(community_id=c.id, name="区供电局")
+    db.session.add(unit)
+    db.session.flush()
+    people["partner_member"] = make.person(name="在职党员", partner_unit_id=unit.id)
     people["resident"] = make.person(name="王奶奶")
     r.person_id = people["resident"].id
     spare = make.person(name="将卸任")
