@@ -11,9 +11,9 @@ from models.messages import (
     TelegramLink,
     TelegramUpdate,
 )
-from models.people import CustomRole, PartnerUnit, Person, Post, Resident
+from models.people import CustomRole, PartnerUnit, Person, Post, Resident, RolePermissions
 from models.places import Building, Community, Grid, Household
-from models.roles import Role, Scope
+from models.roles import Permission, Role, Scope
 from models.visits import (
     Decision,
     HouseholdMonth,
@@ -63,11 +63,13 @@ __all__ = [
     "NeedStatus",
     "OrderStatus",
     "PartnerUnit",
+    "Permission",
     "Person",
     "Photo",
     "Post",
     "Resident",
     "Role",
+    "RolePermissions",
     "Scope",
     "SignInCode",
     "SmsOptOut",

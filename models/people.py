@@ -100,6 +100,19 @@ class CustomRole(db.Model):  # type: ignore[name-defined]
     duties: Mapped[str] = mapped_column(Text, default="")
 
 
+class RolePermissions(db.Model):  # type: ignore[name-defined]
+    """A community's own choice of what a role may see or do, instead of its defaults."""
+
+    __tablename__ = "role_permissions"
+    __table_args__ = (UniqueConstraint("community_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    # Permission values, sorted.
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
 class Post(db.Model):  # type: ignore[name-defined]
     """A person holding a role over a scope, with written duties (定格、定岗、定责)."""
 

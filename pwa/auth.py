@@ -11,8 +11,8 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from sqlalchemy.exc import OperationalError
 
 from models import Person, clock, db, utcnow
-from models.roles import AREA_ROLES, STAFF_ROLES
-from services.roster import areas
+from models.roles import AREA_ROLES, STAFF_ROLES, Permission
+from services.roster import areas, permissions
 from services.sign_in import sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -135,6 +135,42 @@ def require_roles(roles: set[Any]) -> Callable[[], Any]:
     return guard
 
 
+def may(permission: Permission) -> bool:
+    """Return whether the signed-in person's posts carry the permission today."""
+    return permissions.may(current_person(), permission, today())
+
+
+def require_permission(permission: Permission) -> Callable[[], Any]:
+    """Return a before_request guard: strangers sign in, those without the permission get 404."""
+
+    def guard() -> Any:
+        if current_person() is None:
+            return redirect(url_for("auth.sign_in_form", next=request.full_path.rstrip("?")))
+        if not may(permission):
+            abort(404)
+        return None
+
+    return guard
+
+
+def permission_required(permission: Permission) -> Callable[[F], F]:
+    """Decorate a view that needs the permission; without it the page does not exist (404)."""
+    check = require_permission(permission)
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            refused = check()
+            if refused is not None:
+                return refused
+            return view(*args, **kwargs)
+
+        wrapped.permission = permission  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
 require_area_role = require_roles(set(AREA_ROLES))
 require_staff = require_roles(set(STAFF_ROLES))
 
@@ -142,3 +178,5 @@ require_staff = require_roles(set(STAFF_ROLES))
 def init_app(app: Flask) -> None:
     app.permanent_session_lifetime = timedelta(days=app.config["RESIDENT_SESSION_DAYS"])
     app.before_request(_load_person)
+    # Templates show a link only to a page the person may open: {% if may("see_needs") %}.
+    app.add_template_global(lambda name: may(Permission(name)), "may")

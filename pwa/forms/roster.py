@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_wtf.file import FileField
-from wtforms import StringField
+from wtforms import Field, StringField
 from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
 
 from models import clock
 from pwa.forms.fields import Parsed
@@ -20,6 +22,7 @@ from pwa.steps import Form
 from services import phones
 from services.errors import InvalidInput
 from services.roster import operations as roster
+from services.roster import permissions
 from services.roster.operations import HouseholdFields, ResidentFields
 
 
@@ -137,6 +140,27 @@ class CustomRoleForm(Form):
     code = StringField(default="")
     name = StringField(default="")
     duties = StringField(default="")
+
+
+class PermissionsField(Field):
+    """Checkboxes of permissions: every value ticked, each one checked against the vocabulary."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.raw = [str(v) for v in valuelist]
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            self.data = permissions.parse(getattr(self, "raw", []))
+        except InvalidInput as error:
+            raise ValidationError(error.message) from None
+
+
+class RolePermissionsForm(Form):
+    """What a role may see or do in the community: the ticked permissions."""
+
+    permissions = PermissionsField(default=frozenset())
 
 
 class PartnerForm(Form):

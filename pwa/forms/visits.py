@@ -60,8 +60,8 @@ class VisitForm(Form):
     note = StringField()
     met = StringField()
     via = StringField()
-    need_category = TextList()
-    need_text = TextList()
+    need_category = TextList(default=list)
+    need_text = TextList(default=list)
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

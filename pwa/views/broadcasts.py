@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import Broadcast, BroadcastStatus, Community, Grid, db
-from models.roles import Role
+from models.roles import Permission, Role
 from pwa import auth
 from pwa.forms.broadcasts import InformForm, MobiliseForm
 from pwa.rendering import render
@@ -22,6 +22,7 @@ from services.work_orders.queries import when_text
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/broadcasts")
 bp.before_request(auth.require_roles({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}))
+bp.before_request(auth.require_permission(Permission.BROADCAST))
 
 MOBILISATION_EXAMPLE = "需要20人07:00清扫积雪，回复1报名"
 

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, true
 from sqlalchemy.orm import selectinload
 
 from models import Building, Grid, Household, Resident, db
+from models.roles import Permission
 from pwa import auth
 from pwa.forms.roster import ContactForm, HouseholdForm, ResidentForm
 from pwa.rendering import render
@@ -35,6 +36,7 @@ def _helpers() -> dict[str, Any]:
 
 
 @bp.get("/area")
+@auth.permission_required(Permission.SEE_HOUSEHOLDS)
 def area_home() -> Any:
     """The home of a head or secretary: their area at a glance."""
     area = auth.current_area()
@@ -70,6 +72,7 @@ def area_home() -> Any:
 
 
 @bp.get("/grids/<int:grid_id>")
+@auth.permission_required(Permission.SEE_HOUSEHOLDS)
 def grid(grid_id: int) -> Any:
     area = auth.current_area()
     grid = areas.get_grid(area, grid_id)
@@ -85,6 +88,7 @@ def grid(grid_id: int) -> Any:
 
 
 @bp.get("/buildings/<int:building_id>")
+@auth.permission_required(Permission.SEE_HOUSEHOLDS)
 def building(building_id: int) -> Any:
     area = auth.current_area()
     building = areas.get_building(area, building_id)
@@ -111,6 +115,7 @@ def building(building_id: int) -> Any:
 
 
 @bp.get("/households/<int:household_id>")
+@auth.permission_required(Permission.SEE_HOUSEHOLDS)
 def household(household_id: int) -> Any:
     area = auth.current_area()
     household = areas.get_household(area, household_id)
@@ -127,6 +132,7 @@ def household(household_id: int) -> Any:
 
 
 @bp.get("/residents/<int:resident_id>")
+@auth.permission_required(Permission.SEE_HOUSEHOLDS)
 def resident(resident_id: int) -> Any:
     area = auth.current_area()
     resident = areas.get_resident(area, resident_id)
@@ -153,6 +159,7 @@ def _resident_form(household: Household, resident: Resident | None, error: str |
 
 
 @bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
+@auth.permission_required(Permission.EDIT_HOUSEHOLDS)
 def edit_resident(resident_id: int) -> Any:
     area = auth.current_area()
     resident = areas.get_resident(area, resident_id)
@@ -173,6 +180,7 @@ def edit_resident(resident_id: int) -> Any:
 
 
 @bp.route("/households/<int:household_id>/residents/new", methods=["GET", "POST"])
+@auth.permission_required(Permission.EDIT_HOUSEHOLDS)
 def add_resident(household_id: int) -> Any:
     area = auth.current_area()
     household = areas.get_household(area, household_id)
@@ -190,6 +198,7 @@ def add_resident(household_id: int) -> Any:
 
 
 @bp.get("/search")
+@auth.permission_required(Permission.SEE_HOUSEHOLDS)
 def search() -> Any:
     """Find a resident by name or a household by room within the area."""
     area = auth.current_area()
@@ -220,6 +229,7 @@ def _household_form(building: Building, household: Household | None, error: str 
 
 
 @bp.route("/buildings/<int:building_id>/households/new", methods=["GET", "POST"])
+@auth.permission_required(Permission.EDIT_HOUSEHOLDS)
 def add_household(building_id: int) -> Any:
     area = auth.current_area()
     building = areas.get_building(area, building_id)
@@ -237,6 +247,7 @@ def add_household(building_id: int) -> Any:
 
 
 @bp.route("/households/<int:household_id>/contact", methods=["GET", "POST"])
+@auth.permission_required(Permission.EDIT_HOUSEHOLDS)
 def edit_household_contact(household_id: int) -> Any:
     area = auth.current_area()
     household = areas.get_household(area, household_id)

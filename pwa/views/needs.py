@@ -9,6 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from models import Decision, Need, PartnerUnit, Resident, db
+from models.roles import Permission
 from pwa import auth
 from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm
 from pwa.rendering import render
@@ -33,9 +34,9 @@ NEED_CONVERSIONS: Mapping[str, Conversion] = {
 FORM_CHOICES_LIMIT = 400
 
 
-def _area() -> Area:
-    """Return the signed-in person's visiting area; someone with none gets 404."""
-    area = visit_queries.visit_area(auth.person_required(), auth.today())
+def _area(permission: Permission = Permission.LOG_VISITS) -> Area:
+    """Return the area where the signed-in person has the permission; none gets 404."""
+    area = visit_queries.visit_area(auth.person_required(), auth.today(), permission)
     if area.is_empty:
         abort(404)
     return area
@@ -54,8 +55,9 @@ def _units(community_ids: set[int]) -> list[PartnerUnit]:
 
 
 @bp.get("/needs")
+@auth.permission_required(Permission.SEE_NEEDS)
 def need_list() -> Any:
-    area = _area()
+    area = _area(Permission.SEE_NEEDS)
     status = request.args.get("status", "open")
     if status not in queries.STATUSES:
         status = "open"
@@ -80,8 +82,10 @@ def need_list() -> Any:
 
 
 @bp.post("/needs/<int:need_id>/decide")
+@auth.permission_required(Permission.SEE_NEEDS)
 def decide(need_id: int) -> Any:
-    area = _area()
+    # Who sees a need and may not decide it is told why (needs.queries.may_decide).
+    area = _area(Permission.SEE_NEEDS)
     try:
         need = queries.get_need(area, need_id)
     except NotFound:
@@ -135,9 +139,10 @@ def _choices(area: Area) -> dict[str, Any]:
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])
+@auth.permission_required(Permission.RAISE_NEEDS)
 def raise_need() -> Any:
     """An observer (or any visitor) adds a need heard outside a visit."""
-    area = _area()
+    area = _area(Permission.RAISE_NEEDS)
     person = auth.person_required()
     context = _choices(area)
     if request.method == "GET":

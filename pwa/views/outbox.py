@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models import Delivery, DeliveryState, InboundMessage, Resident, db
+from models.roles import Permission
 from notify import inbound as inbound_texts
 from notify.dispatch import Settings
 from pwa import auth, errors
@@ -23,6 +24,7 @@ from services.messages import outbox as outbox_admin
 
 bp = Blueprint("outbox", __name__, url_prefix="/secretary/outbox")
 bp.before_request(auth.require_staff)
+bp.before_request(auth.require_permission(Permission.MANAGE_ROSTER))
 
 PER_PAGE = 50
 # States shown with a warning colour: something did not reach the person.

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template
 
 from models import Community
+from models.roles import Permission
 from pwa import auth
 from pwa.forms.roster import ImportForm
 from pwa.steps import run_step
@@ -15,6 +16,7 @@ from services.roster import importing as roster_import
 
 bp = Blueprint("roster_import", __name__, url_prefix="/secretary/roster")
 bp.before_request(auth.require_staff)
+bp.before_request(auth.require_permission(Permission.MANAGE_ROSTER))
 
 
 def _page(

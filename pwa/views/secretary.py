@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models import AuditEntry, Building, Community, Grid, PartnerUnit, Post, db
+from models.roles import Permission, Role
 from pwa import auth
 from pwa.forms.roster import (
     BuildingForm,
@@ -17,12 +18,14 @@ from pwa.forms.roster import (
     EndPostForm,
     PartnerForm,
     PostForm,
+    RolePermissionsForm,
 )
 from pwa.steps import run_step
 from services import phones
 from services.errors import InvalidInput
 from services.roster import areas, partners, posts
 from services.roster import operations as roster
+from services.roster import permissions as role_permissions
 
 bp = Blueprint("secretary", __name__, url_prefix="/secretary")
 bp.before_request(auth.require_staff)
@@ -43,6 +46,7 @@ def _community() -> Community:
 
 
 @bp.get("/posts")
+@auth.permission_required(Permission.MANAGE_ROSTER)
 def post_list() -> Any:
     community = _community()
     today = auth.today()
@@ -88,6 +92,7 @@ def _post_form(community: Community, error: str | None, status: int) -> Any:
 
 
 @bp.get("/posts/new")
+@auth.permission_required(Permission.MANAGE_ROSTER)
 def new_post() -> Any:
     return _post_form(_community(), None, 200)
 
@@ -117,6 +122,7 @@ def _building_in(community: Community, building_id: int | None) -> Building | No
 
 
 @bp.post("/posts/new")
+@auth.permission_required(Permission.MANAGE_ROSTER)
 def create_post() -> Any:
     community = _community()
     form = PostForm()
@@ -147,6 +153,7 @@ def _refuse(message: str) -> Any:
 
 
 @bp.post("/posts/<int:post_id>/end")
+@auth.permission_required(Permission.MANAGE_ROSTER)
 def end_post(post_id: int) -> Any:
     post = areas.get_post(auth.current_area(), post_id)
     form = EndPostForm()
@@ -159,17 +166,55 @@ def end_post(post_id: int) -> Any:
     )
 
 
-def _roles_page(community: Community, error: str | None) -> Any:
+def _roles_page(
+    community: Community, error: str | None, *, role: str = "", role_error: str | None = None
+) -> Any:
+    roles = posts.roles_for(community.id)
     return render_template(
         "secretary/roles.html",
         community=community,
-        roles=posts.roles_for(community.id),
+        roles=roles,
         form=request.form,
         error=error,
-    ), (422 if error else 200)
+        permissions=list(Permission),
+        permission_names=role_permissions.PERMISSION_NAMES,
+        granted=role_permissions.of_roles(community.id, [code for code, _name in roles]),
+        is_fixed=role_permissions.is_fixed,
+        may_edit=_is_secretary_of(community),
+        error_role=role,
+        role_error=role_error,
+    ), (422 if error or role_error else 200)
+
+
+def _is_secretary_of(community: Community) -> bool:
+    return any(
+        post.role == Role.SECRETARY and post.community_id == community.id
+        for post in auth.person_required().active_posts(auth.today())
+    )
+
+
+@bp.post("/roles/<role>/permissions")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def role_permissions_change(role: str) -> Any:
+    """The secretary sets what a role may see or do in the community."""
+    community = _community()
+    if not _is_secretary_of(community) or role not in dict(posts.roles_for(community.id)):
+        abort(404)
+    form = RolePermissionsForm()
+    return run_step(
+        lambda: role_permissions.set_for_role(
+            community.id, role, form.permissions.data, by=auth.person_required()
+        ),
+        refused=lambda message: _roles_page(community, None, role=role, role_error=message),
+        done=lambda _row: redirect(
+            url_for("secretary.custom_roles", community=community.id, _anchor=f"role-{role}")
+        ),
+        form=form,
+    )
 
 
 @bp.route("/roles", methods=["GET", "POST"])
+@auth.permission_required(Permission.MANAGE_ROSTER)
 def custom_roles() -> Any:
     community = _community()
     if request.method == "GET":
@@ -206,6 +251,7 @@ def _buildings_page(community: Community, error: str | None) -> Any:
 
 
 @bp.route("/buildings", methods=["GET", "POST"])
+@auth.permission_required(Permission.MANAGE_ROSTER)
 def buildings() -> Any:
     community = _community()
     if request.method == "GET":
@@ -229,6 +275,7 @@ def buildings() -> Any:
 
 
 @bp.get("/audit")
+@auth.permission_required(Permission.SEE_AUDIT)
 def audit_trail() -> Any:
     community = _community()
     page = max(request.args.get("page", 1, type=int), 1)
@@ -267,6 +314,7 @@ def _partners_page(community: Community, error: str | None) -> Any:
 
 
 @bp.route("/partners", methods=["GET", "POST"])
+@auth.permission_required(Permission.MANAGE_ROSTER)
 def partner_units() -> Any:
     community = _community()
     if request.method == "GET":

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import Building, Grid, Household, Visit, db
-from models.roles import Role
+from models.roles import Permission, Role
 from pwa import auth
 from pwa.forms.visits import ScheduleForm, VisitForm
 from pwa.rendering import render
@@ -39,9 +39,9 @@ bp.before_request(auth.require_signed_in)
 FORM_CHOICES_LIMIT = 400
 
 
-def _area() -> Area:
-    """Return the signed-in person's visiting area; someone with none gets 404."""
-    area = queries.visit_area(auth.person_required(), auth.today())
+def _area(permission: Permission = Permission.LOG_VISITS) -> Area:
+    """Return the area where the signed-in person has the permission; none gets 404."""
+    area = queries.visit_area(auth.person_required(), auth.today(), permission)
     if area.is_empty:
         abort(404)
     return area
@@ -52,6 +52,7 @@ def _wants_json() -> bool:
 
 
 @bp.get("/visits")
+@auth.permission_required(Permission.LOG_VISITS)
 def my_households() -> Any:
     """The visitor's households: not yet visited this month first, found by room."""
     area = _area()
@@ -90,6 +91,7 @@ def _form_context(area: Area, household: Household | None) -> dict[str, Any]:
 
 
 @bp.get("/visits/log")
+@auth.permission_required(Permission.LOG_VISITS)
 def log_form() -> Any:
     area = _area()
     household = None
@@ -104,6 +106,7 @@ def log_form() -> Any:
 
 
 @bp.post("/visits")
+@auth.permission_required(Permission.LOG_VISITS)
 def log_visit() -> Any:
     """Save a visit from the form or from the offline queue (JSON); the same key saves once."""
     area = _area()
@@ -156,8 +159,9 @@ def log_visit() -> Any:
 
 
 @bp.get("/visits/households/<int:household_id>")
+@auth.permission_required(Permission.SEE_VISIT_NOTES)
 def household(household_id: int) -> Any:
-    area = _area()
+    area = _area(Permission.SEE_VISIT_NOTES)
     try:
         found = queries.household_in_area(area, household_id)
     except NotFound:
@@ -206,8 +210,9 @@ def _scope(area: Area) -> tuple[Area, str, Any]:
 
 
 @bp.get("/coverage")
+@auth.permission_required(Permission.SEE_COVERAGE)
 def coverage_page() -> Any:
-    area = _area()
+    area = _area(Permission.SEE_COVERAGE)
     today = auth.today()
     scoped, title, subject = _scope(area)
     person = auth.person_required()
@@ -262,8 +267,9 @@ def _export_headers() -> tuple[list[str], list[str], tuple[str, str]]:
 
 
 @bp.get("/coverage.csv")
+@auth.permission_required(Permission.EXPORT)
 def coverage_csv() -> Response:
-    area = _area()
+    area = _area(Permission.EXPORT)
     today = auth.today()
     scoped, _title, _subject = _scope(area)
     headers, household_headers, _titles = _export_headers()
@@ -279,8 +285,9 @@ def coverage_csv() -> Response:
 
 
 @bp.get("/coverage.xlsx")
+@auth.permission_required(Permission.EXPORT)
 def coverage_xlsx() -> Response:
-    area = _area()
+    area = _area(Permission.EXPORT)
     today = auth.today()
     scoped, _title, _subject = _scope(area)
     headers, household_headers, titles = _export_headers()
@@ -296,6 +303,7 @@ def coverage_xlsx() -> Response:
 
 
 @bp.post("/coverage/settings")
+@auth.permission_required(Permission.MANAGE_ROSTER)
 def coverage_settings() -> Any:
     """The secretary sets the community's reminder days and hours."""
     person = auth.person_required()

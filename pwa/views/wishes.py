@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Building, Community, Person, Photo, Resident, Wish, WishStatus, db
-from models.roles import STAFF_ROLES
+from models.roles import STAFF_ROLES, Permission
 from pwa import auth, rendering
 from pwa.forms.wishes import (
     ClaimForm,
@@ -216,6 +216,7 @@ def _wall() -> queries.Wall:
 
 @bp.get("/wall")
 @auth.login_required
+@auth.permission_required(Permission.SEE_WALL)
 def wall() -> Any:
     """The problem wall: open wishes in the volunteer's grids, those waiting longest first."""
     person = auth.person_required()
@@ -302,6 +303,7 @@ def _wall_step(
 
 @bp.post("/wall/<int:wish_id>/claim")
 @auth.login_required
+@auth.permission_required(Permission.CLAIM_WISHES)
 def claim(wish_id: int) -> Any:
     return _wall_step(
         wish_id, ClaimForm(), lambda wish, me: wishes.claim(wish, by=me, now=auth.now())
@@ -310,6 +312,7 @@ def claim(wish_id: int) -> Any:
 
 @bp.post("/wall/<int:wish_id>/hand-back")
 @auth.login_required
+@auth.permission_required(Permission.CLAIM_WISHES)
 def hand_back(wish_id: int) -> Any:
     form = HandBackForm()
     return _wall_step(
@@ -324,6 +327,7 @@ def hand_back(wish_id: int) -> Any:
 
 @bp.post("/wall/<int:wish_id>/fulfil")
 @auth.login_required
+@auth.permission_required(Permission.CLAIM_WISHES)
 def fulfil(wish_id: int) -> Any:
     form = FulfilForm()
     return _wall_step(
@@ -369,6 +373,7 @@ def _area_guard() -> None:
 
 @bp.route("/area/residents/<int:resident_id>/wish", methods=["GET", "POST"])
 @auth.login_required
+@auth.permission_required(Permission.SEE_HOUSEHOLDS)
 def post_for_resident(resident_id: int) -> Any:
     """A head posts a wish for a resident of their area (often one with no phone)."""
     _area_guard()
@@ -400,6 +405,7 @@ def post_for_resident(resident_id: int) -> Any:
 
 @bp.get("/area/wishes")
 @auth.login_required
+@auth.permission_required(Permission.SEE_HOUSEHOLDS)
 def area_wishes() -> Any:
     """Every wish in a head's area, with the residents' details, newest first."""
     _area_guard()
@@ -424,6 +430,7 @@ def area_wishes() -> Any:
 
 @bp.get("/area/wishes/stats")
 @auth.login_required
+@auth.permission_required(Permission.SEE_COVERAGE)
 def stats() -> Any:
     """The secretary's figures: counts by status, category and grid; how long wishes wait."""
     result = auth.require_staff()

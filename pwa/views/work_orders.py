@@ -20,7 +20,7 @@ from models import (
     WorkOrderClaim,
     db,
 )
-from models.roles import Role
+from models.roles import Permission, Role
 from models.work_orders import OrderStatus, Priority
 from pwa import auth, rendering
 from pwa.forms.work_orders import DoneForm, OrderForm, ReopenForm
@@ -37,6 +37,7 @@ MANAGERS = {Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}
 
 bp = Blueprint("work_orders", __name__, url_prefix="/work-orders")
 bp.before_request(auth.require_roles(set(MANAGERS)))
+bp.before_request(auth.require_permission(Permission.DISPATCH))
 
 my_bp = Blueprint("my_orders", __name__, url_prefix="/my/orders")
 my_bp.before_request(auth.require_signed_in)

@@ -13,8 +13,9 @@ from sqlalchemy.orm import selectinload
 
 from models import Decision, Household, Need, NeedStatus, Person, db
 from models.clock import at, month_start, today_of
-from models.roles import Role
+from models.roles import Permission, Role
 from services.errors import NotFound
+from services.roster import permissions
 from services.roster.areas import Area
 
 # Open needs older than this stand out on the list.
@@ -97,8 +98,12 @@ def is_old(need: Need, now: datetime) -> bool:
 
 
 def may_decide(person: Person, need: Need, today: date) -> bool:
-    """Return whether the person is the secretary of the need's community or its grid leader."""
-    for post in person.active_posts(today):
+    """Return whether the person is the secretary of the need's community or its grid leader.
+
+    The post's role must also carry the permission to decide needs (a community may take it
+    from its grid leaders).
+    """
+    for post in permissions.posts_with(person, Permission.DECIDE_NEEDS, today):
         if post.role == Role.SECRETARY and post.community_id == need.community_id:
             return True
         if (

@@ -17,9 +17,10 @@ from sqlalchemy.orm import selectinload
 
 from models import Building, Household, HouseholdMonth, Person, Resident, Visit, db
 from models.clock import month_start
-from models.roles import N_MEMBER_ROLES
+from models.roles import N_MEMBER_ROLES, Permission
 from services.errors import InvalidInput, NotFound
-from services.roster.areas import Area, area_of
+from services.roster import permissions
+from services.roster.areas import Area
 from services.roster.queries import ELDERLY_AGE
 
 
@@ -27,24 +28,16 @@ class OutsideArea(NotFound):
     """The household is not one the visitor looks after."""
 
 
-def visit_area(person: Person, today: date) -> Area:
+def visit_area(person: Person, today: date, permission: Permission = Permission.LOG_VISITS) -> Area:
     """Return the households a person visits: heads their building, N members their post's area.
 
     A secretary or staff member covers the community and a grid leader the grid. An N member
     covers the grid or building their post is placed in; an N member whose post covers the whole
     community has no households of their own to visit (the community is the staff's to share
-    out), so their list is empty and the page says why.
+    out), so their list is empty and the page says why. Only posts whose role carries the
+    permission count (by default, visiting: a patroller visits no households).
     """
-    area = area_of(person, today)  # secretary, staff, grid leader, building head
-    grids = set(area.grid_ids)
-    buildings = set(area.building_ids)
-    for post in person.active_posts(today):
-        if post.role in N_MEMBER_ROLES or post.builtin_role is None:
-            if post.building_id is not None:
-                buildings.add(post.building_id)
-            elif post.grid_id is not None:
-                grids.add(post.grid_id)
-    return Area(area.community_ids, frozenset(grids), frozenset(buildings))
+    return permissions.area_with(person, permission, today)
 
 
 def has_community_wide_n_post(person: Person, today: date) -> bool:

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
 from models import Building, Grid, Person, Resident, db
+from models.roles import Permission
 from models.wishes import (
     LEVEL_BUILDING_HEAD,
     LEVEL_GRID_LEADER,
@@ -22,7 +23,7 @@ from models.wishes import (
     WishStatus,
 )
 from services.errors import NotFound
-from services.roster import areas
+from services.roster import areas, permissions
 
 LEVEL_NAMES: dict[int, Any] = {
     LEVEL_WALL: _l("Problem wall"),
@@ -69,7 +70,8 @@ def wall_of(person: Person, today: date) -> Wall:
     grids: set[int] = set()
     if not person.active:
         return Wall()
-    for post in person.active_posts(today):
+    # Only posts whose role may see the wall (a community may take it from a role).
+    for post in permissions.posts_with(person, Permission.SEE_WALL, today):
         if post.grid_id is not None:
             grids.add(post.grid_id)
         elif post.building_id is not None and post.building is not None:

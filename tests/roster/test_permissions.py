@@ -1,0 +1,437 @@
+"""Least privilege by duty: every role × every page and action, allowed or 404.
+
+The table lists every route of every blueprint, or names it exempt with the reason; a new
+route without an entry fails `test_every_route_is_in_the_table`. A role is allowed a page when
+its default permissions (models.roles.DEFAULT_PERMISSIONS) carry the page's permission: then a
+page answers 2xx/3xx and an action anything but 404 (its empty form is refused); otherwise
+both answer 404, as for a record that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from models import (
+    AuditEntry,
+    CustomRole,
+    Need,
+    NeedSource,
+    PartnerUnit,
+    Permission,
+    RolePermissions,
+    Wish,
+    db,
+    utcnow,
+)
+from models.roles import (
+    CUSTOM_ROLE_PERMISSIONS,
+    DEFAULT_PERMISSIONS,
+    PARTNER_MEMBER_PERMISSIONS,
+    Role,
+)
+from pwa import auth
+from services.broadcasts import operations as broadcasts
+from services.roster import permissions
+from services.work_orders import operations as work_orders
+from services.work_orders.audiences import Audience
+from tests.support import sign_in
+
+P = Permission
+# The page scopes itself to the records the person may see; everyone in this world may.
+SCOPED = "scoped"
+# Only the community's secretary (besides holding the permission).
+SECRETARY = "secretary"
+# A permission a page also keeps to some roles: staff-only pages, or an area a building head's
+# does not reach (the grid's own page).
+STAFF = frozenset({Role.SECRETARY, Role.STAFF})
+OVER_GRID = frozenset({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER})
+
+# (endpoint, method) → (url, rule). Urls name the world's records by their field names.
+TABLE: dict[tuple[str, str], tuple[str, Any]] = {
+    # households and residents (the roster's area pages)
+    ("head.area_home", "GET"): ("/area", P.SEE_HOUSEHOLDS),
+    ("head.grid", "GET"): ("/grids/{grid}", (P.SEE_HOUSEHOLDS, OVER_GRID)),
+    ("head.building", "GET"): ("/buildings/{building}", P.SEE_HOUSEHOLDS),
+    ("head.household", "GET"): ("/households/{household}", P.SEE_HOUSEHOLDS),
+    ("head.resident", "GET"): ("/residents/{resident}", P.SEE_HOUSEHOLDS),
+    ("head.search", "GET"): ("/search?q=501", P.SEE_HOUSEHOLDS),
+    ("head.edit_resident", "GET"): ("/residents/{resident}/edit", P.EDIT_HOUSEHOLDS),
+    ("head.edit_resident", "POST"): ("/residents/{resident}/edit", P.EDIT_HOUSEHOLDS),
+    ("head.add_resident", "GET"): ("/households/{household}/residents/new", P.EDIT_HOUSEHOLDS),
+    ("head.add_resident", "POST"): ("/households/{household}/residents/new", P.EDIT_HOUSEHOLDS),
+    ("head.add_household", "GET"): ("/buildings/{building}/households/new", P.EDIT_HOUSEHOLDS),
+    ("head.add_household", "POST"): ("/buildings/{building}/households/new", P.EDIT_HOUSEHOLDS),
+    ("head.edit_household_contact", "GET"): (
+        "/households/{household}/contact",
+        P.EDIT_HOUSEHOLDS,
+    ),
+    ("head.edit_household_contact", "POST"): (
+        "/households/{household}/contact",
+        P.EDIT_HOUSEHOLDS,
+    ),
+    ("wishes.post_for_resident", "GET"): ("/area/residents/{resident}/wish", P.SEE_HOUSEHOLDS),
+    ("wishes.post_for_resident", "POST"): ("/area/residents/{resident}/wish", P.SEE_HOUSEHOLDS),
+    ("wishes.area_wishes", "GET"): ("/area/wishes", P.SEE_HOUSEHOLDS),
+    ("wishes.stats", "GET"): ("/area/wishes/stats", (P.SEE_COVERAGE, STAFF)),
+    # visits, visit notes, coverage and its exports
+    ("visits.my_households", "GET"): ("/visits", P.LOG_VISITS),
+    ("visits.log_form", "GET"): ("/visits/log", P.LOG_VISITS),
+    ("visits.log_visit", "POST"): ("/visits", P.LOG_VISITS),
+    ("visits.household", "GET"): ("/visits/households/{household}", P.SEE_VISIT_NOTES),
+    ("visits.coverage_page", "GET"): ("/coverage", P.SEE_COVERAGE),
+    ("visits.coverage_csv", "GET"): ("/coverage.csv", P.EXPORT),
+    ("visits.coverage_xlsx", "GET"): ("/coverage.xlsx", P.EXPORT),
+    ("visits.coverage_settings", "POST"): ("/coverage/settings", SECRETARY),
+    # needs
+    ("needs.need_list", "GET"): ("/needs", P.SEE_NEEDS),
+    # Who sees the need and may not decide it (decide_needs) is told why: 422, not 404.
+    ("needs.decide", "POST"): ("/needs/{need}/decide", P.SEE_NEEDS),
+    ("needs.raise_need", "GET"): ("/needs/new", P.RAISE_NEEDS),
+    ("needs.raise_need", "POST"): ("/needs/new", P.RAISE_NEEDS),
+    # the problem wall
+    ("wishes.wall", "GET"): ("/wall", P.SEE_WALL),
+    ("wishes.detail", "GET"): ("/wall/{wish}", SCOPED),
+    ("wishes.claim", "POST"): ("/wall/{wish}/claim", P.CLAIM_WISHES),
+    ("wishes.hand_back", "POST"): ("/wall/{wish}/hand-back", P.CLAIM_WISHES),
+    ("wishes.fulfil", "POST"): ("/wall/{wish}/fulfil", P.CLAIM_WISHES),
+    ("wishes.withdraw", "POST"): ("/wall/{wish}/withdraw", SCOPED),
+    # work orders
+    ("work_orders.order_list", "GET"): ("/work-orders", P.DISPATCH),
+    ("work_orders.new_order", "GET"): ("/work-orders/new", P.DISPATCH),
+    ("work_orders.create_order", "POST"): ("/work-orders/new", P.DISPATCH),
+    ("work_orders.detail", "GET"): ("/work-orders/{order}", P.DISPATCH),
+    ("work_orders.manage", "POST"): ("/work-orders/{order}/verify", P.DISPATCH),
+    ("work_orders.claim_photo", "GET"): ("/work-orders/{order}/claims/999999/photo", P.DISPATCH),
+    # broadcasts
+    ("broadcasts.broadcast_list", "GET"): ("/broadcasts", P.BROADCAST),
+    ("broadcasts.new_mobilisation", "GET"): ("/broadcasts/mobilise", P.BROADCAST),
+    ("broadcasts.mobilise", "POST"): ("/broadcasts/mobilise", P.BROADCAST),
+    ("broadcasts.new_information", "GET"): ("/broadcasts/inform", (P.BROADCAST, STAFF)),
+    ("broadcasts.inform", "POST"): ("/broadcasts/inform", (P.BROADCAST, STAFF)),
+    ("broadcasts.detail", "GET"): ("/broadcasts/{broadcast}", P.BROADCAST),
+    ("broadcasts.live", "GET"): ("/broadcasts/{broadcast}/live", P.BROADCAST),
+    # the roster, posts, roles, messages
+    ("secretary.post_list", "GET"): ("/secretary/posts", P.MANAGE_ROSTER),
+    ("secretary.new_post", "GET"): ("/secretary/posts/new", P.MANAGE_ROSTER),
+    ("secretary.create_post", "POST"): ("/secretary/posts/new", P.MANAGE_ROSTER),
+    ("secretary.end_post", "POST"): ("/secretary/posts/{spare_post}/end", P.MANAGE_ROSTER),
+    ("secretary.custom_roles", "GET"): ("/secretary/roles", P.MANAGE_ROSTER),
+    ("secretary.custom_roles", "POST"): ("/secretary/roles", P.MANAGE_ROSTER),
+    ("secretary.role_permissions_change", "POST"): (
+        "/secretary/roles/patroller/permissions",
+        SECRETARY,
+    ),
+    ("secretary.buildings", "GET"): ("/secretary/buildings", P.MANAGE_ROSTER),
+    ("secretary.buildings", "POST"): ("/secretary/buildings", P.MANAGE_ROSTER),
+    ("secretary.partner_units", "GET"): ("/secretary/partners", P.MANAGE_ROSTER),
+    ("secretary.partner_units", "POST"): ("/secretary/partners", P.MANAGE_ROSTER),
+    ("roster_import.import_form", "GET"): ("/secretary/roster/import", P.MANAGE_ROSTER),
+    ("roster_import.import_sheet", "POST"): ("/secretary/roster/import", P.MANAGE_ROSTER),
+    ("roster_import.template_csv", "GET"): ("/secretary/roster/template.csv", P.MANAGE_ROSTER),
+    ("roster_import.template_xlsx", "GET"): ("/secretary/roster/template.xlsx", P.MANAGE_ROSTER),
+    ("outbox.deliveries", "GET"): ("/secretary/outbox", P.MANAGE_ROSTER),
+    ("outbox.inbound", "GET"): ("/secretary/outbox/inbound", P.MANAGE_ROSTER),
+    ("outbox.kinds", "GET"): ("/secretary/outbox/kinds", P.MANAGE_ROSTER),
+    ("outbox.retry", "POST"): ("/secretary/outbox/999999/retry", P.MANAGE_ROSTER),
+    ("outbox.retry_all", "POST"): ("/secretary/outbox/retry-all", P.MANAGE_ROSTER),
+    # the audit trail
+    ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
+}
+# Pages whose allowed answer needs a record the world does not hold (a photo, a delivery):
+# for them the table checks only that a role without the permission gets 404.
+GUARD_ONLY = {
+    ("work_orders.claim_photo", "GET"),
+    ("outbox.retry", "POST"),
+}
+# Blueprint routes that show or change nothing a permission covers, and why.
+EXEMPT = {
+    "static": "static files",
+    "app_shell": "the installable app's shell: manifest, service worker, offline page",
+    "health": "the health check for the process supervisor",
+    "auth": "signing in and out",
+    "public": "public pages: the landing page, home, the notice board, the language switch",
+    "resident": "a resident's own home and inbox",
+    "telegram": "one's own Telegram link, and the bot's webhook (checked by its secret)",
+    "webhooks": "SMS provider webhooks (checked by the provider's signature)",
+    "sms": "the SMS length counter for a text being written",
+    "dev": "the development SMS simulator (off in production)",
+    "volunteer": "one's own work",
+    "my_orders": "one's own work orders",
+    "needs.my_needs": "a resident's own needs",
+    "wishes.my_wishes": "a resident's own wishes",
+    "wishes.post_my_wish": "a resident's own wishes",
+    "wishes.rate_my_wish": "a resident's own wishes",
+    "wishes.withdraw_my_wish": "a resident's own wishes",
+    "wishes.echo": "the public echo wall (no names or rooms)",
+    "wishes.photo": "a wish's photo, to whoever may see the wish (wishes.queries.get_visible)",
+}
+
+ROLES = [*(r.value for r in Role), "elder_care", "partner_member", "resident"]
+
+
+def allowed(role: str, rule: Any) -> bool:
+    if rule == SCOPED:
+        return True
+    if rule == SECRETARY:
+        return role == Role.SECRETARY
+    if role == "resident":
+        return False
+    if role == "partner_member":
+        return not isinstance(rule, tuple) and rule in PARTNER_MEMBER_PERMISSIONS
+    if isinstance(rule, tuple):
+        rule, roles = rule
+        if role not in roles:
+            return False
+    return rule in DEFAULT_PERMISSIONS.get(role, CUSTOM_ROLE_PERMISSIONS)
+
+
+def _exempt(endpoint: str) -> bool:
+    return endpoint in EXEMPT or endpoint.split(".")[0] in EXEMPT
+
+
+def test_every_route_is_in_the_table(app: Flask) -> None:
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    }
+    missing = sorted(r for r in routes if r not in TABLE and not _exempt(r[0]))
+    assert not missing, f"routes without an entry in the permission table: {missing}"
+    stale = sorted(r for r in TABLE if r not in routes)
+    assert not stale, f"entries for routes that no longer exist: {stale}"
+
+
+@dataclass
+class World:
+    ids: dict[str, int]
+    people: dict[str, Any]
+
+
+@pytest.fixture
+def world(make: Any) -> World:
+    c = make.community()
+    g = make.grid(c)
+    b = make.building(g, name="3号楼")
+    h = make.household(b, unit="2", room="501")
+    r = make.resident(h, name="王奶奶", birth_year=1940)
+    db.session.add(CustomRole(community_id=c.id, code="elder_care", name="助老员"))
+    people: dict[str, Any] = {}
+    for role in Role:
+        person = make.person(name=f"{role.value}")
+        if role in (Role.SECRETARY, Role.STAFF):
+            make.post(person, role.value, community=c)
+        elif role == Role.BUILDING_HEAD:
+            make.post(person, role.value, community=c, grid=g, building=b)
+        else:
+            make.post(person, role.value, community=c, grid=g)
+        people[role.value] = person
+    people["elder_care"] = make.person(name="助老员")
+    make.post(people["elder_care"], "elder_care", community=c, grid=g)
+    unit = PartnerUnit(community_id=c.id, name="区供电局")
+    db.session.add(unit)
+    db.session.flush()
+    people["partner_member"] = make.person(name="在职党员", partner_unit_id=unit.id)
+    people["resident"] = make.person(name="王奶奶")
+    r.person_id = people["resident"].id
+    spare = make.person(name="将卸任")
+    spare_post = make.post(spare, "publicist", community=c, grid=g)
+    # Work goes to the spare volunteer, so no one signing in gets a text besides the code.
+    audience = Audience(people=(spare.id,))
+    need = Need(
+        community_id=c.id,
+        grid_id=g.id,
+        building_id=b.id,
+        household_id=h.id,
+        resident_id=r.id,
+        source=NeedSource.OBSERVER,
+        category="other",
+        text="楼道灯坏了",
+    )
+    wish = Wish(
+        community_id=c.id,
+        grid_id=g.id,
+        building_id=b.id,
+        resident_id=r.id,
+        category="other",
+        text="帮忙修水龙头",
+        via="head",
+    )
+    db.session.add_all([need, wish])
+    now = utcnow()
+    today = auth.today()
+    broadcast = broadcasts.mobilise(
+        c,
+        text="请组织清扫积雪",
+        title="清扫积雪",
+        starts_at=now + timedelta(hours=21),
+        ends_at=now + timedelta(hours=23),
+        places_needed=2,
+        audience=audience,
+        by=people["secretary"],
+        now=now,
+        today=today,
+        grid=g,
+    )
+    order = work_orders.create_order(
+        c,
+        title="学校周边巡逻",
+        starts_at=now + timedelta(hours=21),
+        ends_at=now + timedelta(hours=23),
+        places_needed=2,
+        audience=audience,
+        by=people["secretary"],
+        now=now,
+        today=today,
+        grid=g,
+    )
+    db.session.commit()
+    ids = {
+        "community": c.id,
+        "grid": g.id,
+        "building": b.id,
+        "household": h.id,
+        "resident": r.id,
+        "need": need.id,
+        "wish": wish.id,
+        "order": order.id,
+        "broadcast": broadcast.id,
+        "spare_post": spare_post.id,
+    }
+    return World(ids, people)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_sees_what_its_duties_need(client: FlaskClient, world: World, role: str) -> None:
+    sign_in(client, world.people[role].phone)
+    wrong = []
+    for (endpoint, method), (url, rule) in TABLE.items():
+        path = url.format(**world.ids)
+        response = client.open(path, method=method, data={})
+        status = response.status_code
+        if not allowed(role, rule):
+            ok = status == 404
+        elif (endpoint, method) in GUARD_ONLY:
+            ok = True
+        elif method == "GET":
+            ok = status < 400
+        else:
+            ok = status != 404
+        if not ok:
+            expected = "allow" if allowed(role, rule) else "404"
+            wrong.append(f"{method} {path} ({endpoint}): {status}, expected {expected}")
+    assert not wrong, f"{role}:\n" + "\n".join(wrong)
+
+
+def test_patroller_cannot_open_households_notes_needs_or_exports(
+    client: FlaskClient, world: World
+) -> None:
+    sign_in(client, world.people["patroller"].phone)
+    for path in (
+        "/visits",
+        "/visits/households/{household}",
+        "/households/{household}",
+        "/needs",
+        "/coverage",
+        "/coverage.csv",
+        "/coverage.xlsx",
+    ):
+        assert client.get(path.format(**world.ids)).status_code == 404, path
+    assert client.get("/wall").status_code == 200
+
+
+def test_secretary_changes_a_roles_permissions_and_it_takes_effect(
+    client: FlaskClient, world: World
+) -> None:
+    patroller = world.people["patroller"]
+    other = FlaskClient(client.application, client.response_wrapper, use_cookies=True)
+    sign_in(other, patroller.phone)
+    assert other.get("/needs").status_code == 404
+
+    sign_in(client, world.people["secretary"].phone)
+    page = client.get("/secretary/roles").get_data(as_text=True)
+    assert 'id="role-patroller"' in page and 'value="see_needs"' in page
+    response = client.post(
+        "/secretary/roles/patroller/permissions",
+        data={"permissions": ["see_wall", "claim_wishes", "see_needs"]},
+    )
+    assert response.status_code == 302
+    row = db.session.scalar(select(RolePermissions).where(RolePermissions.role == "patroller"))
+    assert row is not None and row.permissions == ["claim_wishes", "see_needs", "see_wall"]
+    assert permissions.of_role(world.ids["community"], "patroller") == {
+        P.SEE_WALL,
+        P.CLAIM_WISHES,
+        P.SEE_NEEDS,
+    }
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "role.permissions"))
+    # The page shows the current values: see_needs ticked for the patroller now.
+    page = client.get("/secretary/roles").get_data(as_text=True)
+    form = page.split('id="role-patroller"')[1].split("</form>")[0]
+    assert 'value="see_needs"\n        checked' in form or 'value="see_needs" checked' in " ".join(
+        form.split()
+    )
+    assert other.get("/needs").status_code == 200
+
+    # Taking the wall away closes it too.
+    client.post("/secretary/roles/patroller/permissions", data={"permissions": ["see_needs"]})
+    assert other.get("/wall").status_code == 404
+
+
+@pytest.mark.usefixtures("english")
+def test_unknown_permission_gets_a_clear_message_and_changes_nothing(
+    client: FlaskClient, world: World
+) -> None:
+    sign_in(client, world.people["secretary"].phone)
+    response = client.post(
+        "/secretary/roles/patroller/permissions",
+        data={"permissions": ["see_wall", "see_everything"]},
+    )
+    assert response.status_code == 422
+    assert "“see_everything” is not a permission." in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(RolePermissions)) is None
+
+
+def test_only_the_secretary_changes_permissions_and_not_their_own(
+    client: FlaskClient, world: World
+) -> None:
+    sign_in(client, world.people["staff"].phone)
+    response = client.post(
+        "/secretary/roles/patroller/permissions", data={"permissions": ["see_wall"]}
+    )
+    assert response.status_code == 404
+    client.post("/sign-out")
+    sign_in(client, world.people["secretary"].phone)
+    assert (
+        client.post("/secretary/roles/nobody/permissions", data={"permissions": []}).status_code
+        == 404
+    )
+    response = client.post("/secretary/roles/secretary/permissions", data={"permissions": []})
+    assert response.status_code == 422
+    db.session.rollback()
+    assert db.session.scalar(select(RolePermissions)) is None
+
+
+@pytest.mark.usefixtures("english")
+def test_a_grid_leader_without_decide_needs_is_told_why(client: FlaskClient, world: World) -> None:
+    permissions.set_for_role(
+        world.ids["community"],
+        "grid_leader",
+        permissions.defaults_of("grid_leader") - {P.DECIDE_NEEDS},
+        by=world.people["secretary"],
+    )
+    db.session.commit()
+    sign_in(client, world.people["grid_leader"].phone)
+    page = client.get("/needs").get_data(as_text=True)
+    assert "楼道灯坏了" in page and "/decide" not in page
+    response = client.post(
+        f"/needs/{world.ids['need']}/decide", data={"decision": "solved", "answer": "好了"}
+    )
+    assert response.status_code == 422
+    assert "Only the grid leader or the secretary" in response.get_data(as_text=True)
