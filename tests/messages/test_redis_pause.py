@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -175,3 +176,28 @@ def test_a_redis_pause_mid_broadcast_sends_nobody_anything_twice(
     assert set(received) >= phones
     assert not twice, sorted(twice)[:10]
     assert not uncertain
+
+
+def test_rows_redis_would_not_take_are_left_for_the_sweep_to_queue_soon(
+    app: Flask, make: Any
+) -> None:
+    """A job queueing rows again (the sweep's, a fallback's) while Redis is away marks them
+    never queued: the next sweep takes them after 10 s, not ten minutes after the old hand-over."""
+    people = [make.person() for _ in range(2)]
+    ids = send_later(_notice("broadcast:requeue-in-outage"), to=people)
+    db.session.commit()
+    enqueuer(app).wait(10)
+    long_ago = utcnow() - timedelta(minutes=2)
+    for row in db.session.scalars(select(Delivery).where(Delivery.id.in_(ids))):
+        row.enqueued_at, row.created_at = long_ago, long_ago
+    db.session.commit()
+    down = Redis.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", socket_timeout=1, socket_connect_timeout=1
+    )
+    with pytest.raises(RedisError):
+        enqueue_now(ids, redis=down, queue_name="linli")
+    db.session.expire_all()
+    assert [
+        d.enqueued_at for d in db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)))
+    ] == [None, None]
+    assert sorted(sweep()) == sorted(ids)
