@@ -21,6 +21,7 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from models import Community, Delivery, DeliveryState, SmsOptOut, TelegramLink, db, utcnow
 from models.base import writing
@@ -43,6 +44,8 @@ SMS_RATE_LIMITED = twilio_status.RATE_LIMITED
 PACE_RETRIES = 2
 # While a batch is being sent, its outcomes so far are written this often.
 WRITE_OUTCOMES_SECONDS = 1.0
+# How long a worker keeps trying to record outcomes the database refuses (locked, gone).
+WRITE_RETRY_SECONDS = 45.0
 
 
 @dataclass
@@ -280,33 +283,72 @@ class Dispatcher:
         # leaves "sending" (to be sent again, perhaps twice) only its last second of sends.
         written_at = time.monotonic()
         written: list[str] = []  # provider ids written since the last look for early reports
+        pending: list[tuple[Delivery, Sent | Exception, datetime]] = []
         for (d, _channel, _out), result in zip(to_send, results, strict=True):
-            finished = now + (utcnow() - started)
-            if isinstance(result, Sent):
-                self._sent(d, result, finished)
-                written.append(result.provider_id)
-            elif isinstance(result, PermanentFailure):
-                if self._fall_back(d, result, finished):
-                    requeue.append(d.id)
-            else:
-                assert isinstance(result, TransientFailure)
-                self._retry_later(d, result, finished)
+            pending.append((d, result, now + (utcnow() - started)))
             # A fallback's own queries began a write transaction: end it before the next wait.
             if (
                 isinstance(result, PermanentFailure)
                 or time.monotonic() - written_at >= WRITE_OUTCOMES_SECONDS
             ):
-                _commit_keeping_rows()
+                requeue += self._write_outcomes(pending, written)
+                pending = []
                 written_at = time.monotonic()
                 self._apply_early_reports(written)
-        for d in claimed:
-            if templates.get(d.kind).sensitive and d.state != DeliveryState.DEFERRED:
-                # The code has reached the phone (or never will): keep no copy of it here.
-                d.params = {}
-                d.body = ""
-        _commit_keeping_rows()
+        requeue += self._write_outcomes(pending, written, wipe=claimed)
         self._apply_early_reports(written)
         return requeue
+
+    def _record(self, d: Delivery, result: Sent | Exception, finished: datetime) -> bool:
+        """Write one send's outcome on its row; return True when it goes to another channel."""
+        if isinstance(result, Sent):
+            self._sent(d, result, finished)
+            return False
+        if isinstance(result, PermanentFailure):
+            return self._fall_back(d, result, finished)
+        assert isinstance(result, TransientFailure)
+        self._retry_later(d, result, finished)
+        return False
+
+    def _write_outcomes(
+        self,
+        pending: Sequence[tuple[Delivery, Sent | Exception, datetime]],
+        written: list[str],
+        wipe: Sequence[Delivery] = (),
+    ) -> list[int]:
+        """Record these outcomes and commit; return the ids to queue on another channel.
+
+        The messages have gone: their outcomes must reach the database, or the sweep takes the
+        rows for a dead worker's and sends them again. So a database error (locked, connection
+        lost) is not the end of the job: roll back, wait, and write them again, for up to
+        WRITE_RETRY_SECONDS (well inside SENDING_STALE_SECONDS). Only then does it raise.
+        """
+        first_failure: float | None = None
+        pause = 0.25
+        while True:
+            try:
+                requeue = [
+                    d.id for d, result, finished in pending if self._record(d, result, finished)
+                ]
+                for d in wipe:
+                    if templates.get(d.kind).sensitive and d.state != DeliveryState.DEFERRED:
+                        # The code has reached the phone (or never will): keep no copy of it.
+                        d.params = {}
+                        d.body = ""
+                _commit_keeping_rows()
+            except OperationalError as error:
+                db.session.rollback()  # the rows reload as the database has them
+                now = time.monotonic()
+                first_failure = now if first_failure is None else first_failure
+                if now - first_failure >= WRITE_RETRY_SECONDS:
+                    log.error("could not record %d outcomes: %s", len(pending), error)
+                    raise
+                log.warning("recording %d outcomes failed (%s); trying again", len(pending), error)
+                time.sleep(pause)
+                pause = min(pause * 2, 4.0)
+                continue
+            written.extend(r.provider_id for _d, r, _f in pending if isinstance(r, Sent))
+            return requeue
 
     def _apply_early_reports(self, written: list[str]) -> None:
         """Apply status reports that came before these provider ids were committed."""

@@ -17,12 +17,14 @@ from collections.abc import Iterable, Sequence
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 from redis.retry import Retry
 from rq import Queue
 from rq import Retry as JobRetry
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 
-from models import Delivery, db, utcnow
+from models import Delivery, DeliveryState, db, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -89,19 +91,42 @@ def enqueue_now(ids: Sequence[int], *, redis: Redis, queue_name: str, timeout: i
     """Put delivery ids on the queue in batches and record when; raises if Redis fails."""
     q = Queue(queue_name, connection=redis)
     rate = float(current_app.config.get("SMS_RATE_PER_SECOND") or 0) if has_app_context() else 0
-    for batch in batches(sorted(set(ids)), rate):
-        q.enqueue(
-            JOB,
-            batch,
-            job_timeout=timeout,
-            result_ttl=60,
-            failure_ttl=86400,
-            retry=JobRetry(max=JOB_RETRIES),
-        )
+    waiting = sorted(set(ids))
+    for batch in batches(waiting, rate):
+        try:
+            q.enqueue(
+                JOB,
+                batch,
+                job_timeout=timeout,
+                result_ttl=60,
+                failure_ttl=86400,
+                retry=JobRetry(max=JOB_RETRIES),
+            )
+        except RedisError:
+            _never_queued(waiting)
+            raise
         db.session.execute(
             update(Delivery).where(Delivery.id.in_(batch)).values(enqueued_at=utcnow())
         )
         db.session.commit()
+        waiting = waiting[len(batch) :]
+
+
+def _never_queued(ids: Sequence[int]) -> None:
+    """Mark these still-queued rows as never handed to Redis, so that the sweep queues them
+    within NEVER_QUEUED_SECONDS once Redis is back, not LOST_JOB_SECONDS after an older
+    hand-over (a row the sweep took from a dead worker, a fallback to another channel)."""
+    try:
+        db.session.rollback()
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(list(ids)), Delivery.state == DeliveryState.QUEUED)
+            .values(enqueued_at=None)
+        )
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not mark %d deliveries as never queued", len(ids))
 
 
 class Enqueuer:

@@ -13,6 +13,8 @@ from flask_wtf.csrf import CSRFProtect
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from pwa.redis_conn import FailFastConnection
+
 csrf = CSRFProtect()
 babel = Babel()
 migrate = Migrate()
@@ -26,6 +28,8 @@ def _client_ip() -> str:
 # with an in-memory fallback, because a Redis outage must not lock people out of the app.
 # Short timeouts and no retries: with the client's defaults (5 s timeouts, three retries) a
 # hung Redis held a sign-in for 10 s, and every re-check of the dead storage for 5 s more.
+# Its connections share the web's breaker (pwa/redis_conn.py): while Redis has just failed
+# for any request, the limiter does not try it either and uses its in-memory fallback.
 STORAGE_TIMEOUT_SECONDS = 0.1
 limiter = Limiter(
     key_func=_client_ip,
@@ -41,6 +45,7 @@ limiter = Limiter(
             "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS,
             "retry": Retry(NoBackoff(), 0),
             "health_check_interval": 0,
+            "connection_class": FailFastConnection,
         },
     ),
 )

@@ -14,9 +14,12 @@ _redis: Redis | None = None
 
 
 def _worker_redis(app: Flask) -> Redis:
+    """The jobs' own client (the shared send rate, early reports, queueing): 1 s timeouts and
+    no retries, so a Redis pause never holds a batch of claimed rows long enough for the sweep
+    to take them for a dead worker's and send them again."""
     global _redis
     if _redis is None:
-        _redis = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=5)
+        _redis = queueing.redis_for_queueing(app.config["REDIS_URL"])
     return _redis
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 
 from models import (
     Broadcast,
@@ -125,6 +125,10 @@ class Report:
     order: WorkOrder | None
     failures: list[tuple[str, str, str]]  # (recipient, state, reason)
     states: list[str] = field(default_factory=lambda: [str(s) for s in STATE_ORDER])
+    # A worker died while sending these: the provider may have taken them before it did.
+    uncertain: int = 0
+    # Of those, sent again since: those recipients may have the message twice.
+    sent_again: int = 0
 
 
 def report(broadcast: Broadcast, failures: int = 50) -> Report:
@@ -199,7 +203,15 @@ def report(broadcast: Broadcast, failures: int = 50) -> Report:
         .order_by(Delivery.id)
         .limit(failures)
     ).all()
+    uncertain, sent_again = db.session.execute(
+        select(
+            func.count(Delivery.id),
+            func.coalesce(func.sum(case((Delivery.state.in_(REACHED), 1), else_=0)), 0),
+        ).where(Delivery.batch_key == broadcast.batch_key, Delivery.uncertain.is_(True))
+    ).one()
     return Report(
+        uncertain=int(uncertain),
+        sent_again=int(sent_again),
         overall=overall,
         by_grid=sorted(grids.values(), key=lambda t: (t.label == _("No grid"), t.label)),
         by_unit=sorted(units.values(), key=lambda t: t.label),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import func, select
 
 from models import (
@@ -22,6 +23,8 @@ from models import (
     db,
     utcnow,
 )
+from notify.dispatch import SENDING_STALE_SECONDS, Dispatcher, sweep
+from notify.queueing import enqueue_now
 from services.broadcasts import operations as broadcasts
 from services.broadcasts import queries
 from services.errors import InvalidInput
@@ -302,3 +305,34 @@ def test_grid_leader_mobilises_only_their_grid(app: Any, world: World) -> None:
     )
     assert told == {v.id for v in world.volunteers}  # grid 2's observer is not told
     assert leader.get(f"/broadcasts/{b.id}").status_code == 200
+
+
+def test_the_report_counts_uncertain_deliveries_and_those_sent_again(
+    app: Any, client: FlaskClient, world: World
+) -> None:
+    b = mobilise(world)
+    ids = list(db.session.scalars(select(Delivery.id).where(Delivery.batch_key == b.batch_key)))
+    assert len(ids) >= 3
+    # A worker claims two and dies before recording anything: the sweep, 91 s later, marks
+    # them uncertain and queues them again; a worker sends them (perhaps a second time).
+    assert len(Dispatcher({}, None).claim(ids[:2], utcnow())) == 2
+    again = sweep(now=utcnow() + timedelta(seconds=SENDING_STALE_SECONDS + 1))
+    assert set(ids[:2]) <= set(again)
+    enqueue_now(ids[:2], redis=Redis.from_url(app.config["REDIS_URL"]), queue_name="linli")
+    run_jobs(app)
+    # A third was left by a dead worker too, and is not sent again yet.
+    third = db.session.get(Delivery, ids[2])
+    third.uncertain, third.state = True, DeliveryState.QUEUED
+    db.session.commit()
+
+    report = queries.report(db.session.get(Broadcast, b.id))
+    assert (report.uncertain, report.sent_again) == (3, 2)
+    sign_in(client, world.secretary.phone)
+    html = client.get(f"/broadcasts/{b.id}").get_data(as_text=True)
+    assert 'data-figure="uncertain">3<' in html and 'data-figure="sent-again">2<' in html
+    assert "may have reached the same phone twice" in html
+    # Without any, the figures read 0 and no explanation is shown.
+    other = mobilise(world, title="另一次")
+    html = client.get(f"/broadcasts/{other.id}").get_data(as_text=True)
+    assert 'data-figure="uncertain">0<' in html and 'data-figure="sent-again">0<' in html
+    assert "may have reached the same phone twice" not in html
