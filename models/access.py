@@ -58,6 +58,12 @@ class AuditEntry(db.Model):  # type: ignore[name-defined]
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[int | None]
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The post the actor acted under (None for a resident at home), and its role then.
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
+    role: Mapped[str] = mapped_column(String(40), default="")
+    # Every record a read showed, as " resident:12 household:3 " (spaces at both ends, so a
+    # filter can match " resident:12 " exactly); "" for changes, which name subject_id.
+    records: Mapped[str] = mapped_column(Text, default="")
 
     actor: Mapped[Person | None] = relationship()
 

@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db
-from pwa import auth, cli, errors, features, i18n, rendering, security
+from pwa import audit_reads, auth, cli, errors, features, i18n, rendering, security
 from pwa import config as config_module
 from pwa.database import init_database
 from pwa.extensions import csrf, limiter, migrate
@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     rendering.init_app(app)
     auth.init_app(app)
     security.init_app(app)
+    audit_reads.init_app(app)
 
     features.install(app)
 

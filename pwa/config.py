@@ -134,6 +134,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "SIGN_IN_IP_LIMIT": env.get("SIGN_IN_IP_LIMIT", "30/hour;100/day"),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "WORKER_HEARTBEAT_MAX_AGE": 120,
+        # Reads of personal data whose audit entry could not be written yet wait here (one
+        # JSON object a line) until the "audit-spool" job writes them (services/audit.py).
+        "AUDIT_SPOOL": env.get("AUDIT_SPOOL") or str(instance_path / "audit-spool.jsonl"),
         # SMS through Twilio; with no account configured SMS land in the phone simulator.
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID"),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN"),

@@ -56,6 +56,7 @@ from services.wishes import messages as wish_messages
 from services.work_orders import commands as work_order_commands
 from services.work_orders import demo as work_order_demo
 from services.work_orders import messages as work_order_messages
+from tasks import audit as audit_jobs
 from tasks import broadcasts as broadcast_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
@@ -100,7 +101,11 @@ FEATURES: tuple[Feature, ...] = (
             volunteer.bp,
             resident.bp,
         ),
-        periodic=(Periodic("housekeeping", housekeeping_jobs.run, cron="17 * * * *"),),
+        periodic=(
+            Periodic("housekeeping", housekeeping_jobs.run, cron="17 * * * *"),
+            # Reads whose audit entry could not be written at once (services/audit.py).
+            Periodic("audit-spool", audit_jobs.flush_spool, interval=60, timeout=120),
+        ),
     ),
     Feature("sign_in", blueprints=(auth.bp,)),
     Feature(

@@ -1,8 +1,37 @@
-"""The audit trail of who viewed or changed residents' records."""
+"""The audit trail of who viewed or changed residents' records.
+
+Changes are recorded with `record`, in the transaction that makes them. Reads are noted with
+`note_read` while a page is built and written afterwards by `write_reads`, in a short
+transaction of their own (a read must never become a failing write); what cannot be written
+then is kept in a spool file and written later by `flush_spool` (the "audit-spool" job).
+"""
 
 from __future__ import annotations
 
-from models import AuditEntry, Person, db
+import io
+import json
+import logging
+import os
+import time as timer
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, selectinload
+
+from models import AuditEntry, Building, Household, Person, Post, Resident, clock, db, utcnow
+from models.base import writing
+from services import exports
+
+log = logging.getLogger(__name__)
+
+# Tries to write a request's reads before they go to the spool, and the pause between them.
+WRITE_TRIES = 3
+RETRY_PAUSE_SECONDS = 0.2
 
 
 def record(
@@ -25,3 +54,247 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class Read:
+    """One page's read of personal data, waiting to be written."""
+
+    at: str  # ISO 8601, UTC
+    actor_id: int
+    community_id: int
+    post_id: int | None
+    role: str
+    subject_type: str  # "resident", "household", "wish", or a list: "building", "search", ...
+    subject_id: int | None
+    records: str  # " resident:1 household:2 "
+    detail: str = ""  # which list and filter, e.g. "search q=王"
+
+    def entry(self) -> AuditEntry:
+        return AuditEntry(
+            at=datetime.fromisoformat(self.at),
+            actor_id=self.actor_id,
+            community_id=self.community_id,
+            post_id=self.post_id,
+            role=self.role,
+            action="view",
+            subject_type=self.subject_type,
+            subject_id=self.subject_id,
+            records=self.records,
+            detail=self.detail[:2000],
+        )
+
+
+@dataclass
+class Records:
+    """The residents and households a page showed."""
+
+    residents: set[int] = field(default_factory=set)
+    households: set[int] = field(default_factory=set)
+
+    def text(self) -> str:
+        tokens = [f"household:{i}" for i in sorted(self.households)]
+        tokens += [f"resident:{i}" for i in sorted(self.residents)]
+        return f" {' '.join(tokens)} " if tokens else ""
+
+
+def post_for(person: Person, community_id: int, today: date) -> Post | None:
+    """The post a person reads a community's records under: an active post there, if any."""
+    posts = [p for p in person.active_posts(today) if p.community_id == community_id]
+    return posts[0] if posts else None
+
+
+def note_read(
+    actor: Person,
+    community_id: int,
+    subject_type: str,
+    *,
+    post: Post | None,
+    subject_id: int | None = None,
+    residents: Iterable[int] = (),
+    households: Iterable[int] = (),
+    detail: str = "",
+) -> Read:
+    """Describe one read of personal data: who, under which post, which records, when."""
+    shown = Records(set(residents), set(households))
+    return Read(
+        at=utcnow().isoformat(),
+        actor_id=actor.id,
+        community_id=community_id,
+        post_id=post.id if post else None,
+        role=post.role if post else "resident",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        records=shown.text(),
+        detail=detail,
+    )
+
+
+def _commit(session: Session) -> None:
+    session.commit()
+
+
+def _write_once(reads: Sequence[Read]) -> None:
+    # Its own session and connection: the page's read transaction is left alone, and on
+    # SQLite this one begins IMMEDIATE (it writes) and waits on the busy timeout.
+    with writing(), Session(db.engine) as session:
+        session.add_all([read.entry() for read in reads])
+        _commit(session)
+
+
+def write_reads(reads: Sequence[Read], spool: Path | str) -> bool:
+    """Write the reads in one short transaction, retried; spool them if that still fails.
+
+    Never raises: auditing must not fail the page. Returns whether they reached the database.
+    """
+    if not reads:
+        return True
+    for attempt in range(WRITE_TRIES):
+        try:
+            _write_once(reads)
+            return True
+        except OperationalError as error:
+            log.warning(
+                "audit: writing %d read(s) failed (try %d): %s", len(reads), attempt + 1, error
+            )
+            if attempt + 1 < WRITE_TRIES:
+                timer.sleep(RETRY_PAUSE_SECONDS)
+    _spool(reads, Path(spool))
+    return False
+
+
+def _spool(reads: Sequence[Read], spool: Path) -> None:
+    lines = "".join(json.dumps(asdict(read), ensure_ascii=False) + "\n" for read in reads)
+    try:
+        spool.parent.mkdir(parents=True, exist_ok=True)
+        # One write in append mode: lines from parallel requests do not interleave.
+        fd = os.open(spool, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, lines.encode("utf-8"))
+        finally:
+            os.close(fd)
+        log.error("audit: %d read(s) kept in %s until the database takes them", len(reads), spool)
+    except OSError:
+        # Nowhere left to keep them: the log is the last record.
+        log.exception("audit: could not keep %d read(s); lost: %s", len(reads), lines)
+
+
+def flush_spool(spool: Path | str) -> int:
+    """Write the reads waiting in the spool; return how many were written."""
+    path = Path(spool)
+    taking = path.with_name(path.name + ".flushing")
+    if not taking.exists():
+        try:
+            os.replace(path, taking)  # new reads start a fresh spool meanwhile
+        except FileNotFoundError:
+            return 0
+    reads = [
+        Read(**json.loads(line))
+        for line in taking.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    try:
+        _write_once(reads)
+    except OperationalError:
+        log.warning("audit: the spool's %d read(s) wait for the next run", len(reads))
+        return 0
+    taking.unlink()
+    log.info("audit: wrote %d spooled read(s)", len(reads))
+    return len(reads)
+
+
+# ------------------------------------------------------------------------- the audit page
+
+# At most this many entries in one export (the filters narrow it further).
+EXPORT_LIMIT = 20000
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the secretary's audit page narrows the trail to."""
+
+    person: str = ""  # part of the actor's name or phone
+    resident: str = ""  # a resident's id, or part of their name
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+
+def _resident_clause(community_id: int, resident: str) -> object:
+    text = resident.strip()
+    found = select(Resident.id, Resident.household_id).join(Household).join(Building)
+    found = found.where(Building.community_id == community_id)
+    if text.isdigit():
+        found = found.where(Resident.id == int(text))
+    else:
+        found = found.where(Resident.name.contains(text)).limit(50)
+    rows = db.session.execute(found).all()
+    if not rows:
+        return false()
+    clauses = []
+    for resident_id, household_id in rows:
+        clauses.append(AuditEntry.records.contains(f" resident:{resident_id} "))
+        # A household's page shows everyone living there; older entries name only the record.
+        clauses.append(AuditEntry.records.contains(f" household:{household_id} "))
+        clauses.append(
+            and_(AuditEntry.subject_type == "resident", AuditEntry.subject_id == resident_id)
+        )
+        clauses.append(
+            and_(AuditEntry.subject_type == "household", AuditEntry.subject_id == household_id)
+        )
+    return or_(*clauses)
+
+
+def matching(community_id: int, filters: Filters) -> Select[AuditEntry]:
+    """The community's entries the filters keep, newest first."""
+    query = select(AuditEntry).where(AuditEntry.community_id == community_id)
+    if filters.person.strip():
+        text = filters.person.strip()
+        query = query.where(
+            AuditEntry.actor_id.in_(
+                select(Person.id).where(
+                    or_(Person.name.contains(text), Person.phone.contains(text))
+                )
+            )
+        )
+    if filters.resident.strip():
+        query = query.where(_resident_clause(community_id, filters.resident))  # type: ignore[arg-type]
+    if filters.since is not None:
+        query = query.where(AuditEntry.at >= clock.at(filters.since, time.min))
+    if filters.until is not None:
+        query = query.where(AuditEntry.at < clock.at(filters.until + timedelta(days=1), time.min))
+    return query.options(selectinload(AuditEntry.actor)).order_by(
+        AuditEntry.at.desc(), AuditEntry.id.desc()
+    )
+
+
+def rows(entries: Iterable[AuditEntry], headers: list[str]) -> list[list[exports.Cell]]:
+    """The entries as spreadsheet rows, under the headers given (already translated)."""
+    out: list[list[exports.Cell]] = [list(headers)]
+    for e in entries:
+        out.append(
+            [
+                clock.local(e.at).strftime("%Y-%m-%d %H:%M:%S"),
+                e.actor.name if e.actor else "",
+                e.role,
+                e.post_id,
+                e.action,
+                f"{e.subject_type} {e.subject_id}" if e.subject_id else e.subject_type,
+                e.records.strip(),
+                e.detail,
+            ]
+        )
+    return out
+
+
+def export_csv(entries: Iterable[AuditEntry], headers: list[str]) -> bytes:
+    return exports.csv_bytes(rows(entries, headers))
+
+
+def export_xlsx(entries: Iterable[AuditEntry], headers: list[str], title: str) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    for row in rows(entries, headers):
+        exports.append_row(sheet, row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

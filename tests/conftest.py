@@ -70,6 +70,7 @@ def app(
             "SIGN_IN_IP_LIMIT": "10000/hour",
             # CSRF is on in every real configuration; tests of it switch it back on.
             "WTF_CSRF_ENABLED": False,
+            "AUDIT_SPOOL": str(tmp_path_factory.mktemp("audit") / "audit-spool.jsonl"),
         }
     )
     with app.app_context():

@@ -19,7 +19,7 @@ from wtforms.widgets import TextInput
 from models import clock
 from pwa.forms.fields import Parsed
 from pwa.steps import Form
-from services import phones
+from services import audit, phones
 from services.errors import InvalidInput
 from services.roster import operations as roster
 from services.roster import permissions
@@ -187,3 +187,35 @@ class ImportForm(Form):
         self.content = upload.read()
         if not self.content:
             raise ValidationError(_("The file is empty."))
+
+
+def _date_or_none(raw: str) -> date | None:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(_("“%(value)s” is not a date (YYYY-MM-DD).", value=text[:20])) from None
+
+
+class AuditFilterForm(Form):
+    """The audit page's filters (read from the query string): person, resident, dates."""
+
+    person = StringField()
+    resident = StringField()
+    since = Parsed(_date_or_none)
+    until = Parsed(_date_or_none)
+
+    def validate_until(self, field: Parsed) -> None:
+        since = self.since.data
+        if since is not None and field.data is not None and field.data < since:
+            raise ValidationError(_("The first date is after the last."))
+
+    def filters(self) -> audit.Filters:
+        return audit.Filters(
+            person=(self.person.data or "").strip()[:40],
+            resident=(self.resident.data or "").strip()[:40],
+            since=self.since.data,
+            until=self.until.data,
+        )

@@ -10,11 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from models import Building, Grid, Household, Resident, db
 from models.roles import Permission
-from pwa import auth
+from pwa import audit_reads, auth
 from pwa.forms.roster import ContactForm, HouseholdForm, ResidentForm
 from pwa.rendering import render
 from pwa.steps import run_step
-from services import audit, phones
+from services import phones
 from services.roster import areas, posts
 from services.roster import operations as roster
 from services.roster import queries as overview
@@ -104,6 +104,12 @@ def building(building_id: int) -> Any:
             or_(Household.room.startswith(q), (Household.unit + "-" + Household.room).startswith(q))
         )
     households = db.session.scalars(query).all()
+    audit_reads.listing(
+        "building",
+        households,
+        subject_id=building.id,
+        detail=f"building {building.id} q={q}" if q else f"building {building.id}",
+    )
     return render(
         "head/building.html",
         "household_list",
@@ -119,15 +125,7 @@ def building(building_id: int) -> Any:
 def household(household_id: int) -> Any:
     area = auth.current_area()
     household = areas.get_household(area, household_id)
-    person = auth.person_required()
-    audit.record(
-        actor=person,
-        community_id=household.building.community_id,
-        action="view",
-        subject_type="household",
-        subject_id=household.id,
-    )
-    db.session.commit()
+    audit_reads.household(household)
     return render_template("head/household.html", household=household, **_helpers())
 
 
@@ -136,18 +134,15 @@ def household(household_id: int) -> Any:
 def resident(resident_id: int) -> Any:
     area = auth.current_area()
     resident = areas.get_resident(area, resident_id)
-    audit.record(
-        actor=auth.person_required(),
-        community_id=resident.household.building.community_id,
-        action="view",
-        subject_type="resident",
-        subject_id=resident.id,
-    )
-    db.session.commit()
+    audit_reads.resident(resident)
     return render_template("head/resident.html", resident=resident, **_helpers())
 
 
 def _resident_form(household: Household, resident: Resident | None, error: str | None) -> Any:
+    if resident is not None:
+        audit_reads.resident(resident, detail="edit form")
+    else:
+        audit_reads.household(household, detail="new resident form")
     return render_template(
         "head/resident_form.html",
         resident=resident,
@@ -214,10 +209,14 @@ def search() -> Any:
                 .limit(PAGE_SIZE)
             )
         )
+    if residents:
+        audit_reads.listing("search", residents=residents, detail=f"search q={q}")
     return render("head/search.html", "results", q=q, residents=residents, **_helpers())
 
 
 def _household_form(building: Building, household: Household | None, error: str | None) -> Any:
+    if household is not None:
+        audit_reads.household(household, detail="contact form")
     return render_template(
         "head/household_form.html",
         building=building,

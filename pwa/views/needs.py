@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import Decision, Need, PartnerUnit, Resident, db
 from models.roles import Permission
-from pwa import auth
+from pwa import audit_reads, auth
 from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -65,6 +65,7 @@ def need_list() -> Any:
     person = auth.person_required()
     today = auth.today()
     items = queries.list_needs(area, status=status)
+    audit_reads.items("needs", items, detail=f"needs status={status}")
     return render(
         "needs/list.html",
         "need_list",
@@ -128,6 +129,9 @@ def decide(need_id: int) -> Any:
 
 def _choices(area: Area) -> dict[str, Any]:
     choices = visit_queries.households_to_choose(area, FORM_CHOICES_LIMIT + 1)
+    audit_reads.household_rows(
+        "need form", [h.id for h in choices[:FORM_CHOICES_LIMIT]], detail="need form"
+    )
     return {
         "household": None,
         "choices": choices[:FORM_CHOICES_LIMIT],

@@ -13,7 +13,7 @@ from models import Delivery, DeliveryState, InboundMessage, Resident, db
 from models.roles import Permission
 from notify import inbound as inbound_texts
 from notify.dispatch import Settings
-from pwa import auth, errors
+from pwa import audit_reads, auth, errors
 from pwa.forms.messages import FILTERS, RetryAllForm, RetryForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -79,6 +79,12 @@ def deliveries() -> Any:
         )
     )
     retryable = counts[DeliveryState.FAILED] + counts[DeliveryState.UNDELIVERED]
+    audit_reads.note(
+        community.id,
+        "outbox",
+        residents=[d.resident_id for d in rows if d.resident_id is not None],
+        detail=f"outbox state={state} page={page} deliveries=" + ",".join(str(d.id) for d in rows),
+    )
     return render(
         "secretary/outbox.html",
         "deliveries",
@@ -181,6 +187,11 @@ def inbound() -> Any:
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE + 1)
         )
+    )
+    audit_reads.note(
+        community.id,
+        "inbound",
+        detail=f"inbound page={page} texts=" + ",".join(str(m.id) for m in rows[:PER_PAGE]),
     )
     return render_template(
         "secretary/inbound.html",

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from models import db
-from pwa import auth
+from pwa import audit_reads, auth
 from pwa.steps import run_step
-from services import audit, phones
+from services import phones
 from services.messages import inbox
 from services.roster import areas
 
@@ -22,15 +22,7 @@ def my_home() -> Any:
     person = auth.person_required()
     households = db.session.scalars(areas.own_households(person)).all()
     for household in households:
-        audit.record(
-            actor=person,
-            community_id=household.building.community_id,
-            action="view",
-            subject_type="household",
-            subject_id=household.id,
-            detail="own household",
-        )
-    db.session.commit()
+        audit_reads.household(household, detail="own household")
     return render_template(
         "resident/home.html",
         person=person,

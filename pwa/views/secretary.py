@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,6 +13,7 @@ from models import AuditEntry, Building, Community, Grid, PartnerUnit, Post, db
 from models.roles import Permission, Role
 from pwa import auth
 from pwa.forms.roster import (
+    AuditFilterForm,
     BuildingForm,
     CustomRoleForm,
     EndPostForm,
@@ -21,7 +22,7 @@ from pwa.forms.roster import (
     RolePermissionsForm,
 )
 from pwa.steps import run_step
-from services import phones
+from services import audit, phones
 from services.errors import InvalidInput
 from services.roster import areas, partners, posts
 from services.roster import operations as roster
@@ -274,26 +275,96 @@ def buildings() -> Any:
     )
 
 
+AUDIT_PAGE_SIZE = 100
+AUDIT_FILTERS = ("person", "resident", "since", "until")
+
+
+def _audit_filters() -> tuple[AuditFilterForm, str | None]:
+    form = AuditFilterForm(formdata=request.args)
+    if not form.validate():
+        return form, form.first_error()
+    return form, None
+
+
+def _audit_headers() -> list[str]:
+    return [
+        _("When"),
+        _("Who"),
+        _("Role"),
+        _("Post"),
+        _("Did"),
+        _("Record"),
+        _("Records"),
+        _("Detail"),
+    ]
+
+
 @bp.get("/audit")
 @auth.permission_required(Permission.SEE_AUDIT)
 def audit_trail() -> Any:
     community = _community()
-    page = max(request.args.get("page", 1, type=int), 1)
-    entries = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.community_id == community.id)
-        .options(selectinload(AuditEntry.actor))
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .offset((page - 1) * 100)
-        .limit(101)
-    ).all()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    form, error = _audit_filters()
+    entries: list[AuditEntry] = []
+    if error is None:
+        entries = list(
+            db.session.scalars(
+                audit.matching(community.id, form.filters())
+                .offset((page - 1) * AUDIT_PAGE_SIZE)
+                .limit(AUDIT_PAGE_SIZE + 1)
+            )
+        )
+    # The filters as typed, for the paging and export links.
+    args = {
+        k: v for k, v in request.args.items() if k in ("person", "resident", "since", "until") and v
+    }
     return render_template(
         "secretary/audit.html",
         community=community,
-        entries=entries[:100],
-        has_more=len(entries) > 100,
+        entries=entries[:AUDIT_PAGE_SIZE],
+        has_more=len(entries) > AUDIT_PAGE_SIZE,
         page=page,
+        form=form,
+        error=error,
+        args=args,
+    ), (422 if error else 200)
+
+
+def _audit_export(kind: str) -> Any:
+    community = _community()
+    form, error = _audit_filters()
+    if error is not None:
+        return audit_trail()
+    entries = list(
+        db.session.scalars(audit.matching(community.id, form.filters()).limit(audit.EXPORT_LIMIT))
     )
+    day = auth.today()
+    if kind == "csv":
+        body = audit.export_csv(entries, _audit_headers())
+        mimetype = "text/csv"
+    else:
+        body = audit.export_xlsx(entries, _audit_headers(), _("Audit trail"))
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f"attachment; filename=audit-{community.code}-{day}.{kind}",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/audit.csv")
+@auth.permission_required(Permission.SEE_AUDIT)
+def audit_csv() -> Any:
+    return _audit_export("csv")
+
+
+@bp.get("/audit.xlsx")
+@auth.permission_required(Permission.SEE_AUDIT)
+def audit_xlsx() -> Any:
+    return _audit_export("xlsx")
 
 
 def _partners_page(community: Community, error: str | None) -> Any:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from models import Building, Grid, Household, Visit, db
 from models.roles import Permission, Role
-from pwa import auth
+from pwa import audit_reads, auth
 from pwa.forms.visits import ScheduleForm, VisitForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -63,6 +63,7 @@ def my_households() -> Any:
         figures = coverage.Coverage(sum(r.visited_this_month for r in rows), total)
     else:
         figures = coverage.total(coverage.by(Building.id, area, today).values())
+    audit_reads.household_rows("visit list", [r.id for r in rows], detail=f"visits q={q}")
     return render(
         "visits/households.html",
         "household_list",
@@ -79,6 +80,11 @@ def _form_context(area: Area, household: Household | None) -> dict[str, Any]:
     choices: list[Household] = []
     if household is None:
         choices = queries.households_to_choose(area, FORM_CHOICES_LIMIT + 1)
+        audit_reads.household_rows(
+            "visit form", [h.id for h in choices[:FORM_CHOICES_LIMIT]], detail="visit form"
+        )
+    else:
+        audit_reads.household(household, detail="visit form")
     return {
         "household": household,
         "choices": choices[:FORM_CHOICES_LIMIT],
@@ -166,6 +172,7 @@ def household(household_id: int) -> Any:
         found = queries.household_in_area(area, household_id)
     except NotFound:
         abort(404)
+    audit_reads.household(found, detail="visit history")
     return render_template(
         "visits/household.html",
         household=found,
@@ -209,6 +216,14 @@ def _scope(area: Area) -> tuple[Area, str, Any]:
     return area, "", None
 
 
+def _filter(page: str) -> str:
+    """The list and its filter, as the audit trail names it: "coverage grid=3"."""
+    parts = [
+        f"{key}={request.args[key]}"[:40] for key in ("grid", "building") if key in request.args
+    ]
+    return " ".join([page, *parts])
+
+
 @bp.get("/coverage")
 @auth.permission_required(Permission.SEE_COVERAGE)
 def coverage_page() -> Any:
@@ -234,6 +249,8 @@ def coverage_page() -> Any:
         into.visited += part.visited
         into.total += part.total
     totals = coverage.total(by_building.values())
+    to_visit = coverage.to_visit(scoped, today, limit=100)
+    audit_reads.household_rows("coverage", [r.id for r in to_visit], detail=_filter("coverage"))
     secretary_of = [p.community_id for p in person.active_posts(today) if p.role == Role.SECRETARY]
     schedule = None
     if secretary_of:
@@ -249,7 +266,7 @@ def coverage_page() -> Any:
         buildings=buildings,
         by_building=by_building,
         trend=coverage.trend(scoped, today, households=totals.total),
-        to_visit=coverage.to_visit(scoped, today, limit=100),
+        to_visit=to_visit,
         today=today,
         args=request.args,
         code=queries.address_code,
@@ -273,7 +290,11 @@ def coverage_csv() -> Response:
     today = auth.today()
     scoped, _title, _subject = _scope(area)
     headers, household_headers, _titles = _export_headers()
-    body = coverage.report_csv(coverage.report(scoped, today), headers, household_headers)
+    data = coverage.report(scoped, today)
+    audit_reads.household_rows(
+        "coverage export", [r.id for r in data.to_visit], detail=_filter("coverage.csv")
+    )
+    body = coverage.report_csv(data, headers, household_headers)
     return Response(
         body,
         mimetype="text/csv",
@@ -291,7 +312,11 @@ def coverage_xlsx() -> Response:
     today = auth.today()
     scoped, _title, _subject = _scope(area)
     headers, household_headers, titles = _export_headers()
-    body = coverage.report_xlsx(coverage.report(scoped, today), headers, household_headers, titles)
+    data = coverage.report(scoped, today)
+    audit_reads.household_rows(
+        "coverage export", [r.id for r in data.to_visit], detail=_filter("coverage.xlsx")
+    )
+    body = coverage.report_xlsx(data, headers, household_headers, titles)
     return Response(
         body,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Building, Community, Person, Photo, Resident, Wish, WishStatus, db
 from models.roles import STAFF_ROLES, Permission
-from pwa import auth, rendering
+from pwa import audit_reads, auth, rendering
 from pwa.forms.wishes import (
     ClaimForm,
     FulfilForm,
@@ -24,7 +24,7 @@ from pwa.forms.wishes import (
     WithdrawForm,
 )
 from pwa.steps import Form, run_step
-from services import audit, phones, photos
+from services import phones, photos
 from services.errors import NotFound
 from services.roster import areas
 from services.wishes import operations as wishes
@@ -246,14 +246,13 @@ def _detail(wish: Wish, error: str | None = None, status: int = 200) -> Any:
     details = queries.can_see_resident(person, wish, today)
     if details and wish.claimer_id != person.id:
         # Heads opening a resident's details leave a trace, as on the household pages.
-        audit.record(
-            actor=person,
-            community_id=wish.community_id,
-            action="view",
-            subject_type="wish",
+        audit_reads.note(
+            wish.community_id,
+            "wish",
             subject_id=wish.id,
+            residents=[wish.resident_id],
+            detail="wish details",
         )
-        db.session.commit()
     events = queries.history(wish) if details else []
     return (
         render_template(
@@ -382,6 +381,7 @@ def post_for_resident(resident_id: int) -> Any:
     form = NewWishForm()
 
     def page(error: str | None = None) -> Any:
+        audit_reads.resident(resident, detail="new wish form")
         return (
             render_template(
                 "wishes/head_new.html",
@@ -419,6 +419,7 @@ def area_wishes() -> Any:
     found = db.session.scalars(query.order_by(Wish.posted_at.desc()).limit(200)).all()
     person = auth.person_required()
     is_staff = any(p.role in STAFF_ROLES for p in person.active_posts(auth.today()))
+    audit_reads.items("area wishes", found, detail=f"area wishes status={status}")
     return render_template(
         "wishes/area.html",
         found=found,

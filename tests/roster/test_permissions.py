@@ -143,6 +143,8 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("outbox.retry_all", "POST"): ("/secretary/outbox/retry-all", P.MANAGE_ROSTER),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
+    ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
+    ("secretary.audit_xlsx", "GET"): ("/secretary/audit.xlsx", P.SEE_AUDIT),
 }
 # Pages whose allowed answer needs a record the world does not hold (a photo, a delivery):
 # for them the table checks only that a role without the permission gets 404.
