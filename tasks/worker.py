@@ -89,6 +89,20 @@ class AppWorker(SimpleWorker):
             return super().work(burst, *args, **kwargs)
         return _Supervisor(self, processes).run(burst, args, kwargs)
 
+    def subscribe(self) -> None:
+        """Listen for RQ's commands (stop a job, shut down) with a 1 s read, not RQ's 60 s.
+
+        Stopping the listener waits for its read to return: with RQ's 60 s, a worker that
+        was asked to stop (or a burst worker that ran out of work) sometimes took a whole
+        minute to exit (redis-py 8), which held tests and restarts.
+        """
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
+
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         # Building the app takes about a second of imports; pay it once per process.
         get_app()
