@@ -13,6 +13,7 @@ from pwa.forms.roster import ImportForm
 from pwa.steps import run_step
 from pwa.views.secretary import _community
 from services.roster import importing as roster_import
+from services.roster import template as roster_template
 
 bp = Blueprint("roster_import", __name__, url_prefix="/secretary/roster")
 bp.before_request(auth.require_staff)
@@ -79,13 +80,13 @@ def _download(body: bytes, filename: str, mimetype: str) -> Response:
 
 @bp.get("/template.csv")
 def template_csv() -> Response:
-    return _download(roster_import.template_csv(), "roster-template.csv", "text/csv")
+    return _download(roster_template.template_csv(), "roster-template.csv", "text/csv")
 
 
 @bp.get("/template.xlsx")
 def template_xlsx() -> Response:
     return _download(
-        roster_import.template_xlsx(),
+        roster_template.template_xlsx(),
         "roster-template.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -8,52 +8,30 @@ sheets usually fill them on one row of the household only.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import enum
-import io
 import re
 import unicodedata
-import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import PurePath
 from typing import Any
 
-import openpyxl
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from models import Building, Community, Household, Person, Resident, db, utcnow
-from services import audit, exports
+from services import audit
 from services.errors import DomainError, InvalidInput
 from services.roster import operations as roster
-
-MAX_ROWS = 20_000
-# Rows read in all, blank ones included: Excel can carry a million formatted empty rows.
-MAX_RAW_ROWS = 100_000
-MAX_COLUMNS = 60
-# Cells are cut to this many characters as they are read: longer than any field takes, so a
-# cut cell is still refused as too long, and nothing later works through a megabyte of text.
-MAX_CELL_CHARS = 1000
-# A title line or two above the header row is common in sheets made for printing.
-HEADER_SEARCH_ROWS = 10
-CSV_DELIMITERS = (",", "\t", ";")
-
-# An .xlsx is a zip of XML parts. openpyxl streams a worksheet row by row but loads the shared
-# strings and the workbook's other parts whole, and one cell can be as long as its part: the
-# parts' unpacked sizes bound what an import holds in memory, so they are checked before the
-# workbook is opened. (zipfile stops reading an entry at its declared size and fails its
-# checksum, so an archive that understates a size cannot unpack more than it declares.)
-MB = 1024 * 1024
-MAX_XLSX_ENTRIES = 500
-# The template's 14 columns over MAX_ROWS rows, as openpyxl writes them, unpack to about 14 MB.
-MAX_XLSX_PART_BYTES = 16 * MB
-MAX_XLSX_TOTAL_BYTES = 32 * MB
-# Unpacked to packed size, for parts over a megabyte: sheets run about 10 to 20 times.
-MAX_XLSX_RATIO = 100
+from services.roster.sheets import (
+    HEADER_SEARCH_ROWS,
+    MAX_ROWS,
+    SheetRejected,
+    read_sheet,
+    too_many_rows,
+)
 
 # Field → accepted header names; the first is the Chinese one the template uses, the second
 # the English one.
@@ -93,26 +71,6 @@ NEW_RESIDENT: dict[str, Any] = {
     "care_flags": [],
     "person_id": None,
 }
-TEMPLATE_EXAMPLE = {
-    "compound": "幸福小区",
-    "building": "3号楼",
-    "unit": "1",
-    "floor": "",
-    "room": "502",
-    "name": "张秀英",
-    "birth_year": "1948",
-    "phone": "13800138000",
-    "lives_alone": "是",
-    "has_smartphone": "否",
-    "care_flags": "",
-    "sms_consent": "是",
-    "contact_name": "李明",
-    "contact_phone": "13900139000",
-}
-
-
-class SheetRejected(InvalidInput):
-    """The whole sheet cannot be imported; nothing was changed."""
 
 
 class Outcome(enum.StrEnum):
@@ -179,161 +137,6 @@ class ImportReport:
 
 
 # Reading the file ------------------------------------------------------------------------------
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # Excel keeps 502 and 13800138000 as floats
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    return str(value)
-
-
-def _non_empty(rows: Iterator[list[str]]) -> list[tuple[int, list[str]]]:
-    """Return (sheet row number, cells) for rows with any text, refusing oversized sheets."""
-    kept: list[tuple[int, list[str]]] = []
-    limit = MAX_ROWS + HEADER_SEARCH_ROWS
-    for number, cells in enumerate(rows, start=1):
-        if number > MAX_RAW_ROWS or len(kept) > limit:
-            raise _too_many_rows()
-        if any(cell.strip() for cell in cells):
-            kept.append((number, cells))
-    return kept
-
-
-def _too_many_rows() -> SheetRejected:
-    return SheetRejected(
-        _(
-            "The sheet has more than %(n)d rows. Split it into smaller sheets and import each.",
-            n=MAX_ROWS,
-        )
-    )
-
-
-def _unreadable() -> SheetRejected:
-    return SheetRejected(
-        _(
-            "This file is not a readable .xlsx workbook. Open it in Excel or WPS, save it as "
-            ".xlsx or CSV, and upload it again."
-        )
-    )
-
-
-def _check_archive(data: bytes) -> None:
-    """Refuse an .xlsx whose parts would unpack too large, from the zip's directory alone."""
-    try:
-        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise _unreadable() from None
-    total = sum(entry.file_size for entry in entries)
-    if (
-        len(entries) > MAX_XLSX_ENTRIES
-        or total > MAX_XLSX_TOTAL_BYTES
-        or any(
-            entry.file_size > MAX_XLSX_PART_BYTES
-            or (entry.file_size > MB and entry.file_size > MAX_XLSX_RATIO * entry.compress_size)
-            for entry in entries
-        )
-    ):
-        raise SheetRejected(
-            _(
-                "This workbook is too large once unpacked to be a roster sheet (it may hold "
-                "pictures, many sheets or very long cells). Copy the roster rows into a new "
-                ".xlsx or CSV file and upload that."
-            )
-        )
-
-
-def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
-    unreadable = _unreadable()
-    _check_archive(data)
-    try:
-        # Read-only mode streams the worksheet instead of building every cell first.
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # any failure to parse an uploaded file means "unreadable"
-        raise unreadable from None
-    try:
-        if not workbook.worksheets:
-            raise unreadable
-        sheet = workbook.worksheets[0]
-        # The stored dimension can be wrong, and trusting it pads every row to its width.
-        sheet.reset_dimensions()
-        rows = (
-            [_cell_text(value)[:MAX_CELL_CHARS] for value in row[:MAX_COLUMNS]]
-            for row in sheet.iter_rows(values_only=True)
-        )
-        return _non_empty(rows)
-    except SheetRejected:
-        raise
-    except Exception:
-        raise unreadable from None
-    finally:
-        workbook.close()
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith(b"PK\x03\x04"):
-        raise SheetRejected(
-            _("This file is an Excel workbook named as CSV. Upload it with the .xlsx ending.")
-        )
-    # NUL bytes mean UTF-16 ("Unicode text") or a binary file: neither is a CSV we can read.
-    if b"\x00" not in data:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    raise SheetRejected(
-        _(
-            "The CSV file is neither UTF-8 nor GBK text. In Excel choose Save As → "
-            "“CSV UTF-8”, or upload the .xlsx workbook instead."
-        )
-    )
-
-
-def _delimiter(text: str) -> str:
-    lines = [line for line in text.splitlines()[:HEADER_SEARCH_ROWS] if line.strip()][:5]
-    counts = {d: sum(line.count(d) for line in lines) for d in CSV_DELIMITERS}
-    best = max(CSV_DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    try:
-        return _non_empty([cell[:MAX_CELL_CHARS] for cell in row[:MAX_COLUMNS]] for row in reader)
-    except csv.Error as error:
-        raise SheetRejected(
-            _(
-                "The CSV file could not be read near line %(line)d: %(error)s",
-                line=reader.line_num,
-                error=str(error),
-            )
-        ) from None
-
-
-def read_sheet(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
-    """Return the non-empty rows of an .xlsx or .csv file with their row numbers."""
-    suffix = PurePath(filename or "").suffix.lower()
-    if not data:
-        raise SheetRejected(_("The file is empty."))
-    if suffix == ".xlsx":
-        return _read_xlsx(data)
-    if suffix == ".csv":
-        return _read_csv(data)
-    if suffix == ".xls":
-        raise SheetRejected(
-            _(
-                "Old-style .xls files cannot be read. In Excel or WPS, save the sheet as .xlsx "
-                "or CSV and upload that."
-            )
-        )
-    raise SheetRejected(_("Please upload an .xlsx or .csv file."))
 
 
 # Finding the columns ---------------------------------------------------------------------------
@@ -642,7 +445,7 @@ def _import(
     if not data_rows:
         raise SheetRejected(_("The sheet has column headers but no rows to import."))
     if len(data_rows) > MAX_ROWS:
-        raise _too_many_rows()
+        raise too_many_rows()
     importer = _Importer(community, columns, today)
     report = ImportReport(filename=filename, ignored_columns=ignored)
     for number, cells in data_rows:
@@ -667,33 +470,3 @@ def _import(
     )
     db.session.flush()
     return report
-
-
-# Template sheets -------------------------------------------------------------------------------
-
-
-def template_csv() -> bytes:
-    """Return a template CSV (UTF-8 with BOM so Excel shows the Chinese) with one example row."""
-    return exports.csv_bytes(
-        [
-            [aliases[0] for aliases in COLUMNS.values()],
-            [TEMPLATE_EXAMPLE[name] for name in COLUMNS],
-        ]
-    )
-
-
-def template_xlsx() -> bytes:
-    """Return a template workbook with the header row and one example row, all cells text."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "roster"
-    exports.append_row(sheet, [aliases[0] for aliases in COLUMNS.values()])
-    exports.append_row(sheet, [TEMPLATE_EXAMPLE[name] for name in COLUMNS])
-    # Text format keeps Excel from turning phone numbers into 1.38E+10.
-    for column in sheet.iter_cols(min_row=1, max_row=200, max_col=len(COLUMNS)):
-        for cell in column:
-            cell.number_format = "@"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

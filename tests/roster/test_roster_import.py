@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, Household, Resident, db
 from services.roster import importing as roster_import
+from services.roster import sheets as roster_sheets
+from services.roster import template as roster_template
 from tests.support import sign_in
 from tests.test_exports import PAYLOADS, check_csv, check_xlsx
 
@@ -487,8 +489,8 @@ def test_templates_cannot_carry_formulas(
     secretary_client: Any, monkeypatch: pytest.MonkeyPatch, payload: str
 ) -> None:
     # The templates hold only our own example, but they write through the same safe cells.
-    monkeypatch.setitem(roster_import.TEMPLATE_EXAMPLE, "name", payload)
-    monkeypatch.setitem(roster_import.TEMPLATE_EXAMPLE, "contact_name", "联系" + payload)
+    monkeypatch.setitem(roster_template.TEMPLATE_EXAMPLE, "name", payload)
+    monkeypatch.setitem(roster_template.TEMPLATE_EXAMPLE, "contact_name", "联系" + payload)
     template_csv = secretary_client.get("/secretary/roster/template.csv")
     check_csv(template_csv.data, [payload])
     assert "'联系" not in template_csv.data.decode("utf-8-sig")
@@ -590,7 +592,7 @@ def test_the_refusal_is_in_chinese(client: Any, place: Any) -> None:
     "change",
     [
         # Too many parts, each small.
-        lambda base: many_parts(base, roster_import.MAX_XLSX_ENTRIES + 1),
+        lambda base: many_parts(base, roster_sheets.MAX_XLSX_ENTRIES + 1),
         # Under the part limit, but packed far tighter than any sheet.
         lambda base: with_shared_string(base, 8 * 1024 * 1024),
     ],
@@ -645,10 +647,10 @@ def test_the_largest_cell_the_check_allows_is_read_in_bounded_memory(
 def test_a_large_ordinary_workbook_passes_the_archive_check() -> None:
     """The limits leave room for MAX_ROWS rows of every column, as openpyxl writes them."""
     header = [aliases[0] for aliases in roster_import.COLUMNS.values()]
-    example = roster_import.TEMPLATE_EXAMPLE
+    example = roster_template.TEMPLATE_EXAMPLE
     rows = [header]
     for number in range(roster_import.MAX_ROWS):
         values = {**example, "room": str(1000 + number), "name": f"张秀英{number}"}
         values["phone"] = str(13800000000 + number)
         rows.append([values[name] for name in roster_import.COLUMNS])
-    roster_import._check_archive(xlsx(rows))
+    roster_sheets._check_archive(xlsx(rows))
