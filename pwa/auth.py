@@ -42,19 +42,31 @@ def person_required() -> Person:
 
 
 def current_area() -> areas.Area:
+    """Return the area the signed-in person may act in on this page.
+
+    On a page that needs a permission, only the posts whose role carries it count: someone
+    both building head and grid leader, with "see households" taken from one of the two
+    roles, sees households through the other post alone.
+    """
     person = current_person()
     if person is None:
         return areas.Area()
-    if "area" not in g:
-        g.area = areas.area_of(person, today())
-    area: areas.Area = g.area
-    return area
+    permission: Permission | None = g.get("area_permission")
+    known: dict[Permission | None, areas.Area] = g.setdefault("areas", {})
+    if permission not in known:
+        known[permission] = (
+            areas.area_of(person, today())
+            if permission is None
+            else permissions.area_with(person, permission, today())
+        )
+    return known[permission]
 
 
 def _load_person() -> None:
     g.person = None
     # The app context (and g) can outlive a request, e.g. in tests: never reuse an area.
-    g.pop("area", None)
+    g.pop("areas", None)
+    g.pop("area_permission", None)
     if request.endpoint == "static":
         return
     token = session.get(SESSION_KEY)
@@ -163,6 +175,7 @@ def permission_required(permission: Permission) -> Callable[[F], F]:
             refused = check()
             if refused is not None:
                 return refused
+            g.area_permission = permission
             return view(*args, **kwargs)
 
         wrapped.permission = permission  # type: ignore[attr-defined]

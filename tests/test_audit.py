@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from models import AuditEntry, Need, Wish, db, utcnow
+from models import AuditEntry, Need, Wish, WorkOrder, db, utcnow
 from pwa import auth, features
 from pwa.views import secretary
 from services import audit
@@ -148,6 +149,33 @@ def test_the_secretary_s_message_pages_are_audited(
     assert entry.actor_id == area["secretary"].id
     assert entry.post_id == area["secretary_post"].id and entry.role == "secretary"
     assert entry.detail.startswith(detail)
+
+
+def test_a_work_order_from_a_need_is_audited_with_the_household(
+    app: Flask, area: dict[str, Any]
+) -> None:
+    """A work order names its volunteers and, made from a need, the household's trouble."""
+    start = utcnow()
+    order = WorkOrder(
+        community_id=area["c"].id,
+        grid_id=area["grid"].id,
+        title="修楼道灯",
+        location="3号楼",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        places_needed=1,
+        need_id=area["need"].id,
+        created_by_id=area["secretary"].id,
+    )
+    db.session.add(order)
+    db.session.commit()
+    client = _signed_in(app, area["leader"])
+    assert client.get(f"/work-orders/{order.id}").status_code == 200
+    [entry] = [e for e in _entries() if e.action == "view"]
+    assert entry.subject_type == "work_order" and entry.subject_id == order.id
+    assert entry.actor_id == area["leader"].id and entry.role == "grid_leader"
+    assert f" household:{area['household'].id} " in entry.records
+    assert entry.detail.startswith("work order ")
 
 
 def test_the_resident_s_own_home_is_audited(app: Flask, area: dict[str, Any], make: Any) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from models import (
     Community,
     Grid,
+    Need,
     PartnerUnit,
     Person,
     Photo,
@@ -22,7 +23,7 @@ from models import (
 )
 from models.roles import Permission, Role
 from models.work_orders import OrderStatus, Priority
-from pwa import auth, rendering
+from pwa import audit_reads, auth, rendering
 from pwa.forms.work_orders import DoneForm, OrderForm, ReopenForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -244,9 +245,24 @@ def _detail(order: WorkOrder, error: str | None = None, status: int = 200) -> An
     ), status
 
 
+def _note_read(order: WorkOrder, what: str) -> None:
+    """A work order names its volunteers and, from a need, a household's place and trouble."""
+    need = db.session.get(Need, order.need_id) if order.need_id else None
+    audit_reads.note(
+        order.community_id,
+        "work_order",
+        subject_id=order.id,
+        households=[need.household_id] if need and need.household_id else [],
+        residents=[need.resident_id] if need and need.resident_id else [],
+        detail=f"{what} {order.ref}",
+    )
+
+
 @bp.get("/<int:order_id>")
 def detail(order_id: int) -> Any:
-    return _detail(_managed(order_id))
+    order = _managed(order_id)
+    _note_read(order, "work order")
+    return _detail(order)
 
 
 @bp.post("/<int:order_id>/<any(verify, reopen, cancel):action>")
@@ -281,6 +297,7 @@ def claim_photo(order_id: int, claim_id: int) -> Any:
     photo = db.session.get(Photo, claim.photo_id)
     if photo is None:
         abort(404)
+    _note_read(order, "work order photo")
     return rendering.photo(photo)
 
 

@@ -437,3 +437,36 @@ def test_a_grid_leader_without_decide_needs_is_told_why(client: FlaskClient, wor
     )
     assert response.status_code == 422
     assert "Only the grid leader or the secretary" in response.get_data(as_text=True)
+
+
+def test_two_posts_see_households_only_through_the_one_that_may(
+    client: FlaskClient, make: Any
+) -> None:
+    """A building head of one grid who also leads another grid: with "see households" taken
+    from grid leaders, the led grid's households are gone and the building's stay."""
+    community = make.community()
+    led, own = make.grid(community), make.grid(community)
+    led_home = make.household(make.building(led))
+    building = make.building(own)
+    own_home = make.household(building)
+    person = make.person()
+    make.post(person, Role.GRID_LEADER, community=community, grid=led)
+    make.post(person, Role.BUILDING_HEAD, community=community, building=building)
+    secretary = make.person()
+    make.post(secretary, Role.SECRETARY, community=community)
+    sign_in(client, person.phone)
+    assert client.get(f"/households/{led_home.id}").status_code == 200
+    assert client.get(f"/households/{own_home.id}").status_code == 200
+
+    permissions.set_for_role(
+        community.id,
+        Role.GRID_LEADER,
+        permissions.defaults_of(Role.GRID_LEADER) - {P.SEE_HOUSEHOLDS},
+        by=secretary,
+    )
+    db.session.commit()
+    assert client.get(f"/households/{led_home.id}").status_code == 404
+    assert client.get(f"/households/{own_home.id}").status_code == 200
+    page = client.get("/area").get_data(as_text=True)
+    assert building.name in page
+    assert client.get(f"/grids/{led.id}").status_code == 404
