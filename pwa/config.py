@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from models import clock
+from notify.channels.twilio.sending import status_retry
 
 MB = 1024 * 1024
 DEV_BASE_URL = "http://127.0.0.1:8000"
@@ -143,6 +144,8 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER"),
         "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID"),
         "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL"),
+        # Twilio retries a status callback answered 5xx only as the URL's fragment says.
+        "TWILIO_STATUS_RETRY": env.get("TWILIO_STATUS_RETRY", "rc=3&rp=5xx,ct,rt"),
         # The Telegram bot.
         "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN"),
         "TELEGRAM_WEBHOOK_SECRET": env.get("TELEGRAM_WEBHOOK_SECRET"),
@@ -182,6 +185,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     config.update(overrides)
     config["LINLI_ENV"] = linli_env
     config["TRUSTED_PROXIES"] = _trusted_proxies(config["TRUSTED_PROXIES"])
+    try:
+        config["TWILIO_STATUS_RETRY"] = status_retry(str(config["TWILIO_STATUS_RETRY"]))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     if production:
         problems = _production_problems(config)
         if problems:

@@ -268,6 +268,67 @@ def test_sixteen_residents_at_home_at_once_get_no_5xx(app: Flask, make: Any) -> 
     assert len(views) == 80
 
 
+SECRETARY_PAGES = [
+    "/area",
+    "/secretary/outbox",
+    "/secretary/outbox/inbound",
+    "/secretary/audit",
+    "/work-orders",
+    "/broadcasts",
+    "/needs",
+    "/coverage",
+    "/search?q=王",
+]
+
+
+def test_every_audited_page_under_sixteen_clients_answers_without_5xx(
+    app: Flask, area: dict[str, Any]
+) -> None:
+    """Sixteen clients, grid leaders and secretaries, each through every audited page at
+    once: every read answers (no "database is locked") and every audited read is recorded."""
+    pages = [
+        page.format(
+            household=area["household"].id,
+            resident=area["resident"].id,
+            building=area["building"].id,
+            wish=area["wish"].id,
+        )
+        for page, _names, _detail in GRID_LEADER_PAGES
+    ]
+    clients = [
+        (_signed_in(app, area["leader"]), pages)
+        if n % 2
+        else (_signed_in(app, area["secretary"]), SECRETARY_PAGES)
+        for n in range(16)
+    ]
+    leader_id = area["leader"].id
+    db.session.remove()
+    answers: list[tuple[str, int]] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def browse(client: FlaskClient, urls: list[str]) -> None:
+        try:
+            for url in urls:
+                status = client.get(url).status_code
+                with lock:
+                    answers.append((url, status))
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=browse, args=pair) for pair in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert not failures
+    assert len(answers) == 8 * len(pages) + 8 * len(SECRETARY_PAGES)
+    assert not [a for a in answers if a[1] >= 500], [a for a in answers if a[1] >= 500][:5]
+    assert not [a for a in answers if a[1] != 200], [a for a in answers if a[1] != 200][:5]
+    by_leader = [e for e in _entries() if e.action == "view" and e.actor_id == leader_id]
+    assert len(by_leader) == 8 * len(pages)
+
+
 # ----------------------------------------------------------------------- the audit page
 
 

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Self
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import phonenumbers
 from twilio.request_validator import RequestValidator
@@ -433,12 +433,28 @@ class FakeTwilio(FakeServer):
                 params["MessagingServiceSid"] = resource["messaging_service_sid"]
             if error_code is not None:
                 params["ErrorCode"] = str(error_code)
-        response = self._post_signed(url, params, auth_token or self.auth_token)
-        with self.changed:
-            self.callbacks.append(
-                {"url": url, "params": params, "status": response.status, "response": response}
-            )
-            self.changed.notify_all()
+        # Connection overrides ride in the fragment, which a request never carries: Twilio
+        # calls (and signs) the URL without it, and retries as rc/rp say.
+        target, _, fragment = url.partition("#")
+        overrides = dict(parse_qsl(fragment))
+        retries = min(int(overrides.get("rc", "0") or 0), 5)
+        policy = set(overrides.get("rp", "").split(","))
+        for attempt in range(retries + 1):
+            response = self._post_signed(target, params, auth_token or self.auth_token)
+            with self.changed:
+                self.callbacks.append(
+                    {
+                        "url": target,
+                        "params": params,
+                        "status": response.status,
+                        "response": response,
+                        "attempt": attempt,
+                    }
+                )
+                self.changed.notify_all()
+            status_class = f"{(response.status or 0) // 100}xx"
+            if attempt == retries or not (policy & {status_class, "all"}):
+                break
         return response
 
     def send_inbound_sms(

@@ -20,7 +20,12 @@ from twilio.request_validator import RequestValidator
 
 from models import Delivery, DeliveryState, db
 from notify import Message, send_later
+from notify.channels import Outgoing
+from notify.channels.twilio.sending import TwilioSms
 from notify.status import replay
+from pwa import config
+from pwa.config import ConfigError
+from tests.fakes.twilio import FakeTwilio
 from tests.support import RedisServer
 
 TOKEN = "test-auth-token"
@@ -119,3 +124,58 @@ def test_an_early_report_redis_cannot_hold_answers_503_and_its_retry_is_applied(
         assert _state(early) == DeliveryState.DELIVERED
     finally:
         own.stop()
+
+
+def test_twilio_is_asked_to_retry_a_report_answered_503_and_the_retry_is_applied(
+    app: Flask, ctx: None, client: FlaskClient, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status callback URL carries Twilio's connection overrides (rc, rp): a report the
+    database could not record is answered 503 and Twilio, as asked, sends it again."""
+    with FakeTwilio() as twilio:
+        twilio.app_client = client
+        config = dict(
+            app.config,
+            TWILIO_ACCOUNT_SID=twilio.account_sid,
+            TWILIO_AUTH_TOKEN=twilio.auth_token,
+            TWILIO_FROM_NUMBER="+15005550006",
+            TWILIO_API_BASE_URL=twilio.base_url,
+            PUBLIC_BASE_URL=PUBLIC,
+        )
+        channel = TwilioSms.from_config(config)
+        assert channel.settings.status_callback == f"{PUBLIC}{PATH}#rc=3&rp=5xx,ct,rt"
+        delivery_id = _delivery(make, "s:retried", None)
+        sent = channel.send(Outgoing(delivery_id, "+8613900000009", "明天停水", 3600))
+        [message] = twilio.wait_for(1)
+        assert message["status_callback"].endswith("#rc=3&rp=5xx,ct,rt")
+        row = db.session.get(Delivery, delivery_id)
+        row.state, row.provider_id = DeliveryState.SENT, sent.provider_id
+        db.session.commit()
+
+        app.config.update(TWILIO_AUTH_TOKEN=twilio.auth_token, PUBLIC_BASE_URL=PUBLIC)
+        real_commit = type(db.session).commit
+        failures = iter([True])
+
+        def commit_failing_once(self: object) -> None:
+            if next(failures, False):
+                raise OperationalError("COMMIT", {}, Exception("database is locked"))
+            real_commit(self)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(type(db.session), "commit", commit_failing_once)
+        try:
+            answer = twilio.send_status(sent.provider_id, "delivered")
+        finally:
+            monkeypatch.undo()
+            app.config.update(TWILIO_AUTH_TOKEN=None, PUBLIC_BASE_URL="http://127.0.0.1:8000")
+        # Twilio called the URL without the fragment (it is never sent), signed as such.
+        assert [c["url"] for c in twilio.callbacks] == [PUBLIC + PATH] * 2
+        assert [c["status"] for c in twilio.callbacks] == [503, 204]
+        assert answer.status == 204
+        assert _state(delivery_id) == DeliveryState.DELIVERED
+
+
+def test_a_wrong_retry_setting_is_refused_with_what_to_set(tmp_path: Path) -> None:
+    for wrong, says in (("rc=9", "rc=0..5"), ("rc=2&rp=6xx", "unknown retry policy 6xx")):
+        with pytest.raises(ConfigError, match=says):
+            config.load(tmp_path, {"LINLI_ENV": "development", "TWILIO_STATUS_RETRY": wrong})
+    loaded = config.load(tmp_path, {"LINLI_ENV": "development", "TWILIO_STATUS_RETRY": ""})
+    assert loaded["TWILIO_STATUS_RETRY"] == ""

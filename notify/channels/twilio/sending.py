@@ -1,11 +1,14 @@
 """Sending SMS through Twilio's Messages API, with the official SDK.
 
 TWILIO_API_BASE_URL points the SDK at another host (a test server or a compatible gateway).
-Status callbacks come back to PUBLIC_BASE_URL/webhooks/twilio/status.
+Status callbacks come back to PUBLIC_BASE_URL/webhooks/twilio/status, with Twilio's
+connection overrides (TWILIO_STATUS_RETRY) in the URL's fragment: a report the app cannot
+record yet is answered 503, and Twilio retries it only when the fragment asks it to.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +23,32 @@ from notify.channels.twilio import status
 from notify.channels.twilio.http import PooledHttpClient
 
 TIMEOUT_SECONDS = 10.0
+# Twilio's connection overrides for a callback: rc retries (at most 5), on the failures rp
+# names (4xx, 5xx, ct: connect timeout, rt: read timeout, or all). The fragment never reaches
+# the server, so it does not change what the signature is computed over.
+DEFAULT_STATUS_RETRY = "rc=3&rp=5xx,ct,rt"
+_RETRY_POLICIES = {"4xx", "5xx", "ct", "rt", "all"}
+_OVERRIDE = re.compile(r"^(?:rc=[0-5]|rp=[a-z0-9]+(?:,[a-z0-9]+)*)$")
+
+
+def status_retry(value: str) -> str:
+    """Return the connection overrides to put after '#', or say what is wrong with them."""
+    value = value.strip().lstrip("#")
+    if not value:
+        return ""
+    for part in value.split("&"):
+        if not _OVERRIDE.match(part):
+            raise ValueError(
+                f"TWILIO_STATUS_RETRY: “{part}” is not rc=0..5 or rp=4xx,5xx,ct,rt,all"
+            )
+        if part.startswith("rp="):
+            unknown = set(part[3:].split(",")) - _RETRY_POLICIES
+            if unknown:
+                raise ValueError(
+                    f"TWILIO_STATUS_RETRY: unknown retry policy {', '.join(sorted(unknown))}"
+                    " (use 4xx, 5xx, ct, rt or all)"
+                )
+    return value
 
 
 @dataclass
@@ -49,6 +78,8 @@ class TwilioSms:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TwilioSms:
         public = str(config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+        retry = status_retry(str(config.get("TWILIO_STATUS_RETRY", DEFAULT_STATUS_RETRY)))
+        callback = f"{public}/webhooks/twilio/status" + (f"#{retry}" if retry else "")
         return cls(
             TwilioSettings(
                 account_sid=config["TWILIO_ACCOUNT_SID"],
@@ -56,7 +87,7 @@ class TwilioSms:
                 from_number=config.get("TWILIO_FROM_NUMBER") or None,
                 messaging_service_sid=config.get("TWILIO_MESSAGING_SERVICE_SID") or None,
                 api_base_url=config.get("TWILIO_API_BASE_URL") or None,
-                status_callback=f"{public}/webhooks/twilio/status" if public else None,
+                status_callback=callback if public else None,
             )
         )
 
