@@ -64,7 +64,8 @@ def test_a_community_administrator(app: Flask, make: Any) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--phone", "12345", "--name", "张三", "--street", "城关街道"], "“12345”不是有效的电话号码。"),
+        (["--phone", "12345", "--name", "张三", "--street", "城关街道"],
+         "“12345”不是有效的电话号码。"),
         (["--phone", "13900000001", "--name", "张三", "--community", "nope"],
          "没有简码为“nope”的社区。"),
         (["--phone", "13900000001", "--name", "张三"],
