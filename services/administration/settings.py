@@ -125,6 +125,9 @@ def clean_signature(raw: str) -> str:
 def labels() -> dict[str, str]:
     """Return the names people read for each setting, for messages that name one."""
     return {
+        "sms_signature": _("SMS signature"),
+        "quiet_from": _("Quiet hours from"),
+        "quiet_until": _("Quiet hours until"),
         "reminder_day": _("Day building heads are reminded"),
         "reminder_hour": _("Hour building heads are reminded"),
         "digest_day": _("Day grid leaders get their digest"),
@@ -176,7 +179,8 @@ def check(values: CommunitySettings) -> CommunitySettings:
 
 
 def apply(community: Community, values: CommunitySettings) -> list[str]:
-    """Put checked settings on the community; return what changed, as "name: old → new"."""
+    """Put checked settings on the community; return what changed, as "label: old → new"
+    (the labels people read, for the audit trail)."""
     values = check(values)
     before = of(community)
     base = defaults()
