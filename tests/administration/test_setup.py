@@ -284,3 +284,24 @@ def test_nobody_else_opens_the_administrators_pages(client: FlaskClient, make: A
     for path in ("/admin", "/admin/communities/new", "/admin/texts"):
         assert client.get(path).status_code == 404, path
     assert db.session.scalar(select(func.count(Administrator.id))) == 0
+
+
+def test_a_code_typed_in_capitals_is_kept_in_lowercase(app: Flask, client: FlaskClient) -> None:
+    assert (
+        add_admin(app, "--phone", ADMIN_PHONE, "--name", "张三", "--street", "城关街道").exit_code
+        == 0
+    )
+    sign_in(client, "+86" + ADMIN_PHONE)
+    response = client.post(
+        "/admin/communities/new",
+        data=community_form(
+            code=" XinFeng-Lu ", sms_signature="【新丰路】", secretary_name="", secretary_phone=""
+        ),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    community = db.session.scalar(select(Community))
+    assert community is not None and community.code == "xinfeng-lu"
+    assert community.sms_signature == "【新丰路】"
+    # No secretary named yet: the page says so, and one can be named there.
+    page = client.get("/admin/communities/xinfeng-lu/settings").get_data(as_text=True)
+    assert "尚未指定" in page and "/admin/communities/xinfeng-lu/secretary" in page
