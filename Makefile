@@ -11,10 +11,11 @@ DEV_LOCK := requirements/dev.txt
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench lint typecheck pytest venv translations system-packages lock clean
+.PHONY: help run run-empty test bench lint typecheck pytest venv translations system-packages lock clean
 
 help:
 	@echo "make run    start Linli (web, worker, scheduler, Redis) on http://127.0.0.1:$${PORT:-8000}"
+	@echo "make run-empty  the same, without the demo: an empty database for a real community"
 	@echo "make test   lint, type-check and run every test"
 	@echo "make bench  measure broadcast send rates, a 100,000-recipient fan-out, visit pages at district scale and reply latency; writes docs/performance.md"
 	@echo "make lock   refresh the locked dependencies (requirements/) to the newest pyproject.toml allows"
@@ -40,6 +41,10 @@ translations: $(STAMP)
 
 run: translations
 	$(BIN)/python -m pwa.launcher
+
+# No demo community: README "Starting a real community". (`LINLI_DEMO=0 make run` is the same.)
+run-empty: translations
+	LINLI_DEMO=0 $(BIN)/python -m pwa.launcher
 
 system-packages:
 	@PYTHON=$(PYTHON) .ci/system-packages venv redis chromium

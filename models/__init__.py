@@ -11,8 +11,16 @@ from models.messages import (
     TelegramLink,
     TelegramUpdate,
 )
-from models.people import CustomRole, PartnerUnit, Person, Post, Resident, RolePermissions
-from models.places import Building, Community, Grid, Household
+from models.people import (
+    Administrator,
+    CustomRole,
+    PartnerUnit,
+    Person,
+    Post,
+    Resident,
+    RolePermissions,
+)
+from models.places import Building, Community, Grid, Household, Street
 from models.roles import Permission, Role, Scope
 from models.visits import (
     Decision,
@@ -40,6 +48,7 @@ from models.work_orders import (
 )
 
 __all__ = [
+    "Administrator",
     "AuditEntry",
     "Broadcast",
     "BroadcastKind",
@@ -73,6 +82,7 @@ __all__ = [
     "Scope",
     "SignInCode",
     "SmsOptOut",
+    "Street",
     "TelegramLink",
     "TelegramUpdate",
     "UserSession",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     ColumnElement,
     ForeignKey,
     Index,
@@ -23,7 +24,7 @@ from models.base import UTCDateTime, db, utcnow
 from models.roles import AREA_ROLES, Role
 
 if TYPE_CHECKING:
-    from models.places import Building, Community, Grid, Household
+    from models.places import Building, Community, Grid, Household, Street
 
 
 class Resident(db.Model):  # type: ignore[name-defined]
@@ -79,6 +80,9 @@ class Person(db.Model):  # type: ignore[name-defined]
     partner_unit: Mapped[PartnerUnit | None] = relationship(back_populates="members")
     posts: Mapped[list[Post]] = relationship(back_populates="person", order_by="Post.id")
     residents: Mapped[list[Resident]] = relationship(back_populates="person")
+    administrator_grants: Mapped[list[Administrator]] = relationship(
+        back_populates="person", order_by="Administrator.id", foreign_keys="Administrator.person_id"
+    )
 
     def active_posts(self, today: date) -> list[Post]:
         return [p for p in self.posts if p.is_active(today)]
@@ -158,3 +162,43 @@ class Post(db.Model):  # type: ignore[name-defined]
             return Role(self.role)
         except ValueError:
             return None
+
+
+class Administrator(db.Model):  # type: ignore[name-defined]
+    """A grant to administer a street (every community in it) or one community.
+
+    Not a Post: a post is held inside a community and brings an area of households and the
+    permissions of a role; an administrator sets communities up and sees none of their
+    residents. See docs/areas.md "Administrators".
+    """
+
+    __tablename__ = "administrator"
+    __table_args__ = (
+        CheckConstraint(
+            "(street_id IS NULL) <> (community_id IS NULL)", name="street_or_community"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # None when granted from the command line (whoever runs it holds the server).
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # The first day without the grant, as Post.ends_on.
+    ended_on: Mapped[date | None]
+
+    person: Mapped[Person] = relationship(
+        back_populates="administrator_grants", foreign_keys=[person_id]
+    )
+    street: Mapped[Street | None] = relationship()
+    community: Mapped[Community | None] = relationship()
+
+    def is_active(self, today: date) -> bool:
+        return self.ended_on is None or self.ended_on > today
+
+    @classmethod
+    def active_on(cls, today: date) -> ColumnElement[bool]:
+        """Return a WHERE clause matching grants held on `today` (the twin of is_active)."""
+        return or_(cls.ended_on.is_(None), cls.ended_on > today)

@@ -5,10 +5,26 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
+
+
+class Street(db.Model):  # type: ignore[name-defined]
+    """A street (街道): the level above communities, whose administrators run them all."""
+
+    __tablename__ = "street"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # URL-safe, like a community's code.
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    communities: Mapped[list[Community]] = relationship(
+        back_populates="street", order_by="Community.name"
+    )
 
 
 class Community(db.Model):  # type: ignore[name-defined]
@@ -27,8 +43,16 @@ class Community(db.Model):  # type: ignore[name-defined]
     # Non-urgent messages to residents wait out these hours (local time), deferred not dropped.
     quiet_from: Mapped[time] = mapped_column(Time, default=time(21, 0), server_default="21:00:00")
     quiet_until: Mapped[time] = mapped_column(Time, default=time(8, 0), server_default="08:00:00")
+    # Hours an unclaimed work order waits, once announced again, before the grid leader and
+    # secretary hear; None = the app's WORK_ORDER_ESCALATE_HOURS.
+    work_order_escalate_hours: Mapped[float | None] = mapped_column(Float)
+    # Hours an unclaimed wish waits before each escalation step, by category; a category
+    # left out keeps the app's WISH_ESCALATION_HOURS (or its built-in default).
+    wish_escalation_hours: Mapped[dict[str, float] | None] = mapped_column(JSON(none_as_null=True))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    street: Mapped[Street | None] = relationship(back_populates="communities")
     grids: Mapped[list[Grid]] = relationship(back_populates="community", order_by="Grid.number")
 
 

@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from models import Community, db
-from pwa import demo, telegram_bot
+from pwa import admin_cli, demo, telegram_bot
 from services import phones
 from services.errors import DomainError
 
@@ -44,3 +44,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo.demo_command)
     app.cli.add_command(telegram_bot.telegram_cli)
     app.cli.add_command(sms_number_command)
+    app.cli.add_command(admin_cli.admin_cli)

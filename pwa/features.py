@@ -22,6 +22,7 @@ from notify.commands import Command
 from notify.replies import Answerer
 from notify.templates import MessageKind
 from pwa.views import (
+    administration,
     app_shell,
     auth,
     broadcasts,
@@ -123,6 +124,9 @@ FEATURES: tuple[Feature, ...] = (
         blueprints=(head.bp, secretary.bp, roster_import.bp),
         demo=roster_demo.load,
     ),
+    # Administrators of a street or a community: set communities up, their settings, their
+    # secretary, and strangers' texts no community's staff see (services/administration/).
+    Feature("administration", blueprints=(administration.bp,)),
     Feature("needs", message_kinds=need_messages.MESSAGE_KINDS, blueprints=(needs.bp,)),
     Feature(
         "work_orders",

@@ -1,5 +1,8 @@
 """`make run`: Redis, the database, the demo, then every Procfile process, kept running.
 
+`LINLI_DEMO=0 make run` (or `make run-empty`) starts without the demo: an empty database where
+a real community is set up (README "Starting a real community").
+
 A process that dies is restarted on its own (pwa/supervisor.py); Ctrl-C or SIGTERM stops all.
 """
 
@@ -190,17 +193,32 @@ def wait_for_web(url: str, timeout: float) -> bool:
     return False
 
 
-def banner(address: str, phones: Mapping[str, str]) -> str:
+def demo_wanted(env: Mapping[str, str]) -> bool:
+    """Return whether to load the demo: yes unless LINLI_DEMO says 0, no, false or off."""
+    return env.get("LINLI_DEMO", "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def banner(address: str, phones: Mapping[str, str], *, demo: bool = True) -> str:
     """Return what the launcher prints once the web server answers."""
     width = max((len(label) for label in phones), default=0)
+    if demo:
+        guide = [
+            "Demo sign-in phones (the one-time code shows up in the development inbox,",
+            f"{address}/dev/inbox):",
+            *(f"  {label:<{width}}  {phone}" for label, phone in phones.items()),
+        ]
+    else:
+        guide = [
+            "Started empty (no demo). Make the first administrator, then sign in with that",
+            f"phone (the code shows up in {address}/dev/inbox) and create a community:",
+            "  .venv/bin/flask --app pwa admin add --phone 139... --name 张三 --street 城关街道",
+        ]
     lines = [
         "",
         "=" * 72,
         f"Linli is running at {address}",
         "",
-        "Demo sign-in phones (the one-time code shows up in the development inbox,",
-        f"{address}/dev/inbox):",
-        *(f"  {label:<{width}}  {phone}" for label, phone in phones.items()),
+        *guide,
         "",
         "Press Ctrl-C to stop everything.",
         "=" * 72,
@@ -222,6 +240,19 @@ def child_environment(redis_url: str, port: int) -> dict[str, str]:
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def prepare(env: Mapping[str, str]) -> bool:
+    """Migrate the database, then load the demo unless asked not to; True when the demo is."""
+    flask = [sys.executable, "-m", "flask", "--app", "pwa"]
+    print("Migrating the database ...", flush=True)
+    run_step([*flask, "db", "upgrade"], env)
+    if not demo_wanted(env):
+        print("Starting empty: LINLI_DEMO=0, no demo community is loaded.", flush=True)
+        return False
+    print("Loading the demo community if the database is empty ...", flush=True)
+    run_step([*flask, "demo", "--if-empty"], env)
+    return True
 
 
 def run_procfile(env: Mapping[str, str], on_started: Callable[[], None]) -> int:
@@ -258,17 +289,13 @@ def main() -> int:
             redis_url = redis.url
             print(f"Started redis-server ({redis.binary}) on {redis_url}", flush=True)
         env = child_environment(redis_url, port)
-        flask = [sys.executable, "-m", "flask", "--app", "pwa"]
-        print("Migrating the database ...", flush=True)
-        run_step([*flask, "db", "upgrade"], env)
-        print("Loading the demo community if the database is empty ...", flush=True)
-        run_step([*flask, "demo", "--if-empty"], env)
+        demo = prepare(env)
 
         address = f"http://127.0.0.1:{port}"
 
         def announce() -> None:
             if wait_for_web(f"{address}/healthz", timeout=60):
-                sys.stdout.write(banner(address, DEMO_PHONES) + "\n")
+                sys.stdout.write(banner(address, DEMO_PHONES, demo=demo) + "\n")
                 sys.stdout.flush()
 
         code = run_procfile(env, announce)

@@ -180,7 +180,7 @@ def inbound() -> Any:
             select(InboundMessage)
             # Each community's staff see the texts that came to it: to its own number, or from
             # someone on its roster. A stranger's text to no community's number belongs to none
-            # and is shown to no community (it stays in the table; there is no district role).
+            # and is shown to no community's staff (street administrators see it: /admin/texts).
             .where(InboundMessage.community_id == community.id)
             .options(selectinload(InboundMessage.person))
             .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())

@@ -15,6 +15,7 @@ from pwa.forms.public import LanguageForm
 from pwa.i18n import LANG_COOKIE
 from pwa.steps import run_step
 from services import phones
+from services.administration import queries as administration
 from services.roster import posts
 
 bp = Blueprint("public", __name__)
@@ -38,6 +39,8 @@ def home() -> Any:
         return redirect(url_for("head.area_home"))
     if roles & AREA_ROLES:
         return redirect(url_for("head.area_home"))
+    if administration.is_administrator(person, auth.today()):
+        return redirect(url_for("administration.home"))
     if roles:
         return redirect(url_for("volunteer.my_work"))
     return redirect(url_for("resident.my_home"))

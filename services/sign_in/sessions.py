@@ -36,6 +36,9 @@ def idle_limit(person: Person, today: date, *, staff_minutes: int, other_days: i
     """Return how long a session of this person may stay idle before it ends."""
     if any(post.role in STAFF_ROLES for post in person.active_posts(today)):
         return timedelta(minutes=staff_minutes)
+    # Administrators set communities up and read strangers' texts: a staff session too.
+    if any(grant.is_active(today) for grant in person.administrator_grants):
+        return timedelta(minutes=staff_minutes)
     return timedelta(days=other_days)
 
 

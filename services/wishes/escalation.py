@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import Person, db
+from models import Community, Person, db
 from models.clock import today_of
 from models.roles import Role
 from models.wishes import (
@@ -23,7 +23,7 @@ from services.wishes import messages
 from services.wishes.operations import change_if, holders, record_event, tell, where_of
 
 # Hours a wish may wait unclaimed before each escalation step; overridden by the
-# WISH_ESCALATION_HOURS setting.
+# WISH_ESCALATION_HOURS setting, and that by a community's own (Community.wish_escalation_hours).
 DEFAULT_ESCALATION_HOURS = {
     "repair": 24,
     "errand": 12,
@@ -45,6 +45,16 @@ def escalation_hours(settings: Mapping[str, float] | None) -> dict[str, float]:
     return hours
 
 
+def hours_by_community(base: Mapping[str, float]) -> dict[int, dict[str, float]]:
+    """Return the hours of each community that set its own, over `base` for the rest."""
+    own = db.session.execute(select(Community.id, Community.wish_escalation_hours)).all()
+    return {
+        community_id: {**base, **{k: float(v) for k, v in hours.items() if k in base}}
+        for community_id, hours in own
+        if hours
+    }
+
+
 def escalate_due(now: datetime, settings: Mapping[str, float] | None = None) -> list[WishEvent]:
     """Move each open wish that has waited too long one step up, telling that level once.
 
@@ -53,8 +63,9 @@ def escalate_due(now: datetime, settings: Mapping[str, float] | None = None) -> 
     passed over to the next. Safe to run twice: the step is a conditional UPDATE from the
     level it saw, and the event carries a unique once_key.
     """
-    hours = escalation_hours(settings)
-    shortest = min(hours.values())
+    base = escalation_hours(settings)
+    by_community = hours_by_community(base)
+    shortest = min([*base.values(), *(h for c in by_community.values() for h in c.values())])
     candidates = db.session.scalars(
         select(Wish)
         .where(
@@ -67,6 +78,7 @@ def escalate_due(now: datetime, settings: Mapping[str, float] | None = None) -> 
     today = today_of(now)
     done: list[WishEvent] = []
     for wish in candidates:
+        hours = by_community.get(wish.community_id, base)
         period = timedelta(hours=hours.get(wish.category, hours["other"]))
         clock = wish.waiting_since
         if wish.escalated_at is not None and wish.escalated_at > clock:

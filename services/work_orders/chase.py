@@ -136,7 +136,7 @@ def chase(now: datetime, today: date | None = None) -> ChaseReport:
     today = today or today_of(now)
     report = ChaseReport()
     again_after = timedelta(hours=setting("WORK_ORDER_ANNOUNCE_AGAIN_HOURS"))
-    escalate_after = timedelta(hours=setting("WORK_ORDER_ESCALATE_HOURS"))
+    escalate_default = setting("WORK_ORDER_ESCALATE_HOURS")
     orders = db.session.scalars(
         select(WorkOrder)
         .where(WorkOrder.status.in_(LIVE_STATUSES), WorkOrder.ends_at > now)
@@ -147,6 +147,8 @@ def chase(now: datetime, today: date | None = None) -> ChaseReport:
         if quiet.next_allowed(now, community) is not None:
             report.skipped_quiet += 1
             continue
+        own = community.work_order_escalate_hours if community else None
+        escalate_after = timedelta(hours=escalate_default if own is None else own)
         if order.status == OrderStatus.OPEN and order.announced_at is not None:
             soon = order.starts_at - now <= timedelta(hours=3)
             # Each step runs on every pass while due: the reminder keys make it reach each

@@ -26,6 +26,7 @@ from models import (
     PartnerUnit,
     Permission,
     RolePermissions,
+    Street,
     Wish,
     db,
     utcnow,
@@ -37,6 +38,7 @@ from models.roles import (
     Role,
 )
 from pwa import auth
+from services.administration import operations as administration
 from services.broadcasts import operations as broadcasts
 from services.roster import permissions
 from services.work_orders import operations as work_orders
@@ -52,6 +54,12 @@ SECRETARY = "secretary"
 # does not reach (the grid's own page).
 STAFF = frozenset({Role.SECRETARY, Role.STAFF})
 OVER_GRID = frozenset({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER})
+# Administrators (services/administration): of the street the community is in, or of the
+# community itself. They hold no post, so every other page is closed to them.
+ADMINS = frozenset({"street_admin", "community_admin"})
+ADMIN = "administrator"
+STREET_ADMIN = "street administrator"  # creating communities
+SETTINGS = "administrator or the community's secretary"
 
 # (endpoint, method) → (url, rule). Urls name the world's records by their field names.
 TABLE: dict[tuple[str, str], tuple[str, Any]] = {
@@ -141,6 +149,14 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("outbox.kinds", "GET"): ("/secretary/outbox/kinds", P.MANAGE_ROSTER),
     ("outbox.retry", "POST"): ("/secretary/outbox/999999/retry", P.MANAGE_ROSTER),
     ("outbox.retry_all", "POST"): ("/secretary/outbox/retry-all", P.MANAGE_ROSTER),
+    # administrators: communities, their settings and secretary, strangers' texts
+    ("administration.home", "GET"): ("/admin", ADMIN),
+    ("administration.new_community", "GET"): ("/admin/communities/new", STREET_ADMIN),
+    ("administration.create_community", "POST"): ("/admin/communities/new", STREET_ADMIN),
+    ("administration.community_settings", "GET"): ("/admin/communities/{code}/settings", SETTINGS),
+    ("administration.change_settings", "POST"): ("/admin/communities/{code}/settings", SETTINGS),
+    ("administration.name_secretary", "POST"): ("/admin/communities/{code}/secretary", ADMIN),
+    ("administration.strangers_texts", "GET"): ("/admin/texts", ADMIN),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
@@ -175,10 +191,18 @@ EXEMPT = {
     "wishes.photo": "a wish's photo, to whoever may see the wish (wishes.queries.get_visible)",
 }
 
-ROLES = [*(r.value for r in Role), "elder_care", "partner_member", "resident"]
+ROLES = [*(r.value for r in Role), "elder_care", "partner_member", "resident", *sorted(ADMINS)]
 
 
 def allowed(role: str, rule: Any) -> bool:
+    if rule == STREET_ADMIN:
+        return role == "street_admin"
+    if rule == ADMIN:
+        return role in ADMINS
+    if rule == SETTINGS:
+        return role in ADMINS or role == Role.SECRETARY
+    if role in ADMINS:
+        return False
     if rule == SCOPED:
         return True
     if rule == SECRETARY:
@@ -242,6 +266,15 @@ def world(make: Any) -> World:
     people["partner_member"] = make.person(name="在职党员", partner_unit_id=unit.id)
     people["resident"] = make.person(name="王奶奶")
     r.person_id = people["resident"].id
+    street = Street(name="城关街道", code="chengguan")
+    db.session.add(street)
+    db.session.flush()
+    c.street_id = street.id
+    people["street_admin"] = make.person(name="街道管理员")
+    people["community_admin"] = make.person(name="社区管理员")
+    today = auth.today()
+    administration.grant(people["street_admin"], street=street, by=None, today=today)
+    administration.grant(people["community_admin"], community=c, by=None, today=today)
     spare = make.person(name="将卸任")
     spare_post = make.post(spare, "publicist", community=c, grid=g)
     # Work goes to the spare volunteer, so no one signing in gets a text besides the code.
@@ -296,6 +329,7 @@ def world(make: Any) -> World:
     db.session.commit()
     ids = {
         "community": c.id,
+        "code": c.code,
         "grid": g.id,
         "building": b.id,
         "household": h.id,
