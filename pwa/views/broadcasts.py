@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from models import Broadcast, BroadcastStatus, Community, Grid, db
@@ -141,19 +140,13 @@ def mobilise() -> Any:
             changed=changed,
             kept=kept_fields(),
             action=url_for("broadcasts.mobilise"),
-            confirm_label=ngettext("Send now to %(num)d person", "Send now to %(num)d people", n),
+            confirm_label=_("Send now (%(n)d people)", n=n),
             editable=True,
         )
 
     def sent(broadcast: Broadcast) -> Any:
         n = form_count[0]
-        flash(
-            ngettext(
-                "Mobilisation sent to %(num)d person: replies show below as they come.",
-                "Mobilisation sent to %(num)d people: replies show below as they come.",
-                n,
-            )
-        )
+        flash(_("Mobilisation sent; people told: %(n)d. Replies show below as they come.", n=n))
         return redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id))
 
     form_count = [0]
@@ -237,23 +230,20 @@ def inform() -> Any:
             "work_orders/confirm.html",
             heading=_("Send this notice?"),
             lines=lines,
-            reach=ngettext(
-                "%(num)d resident will receive it.", "%(num)d residents will receive it.", n
-            ),
+            reach=_("Residents who will receive it: %(n)d.", n=n),
             count=n,
             changed=changed,
             kept=kept_fields(),
             action=url_for("broadcasts.inform"),
-            confirm_label=ngettext("Send to %(num)d resident", "Send to %(num)d residents", n),
+            confirm_label=_("Send (%(n)d residents)", n=n),
             editable=True,
         )
 
     def sent(broadcast: Broadcast) -> Any:
         flash(
-            ngettext(
-                "Notice queued for %(num)d resident; in quiet hours it waits until the morning.",
-                "Notice queued for %(num)d residents; in quiet hours it waits until the morning.",
-                broadcast.recipient_count,
+            _(
+                "Notice queued; residents: %(n)d. In quiet hours it waits until the morning.",
+                n=broadcast.recipient_count,
             )
         )
         return redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id))

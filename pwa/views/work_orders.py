@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -86,7 +85,7 @@ class Reach:
 
 
 def people_text(n: int) -> str:
-    return ngettext("It reaches %(num)d person.", "It reaches %(num)d people.", n)
+    return _("People it reaches: %(n)d.", n=n)
 
 
 def reach_of(community: Community, grid: Grid | None, form: AudienceForm | None) -> Reach:
@@ -320,20 +319,13 @@ def create_order() -> Any:
             changed=changed,
             kept=kept_fields(),
             action=url_for("work_orders.create_order"),
-            confirm_label=ngettext("Send to %(num)d person", "Send to %(num)d people", n),
+            confirm_label=_("Send (%(n)d people)", n=n),
             editable=True,
         )
 
     def created(order: WorkOrder) -> Any:
         told = _told(order, "announced")
-        flash(
-            ngettext(
-                "Work order %(ref)s sent to %(num)d person.",
-                "Work order %(ref)s sent to %(num)d people.",
-                told,
-                ref=order.ref,
-            )
-        )
+        flash(_("Work order %(ref)s sent; people told: %(n)d.", ref=order.ref, n=told))
         return redirect(url_for("work_orders.detail", order_id=order.id))
 
     return two_steps(
@@ -406,30 +398,10 @@ def manage(order_id: int, action: str) -> Any:
 
     def done(n: int) -> Any:
         said = {
-            "verify": ngettext(
-                "%(ref)s verified; %(num)d person thanked.",
-                "%(ref)s verified; %(num)d people thanked.",
-                n,
-                ref=order.ref,
-            ),
-            "reopen": ngettext(
-                "%(ref)s reopened; %(num)d person told why.",
-                "%(ref)s reopened; %(num)d people told why.",
-                n,
-                ref=order.ref,
-            ),
-            "close": ngettext(
-                "%(ref)s closed with %(num)d report: check it now.",
-                "%(ref)s closed with %(num)d reports: check it now.",
-                n,
-                ref=order.ref,
-            ),
-            "cancel": ngettext(
-                "%(ref)s cancelled; %(num)d person who claimed it told.",
-                "%(ref)s cancelled; %(num)d people who claimed it told.",
-                n,
-                ref=order.ref,
-            ),
+            "verify": _("%(ref)s verified; people thanked: %(n)d.", ref=order.ref, n=n),
+            "reopen": _("%(ref)s reopened; people told why: %(n)d.", ref=order.ref, n=n),
+            "close": _("%(ref)s closed; reports to check now: %(n)d.", ref=order.ref, n=n),
+            "cancel": _("%(ref)s cancelled; claimers told: %(n)d.", ref=order.ref, n=n),
         }
         flash(said[action])
         return redirect(url_for("work_orders.detail", order_id=order.id))
@@ -456,11 +428,7 @@ def manage(order_id: int, action: str) -> Any:
             "work_orders/confirm.html",
             heading=_("Cancel %(ref)s?", ref=order.ref),
             lines=lines,
-            reach=ngettext(
-                "%(num)d person who claimed it will be told.",
-                "%(num)d people who claimed it will be told.",
-                n,
-            ),
+            reach=_("Claimers who will be told: %(n)d.", n=n),
             count=n,
             changed=changed,
             kept=[],

@@ -55,7 +55,7 @@ NEED_LOGGED = MessageKind(
 NEED_TO_PARTNER = MessageKind(
     name="need_to_partner",
     zh="社区转办需求{ref}：{need}（{address}）。办理后请回复“答复 {ref} 办理情况”，"
-    "或打开{link}答复。",
+    "或打开 {link} 答复。",
     en="The community refers need {ref} to you: {need} ({address}). When handled, reply "
     "ANSWER {ref} and what was done, or answer at {link}",
     example={

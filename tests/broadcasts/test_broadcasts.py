@@ -271,7 +271,7 @@ def test_pages_create_mobilisation_and_information(
     # grid 2's leader). The first submit asks to confirm that count.
     asked = client.post("/broadcasts/mobilise", data=form)
     page = asked.get_data(as_text=True)
-    assert asked.status_code == 200 and "It reaches 1 person." in page
+    assert asked.status_code == 200 and "People it reaches: 1." in page
     assert db.session.scalar(select(func.count(Broadcast.id))) == 0
     # "Change it" goes back to the form with everything kept.
     back = client.post("/broadcasts/mobilise", data={**form, "edit": "1"})
@@ -284,7 +284,7 @@ def test_pages_create_mobilisation_and_information(
     ok = client.post("/broadcasts/mobilise", data={**form, "confirmed": "1"})
     assert ok.status_code == 302, ok.get_data(as_text=True)
     said = client.get(ok.headers["Location"]).get_data(as_text=True)
-    assert "Mobilisation sent to 1 person" in said
+    assert "Mobilisation sent; people told: 1." in said
     run_jobs(app)
     b = db.session.scalar(select(Broadcast))
     assert b is not None and b.recipient_count == 1
@@ -301,11 +301,11 @@ def test_pages_create_mobilisation_and_information(
     notice = {"text": "高龄补贴申领提醒", "min_age": "80"}
     asked = client.post("/broadcasts/inform", data=notice)
     page = asked.get_data(as_text=True)
-    assert "3 residents will receive it." in page and 'value="3"' in page
+    assert "Residents who will receive it: 3." in page and 'value="3"' in page
     assert db.session.scalar(select(func.count(Broadcast.id))) == 1
     sent = client.post("/broadcasts/inform", data={**notice, "confirmed": "3"})
     assert sent.status_code == 302
-    assert "Notice queued for 3 residents" in client.get(sent.headers["Location"]).get_data(
+    assert "Notice queued; residents: 3." in client.get(sent.headers["Location"]).get_data(
         as_text=True
     )
     assert db.session.scalar(select(func.count(Broadcast.id))) == 2

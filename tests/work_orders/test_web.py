@@ -85,7 +85,7 @@ def test_secretary_creates_volunteer_claims_does_secretary_verifies(
     # The first submit asks to confirm, with how many it reaches; nothing is sent yet.
     asked = client.post("/work-orders/new", data=good_form(world))
     page = asked.get_data(as_text=True)
-    assert asked.status_code == 200 and "It reaches 3 people." in page
+    assert asked.status_code == 200 and "People it reaches: 3." in page
     assert 'name="confirmed" value="3"' in page
     db.session.rollback()
     assert _count(WorkOrder) == 0
@@ -94,7 +94,7 @@ def test_secretary_creates_volunteer_claims_does_secretary_verifies(
     shown = client.get(created.headers["Location"]).get_data(as_text=True)
     order = db.session.scalar(select(WorkOrder))
     assert order is not None
-    assert f"Work order {order.ref} sent to 3 people." in shown
+    assert f"Work order {order.ref} sent; people told: 3." in shown
     assert order is not None and order.places_needed == 2
     assert order.starts_at.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M") == _local(30)
     assert client.get("/work-orders").status_code == 200
@@ -145,7 +145,7 @@ def test_secretary_creates_volunteer_claims_does_secretary_verifies(
     closed = client.post(f"/work-orders/{order.id}/close")
     assert closed.status_code == 302
     said = client.get(closed.headers["Location"]).get_data(as_text=True)
-    assert f"{order.ref} closed with 1 report: check it now." in said
+    assert f"{order.ref} closed; reports to check now: 1." in said
     db.session.rollback()
     db.session.refresh(order)
     assert order.status == OrderStatus.DONE
