@@ -96,13 +96,14 @@ def test_without_a_grid_leader_the_secretary_hears_at_once(place: Place) -> None
 
 def test_the_days_are_a_setting(app: Flask, place: Place) -> None:
     _need(place, place.h501, 4)
+    before = app.config["NEED_CHASE_DAYS"]
     app.config["NEED_CHASE_DAYS"] = 7
     try:
         chase.chase(utcnow())
         db.session.commit()
         assert _sent("need_chase_leader") == []
     finally:
-        del app.config["NEED_CHASE_DAYS"]
+        app.config["NEED_CHASE_DAYS"] = before
     chase.chase(utcnow())
     db.session.commit()
     assert len(_sent("need_chase_leader")) == 1
