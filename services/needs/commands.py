@@ -29,7 +29,9 @@ def _answer(message: Inbound) -> Reply | None:
     if not message.ref or not message.ref.startswith("N"):
         return None
     ref = message.ref
-    referral = referrals.for_phone(ref, message.phone)
+    # By SMS the sender's phone; by Telegram, the phone of the person the chat is linked to.
+    phone = message.phone or (message.person.phone if message.person is not None else None)
+    referral = referrals.for_phone(ref, phone)
     if referral is None:
         return Reply("need_partner_unknown", {"ref": ref})
     # A long text message is kept to the answer's limit rather than refused.

@@ -199,6 +199,9 @@ def test_sms_answers_from_another_phone_twice_or_empty(
 ) -> None:
     need = _need(place, resident)
     _refer(place, need, unit)
+    sign_in_en(client, place.leader.phone)
+    waiting = client.get("/needs?status=in_hand").get_data(as_text=True)
+    assert "区供电局 · waiting for its answer" in waiting
     stranger = make.phone()
     assert "未找到转给您的需求" in _sms(stranger, f"答复 {need.ref} 已修好")
     assert "未找到转给您的需求" in _sms(CONTACT, "答复 N999999 已修好")
@@ -214,8 +217,7 @@ def test_sms_answers_from_another_phone_twice_or_empty(
     assert need.answer == "Fixed the fuse box"
     told = db.session.scalars(select(Delivery).where(Delivery.kind == "need_partner_answer")).all()
     assert len(told) == 1 and told[0].resident_id == resident.id
-    # The answer shows on the need, in the list and on the resident's own page.
-    sign_in_en(client, place.leader.phone)
+    # The answer shows on the need.
     page = client.get("/needs?status=answered").get_data(as_text=True)
     assert "Fixed the fuse box" in page
 
