@@ -90,8 +90,8 @@ def people_text(n: int) -> str:
 
 def reach_of(community: Community, grid: Grid | None, form: AudienceForm | None) -> Reach:
     """Count whom the picked audience reaches (the live preview and the confirmation)."""
-    if form is None:
-        return Reach(error=_("Choose whom it goes to: grids, posts, partner units or people."))
+    if form is None:  # a fresh form: nothing is wrong yet
+        return Reach(text=_("Choose whom it goes to: grids, posts, partner units or people."))
     if not form.validate():
         return Reach(error=form.first_error())
     audience = form.audience()
