@@ -120,6 +120,12 @@ class Need(db.Model):  # type: ignore[name-defined]
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When it last became undecided (None: since created_at); a work order called off gives
+    # it back, and the chase (services/needs/chase.py) counts from here.
+    open_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Each chase stage tells its people once per time the need waits undecided.
+    chased_leader_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    chased_secretary_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     visit: Mapped[Visit | None] = relationship(back_populates="needs")
     household: Mapped[Household | None] = relationship()
@@ -130,6 +136,29 @@ class Need(db.Model):  # type: ignore[name-defined]
     @property
     def ref(self) -> str:
         return f"N{self.id}"
+
+
+class NeedReferral(db.Model):  # type: ignore[name-defined]
+    """A need referred to a partner unit: what its contact was sent, and their answer.
+
+    The contact answers by SMS ("答复 N12 …") from the phone it went to, or on the page its
+    link opens (no sign-in): only the SHA-256 of the link's token is kept, until expires_at.
+    """
+
+    __tablename__ = "need_referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id"), index=True)
+    partner_unit_id: Mapped[int] = mapped_column(ForeignKey("partner_unit.id"))
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_via: Mapped[str] = mapped_column(String(20), default="")
+
+    need: Mapped[Need] = relationship()
 
 
 class NeedEvent(db.Model):  # type: ignore[name-defined]

@@ -20,9 +20,12 @@ from models.people import Person
 class OrderStatus(enum.StrEnum):
     OPEN = "open"  # places still free
     FILLED = "filled"  # every place claimed
-    DONE = "done"  # every claimer reported it done; waits for the check
+    # Every place reported done, its organiser closed it, or its window passed with some of
+    # it reported: waits for the check.
+    DONE = "done"
     VERIFIED = "verified"  # checked by the secretary or grid leader
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # its window passed with nothing reported done
 
 
 class Priority(enum.StrEnum):

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g
 from sqlalchemy import select
 
-from models import Building, Household, Resident, db
+from models import Building, Household, Resident, db, utcnow
 from pwa import auth
 from services import audit
 
@@ -43,6 +43,31 @@ def note(
         subject_id=subject_id,
         residents=residents,
         households=households,
+        detail=detail,
+    )
+    g.setdefault("audit_reads", []).append(read)
+
+
+def note_by_link(
+    community_id: int,
+    subject_type: str,
+    *,
+    subject_id: int,
+    households: Iterable[int] = (),
+    residents: Iterable[int] = (),
+    detail: str,
+) -> None:
+    """Note a read by someone without an account, through a link made for them (`detail`
+    says whose): a partner unit's contact opening a need referred to them."""
+    read = audit.Read(
+        at=utcnow().isoformat(),
+        actor_id=None,
+        community_id=community_id,
+        post_id=None,
+        role="link",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        records=audit.Records(set(residents), set(households)).text(),
         detail=detail,
     )
     g.setdefault("audit_reads", []).append(read)

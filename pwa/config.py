@@ -164,6 +164,11 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "WORK_ORDER_ANNOUNCE_AGAIN_HOURS": float(env.get("WORK_ORDER_ANNOUNCE_AGAIN_HOURS", "2")),
         "WORK_ORDER_ESCALATE_HOURS": float(env.get("WORK_ORDER_ESCALATE_HOURS", "2")),
         "WORK_ORDER_REMIND_BEFORE_HOURS": float(env.get("WORK_ORDER_REMIND_BEFORE_HOURS", "2")),
+        # Needs: days undecided before the grid leader is chased, then days more before the
+        # secretary is; days a partner unit's answer link works.
+        "NEED_CHASE_DAYS": float(env.get("NEED_CHASE_DAYS", "3")),
+        "NEED_CHASE_SECRETARY_DAYS": float(env.get("NEED_CHASE_SECRETARY_DAYS", "2")),
+        "NEED_REFERRAL_LINK_DAYS": int(env.get("NEED_REFERRAL_LINK_DAYS", "14")),
         # Micro-wishes: hours a wish may wait unclaimed, per category, before each escalation
         # step (building head, grid leader, secretary); categories left out keep their default
         # (services.wishes.escalation.DEFAULT_ESCALATION_HOURS). E.g. "escort=4,repair=12".

@@ -46,6 +46,7 @@ from pwa.views import (
 from services.broadcasts import commands as broadcast_commands
 from services.broadcasts import demo as broadcast_demo
 from services.broadcasts import messages as broadcast_messages
+from services.needs import commands as need_commands
 from services.needs import messages as need_messages
 from services.roster import demo as roster_demo
 from services.visits import commands as visit_commands
@@ -61,6 +62,7 @@ from tasks import audit as audit_jobs
 from tasks import broadcasts as broadcast_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
+from tasks import needs as need_jobs
 from tasks import visits as visit_jobs
 from tasks import wishes as wish_jobs
 from tasks import work_orders as work_order_jobs
@@ -127,7 +129,15 @@ FEATURES: tuple[Feature, ...] = (
     # Administrators of a street or a community: set communities up, their settings, their
     # secretary, and strangers' texts no community's staff see (services/administration/).
     Feature("administration", blueprints=(administration.bp,)),
-    Feature("needs", message_kinds=need_messages.MESSAGE_KINDS, blueprints=(needs.bp,)),
+    Feature(
+        "needs",
+        # A partner unit's contact answering a referral: "答复 N12 …".
+        commands=need_commands.COMMANDS,
+        message_kinds=need_messages.MESSAGE_KINDS,
+        blueprints=(needs.bp, needs.partner_bp),
+        # Needs undecided too long: the grid leader, later the secretary, each stage once.
+        periodic=(Periodic("need-chase", need_jobs.chase, cron="40 * * * *"),),
+    ),
     Feature(
         "work_orders",
         commands=work_order_commands.COMMANDS,
@@ -135,7 +145,11 @@ FEATURES: tuple[Feature, ...] = (
         blueprints=(work_orders.bp, work_orders.my_bp),
         # Unclaimed orders announced again then escalated, claimers reminded before the
         # window. Quiet hours and "once a day per order and person" are kept inside.
-        periodic=(Periodic("work-order-chase", work_order_jobs.chase, cron="*/15 * * * *"),),
+        periodic=(
+            Periodic("work-order-chase", work_order_jobs.chase, cron="*/15 * * * *"),
+            # Orders past their window close by themselves (to check, or expired).
+            Periodic("work-order-expiry", work_order_jobs.close_expired, cron="*/15 * * * *"),
+        ),
         demo=work_order_demo.load,
     ),
     Feature(

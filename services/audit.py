@@ -61,7 +61,7 @@ class Read:
     """One page's read of personal data, waiting to be written."""
 
     at: str  # ISO 8601, UTC
-    actor_id: int
+    actor_id: int | None  # None: someone without an account (a partner unit's answer link)
     community_id: int
     post_id: int | None
     role: str

@@ -68,3 +68,9 @@ class DecideForm(Form):
 
     def texts(self) -> dict[str, Any]:
         return {"answer": self.answer.data or "", "reason": self.reason.data or ""}
+
+
+class PartnerAnswerForm(Form):
+    """A partner unit's answer to a need referred to it (checked by the service)."""
+
+    answer = StringField()

@@ -121,6 +121,18 @@ class PlacesField(Field):
             raise StopValidation(_("Enter how many people are needed, as a number."))
 
 
+class AudienceForm(Form):
+    """The audience picker alone: the live count asks with it."""
+
+    grids = ChoiceIdsField()
+    roles = ChoiceCodesField()
+    partner_units = ChoiceIdsField()
+    people = ChoiceIdsField()
+
+    def audience(self) -> Audience:
+        return audience_of(self.grids, self.roles, self.partner_units, self.people)
+
+
 class OrderForm(Form):
     """A new work order, checked in the order the page has always reported problems."""
 

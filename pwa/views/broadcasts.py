@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import Broadcast, BroadcastStatus, Community, Grid, db
 from models.roles import Permission, Role
 from pwa import auth
+from pwa.confirming import kept_fields, two_steps
 from pwa.forms.broadcasts import InformForm, MobiliseForm
 from pwa.rendering import render
 from pwa.steps import run_step
-from pwa.views.work_orders import audience_choices, scope
+from pwa.views.work_orders import (
+    audience_choices,
+    audience_lines,
+    people_text,
+    reach_fragment,
+    scope,
+)
 from services.broadcasts import operations as broadcasts
 from services.broadcasts import queries
 from services.messages import outbox as outbox_admin
-from services.work_orders.queries import when_text
+from services.work_orders.audiences import Audience
+from services.work_orders.queries import when_text, window_text
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/broadcasts")
 bp.before_request(auth.require_roles({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}))
@@ -78,7 +86,7 @@ def _mobilisation_form(error: str | None, status: int) -> Any:
         form=request.form,
         error=error,
         example=MOBILISATION_EXAMPLE,
-        **audience_choices(community, grid),
+        **audience_choices(community, grid, url_for("broadcasts.reach")),
     ), status
 
 
@@ -87,34 +95,73 @@ def new_mobilisation() -> Any:
     return _mobilisation_form(None, 200)
 
 
+@bp.get("/reach")
+def reach() -> Any:
+    community, grid = scope()
+    return reach_fragment(community, grid)
+
+
 @bp.post("/mobilise")
 def mobilise() -> Any:
     community, grid = scope()
+    if request.form.get("edit"):
+        return _mobilisation_form(None, 200)
     form = MobiliseForm()
 
-    def step() -> Broadcast:
+    def fields() -> dict[str, Any]:
         assert form.starts_at.data is not None and form.ends_at.data is not None
         assert form.places_needed.data is not None
-        return broadcasts.mobilise(
-            community,
-            text=form.text.data,
-            title=form.title.data,
-            location=form.location.data,
-            starts_at=form.starts_at.data,
-            ends_at=form.ends_at.data,
-            places_needed=form.places_needed.data,
-            audience=form.audience(),
-            by=auth.person_required(),
-            now=auth.now(),
-            today=auth.today(),
-            grid=grid,
+        return {
+            "text": form.text.data,
+            "title": form.title.data,
+            "location": form.location.data,
+            "starts_at": form.starts_at.data,
+            "ends_at": form.ends_at.data,
+            "places_needed": form.places_needed.data,
+            "audience": form.audience(),
+            "now": auth.now(),
+            "today": auth.today(),
+            "grid": grid,
+        }
+
+    def confirm(n: int, changed: bool) -> Any:
+        values = fields()
+        return render_template(
+            "work_orders/confirm.html",
+            heading=_("Send this mobilisation now?"),
+            lines=[
+                (_("Message"), values["text"]),
+                (_("When"), window_text(values["starts_at"], values["ends_at"])),
+                (_("People needed"), str(values["places_needed"])),
+                *audience_lines(community, values["audience"]),
+            ],
+            reach=people_text(n),
+            count=n,
+            changed=changed,
+            kept=kept_fields(),
+            action=url_for("broadcasts.mobilise"),
+            confirm_label=_("Send now (%(n)d people)", n=n),
+            editable=True,
         )
 
-    return run_step(
-        step,
+    def sent(broadcast: Broadcast) -> Any:
+        n = form_count[0]
+        flash(_("Mobilisation sent; people told: %(n)d. Replies show below as they come.", n=n))
+        return redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id))
+
+    form_count = [0]
+
+    def count() -> int:
+        form_count[0] = broadcasts.check_mobilisation(community, **fields())
+        return form_count[0]
+
+    return two_steps(
         form=form,
+        count=count,
+        act=lambda: broadcasts.mobilise(community, by=auth.person_required(), **fields()),
+        confirm=confirm,
         refused=lambda message: _mobilisation_form(message, 422),
-        done=lambda broadcast: redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id)),
+        done=sent,
     )
 
 
@@ -148,6 +195,8 @@ def new_information() -> Any:
 @bp.post("/inform")
 def inform() -> Any:
     community = _staff_community()
+    if request.form.get("edit"):
+        return _inform_form(None, 200)
     form = InformForm()
     if form.preview.data:
         return run_step(
@@ -156,8 +205,53 @@ def inform() -> Any:
             refused=lambda message: _inform_form(message, 422),
             done=lambda count: _inform_form(None, 200, count),
         )
-    return run_step(
-        lambda: broadcasts.inform(
+    matched = [0, 0]
+
+    def count() -> int:
+        total, reachable = broadcasts.check_information(
+            community, text=form.text.data or "", criteria=form.criteria(), today=auth.today()
+        )
+        matched[:] = [total, reachable]
+        return reachable
+
+    def confirm(n: int, changed: bool) -> Any:
+        criteria = form.criteria()
+        lines = [(_("Message"), form.text.data or "")]
+        if criteria.min_age is not None:
+            lines.append((_("Aged at least"), str(criteria.min_age)))
+        if criteria.grids:
+            lines.extend(audience_lines(community, Audience(grids=criteria.grids)))
+        if criteria.lives_alone:
+            lines.append((_("Only residents who live alone"), _("yes")))
+        left_out = matched[0] - matched[1]
+        if left_out:
+            lines.append((_("Left out: no SMS consent"), str(left_out)))
+        return render_template(
+            "work_orders/confirm.html",
+            heading=_("Send this notice?"),
+            lines=lines,
+            reach=_("Residents who will receive it: %(n)d.", n=n),
+            count=n,
+            changed=changed,
+            kept=kept_fields(),
+            action=url_for("broadcasts.inform"),
+            confirm_label=_("Send (%(n)d residents)", n=n),
+            editable=True,
+        )
+
+    def sent(broadcast: Broadcast) -> Any:
+        flash(
+            _(
+                "Notice queued; residents: %(n)d. In quiet hours it waits until the morning.",
+                n=broadcast.recipient_count,
+            )
+        )
+        return redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id))
+
+    return two_steps(
+        form=form,
+        count=count,
+        act=lambda: broadcasts.inform(
             community,
             text=form.text.data,
             criteria=form.criteria(),
@@ -165,9 +259,9 @@ def inform() -> Any:
             now=auth.now(),
             today=auth.today(),
         ),
-        form=form,
+        confirm=confirm,
         refused=lambda message: _inform_form(message, 422),
-        done=lambda broadcast: redirect(url_for("broadcasts.detail", broadcast_id=broadcast.id)),
+        done=sent,
     )
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import Decision, Need, PartnerUnit, Resident, db
+from models import Decision, Need, NeedReferral, PartnerUnit, Resident, db
 from models.roles import Permission
 from pwa import audit_reads, auth
-from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm
+from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm, PartnerAnswerForm
 from pwa.rendering import render
 from pwa.steps import run_step
 from services.errors import NotFound
-from services.needs import operations, queries
+from services.needs import operations, queries, referrals
 from services.needs.operations import Conversion
 from services.roster.areas import Area
 from services.visits import queries as visit_queries
@@ -24,6 +25,10 @@ from services.work_orders import from_need as order_from_need
 
 bp = Blueprint("needs", __name__)
 bp.before_request(auth.require_signed_in)
+
+# A partner unit's contact answers a referred need through the link sent to them: no account,
+# the unguessable token is the key (services/needs/referrals.py).
+partner_bp = Blueprint("partner", __name__)
 
 # What a need may become, made by the feature it becomes (the needs list imports neither).
 NEED_CONVERSIONS: Mapping[str, Conversion] = {
@@ -122,9 +127,23 @@ def decide(need_id: int) -> Any:
             **form.texts(),
         ),
         refused=refused,
-        done=lambda _need: redirect(url_for("needs.need_list", status="open")),
+        done=lambda decided: _decided(decided),
         form=form,
     )
+
+
+def _decided(need: Need) -> Any:
+    what = queries.DECISIONS.get(need.decision or "", need.decision)
+    if need.decision == Decision.REFERRED:
+        flash(
+            _(
+                "%(ref)s referred: its partner unit's contact and the resident are told.",
+                ref=need.ref,
+            )
+        )
+    else:
+        flash(_("%(ref)s decided (%(what)s): the resident is told.", ref=need.ref, what=what))
+    return redirect(url_for("needs.need_list", status="open"))
 
 
 def _choices(area: Area) -> dict[str, Any]:
@@ -211,5 +230,70 @@ def my_needs() -> Any:
         ),
         refused=page,
         done=lambda _need: redirect(url_for("needs.my_needs", sent=1)),
+        form=form,
+    )
+
+
+def _referral_page(referral: NeedReferral, *, error: str | None = None, status: int = 200) -> Any:
+    need = referral.need
+    unit = db.session.get(PartnerUnit, referral.partner_unit_id)
+    audit_reads.note_by_link(
+        need.community_id,
+        "need",
+        subject_id=need.id,
+        households=[need.household_id] if need.household_id else [],
+        residents=[need.resident_id] if need.resident_id else [],
+        detail=f"partner link: {unit.name if unit else referral.partner_unit_id}",
+    )
+    response = render(
+        "needs/partner.html",
+        referral=referral,
+        need=need,
+        unit=unit,
+        contact=referrals.contact_for(need),
+        categories=queries.CATEGORIES,
+        error=error,
+        form=request.form,
+    )
+    response.status_code = status
+    # The token is in the address: keep it out of caches and of other sites' Referer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _referral(token: str) -> NeedReferral:
+    found = referrals.by_token(token, auth.now())
+    if found is None:
+        abort(404)
+    return found
+
+
+@partner_bp.get("/p/<token>")
+def partner_answer_form(token: str) -> Any:
+    return _referral_page(_referral(token))
+
+
+@partner_bp.post("/p/<token>")
+def partner_answer(token: str) -> Any:
+    referral = _referral(token)
+    form = PartnerAnswerForm()
+    referral_id = referral.id
+
+    def again(message: str) -> Any:
+        found = db.session.get(NeedReferral, referral_id)
+        assert found is not None
+        return _referral_page(found, error=message, status=422)
+
+    def thanked(_need: Need) -> Any:
+        flash(_("Thank you: your answer is passed to the resident."))
+        return redirect(url_for("partner.partner_answer_form", token=token))
+
+    return run_step(
+        lambda: operations.answer_referral(
+            referral, form.answer.data or "", via="link", now=auth.now()
+        ),
+        refused=again,
+        done=thanked,
         form=form,
     )

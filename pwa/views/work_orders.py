@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,7 +26,6 @@ from models import (
     PartnerUnit,
     Person,
     Photo,
-    Post,
     WorkOrder,
     WorkOrderClaim,
     db,
@@ -24,7 +33,8 @@ from models import (
 from models.roles import Permission, Role
 from models.work_orders import OrderStatus, Priority
 from pwa import audit_reads, auth, rendering
-from pwa.forms.work_orders import DoneForm, OrderForm, ReopenForm
+from pwa.confirming import kept_fields, two_steps
+from pwa.forms.work_orders import AudienceForm, DoneForm, OrderForm, ReopenForm
 from pwa.rendering import render
 from pwa.steps import run_step
 from services.errors import DomainError
@@ -32,6 +42,12 @@ from services.photos import save_photo
 from services.roster import posts
 from services.work_orders import operations as work_orders
 from services.work_orders import queries
+from services.work_orders.audiences import (
+    Audience,
+    check_audience,
+    count_reached,
+    pickable_people,
+)
 from services.work_orders.operations import ClaimOutcome, ClaimResult
 
 MANAGERS = {Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}
@@ -60,24 +76,44 @@ def scope() -> tuple[Community, Grid | None]:
     abort(404)
 
 
-def audience_choices(community: Community, grid: Grid | None) -> dict[str, Any]:
-    """Return what an audience may be picked from, within the manager's scope."""
+@dataclass(frozen=True)
+class Reach:
+    """What the audience picker says under itself: how many it reaches, or what is wrong."""
+
+    count: int = 0
+    text: str = ""
+    error: str = ""
+
+
+def people_text(n: int) -> str:
+    return _("People it reaches: %(n)d.", n=n)
+
+
+def reach_of(community: Community, grid: Grid | None, form: AudienceForm | None) -> Reach:
+    """Count whom the picked audience reaches (the live preview and the confirmation)."""
+    if form is None:  # a fresh form: nothing is wrong yet
+        return Reach(text=_("Choose whom it goes to: grids, posts, partner units or people."))
+    if not form.validate():
+        return Reach(error=form.first_error())
+    audience = form.audience()
+    try:
+        check_audience(community, audience, grid)
+    except DomainError as error:
+        return Reach(error=error.message)
+    n = count_reached(community.id, audience, auth.today(), grid.id if grid else None)
+    if not n:
+        return Reach(error=_("Nobody serves in the audience you chose yet."))
+    return Reach(n, people_text(n))
+
+
+def audience_choices(community: Community, grid: Grid | None, reach_url: str) -> dict[str, Any]:
+    """Return what an audience may be picked from, within the manager's scope, and its reach."""
     today = auth.today()
     grids = db.session.scalars(
         select(Grid)
         .where(Grid.community_id == community.id, Grid.id == grid.id if grid else Grid.id > 0)
         .order_by(Grid.number)
     ).all()
-    people_query = (
-        select(Person)
-        .join(Post, Post.person_id == Person.id)
-        .where(Post.community_id == community.id, Post.active_on(today), Person.active.is_(True))
-        .distinct()
-        .order_by(Person.name)
-        .limit(500)
-    )
-    if grid is not None:
-        people_query = people_query.where(Post.grid_id == grid.id)
     units = (
         db.session.scalars(
             select(PartnerUnit)
@@ -87,12 +123,51 @@ def audience_choices(community: Community, grid: Grid | None) -> dict[str, Any]:
         if grid is None
         else []
     )
+    picked = AudienceForm() if request.method == "POST" else None
     return {
         "grids": grids,
         "roles": posts.roles_for(community.id),
         "units": units,
-        "people": db.session.scalars(people_query).all(),
+        "people": pickable_people(community.id, today, grid.id if grid else None),
+        "reach": reach_of(community, grid, picked),
+        "reach_url": reach_url,
     }
+
+
+def reach_fragment(community: Community, grid: Grid | None) -> Any:
+    """The live count under the audience picker (htmx asks as the choices change)."""
+    form = AudienceForm(formdata=request.args)
+    response = make_response(
+        render_template("work_orders/_reach.html", reach=reach_of(community, grid, form))
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def audience_lines(community: Community, audience: Audience) -> list[tuple[str, str]]:
+    """Describe a picked audience for the confirmation page, by the names people know."""
+    lines: list[tuple[str, str]] = []
+    if audience.grids:
+        names = db.session.scalars(
+            select(Grid.name).where(Grid.id.in_(audience.grids)).order_by(Grid.number)
+        ).all()
+        lines.append((_("Grids"), "、".join(names)))
+    if audience.roles:
+        roles = dict(posts.roles_for(community.id))
+        lines.append((_("Posts"), "、".join(roles.get(r, r) for r in audience.roles)))
+    if audience.partner_units:
+        names = db.session.scalars(
+            select(PartnerUnit.name)
+            .where(PartnerUnit.id.in_(audience.partner_units))
+            .order_by(PartnerUnit.name)
+        ).all()
+        lines.append((_("Partner units"), "、".join(names)))
+    if audience.people:
+        names = db.session.scalars(
+            select(Person.name).where(Person.id.in_(audience.people)).order_by(Person.name)
+        ).all()
+        lines.append((_("Named people"), "、".join(names)))
+    return lines
 
 
 def action_name(action: str) -> str:
@@ -111,6 +186,9 @@ def action_name(action: str) -> str:
         "again": _("announced again"),
         "escalate": _("escalated to the grid leader and secretary"),
         "reminded": _("reminded before the window"),
+        "closed": _("closed by its organiser"),
+        "closed_by_itself": _("closed by itself: its window passed"),
+        "expired": _("expired: its window passed with nothing reported done"),
     }.get(action, action)
 
 
@@ -131,6 +209,7 @@ def status_name(status: str) -> str:
         OrderStatus.DONE: _("Done, to check"),
         OrderStatus.VERIFIED: _("Verified"),
         OrderStatus.CANCELLED: _("Cancelled"),
+        OrderStatus.EXPIRED: _("Expired"),
     }.get(OrderStatus(status), status)
 
 
@@ -180,7 +259,7 @@ def _form(error: str | None, status: int) -> Any:
         form=request.form,
         error=error,
         priorities=[(p.value, priority_name(p)) for p in Priority],
-        **audience_choices(community, grid),
+        **audience_choices(community, grid, url_for("work_orders.reach")),
     ), status
 
 
@@ -189,36 +268,85 @@ def new_order() -> Any:
     return _form(None, 200)
 
 
+@bp.get("/reach")
+def reach() -> Any:
+    community, grid = scope()
+    return reach_fragment(community, grid)
+
+
 @bp.post("/new")
 def create_order() -> Any:
     community, grid = scope()
+    if request.form.get("edit"):
+        return _form(None, 200)
     form = OrderForm()
 
-    def step() -> WorkOrder:
+    def fields() -> dict[str, Any]:
         assert form.starts_at.data is not None and form.ends_at.data is not None
         assert form.places_needed.data is not None
-        return work_orders.create_order(
-            community,
-            title=form.title.data,
-            instructions=form.instructions.data,
-            location=form.location.data,
-            starts_at=form.starts_at.data,
-            ends_at=form.ends_at.data,
-            places_needed=form.places_needed.data,
-            priority=form.priority.data,
-            audience=form.audience(),
-            by=auth.person_required(),
-            now=auth.now(),
-            today=auth.today(),
-            grid=grid,
+        return {
+            "title": form.title.data,
+            "instructions": form.instructions.data,
+            "location": form.location.data,
+            "starts_at": form.starts_at.data,
+            "ends_at": form.ends_at.data,
+            "places_needed": form.places_needed.data,
+            "priority": form.priority.data,
+            "audience": form.audience(),
+            "now": auth.now(),
+            "grid": grid,
+        }
+
+    def count() -> int:
+        work_orders.check_order(community, **fields())
+        n = count_reached(community.id, form.audience(), auth.today(), grid.id if grid else None)
+        if not n:
+            raise DomainError(_("Nobody serves in the audience you chose yet."))
+        return n
+
+    def confirm(n: int, changed: bool) -> Any:
+        values = fields()
+        return render_template(
+            "work_orders/confirm.html",
+            heading=_("Send this work order?"),
+            lines=[
+                (_("Title"), values["title"]),
+                (_("When"), queries.window_text(values["starts_at"], values["ends_at"])),
+                (_("People needed"), str(values["places_needed"])),
+                *audience_lines(community, values["audience"]),
+            ],
+            reach=people_text(n),
+            count=n,
+            changed=changed,
+            kept=kept_fields(),
+            action=url_for("work_orders.create_order"),
+            confirm_label=_("Send (%(n)d people)", n=n),
+            editable=True,
         )
 
-    return run_step(
-        step,
+    def created(order: WorkOrder) -> Any:
+        told = _told(order, "announced")
+        flash(_("Work order %(ref)s sent; people told: %(n)d.", ref=order.ref, n=told))
+        return redirect(url_for("work_orders.detail", order_id=order.id))
+
+    return two_steps(
         form=form,
+        count=count,
+        act=lambda: work_orders.create_order(
+            community, by=auth.person_required(), today=auth.today(), **fields()
+        ),
+        confirm=confirm,
         refused=lambda message: _form(message, 422),
-        done=lambda order: redirect(url_for("work_orders.detail", order_id=order.id)),
+        done=created,
     )
+
+
+def _told(order: WorkOrder, action: str) -> int:
+    """Return how many an order's event says were told (its detail holds the count)."""
+    for event in reversed(queries.history(order)):
+        if event.action == action and event.detail.isdigit():
+            return int(event.detail)
+    return 0
 
 
 def _managed(order_id: int) -> WorkOrder:
@@ -265,27 +393,73 @@ def detail(order_id: int) -> Any:
     return _detail(order)
 
 
-@bp.post("/<int:order_id>/<any(verify, reopen, cancel):action>")
+@bp.post("/<int:order_id>/<any(verify, reopen, cancel, close):action>")
 def manage(order_id: int, action: str) -> Any:
     order = _managed(order_id)
     person = auth.person_required()
     form = ReopenForm() if action == "reopen" else None
+    claimers = len(order.active_claims())
 
-    def step() -> None:
+    def step() -> int:
         if action == "verify":
             work_orders.verify(order, by=person, now=auth.now())
-        elif action == "reopen":
+            return claimers
+        if action == "reopen":
             assert form is not None
             work_orders.reopen(order, by=person, reason=form.reason.data, now=auth.now())
-        else:
-            work_orders.cancel(order, by=person, now=auth.now())
+            return claimers
+        if action == "close":
+            return work_orders.close(order, by=person, now=auth.now())
+        return work_orders.cancel(order, by=person, now=auth.now())
 
-    return run_step(
-        step,
-        form=form,
-        refused=lambda message: _detail(_managed(order_id), message, 422),
-        done=lambda _result: redirect(url_for("work_orders.detail", order_id=order.id)),
-    )
+    def done(n: int) -> Any:
+        said = {
+            "verify": _("%(ref)s verified; people thanked: %(n)d.", ref=order.ref, n=n),
+            "reopen": _("%(ref)s reopened; people told why: %(n)d.", ref=order.ref, n=n),
+            "close": _("%(ref)s closed; reports to check now: %(n)d.", ref=order.ref, n=n),
+            "cancel": _("%(ref)s cancelled; claimers told: %(n)d.", ref=order.ref, n=n),
+        }
+        flash(said[action])
+        return redirect(url_for("work_orders.detail", order_id=order.id))
+
+    def refused(message: str) -> Any:
+        return _detail(_managed(order_id), message, 422)
+
+    if action != "cancel":
+        return run_step(step, form=form, refused=refused, done=done)
+
+    def confirm(n: int, changed: bool) -> Any:
+        lines = [
+            (_("Work order"), f"{order.ref} · {order.title}"),
+            (_("When"), queries.when_text(order)),
+        ]
+        if order.need_id is not None:
+            lines.append(
+                (
+                    _("Need"),
+                    _("N%(id)d goes back undecided to whoever decided it.", id=order.need_id),
+                )
+            )
+        return render_template(
+            "work_orders/confirm.html",
+            heading=_("Cancel %(ref)s?", ref=order.ref),
+            lines=lines,
+            reach=_("Claimers who will be told: %(n)d.", n=n),
+            count=n,
+            changed=changed,
+            kept=[],
+            action=url_for("work_orders.manage", order_id=order.id, action="cancel"),
+            confirm_label=_("Cancel the work order"),
+            editable=False,
+            back_url=url_for("work_orders.detail", order_id=order.id),
+        )
+
+    def count() -> int:
+        if order.status not in (OrderStatus.OPEN, OrderStatus.FILLED, OrderStatus.DONE):
+            raise DomainError(_("%(ref)s is closed.", ref=order.ref))
+        return claimers
+
+    return two_steps(count=count, act=step, confirm=confirm, refused=refused, done=done)
 
 
 @bp.get("/<int:order_id>/claims/<int:claim_id>/photo")

@@ -21,7 +21,7 @@ from services.broadcasts import fanout
 from services.broadcasts.queries import Criteria, count_matching
 from services.errors import InvalidInput
 from services.work_orders import operations as work_orders
-from services.work_orders.audiences import Audience, reaches_anyone
+from services.work_orders.audiences import Audience, count_reached, reaches_anyone
 
 # Twilio recommends at most 500 characters to mainland numbers.
 MAX_TEXT = 500
@@ -29,6 +29,41 @@ MAX_TEXT = 500
 
 def check_text(text: str) -> str:
     return work_orders.check_text(text, _("the message"), MAX_TEXT, required=True)
+
+
+def check_mobilisation(
+    community: Community,
+    *,
+    text: str,
+    title: str,
+    location: str = "",
+    starts_at: datetime,
+    ends_at: datetime,
+    places_needed: int | str,
+    audience: Audience,
+    now: datetime,
+    today: date,
+    grid: Grid | None = None,
+) -> int:
+    """Refuse what mobilise would refuse, saving nothing; return how many it would reach."""
+    text = check_text(text)
+    work_orders.check_order(
+        community,
+        title=title or text[:40],
+        instructions=text,
+        location=location,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        places_needed=places_needed,
+        priority=Priority.URGENT,
+        audience=audience,
+        now=now,
+        grid=grid,
+    )
+    reached = count_reached(community.id, audience, today, grid.id if grid else None)
+    if not reached:
+        raise InvalidInput(_("Nobody serves in the audience you chose yet."))
+    return reached
 
 
 def mobilise(
@@ -91,7 +126,18 @@ def inform(
     A job sends it once the caller commits. It is not urgent: in quiet hours it waits until
     morning (the outbox defers it).
     """
-    text = check_text(text)
+    total, reachable = check_information(community, text=text, criteria=criteria, today=today)
+    broadcast = _queued(community, BroadcastKind.INFORMATION, text, criteria.as_json(), by, now)
+    broadcast.recipient_count, broadcast.skipped_count = reachable, total - reachable
+    db.session.flush()
+    return broadcast
+
+
+def check_information(
+    community: Community, *, text: str, criteria: Criteria, today: date
+) -> tuple[int, int]:
+    """Refuse what inform would refuse; return (residents matching, of whom may be messaged)."""
+    check_text(text)
     if criteria.grids:
         found = set(
             db.session.scalars(
@@ -107,10 +153,7 @@ def inform(
         raise InvalidInput(_("No resident matches: nobody would receive it."))
     if not reachable:
         raise InvalidInput(_("None of these residents agreed to receive SMS."))
-    broadcast = _queued(community, BroadcastKind.INFORMATION, text, criteria.as_json(), by, now)
-    broadcast.recipient_count, broadcast.skipped_count = reachable, total - reachable
-    db.session.flush()
-    return broadcast
+    return total, reachable
 
 
 def _queued(

@@ -50,6 +50,98 @@ NEED_LOGGED = MessageKind(
     description="The reply when a need is sent by SMS or Telegram.",
 )
 
+# A referral, to the partner unit's contact: the link carries a secret token, so the text is
+# wiped once sent (sensitive).
+NEED_TO_PARTNER = MessageKind(
+    name="need_to_partner",
+    zh="社区转办需求{ref}：{need}（{address}）。办理后请回复“答复 {ref} 办理情况”，"
+    "或打开 {link} 答复。",
+    en="The community refers need {ref} to you: {need} ({address}). When handled, reply "
+    "ANSWER {ref} and what was done, or answer at {link}",
+    example={
+        "ref": "N12",
+        "need": "楼道灯不亮",
+        "address": "幸福家园3号楼2单元501",
+        "link": "https://linli.example.cn/p/Xq3v9dK2mP8sT1wZ",
+    },
+    validity_seconds=48 * HOUR,
+    sensitive=True,
+    description="A need referred to a partner unit, to its contact, with a link to answer.",
+)
+NEED_PARTNER_ANSWER = MessageKind(
+    name="need_partner_answer",
+    zh="您反映的“{need}”，{unit}答复：{answer}",
+    en="About what you raised (“{need}”), {unit} answers: {answer}",
+    example={"need": "想办理医保复审", "unit": "社区卫生服务站", "answer": "周三上午上门办理"},
+    description="A partner unit's answer to a referred need, to the resident.",
+)
+PARTNER_REPLY: dict[str, object] = {"validity_seconds": HOUR, "urgent": True}
+NEED_PARTNER_THANKS = MessageKind(
+    name="need_partner_thanks",
+    zh="已收到对{ref}的答复，已转告居民，谢谢！",
+    en="Your answer to {ref} is noted and passed to the resident. Thank you!",
+    example={"ref": "N12"},
+    description="The reply to a partner unit's answer by SMS.",
+    **PARTNER_REPLY,  # type: ignore[arg-type]
+)
+NEED_PARTNER_UNKNOWN = MessageKind(
+    name="need_partner_unknown",
+    zh="未找到转给您的需求{ref}，请核对编号。",
+    en="No need {ref} was referred to this phone: please check the code.",
+    example={"ref": "N12"},
+    description="The reply to an answer naming a need not referred to this phone.",
+    **PARTNER_REPLY,  # type: ignore[arg-type]
+)
+NEED_PARTNER_ALREADY = MessageKind(
+    name="need_partner_already",
+    zh="需求{ref}已经答复过了，谢谢。",
+    en="Need {ref} has already been answered. Thank you.",
+    example={"ref": "N12"},
+    description="The reply to a second answer to the same referral.",
+    **PARTNER_REPLY,  # type: ignore[arg-type]
+)
+NEED_PARTNER_EMPTY = MessageKind(
+    name="need_partner_empty",
+    zh="请在编号后写上办理情况，如“答复 {ref} 已安排维修”。",
+    en="Write what was done after the code, e.g. ANSWER {ref} repair booked.",
+    example={"ref": "N12"},
+    description="The reply to an answer with no text.",
+    **PARTNER_REPLY,  # type: ignore[arg-type]
+)
+# A need whose work order was called off goes back to whoever decided it.
+NEED_BACK_CANCELLED = MessageKind(
+    name="need_back_cancelled",
+    zh="需求{ref}“{need}”已退回待处理：任务{order}已取消。请重新答复。",
+    en="Need {ref} (“{need}”) is back with you: work order {order} was cancelled. "
+    "Please decide it again.",
+    example={"ref": "N12", "need": "楼道堆物需清理", "order": "T34"},
+    description="To whoever decided a need, when the work order made of it is cancelled.",
+)
+NEED_BACK_EXPIRED = MessageKind(
+    name="need_back_expired",
+    zh="需求{ref}“{need}”已退回待处理：任务{order}到期未完成。请重新答复。",
+    en="Need {ref} (“{need}”) is back with you: work order {order} ended with nothing done. "
+    "Please decide it again.",
+    example={"ref": "N12", "need": "楼道堆物需清理", "order": "T34"},
+    description="To whoever decided a need, when the work order made of it expires undone.",
+)
+# Needs waiting undecided: first the grid leader, later the secretary (services/needs/chase.py).
+NEED_CHASE_LEADER = MessageKind(
+    name="need_chase_leader",
+    zh="有{count}条需求超过{days}天未答复（{refs}），请尽快处理。",
+    en="{count} needs have waited over {days} days for a decision ({refs}): please decide them.",
+    example={"count": 2, "days": 3, "refs": "N12、N15"},
+    description="Needs undecided too long, to the grid leader.",
+)
+NEED_CHASE_SECRETARY = MessageKind(
+    name="need_chase_secretary",
+    zh="有{count}条需求超过{days}天未答复，已提醒网格长（{refs}），请督办。",
+    en="{count} needs have waited over {days} days for a decision although the grid leader "
+    "was reminded ({refs}): please follow them up.",
+    example={"count": 2, "days": 5, "refs": "N12、N15"},
+    description="Needs still undecided after the grid leader's reminder, to the secretary.",
+)
+
 MESSAGE_KINDS: tuple[MessageKind, ...] = (
     NEED_SOLVED,
     NEED_REFERRED,
@@ -57,6 +149,16 @@ MESSAGE_KINDS: tuple[MessageKind, ...] = (
     NEED_IN_HAND,
     NEED_SETTLED,
     NEED_LOGGED,
+    NEED_TO_PARTNER,
+    NEED_PARTNER_ANSWER,
+    NEED_PARTNER_THANKS,
+    NEED_PARTNER_UNKNOWN,
+    NEED_PARTNER_ALREADY,
+    NEED_PARTNER_EMPTY,
+    NEED_BACK_CANCELLED,
+    NEED_BACK_EXPIRED,
+    NEED_CHASE_LEADER,
+    NEED_CHASE_SECRETARY,
 )
 
 # What a need became, as the resident reads it (Chinese, English).

@@ -25,6 +25,7 @@ from models import (
     Household,
     Need,
     NeedEvent,
+    NeedReferral,
     NeedSource,
     NeedStatus,
     PartnerUnit,
@@ -37,6 +38,7 @@ from notify.message import Message
 from notify.outbox import send_later
 from notify.routing import Recipient
 from services.errors import DomainError, InvalidInput
+from services.needs import referrals
 from services.needs.messages import WHAT, short
 from services.needs.queries import CATEGORIES, DECISIONS, may_decide
 
@@ -214,11 +216,25 @@ def decide(
         unit = db.session.get(PartnerUnit, partner_unit_id) if partner_unit_id is not None else None
         if unit is None or unit.community_id != need.community_id:
             raise InvalidInput(_("Choose the partner unit the need goes to."))
+        if not unit.contact_phone:
+            raise InvalidInput(
+                _(
+                    "%(unit)s has no contact phone to send the need to: add one on the partner "
+                    "units page, or choose another decision.",
+                    unit=unit.name,
+                )
+            )
         note = " ".join(str(answer or "").split())[:ANSWER_LIMIT]
         need.partner_unit_id = unit.id
-        need.answer = note
-        _finish(need, by, now, "referred", unit.name)
+        # In hand until the unit's contact answers (answer_referral); the note is the
+        # decider's, the answer will be the unit's.
+        need.status = NeedStatus.IN_HAND
+        need.decision = decision
+        _event(need, by, "referred", unit.name, now)
+        referrals.start(need, unit, now)
         _tell(need, "need_referred", {"unit": unit.name, "note": note}, now)
+        db.session.flush()
+        return need
     else:
         convert = conversions.get(decision)
         if convert is None and decision == Decision.WISH:
@@ -258,5 +274,57 @@ def settle_from(ref: str, answer: str, now: datetime) -> Need | None:
     need.answer = text
     _finish(need, None, now, "settled", f"{ref}: {text}")
     _tell(need, "need_settled", {"answer": text}, now)
+    db.session.flush()
+    return need
+
+
+def answer_referral(referral: NeedReferral, text: str, *, via: str, now: datetime) -> Need:
+    """Record a partner unit's answer to a referred need and pass it to the resident."""
+    text = _clean(text, ANSWER_LIMIT, _("Write what was done: the resident is told."))
+    need = referral.need
+    if referral.answered_at is not None or need.status != NeedStatus.IN_HAND:
+        raise DomainError(_("This need has already been answered. Thank you."))
+    unit = db.session.get(PartnerUnit, referral.partner_unit_id)
+    unit_name = unit.name if unit is not None else ""
+    referral.answer = text
+    referral.answered_at = now
+    referral.answered_via = via
+    need.answer = text
+    _finish(need, None, now, "partner_answered", f"{unit_name}: {text}")
+    _tell(need, "need_partner_answer", {"unit": unit_name, "answer": text}, now)
+    db.session.flush()
+    return need
+
+
+def give_back(ref: str, event: str, now: datetime) -> Need | None:
+    """Return the need a work order came from to undecided, and tell whoever decided it.
+
+    `event` is why: "cancelled" or "expired". The need is chased afresh from now.
+    """
+    need = db.session.scalar(select(Need).where(Need.converted_ref == ref))
+    if need is None or need.status != NeedStatus.IN_HAND:
+        return need
+    decider = need.decided_by
+    need.status = NeedStatus.OPEN
+    need.decision = None
+    need.converted_ref = None
+    need.decided_by_id = None
+    need.decided_at = None
+    need.open_since = now
+    need.chased_leader_at = None
+    need.chased_secretary_at = None
+    _event(need, None, "given_back", f"{ref}: {event}", now)
+    if decider is not None:
+        send_later(
+            Message(
+                kind=f"need_back_{event}",
+                params={"ref": need.ref, "need": short(need.text), "order": ref},
+                batch_key=f"need:{need.id}:back:{ref}",
+                ref=need.ref,
+                community_id=need.community_id,
+            ),
+            to=[decider],
+            now=now,
+        )
     db.session.flush()
     return need

@@ -17,7 +17,11 @@ from services.roster import posts
 
 @dataclass(frozen=True)
 class Audience:
-    """Whom an order (or a mobilisation) goes to; people in any part are reached once."""
+    """Whom an order (or a mobilisation) goes to.
+
+    Grids and posts narrow each other (these posts in these grids); partner units' members and
+    named people are added to them. Everyone is reached once.
+    """
 
     grids: tuple[int, ...] = ()
     roles: tuple[str, ...] = ()
@@ -47,67 +51,48 @@ class Audience:
         )
 
 
+def post_holders(
+    community_id: int, audience: Audience, today: date, grid_id: int | None = None
+) -> Select[Any] | None:
+    """Return the ids of the people the grids and posts pick, or None when neither is given.
+
+    Grids and posts narrow each other: "patrollers" in "grid 1" are grid 1's patrollers, not
+    grid 1's people and every patroller besides. Either alone picks what it names.
+    """
+    if not (audience.grids or audience.roles):
+        return None
+    query = select(Post.person_id).where(Post.community_id == community_id, Post.active_on(today))
+    if grid_id is not None:
+        query = query.where(Post.grid_id == grid_id)
+    if audience.grids:
+        query = query.where(Post.grid_id.in_(audience.grids))
+    if audience.roles:
+        query = query.where(Post.role.in_(audience.roles))
+    return query
+
+
 def audience_people(
     community_id: int, audience: Audience, today: date, grid_id: int | None = None
 ) -> list[Person]:
     """Return the active people an audience reaches, each once (a grid order: in that grid)."""
-    active = Post.active_on(today)
-    in_scope = [Post.community_id == community_id, active]
-    if grid_id is not None:
-        in_scope.append(Post.grid_id == grid_id)
-    ids: set[int] = set()
-    if audience.grids:
-        ids.update(
-            db.session.scalars(
-                select(Post.person_id).where(*in_scope, Post.grid_id.in_(audience.grids))
-            )
-        )
-    if audience.roles:
-        ids.update(
-            db.session.scalars(
-                select(Post.person_id).where(*in_scope, Post.role.in_(audience.roles))
-            )
-        )
-    if audience.partner_units:
-        unit_members = select(Person.id).where(Person.partner_unit_id.in_(audience.partner_units))
-        if grid_id is not None:
-            unit_members = unit_members.where(
-                Person.id.in_(select(Post.person_id).where(*in_scope))
-            )
-        ids.update(db.session.scalars(unit_members))
-    if audience.people:
-        named = select(Person.id).where(Person.id.in_(audience.people))
-        if grid_id is not None:
-            named = named.where(Person.id.in_(select(Post.person_id).where(*in_scope)))
-        ids.update(db.session.scalars(named))
-    if not ids:
-        return []
-    found: list[Person] = []
-    id_list = sorted(ids)
-    for start in range(0, len(id_list), 5000):
-        found.extend(
-            db.session.scalars(
-                select(Person)
-                .where(Person.id.in_(id_list[start : start + 5000]), Person.active.is_(True))
-                .order_by(Person.id)
-            )
-        )
-    return found
+    return list(db.session.scalars(audience_query(community_id, audience, today, grid_id)))
 
 
 def audience_query(
     community_id: int, audience: Audience, today: date, grid_id: int | None = None
 ) -> Select[Any]:
-    """Return the query of the people audience_people returns, by id, for reading in chunks."""
-    active = Post.active_on(today)
-    in_scope = [Post.community_id == community_id, active]
+    """Return the people an audience reaches, by id, for reading at once or in chunks.
+
+    (Posts in the grids chosen) + members of the partner units chosen + the people named;
+    within a grid leader's order every part stays inside their grid.
+    """
+    parts: list[Select[Any]] = []
+    holders = post_holders(community_id, audience, today, grid_id)
+    if holders is not None:
+        parts.append(holders)
+    in_scope = [Post.community_id == community_id, Post.active_on(today)]
     if grid_id is not None:
         in_scope.append(Post.grid_id == grid_id)
-    parts: list[Select[Any]] = []
-    if audience.grids:
-        parts.append(select(Post.person_id).where(*in_scope, Post.grid_id.in_(audience.grids)))
-    if audience.roles:
-        parts.append(select(Post.person_id).where(*in_scope, Post.role.in_(audience.roles)))
     in_grid = Person.id.in_(select(Post.person_id).where(*in_scope))
     if audience.partner_units:
         unit_members = select(Person.id).where(Person.partner_unit_id.in_(audience.partner_units))
@@ -190,3 +175,40 @@ def check_audience(community: Community, audience: Audience, grid: Grid | None) 
         )
         if found != set(audience.people):
             raise InvalidInput(_("That person does not serve in your area."))
+
+
+@dataclass(frozen=True)
+class Pickable:
+    """A person in the people picker, with where and as what they serve (grid · post)."""
+
+    id: int
+    name: str
+    placed: str  # "一网格 · 义务巡逻员；二网格 · 楼栋长"
+
+
+def pickable_people(
+    community_id: int, today: date, grid_id: int | None = None, limit: int = 500
+) -> list[Pickable]:
+    """Return the active people an audience may name, by name, each with their grid and post."""
+    rows = db.session.execute(
+        select(Person.id, Person.name, Post.role, Grid.name)
+        .join(Post, Post.person_id == Person.id)
+        .outerjoin(Grid, Post.grid_id == Grid.id)
+        .where(
+            Post.community_id == community_id,
+            Post.active_on(today),
+            Person.active.is_(True),
+            Post.grid_id == grid_id if grid_id is not None else Post.id.isnot(None),
+        )
+        .order_by(Person.name, Person.id, Grid.number, Post.role)
+    ).all()
+    roles = dict(posts.roles_for(community_id))
+    found: dict[int, tuple[str, list[str]]] = {}
+    for person_id, name, role, grid_name in rows:
+        if person_id not in found:
+            if len(found) >= limit:
+                break
+            found[person_id] = (name, [])
+        where = f"{grid_name} · " if grid_name else ""
+        found[person_id][1].append(f"{where}{roles.get(role, role)}")
+    return [Pickable(pid, name, "；".join(placed)) for pid, (name, placed) in found.items()]

@@ -1,4 +1,5 @@
-"""Work orders' state changes: create, claim (exactly as many as needed), do, check, reopen.
+"""Work orders' state changes: create, claim (exactly as many as needed), do, check, reopen,
+close, cancel and expire.
 
 Every rule lives here so the app, SMS and Telegram (services.work_orders.commands) behave the
 same. Functions flush, never commit; the caller owns the transaction.
@@ -161,6 +162,33 @@ def tell(
 # -- creating ---------------------------------------------------------------------------------
 
 
+def check_order(
+    community: Community,
+    *,
+    title: str,
+    instructions: str = "",
+    location: str = "",
+    starts_at: datetime,
+    ends_at: datetime,
+    places_needed: int | str,
+    priority: str = Priority.NORMAL,
+    audience: Audience,
+    now: datetime,
+    grid: Grid | None = None,
+) -> None:
+    """Refuse what create_order would refuse, saving nothing (the confirmation step asks it)."""
+    check_text(title, _("a title"), MAX_TITLE, required=True)
+    check_text(instructions, _("what to do"), MAX_INSTRUCTIONS, required=False)
+    check_text(location, _("where"), MAX_LOCATION, required=False)
+    parse_places(places_needed)
+    if priority not in set(Priority):
+        raise InvalidInput(_("Unknown priority."))
+    check_window(starts_at, ends_at, now)
+    if grid is not None and grid.community_id != community.id:
+        raise InvalidInput(_("That grid is not in your area."))
+    check_audience(community, audience, grid)
+
+
 def create_order(
     community: Community,
     *,
@@ -180,16 +208,23 @@ def create_order(
     announce: bool = True,
 ) -> WorkOrder:
     """Create a work order and tell its audience; refuse bad input before saving anything."""
+    check_order(
+        community,
+        title=title,
+        instructions=instructions,
+        location=location,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        places_needed=places_needed,
+        priority=priority,
+        audience=audience,
+        now=now,
+        grid=grid,
+    )
     title = check_text(title, _("a title"), MAX_TITLE, required=True)
     instructions = check_text(instructions, _("what to do"), MAX_INSTRUCTIONS, required=False)
     location = check_text(location, _("where"), MAX_LOCATION, required=False)
     places = parse_places(places_needed)
-    if priority not in set(Priority):
-        raise InvalidInput(_("Unknown priority."))
-    check_window(starts_at, ends_at, now)
-    if grid is not None and grid.community_id != community.id:
-        raise InvalidInput(_("That grid is not in your area."))
-    check_audience(community, audience, grid)
     order = WorkOrder(
         community_id=community.id,
         grid_id=grid.id if grid else None,
@@ -375,15 +410,51 @@ def mark_done(
         claim_row.photo_id = photo_id
     record(order, "done", now, by, via, note)
     db.session.flush()
-    active = [c for c in order.active_claims()]
-    if active and all(c.done_at is not None for c in active):
-        order.status = OrderStatus.DONE
-        order.done_at = now
-        creator = db.session.get(Person, order.created_by_id)
-        if creator is not None:
-            tell(order, "work_order_to_check", [creator], now, f"check:{now.isoformat()}")
+    db.session.refresh(order)
+    if all_reported(order):
+        _to_check(order, now)
     db.session.flush()
     return claim_row
+
+
+def all_reported(order: WorkOrder) -> bool:
+    """Return whether every place is taken and everyone holding one reported it done.
+
+    One of three reporting early leaves the order open: the other places are still to be
+    worked (or claimed). Its organiser may close it sooner (`close`).
+    """
+    active = order.active_claims()
+    return (
+        order.places_claimed >= order.places_needed
+        and bool(active)
+        and all(c.done_at is not None for c in active)
+    )
+
+
+def _to_check(order: WorkOrder, now: datetime, *, tell_creator: bool = True) -> None:
+    order.status = OrderStatus.DONE
+    order.done_at = now
+    creator = db.session.get(Person, order.created_by_id)
+    if tell_creator and creator is not None:
+        tell(order, "work_order_to_check", [creator], now, f"check:{now.isoformat()}")
+
+
+def close(order: WorkOrder, *, by: Person, now: datetime) -> int:
+    """The organiser ends the work before every place is reported: what was done is checked.
+
+    Returns how many reported it done. Work nobody reported is cancelled instead.
+    """
+    if not order.live:
+        raise DomainError(_("%(ref)s is closed.", ref=order.ref))
+    reported = [c for c in order.active_claims() if c.done_at is not None]
+    if not reported:
+        raise DomainError(
+            _("Nobody has reported %(ref)s done yet: cancel it instead.", ref=order.ref)
+        )
+    _to_check(order, now, tell_creator=False)
+    record(order, "closed", now, by, detail=str(len(reported)))
+    db.session.flush()
+    return len(reported)
 
 
 def verify(order: WorkOrder, *, by: Person, now: datetime) -> None:
@@ -427,10 +498,37 @@ def reopen(order: WorkOrder, *, by: Person, reason: str, now: datetime) -> None:
     db.session.flush()
 
 
-def cancel(order: WorkOrder, *, by: Person, now: datetime) -> None:
-    if order.status in (OrderStatus.VERIFIED, OrderStatus.CANCELLED):
+def cancel(order: WorkOrder, *, by: Person, now: datetime) -> int:
+    """Call the work off: the claimers are told, and a need it came from goes back undecided.
+
+    Returns how many claimers were told.
+    """
+    if order.status not in (*LIVE_STATUSES, OrderStatus.DONE):
         raise DomainError(_("%(ref)s is closed.", ref=order.ref))
     order.status = OrderStatus.CANCELLED
     record(order, "cancelled", now, by)
-    tell(order, "work_order_cancelled", [c.person for c in order.active_claims()], now, "cancel")
+    claimers = [c.person for c in order.active_claims()]
+    tell(order, "work_order_cancelled", claimers, now, "cancel")
+    if order.need_id is not None:
+        needs.give_back(order.ref, "cancelled", now)
     db.session.flush()
+    return len(claimers)
+
+
+def expire(order: WorkOrder, *, now: datetime) -> str:
+    """Close an order whose window has passed: checked if anyone reported, else expired.
+
+    An expired order gives the need it came from back to whoever decided it. Returns the
+    action recorded ("closed_by_itself" or "expired").
+    """
+    if not order.live or order.ends_at > now:
+        raise DomainError(_("%(ref)s is not past its window.", ref=order.ref))
+    if any(c.done_at is not None for c in order.active_claims()):
+        _to_check(order, now)
+        record(order, "closed_by_itself", now, via="system")
+        return "closed_by_itself"
+    order.status = OrderStatus.EXPIRED
+    record(order, "expired", now, via="system")
+    if order.need_id is not None:
+        needs.give_back(order.ref, "expired", now)
+    return "expired"

@@ -18,8 +18,12 @@ from services.work_orders.audiences import Audience
 
 def when_text(order: WorkOrder) -> str:
     """Return the window in local time, short enough for an SMS: "11-26 07:00-09:00"."""
-    start = local(order.starts_at)
-    end = local(order.ends_at)
+    return window_text(order.starts_at, order.ends_at)
+
+
+def window_text(starts_at: datetime, ends_at: datetime) -> str:
+    start = local(starts_at)
+    end = local(ends_at)
     tail = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%m-%d %H:%M")
     return f"{start.strftime('%m-%d %H:%M')}-{tail}"
 
@@ -76,14 +80,14 @@ def in_audience(order: WorkOrder, person: Person, today: date) -> bool:
     )
     if named:
         return order.grid_id is None or db.session.scalar(held.limit(1)) is not None
-    parts = []
-    if audience.grids:
-        parts.append(Post.grid_id.in_(audience.grids))
-    if audience.roles:
-        parts.append(Post.role.in_(audience.roles))
-    if not parts:
+    if not (audience.grids or audience.roles):
         return False
-    return db.session.scalar(held.where(or_(*parts)).limit(1)) is not None
+    # Grids and posts narrow each other, as audiences.post_holders picks them.
+    if audience.grids:
+        held = held.where(Post.grid_id.in_(audience.grids))
+    if audience.roles:
+        held = held.where(Post.role.in_(audience.roles))
+    return db.session.scalar(held.limit(1)) is not None
 
 
 def orders_for(person: Person, today: date, now: datetime) -> list[WorkOrder]:

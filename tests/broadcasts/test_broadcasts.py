@@ -258,30 +258,56 @@ def test_pages_create_mobilisation_and_information(
     assert bad.status_code == 422 and "end after" in bad.get_data(as_text=True)
     start = (NOW + timedelta(days=400)).strftime("%Y-%m-%dT07:00")
     end = (NOW + timedelta(days=400)).strftime("%Y-%m-%dT09:00")
-    ok = client.post(
-        "/broadcasts/mobilise",
-        data={
-            "text": TEXT,
-            "title": "扫雪",
-            "starts_at": start,
-            "ends_at": end,
-            "places_needed": "20",
-            "roles": ["patroller"],
-            "grids": [str(world.grid2.id)],
-        },
-    )
+    form = {
+        "text": TEXT,
+        "title": "扫雪",
+        "starts_at": start,
+        "ends_at": end,
+        "places_needed": "20",
+        "roles": ["patroller", "observer"],
+        "grids": [str(world.grid2.id)],
+    }
+    # Patrollers and observers in grid 2: its observer only (not grid 1's patrollers, not
+    # grid 2's leader). The first submit asks to confirm that count.
+    asked = client.post("/broadcasts/mobilise", data=form)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "People it reaches: 1." in page
+    assert db.session.scalar(select(func.count(Broadcast.id))) == 0
+    # "Change it" goes back to the form with everything kept.
+    back = client.post("/broadcasts/mobilise", data={**form, "edit": "1"})
+    assert back.status_code == 200 and TEXT in back.get_data(as_text=True)
+    assert 'name="confirmed"' not in back.get_data(as_text=True)
+    # A count that changed since the page was shown is asked again, and nothing is sent.
+    stale = client.post("/broadcasts/mobilise", data={**form, "confirmed": "7"})
+    assert stale.status_code == 200 and "has changed" in stale.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Broadcast.id))) == 0
+    ok = client.post("/broadcasts/mobilise", data={**form, "confirmed": "1"})
     assert ok.status_code == 302, ok.get_data(as_text=True)
+    said = client.get(ok.headers["Location"]).get_data(as_text=True)
+    assert "Mobilisation sent; people told: 1." in said
     run_jobs(app)
     b = db.session.scalar(select(Broadcast))
-    assert b is not None and b.recipient_count == 5  # 3 patrollers + grid 2's observer, leader
+    assert b is not None and b.recipient_count == 1
+    told = set(
+        db.session.scalars(select(Delivery.person_id).where(Delivery.batch_key == b.batch_key))
+    )
+    assert told == {world.other.id}
     preview = client.post("/broadcasts/inform", data={"min_age": "80", "preview": "1"})
     assert "4" in preview.get_data(as_text=True)
     none = client.post("/broadcasts/inform", data={"text": "", "min_age": "80"})
     assert none.status_code == 422
     age = client.post("/broadcasts/inform", data={"text": "通知", "min_age": "abc"})
     assert age.status_code == 422
-    sent = client.post("/broadcasts/inform", data={"text": "高龄补贴申领提醒", "min_age": "80"})
+    notice = {"text": "高龄补贴申领提醒", "min_age": "80"}
+    asked = client.post("/broadcasts/inform", data=notice)
+    page = asked.get_data(as_text=True)
+    assert "Residents who will receive it: 3." in page and 'value="3"' in page
+    assert db.session.scalar(select(func.count(Broadcast.id))) == 1
+    sent = client.post("/broadcasts/inform", data={**notice, "confirmed": "3"})
     assert sent.status_code == 302
+    assert "Notice queued; residents: 3." in client.get(sent.headers["Location"]).get_data(
+        as_text=True
+    )
     assert db.session.scalar(select(func.count(Broadcast.id))) == 2
     assert client.get("/broadcasts").status_code == 200
 
@@ -295,7 +321,10 @@ def test_grid_leader_mobilises_only_their_grid(app: Any, world: World) -> None:
     other_grid = leader.post("/broadcasts/mobilise", data={**form, "grids": [str(world.grid2.id)]})
     assert other_grid.status_code == 422
     assert leader.get("/broadcasts/inform").status_code == 404  # residents: the staff's
-    ok = leader.post("/broadcasts/mobilise", data={**form, "roles": ["patroller", "observer"]})
+    ok = leader.post(
+        "/broadcasts/mobilise",
+        data={**form, "roles": ["patroller", "observer"], "confirmed": str(len(world.volunteers))},
+    )
     assert ok.status_code == 302
     run_jobs(app)
     b = db.session.scalar(select(Broadcast))

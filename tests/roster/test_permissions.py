@@ -116,11 +116,13 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("work_orders.create_order", "POST"): ("/work-orders/new", P.DISPATCH),
     ("work_orders.detail", "GET"): ("/work-orders/{order}", P.DISPATCH),
     ("work_orders.manage", "POST"): ("/work-orders/{order}/verify", P.DISPATCH),
+    ("work_orders.reach", "GET"): ("/work-orders/reach?roles=patroller", P.DISPATCH),
     ("work_orders.claim_photo", "GET"): ("/work-orders/{order}/claims/999999/photo", P.DISPATCH),
     # broadcasts
     ("broadcasts.broadcast_list", "GET"): ("/broadcasts", P.BROADCAST),
     ("broadcasts.new_mobilisation", "GET"): ("/broadcasts/mobilise", P.BROADCAST),
     ("broadcasts.mobilise", "POST"): ("/broadcasts/mobilise", P.BROADCAST),
+    ("broadcasts.reach", "GET"): ("/broadcasts/reach?roles=patroller", P.BROADCAST),
     ("broadcasts.new_information", "GET"): ("/broadcasts/inform", (P.BROADCAST, STAFF)),
     ("broadcasts.inform", "POST"): ("/broadcasts/inform", (P.BROADCAST, STAFF)),
     ("broadcasts.detail", "GET"): ("/broadcasts/{broadcast}", P.BROADCAST),
@@ -189,6 +191,8 @@ EXEMPT = {
     "wishes.withdraw_my_wish": "a resident's own wishes",
     "wishes.echo": "the public echo wall (no names or rooms)",
     "wishes.photo": "a wish's photo, to whoever may see the wish (wishes.queries.get_visible)",
+    "partner": "a partner unit's contact answering a need referred to them, through the link "
+    "sent to them (its unguessable, expiring token is the key; they have no account)",
 }
 
 ROLES = [*(r.value for r in Role), "elder_care", "partner_member", "resident", *sorted(ADMINS)]

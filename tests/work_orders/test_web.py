@@ -82,9 +82,19 @@ def test_secretary_creates_volunteer_claims_does_secretary_verifies(
     secretary = client
     sign_in(secretary, world.secretary.phone)
     assert client.get("/work-orders/new").status_code == 200
-    created = client.post("/work-orders/new", data=good_form(world))
+    # The first submit asks to confirm, with how many it reaches; nothing is sent yet.
+    asked = client.post("/work-orders/new", data=good_form(world))
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "People it reaches: 3." in page
+    assert 'name="confirmed" value="3"' in page
+    db.session.rollback()
+    assert _count(WorkOrder) == 0
+    created = client.post("/work-orders/new", data={**good_form(world), "confirmed": "3"})
     assert created.status_code == 302
+    shown = client.get(created.headers["Location"]).get_data(as_text=True)
     order = db.session.scalar(select(WorkOrder))
+    assert order is not None
+    assert f"Work order {order.ref} sent; people told: 3." in shown
     assert order is not None and order.places_needed == 2
     assert order.starts_at.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M") == _local(30)
     assert client.get("/work-orders").status_code == 200
@@ -126,11 +136,19 @@ def test_secretary_creates_volunteer_claims_does_secretary_verifies(
     claim = db.session.scalar(select(WorkOrderClaim))
     assert claim is not None and claim.note == "巡逻无异常" and claim.photo_id is not None
     db.session.refresh(order)
-    assert order.status == OrderStatus.DONE
+    # One of two places reported: the order stays open until the other is, or it is closed.
+    assert order.status == OrderStatus.OPEN
 
     client = secretary
     detail = client.get(f"/work-orders/{order.id}").get_data(as_text=True)
     assert "巡逻无异常" in detail
+    closed = client.post(f"/work-orders/{order.id}/close")
+    assert closed.status_code == 302
+    said = client.get(closed.headers["Location"]).get_data(as_text=True)
+    assert f"{order.ref} closed; reports to check now: 1." in said
+    db.session.rollback()
+    db.session.refresh(order)
+    assert order.status == OrderStatus.DONE
     photo = client.get(f"/work-orders/{order.id}/claims/{claim.id}/photo")
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
     no_reason = client.post(f"/work-orders/{order.id}/reopen", data={"reason": ""})

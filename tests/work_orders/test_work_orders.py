@@ -28,7 +28,7 @@ from pwa.views.needs import NEED_CONVERSIONS
 from services.errors import InvalidInput
 from services.work_orders import operations as work_orders
 from services.work_orders import queries
-from services.work_orders.audiences import Audience
+from services.work_orders.audiences import Audience, audience_people, count_reached
 from services.work_orders.operations import ClaimOutcome
 
 # The messages these tests read are the English ones.
@@ -99,16 +99,32 @@ def test_create_announces_to_the_audience_with_a_claim_button(world: World) -> N
     db.session.add(unit)
     db.session.commit()
     member = world.make.person(name="在职党员", partner_unit_id=unit.id)
-    order = world.order(
-        audience=Audience(grids=(world.grid2.id,), roles=("patroller",), partner_units=(unit.id,))
-    )
+    patroller2 = world.make.person(name="二网格巡逻员")
+    world.make.post(patroller2, "patroller", community=world.community, grid=world.grid2)
+    # Grid 1 and patrollers: grid 1's patrollers (not grid 2's patroller, nor grid 1's
+    # leader), plus the partner unit's member.
+    audience = Audience(grids=(world.grid1.id,), roles=("patroller",), partner_units=(unit.id,))
+    assert count_reached(world.community.id, audience, TODAY) == 5
+    order = world.order(audience=audience)
     assert order.ref == f"T{order.id}"
     rows = db.session.scalars(
         select(Delivery).where(Delivery.batch_key == f"work_order:{order.id}:new")
     ).all()
     reached = {d.person_id for d in rows}
-    expected = {v.id for v in world.volunteers} | {world.other.id, world.leader2.id, member.id}
-    assert reached == expected
+    assert reached == {v.id for v in world.volunteers} | {member.id}
+    assert not queries.in_audience(order, patroller2, TODAY)
+    assert queries.in_audience(order, world.volunteers[0], TODAY)
+    refused = work_orders.claim(order, by=patroller2, via="app", now=NOW, today=TODAY)
+    assert refused.outcome == ClaimOutcome.NOT_FOR_YOU
+    # A grid alone: everyone serving there; a post alone: that post in every grid.
+    everyone2 = Audience(grids=(world.grid2.id,))
+    assert {p.id for p in audience_people(world.community.id, everyone2, TODAY)} == {
+        world.leader2.id,
+        world.other.id,
+        patroller2.id,
+    }
+    patrollers = Audience(roles=("patroller",))
+    assert count_reached(world.community.id, patrollers, TODAY) == 5
     assert all(d.ref == order.ref for d in rows)
     assert rows[0].params["_actions"] == [["认领 Claim", f"认领 {order.ref}"]]
     assert (
