@@ -64,12 +64,8 @@ def _start(message: Inbound) -> Reply:
     return Reply("sms_opted_in")
 
 
-def _help(message: Inbound) -> Reply:
-    language = message.person.language if message.person else "zh"
-    return Reply("help_reply", {"commands": commands.help_lines(language)})
-
-
-# The commands every sender has, whatever their role; pwa.features installs them first.
+# The commands every sender has, whatever their role; pwa.features installs them first, then
+# 帮助 (services/messages/help.py: its answer depends on who asks).
 COMMANDS = (
     Command(
         "stop",
@@ -77,7 +73,6 @@ COMMANDS = (
         _stop,
     ),
     Command("start", ("订阅", "START", "UNSTOP", "恢复", "DY"), _start),
-    Command("help", ("帮助", "HELP", "INFO", "?", "？", "BZ"), _help),
 )
 
 
@@ -240,6 +235,7 @@ def handle(
         text=text,
         normalized=commands.normalize(text),
         now=now,
+        community_id=row.community_id,
     )
     reply: Reply | None = None
     for command, ref, rest in commands.parse(message):
