@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from models import Community, InboundMessage, Wish, db, utcnow
+from models import Community, InboundMessage, Need, Wish, db, utcnow
 from notify import segments, templates
 from notify.commands import RESIDENT, help_lines, join_help
 from notify.inbound import KNOWN_REPLIES_PER_HOUR, REPLIES_PER_HOUR
@@ -67,9 +67,14 @@ def test_a_household_contact_texting_for_a_resident_gets_every_answer(
     twilio_app: Flask, client: FlaskClient, make: Any
 ) -> None:
     home = _home(make, contact_name="儿子", contact_phone="+8613933334444")
-    make.resident(home, name="李爷爷", phone=None)
+    grandpa = make.resident(home, name="李爷爷", phone=None)
     answers = _work_by_text(client, "+8613933334444")
     assert all(a is not None for a in answers), answers
+    rows = db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+    assert [r.outcome for r in rows] == ["handled"] * 8
+    # The need the contact passed on is the resident's, as a wish is.
+    need = db.session.scalars(select(Need)).one()
+    assert need.resident_id == grandpa.id and need.household_id == home.id
 
 
 def test_a_number_on_no_roster_is_still_limited(
