@@ -120,6 +120,7 @@ class Dispatcher:
             max_workers=max(1, self.settings.concurrency), thread_name_prefix="linli-send"
         )
         self.channels: dict[str, Channel] = {}
+        self._releases = quiet.Releases(self.settings.rate_per_second)
         self.redis = redis
         self.rate = (
             SendRate(redis, "linli:rate:sms", self.settings.rate_per_second)
@@ -322,6 +323,7 @@ class Dispatcher:
 
     def _deliver(self, ids: Sequence[int], now: datetime) -> list[int]:
         started = utcnow()
+        self._releases = quiet.Releases(self.settings.rate_per_second)
         # Begin afresh, so the claim's transaction is an IMMEDIATE one (see models.base).
         db.session.commit()
         claimed = self.claim(ids, now)
@@ -460,6 +462,9 @@ class Dispatcher:
             if code == "daily_cap":
                 tomorrow = quiet.start_of_local_day(now) + timedelta(days=1)
                 resume = quiet.next_allowed(tomorrow, community) or tomorrow
+            if resume is not None:
+                # Its own time in the morning's release, at the provider's rate.
+                resume = self._releases.take(resume, d.channel)
             d.state = DeliveryState.DEFERRED
             d.not_before = resume
             if d.valid_until is not None and resume is not None:
