@@ -270,8 +270,12 @@ class Dispatcher:
 
     @staticmethod
     def _give_back(slots: Sequence[tuple[str, date]]) -> None:
-        """Return daily slots of messages that did not go (retry later, another channel)."""
-        for address, day in slots:
+        """Return daily slots of messages that did not go (retry later, another channel).
+
+        In address order, as _take_daily_slots locks them: two workers never wait on each other
+        in a circle.
+        """
+        for address, day in sorted(slots):
             db.session.execute(
                 update(DailySends)
                 .where(

@@ -15,6 +15,7 @@ from models.base import writing
 from notify import Message, send_later
 from notify.dispatch import Dispatcher
 from services import housekeeping
+from tests.fakes.twilio import FakeTwilio
 
 NOON = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 CAP = 5
@@ -115,15 +116,36 @@ def test_two_batches_sent_at_once_send_exactly_the_cap(app: Flask, make: Any) ->
     assert _received(person.phone) == CAP
 
 
-def test_a_message_that_did_not_go_gives_its_place_back(app: Flask, make: Any) -> None:
+def test_a_message_the_provider_refused_for_now_gives_its_place_back(app: Flask, make: Any) -> None:
     person = make.person()
-    [first] = _notices(person, 1)
-    dispatcher = Dispatcher({"MESSAGES_PER_DAY": 1}, None)
-    counted = dispatcher._take_daily_slots([db.session.get(Delivery, first)], NOON)
-    assert list(counted) == [first]
+    first, second = _notices(person, 2)
+    with FakeTwilio() as twilio:
+        config = {
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_FROM_NUMBER": "+15005550006",
+            "TWILIO_API_BASE_URL": twilio.base_url,
+            "MESSAGES_PER_DAY": 1,
+            "SEND_RETRY_BASE_SECONDS": 1,
+        }
+        dispatcher = Dispatcher(config, None)
+        try:
+            twilio.fail_next(1, 503)
+            dispatcher.deliver([first], now=NOON)
+            # Refused for now: it will be tried again, and its place is free meanwhile.
+            assert _states([first]) == [DeliveryState.DEFERRED]
+            assert db.session.scalars(select(DailySends.used)).one() == 0
+            dispatcher.deliver([second], now=NOON + timedelta(seconds=1))
+            assert _states([second]) == [DeliveryState.SENT]
+            # The retry finds the day's one place taken: it waits for tomorrow.
+            dispatcher.deliver([first], now=NOON + timedelta(minutes=1))
+            retried = db.session.get(Delivery, first)
+            assert retried.state == DeliveryState.DEFERRED
+            assert retried.not_before > NOON + timedelta(hours=12)
+        finally:
+            dispatcher.pool.shutdown()
+    assert [m["to"] for m in twilio.messages] == [person.phone]
     assert db.session.scalars(select(DailySends.used)).one() == 1
-    dispatcher._give_back(list(counted.values()))
-    assert db.session.scalars(select(DailySends.used)).one() == 0
 
 
 def test_housekeeping_deletes_the_counters_of_days_gone_by(app: Flask, make: Any) -> None:
