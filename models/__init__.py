@@ -3,6 +3,7 @@
 from models.access import AuditEntry, DevInboxMessage, SignInCode, UserSession
 from models.base import db, utcnow
 from models.messages import (
+    DailySends,
     Delivery,
     DeliveryState,
     InboundMessage,
@@ -58,6 +59,7 @@ __all__ = [
     "Building",
     "Community",
     "CustomRole",
+    "DailySends",
     "Decision",
     "Delivery",
     "DeliveryState",

@@ -4,10 +4,19 @@ SMS opt-outs and Telegram links."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -101,6 +110,23 @@ class Delivery(db.Model):  # type: ignore[name-defined]
         """Append an event to the delivery's history (kept short: the last 20 events)."""
         entry = {"at": at.isoformat(timespec="seconds"), "event": event, **detail}
         self.history = [*(self.history or [])[-19:], entry]
+
+
+class DailySends(db.Model):  # type: ignore[name-defined]
+    """How many non-urgent messages one address was let through on one local day.
+
+    The daily cap's counter (MESSAGES_PER_DAY). A worker locks the rows of its batch's
+    addresses (SELECT … FOR UPDATE, in address order) before it lets a message through, so two
+    workers sending to the same phone at once cannot both pass the cap: counting delivery rows
+    could not guarantee that, since each worker's count would miss the other's uncommitted
+    sends.
+    """
+
+    __tablename__ = "daily_sends"
+
+    address: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    used: Mapped[int] = mapped_column(default=0)
 
 
 class InboxItem(db.Model):  # type: ignore[name-defined]

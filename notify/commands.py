@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from models import Person
+from models.roles import Permission
 
 REF_RE = re.compile(r"^([A-Z])\s*(\d{1,9})\b\s*(.*)$", re.S)
 
@@ -39,9 +40,29 @@ class Inbound:
     command: str | None = None
     ref: str | None = None  # e.g. "W12"
     rest: str = ""  # what follows the keyword (and ref)
+    community_id: int | None = None  # the community the text belongs to, if any
 
 
 Handler = Callable[[Inbound], Reply | None]
+
+# Whom a line of the 帮助 answer is for: residents (no post), or those who hold a post or
+# volunteer for a partner unit (N members, heads, staff).
+RESIDENT = "resident"
+VOLUNTEER = "volunteer"
+
+
+@dataclass(frozen=True)
+class Help:
+    """One line of the answer to 帮助 / HELP: what to send, and for whom.
+
+    A resident's whole answer must fit one SMS, so their lines are a few words each.
+    """
+
+    zh: str
+    en: str
+    audience: str = VOLUNTEER
+    # Listed only to those whose posts carry this permission.
+    permission: Permission | None = None
 
 
 @dataclass(frozen=True)
@@ -51,8 +72,7 @@ class Command:
     handler: Handler
     # "exact": the keyword alone; "ref": keyword then a code like W12; "text": keyword then text.
     shape: str = "exact"
-    help_zh: str = ""
-    help_en: str = ""
+    help: tuple[Help, ...] = ()
 
 
 REGISTRY: list[Command] = []
@@ -102,6 +122,13 @@ def parse(message: Inbound) -> list[tuple[Command, str | None, str]]:
     ]
 
 
-def help_lines(language: str) -> str:
-    lines = [c.help_en if language == "en" else c.help_zh for c in REGISTRY]
-    return "".join(f"{line} " if language == "en" else f"{line}；" for line in lines if line)
+def help_lines(audience: str, allowed: Callable[[Help], bool] = lambda _h: True) -> list[Help]:
+    """Return the help lines for this audience, in registry order, that `allowed` lets through."""
+    return [h for c in REGISTRY for h in c.help if h.audience == audience and allowed(h)]
+
+
+def join_help(lines: Sequence[Help], language: str) -> str:
+    """Return the lines as the 帮助 answer's {commands}: each one followed by a comma."""
+    if language == "en":
+        return "".join(f"{h.en}, " for h in lines)
+    return "".join(f"{h.zh}，" for h in lines)

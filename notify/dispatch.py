@@ -15,16 +15,27 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Insert, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from models import Community, Delivery, DeliveryState, SmsOptOut, TelegramLink, db, utcnow
+from models import (
+    Community,
+    DailySends,
+    Delivery,
+    DeliveryState,
+    SmsOptOut,
+    TelegramLink,
+    db,
+    utcnow,
+)
 from models.base import writing
+from models.clock import today_of
 from notify import quiet, reasons, status, templates
 from notify.channels import Channel, Outgoing, PermanentFailure, Sent, TransientFailure, for_name
 from notify.channels.telegram import status as telegram_status
@@ -109,6 +120,7 @@ class Dispatcher:
             max_workers=max(1, self.settings.concurrency), thread_name_prefix="linli-send"
         )
         self.channels: dict[str, Channel] = {}
+        self._releases = quiet.Releases(self.settings.rate_per_second)
         self.redis = redis
         self.rate = (
             SendRate(redis, "linli:rate:sms", self.settings.rate_per_second)
@@ -195,17 +207,84 @@ class Dispatcher:
         )
         if same_text is not None:
             return DeliveryState.SUPPRESSED, "duplicate"
-        sent_today = db.session.scalar(
-            select(func.count(Delivery.id)).where(
-                Delivery.address == d.address,
-                Delivery.urgent.is_(False),
-                Delivery.id != d.id,
-                Delivery.sent_at >= quiet.start_of_local_day(now),
+        # The daily cap comes last, for the whole batch at once: _take_daily_slots.
+        return None
+
+    def _take_daily_slots(
+        self, rows: Sequence[Delivery], now: datetime
+    ) -> dict[int, tuple[str, date]]:
+        """Let through at most MESSAGES_PER_DAY non-urgent messages per address today.
+
+        Returns {delivery id: (address, day)} of the rows let through; the caller holds the rest
+        until tomorrow. The addresses' counter rows (DailySends) are locked in address order
+        (SELECT … FOR UPDATE: on PostgreSQL a second worker waits there, then reads what the
+        first committed; SQLite's IMMEDIATE transactions serialise writers anyway), so what is
+        sent, plus what other workers have let through and are sending, never passes the cap,
+        inside one batch or across batches. A counter row starts at what was already sent
+        today, so the cap holds from the first batch after an upgrade too.
+        """
+        wanted: dict[str, list[Delivery]] = {}
+        for d in sorted(rows, key=lambda row: row.id):
+            wanted.setdefault(d.address, []).append(d)
+        if not wanted:
+            return {}
+        day = today_of(now)
+        addresses = sorted(wanted)
+        known = set(
+            db.session.scalars(
+                select(DailySends.address).where(
+                    DailySends.day == day, DailySends.address.in_(addresses)
+                )
             )
         )
-        if (sent_today or 0) >= self.settings.messages_per_day:
-            return DeliveryState.DEFERRED, "daily_cap"
-        return None
+        missing = [a for a in addresses if a not in known]
+        if missing:
+            sent = dict(
+                db.session.execute(
+                    select(Delivery.address, func.count(Delivery.id))
+                    .where(
+                        Delivery.address.in_(missing),
+                        Delivery.urgent.is_(False),
+                        Delivery.sent_at >= quiet.start_of_local_day(now),
+                    )
+                    .group_by(Delivery.address)
+                ).all()
+            )
+            values = [{"address": a, "day": day, "used": int(sent.get(a, 0))} for a in missing]
+            db.session.execute(_insert_missing(values))
+        counters = db.session.scalars(
+            select(DailySends)
+            .where(DailySends.day == day, DailySends.address.in_(addresses))
+            .order_by(DailySends.address)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        granted: dict[int, tuple[str, date]] = {}
+        for counter in counters:
+            free = max(0, self.settings.messages_per_day - counter.used)
+            let_through = wanted[counter.address][:free]
+            counter.used += len(let_through)
+            granted.update((d.id, (d.address, day)) for d in let_through)
+        db.session.flush()
+        return granted
+
+    @staticmethod
+    def _give_back(slots: Sequence[tuple[str, date]]) -> None:
+        """Return daily slots of messages that did not go (retry later, another channel).
+
+        In address order, as _take_daily_slots locks them: two workers never wait on each other
+        in a circle.
+        """
+        for address, day in sorted(slots):
+            db.session.execute(
+                update(DailySends)
+                .where(
+                    DailySends.address == address,
+                    DailySends.day == day,
+                    DailySends.used > 0,
+                )
+                .values(used=DailySends.used - 1)
+            )
 
     @staticmethod
     def _opted_out_among(deliveries: Sequence[Delivery]) -> set[str]:
@@ -248,12 +327,14 @@ class Dispatcher:
 
     def _deliver(self, ids: Sequence[int], now: datetime) -> list[int]:
         started = utcnow()
+        self._releases = quiet.Releases(self.settings.rate_per_second)
         # Begin afresh, so the claim's transaction is an IMMEDIATE one (see models.base).
         db.session.commit()
         claimed = self.claim(ids, now)
         if not claimed:
             return []
         to_send: list[tuple[Delivery, str, Outgoing]] = []
+        passed: list[Delivery] = []
         # One query for the batch: a query per row would also flush the rows rendered so far.
         opted_out = self._opted_out_among(claimed)
         for d in claimed:
@@ -264,6 +345,12 @@ class Dispatcher:
             if hold is not None:
                 state, code = hold
                 self._hold(d, state, code, now)
+                continue
+            passed.append(d)
+        counted = self._take_daily_slots([d for d in passed if not d.urgent], now)
+        for d in passed:
+            if not d.urgent and d.id not in counted:
+                self._hold(d, DeliveryState.DEFERRED, "daily_cap", now)
                 continue
             kind = templates.get(d.kind)
             validity = kind.validity_seconds
@@ -291,11 +378,11 @@ class Dispatcher:
                 isinstance(result, PermanentFailure)
                 or time.monotonic() - written_at >= WRITE_OUTCOMES_SECONDS
             ):
-                requeue += self._write_outcomes(pending, written)
+                requeue += self._write_outcomes(pending, written, counted)
                 pending = []
                 written_at = time.monotonic()
                 self._apply_early_reports(written)
-        requeue += self._write_outcomes(pending, written, wipe=claimed)
+        requeue += self._write_outcomes(pending, written, counted, wipe=claimed)
         self._apply_early_reports(written)
         return requeue
 
@@ -314,6 +401,7 @@ class Dispatcher:
         self,
         pending: Sequence[tuple[Delivery, Sent | Exception, datetime]],
         written: list[str],
+        counted: Mapping[int, tuple[str, date]],
         wipe: Sequence[Delivery] = (),
     ) -> list[int]:
         """Record these outcomes and commit; return the ids to queue on another channel.
@@ -330,6 +418,14 @@ class Dispatcher:
                 requeue = [
                     d.id for d, result, finished in pending if self._record(d, result, finished)
                 ]
+                # A message let through under the daily cap that did not go frees its place.
+                self._give_back(
+                    [
+                        counted[d.id]
+                        for d, result, _finished in pending
+                        if d.id in counted and not isinstance(result, Sent)
+                    ]
+                )
                 for d in wipe:
                     if templates.get(d.kind).sensitive and d.state != DeliveryState.DEFERRED:
                         # The code has reached the phone (or never will): keep no copy of it.
@@ -370,6 +466,9 @@ class Dispatcher:
             if code == "daily_cap":
                 tomorrow = quiet.start_of_local_day(now) + timedelta(days=1)
                 resume = quiet.next_allowed(tomorrow, community) or tomorrow
+            if resume is not None:
+                # Its own time in the morning's release, at the provider's rate.
+                resume = self._releases.take(resume, d.channel)
             d.state = DeliveryState.DEFERRED
             d.not_before = resume
             if d.valid_until is not None and resume is not None:
@@ -432,6 +531,13 @@ class Dispatcher:
         )
         d.error_code = failure.code
         d.error_reason = reasons.reason(failure.code, failure.reason)
+
+
+def _insert_missing(values: list[dict[str, Any]]) -> Insert:
+    """Return an INSERT of counter rows that leaves alone those another worker just made."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(DailySends).values(values).on_conflict_do_nothing()
+    return sqlite.insert(DailySends).values(values).on_conflict_do_nothing()
 
 
 def _commit_keeping_rows() -> None:

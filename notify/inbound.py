@@ -31,10 +31,11 @@ from notify.message import Message
 from notify.outbox import send_later
 from notify.routing import Sender
 
-# At most this many automatic replies to one sender an hour; unknown text gets one.
+# At most this many automatic replies an hour to a number on no roster; unknown text gets one.
 REPLIES_PER_HOUR = 5
-# People on the roster work by SMS (claiming, posting, rating): more answers before the cap,
-# which is there to stop loops with auto-responders, not to ration their work.
+# Everyone on the roster works by SMS (claiming, posting, rating, withdrawing): an account
+# holder and a resident who has none (her own phone, or the household contact's) alike. The
+# cap is there to stop loops with auto-responders, not to ration their work.
 KNOWN_REPLIES_PER_HOUR = 30
 UNKNOWN_REPLIES_PER_HOUR = 1
 MAX_TEXT = 2000
@@ -63,12 +64,8 @@ def _start(message: Inbound) -> Reply:
     return Reply("sms_opted_in")
 
 
-def _help(message: Inbound) -> Reply:
-    language = message.person.language if message.person else "zh"
-    return Reply("help_reply", {"commands": commands.help_lines(language)})
-
-
-# The commands every sender has, whatever their role; pwa.features installs them first.
+# The commands every sender has, whatever their role; pwa.features installs them first, then
+# 帮助 (services/messages/help.py: its answer depends on who asks).
 COMMANDS = (
     Command(
         "stop",
@@ -76,7 +73,6 @@ COMMANDS = (
         _stop,
     ),
     Command("start", ("订阅", "START", "UNSTOP", "恢复", "DY"), _start),
-    Command("help", ("帮助", "HELP", "INFO", "?", "？", "BZ"), _help),
 )
 
 
@@ -94,6 +90,13 @@ def community_of_phone(phone: str) -> int | None:
         .where((Resident.phone == phone) | (Household.contact_phone == phone))
         .limit(1)
     )
+
+
+def on_roster(phone: str) -> bool:
+    """Whether the phone is a resident's own or a household contact's on any roster."""
+    resident = select(Resident.id).where(Resident.phone == phone).limit(1)
+    contact = select(Household.id).where(Household.contact_phone == phone).limit(1)
+    return db.session.scalar(resident) is not None or db.session.scalar(contact) is not None
 
 
 def strangers(rows: list[InboundMessage]) -> set[int]:
@@ -232,6 +235,7 @@ def handle(
         text=text,
         normalized=commands.normalize(text),
         now=now,
+        community_id=row.community_id,
     )
     reply: Reply | None = None
     for command, ref, rest in commands.parse(message):
@@ -248,7 +252,8 @@ def handle(
             db.session.flush()
             return Handled(row.id, None)
         reply = Reply("unknown_reply")
-    cap = KNOWN_REPLIES_PER_HOUR if person is not None else REPLIES_PER_HOUR
+    known = person is not None or (phone is not None and on_roster(phone))
+    cap = KNOWN_REPLIES_PER_HOUR if known else REPLIES_PER_HOUR
     if _replies_in_last_hour(address, now, unknown_only=False) >= cap:
         row.outcome = f"{row.outcome}:reply_limited"
         db.session.flush()

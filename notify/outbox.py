@@ -35,10 +35,10 @@ def send_later(
     now = now or utcnow()
     session = db.session
     community = session.get(Community, message.community_id) if message.community_id else None
-    not_before = None if urgent else quiet.next_allowed(now, community)
+    resume = None if urgent else quiet.next_allowed(now, community)
     valid_until = now + timedelta(seconds=min(kind.validity_seconds, MAX_VALIDITY_SECONDS))
-    if not_before is not None:
-        valid_until = not_before + timedelta(seconds=kind.validity_seconds)
+    # Held for quiet hours: each SMS is given its own time after `resume` (notify.quiet).
+    releases = quiet.Releases(quiet.sms_rate())
 
     existing = set(
         session.scalars(
@@ -62,7 +62,8 @@ def send_later(
             params["_actions"] = [list(action) for action in message.actions]
         first = r.channels[0] if r.channels else "none:"
         channel, address = first.split(":", 1)
-        state = DeliveryState.DEFERRED if not_before else DeliveryState.QUEUED
+        state = DeliveryState.DEFERRED if resume else DeliveryState.QUEUED
+        not_before = releases.take(resume, channel) if resume and r.channels else None
         if not r.channels:
             state = DeliveryState.FAILED
         rows.append(
@@ -84,7 +85,11 @@ def send_later(
                 "error_code": "no_channel" if not r.channels else None,
                 "error_reason": reasons.reason("no_channel") if not r.channels else "",
                 "not_before": not_before,
-                "valid_until": valid_until,
+                "valid_until": (
+                    not_before + timedelta(seconds=kind.validity_seconds)
+                    if not_before
+                    else valid_until
+                ),
                 "history": [],
                 "created_at": now,
                 "updated_at": now,

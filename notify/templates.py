@@ -102,14 +102,18 @@ OPTED_IN = MessageKind(
 )
 HELP = MessageKind(
     name="help_reply",
-    zh="回复“退订”停止短信，“订阅”恢复。{commands}有事请联系网格长。",
-    en=(
-        "Reply STOP to unsubscribe, START to subscribe again. {commands}"
-        "For help call your grid leader."
-    ),
-    example={"commands": ""},
+    zh="回复{commands}“退订”停收短信。",
+    en="Reply {commands}STOP to opt out.",
+    # A resident's answer (services/messages/help.py): it fits one SMS with the signature.
+    example={
+        "commands": "“需求 内容”反映问题，“心愿 内容”求助，“评分 W12 5”打分，“撤回 W12”撤回心愿，"
+    },
     validity_seconds=HOUR,
     urgent=True,
+    description=(
+        "Answer to 帮助 / HELP: what this sender can send. A resident's fits one SMS; "
+        "volunteers, heads and staff get the commands of their posts."
+    ),
 )
 UNKNOWN = MessageKind(
     name="unknown_reply",

@@ -46,6 +46,7 @@ from pwa.views import (
 from services.broadcasts import commands as broadcast_commands
 from services.broadcasts import demo as broadcast_demo
 from services.broadcasts import messages as broadcast_messages
+from services.messages import help as sms_help
 from services.needs import commands as need_commands
 from services.needs import messages as need_messages
 from services.roster import demo as roster_demo
@@ -114,7 +115,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "messages",
         # Tried first: STOP, START and HELP, then a bare number answering the latest question.
-        commands=inbound.COMMANDS + replies.COMMANDS,
+        commands=inbound.COMMANDS + sms_help.COMMANDS + replies.COMMANDS,
         message_kinds=templates.MESSAGE_KINDS + telegram_messages.MESSAGE_KINDS,
         blueprints=(outbox.bp, sms.bp, webhooks.bp, telegram.bp),
         # Every 20 s, so deliveries that missed the queue go out within a minute of Redis

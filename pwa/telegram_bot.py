@@ -19,7 +19,8 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
 from models import Person, TelegramUpdate, db
-from notify import commands, inbound
+from models.clock import today_of
+from notify import inbound
 from notify.channels.telegram.sending import TelegramApiError, TelegramChannel
 from notify.channels.telegram.webhook import (
     SECRET_RE,
@@ -30,6 +31,7 @@ from notify.channels.telegram.webhook import (
 )
 from notify.commands import Reply
 from notify.routing import Sender
+from services.messages import help as sms_help
 from services.sign_in import telegram_links
 from services.sign_in.telegram_links import LinkError
 
@@ -126,7 +128,8 @@ def _bot_answer(update_id: int, message: TextMessage, now: datetime) -> Answer |
     if command[0] == "start":
         reply, to = _start(chat_id, command[1], language, now)
     elif command[0] == "help":
-        reply = Reply("telegram_help", {"commands": commands.help_lines(language)})
+        lines = sms_help.commands_for(person, today_of(now), language)
+        reply = Reply("telegram_help", {"commands": lines})
     elif telegram_links.block(chat_id, now=now) is None:
         reply = Reply("telegram_start_help")
     else:

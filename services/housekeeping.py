@@ -1,4 +1,5 @@
-"""Periodic clean-up: old sign-in codes, idle and long-ended sessions, old dev-inbox messages."""
+"""Periodic clean-up: old sign-in codes, idle and long-ended sessions, old dev-inbox messages,
+the daily cap's old counters."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import selectinload
 
-from models import DevInboxMessage, Person, SignInCode, UserSession, db
+from models import DailySends, DevInboxMessage, Person, SignInCode, UserSession, db
+from models.clock import today_of
 from services.sign_in import sessions
 
 # Codes are kept a day past expiry so the per-phone daily send limit still counts them.
@@ -25,6 +27,7 @@ class Swept:
     sessions_ended: int
     sessions_deleted: int
     inbox_deleted: int
+    counters_deleted: int = 0  # the daily cap's counters of days gone by
 
 
 def delete_old_codes(now: datetime) -> int:
@@ -83,6 +86,15 @@ def delete_old_inbox(now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def delete_old_counters(now: datetime) -> int:
+    """Delete the daily cap's counters of days before yesterday (they are read for today)."""
+    result = db.session.execute(
+        delete(DailySends).where(DailySends.day < today_of(now) - timedelta(days=1)),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def sweep(now: datetime, *, staff_minutes: int, other_days: int) -> Swept:
     """Run every clean-up once; safe to repeat, as a second pass finds nothing left to do."""
     return Swept(
@@ -90,4 +102,5 @@ def sweep(now: datetime, *, staff_minutes: int, other_days: int) -> Swept:
         sessions_ended=end_idle_sessions(now, staff_minutes=staff_minutes, other_days=other_days),
         sessions_deleted=delete_ended_sessions(now),
         inbox_deleted=delete_old_inbox(now),
+        counters_deleted=delete_old_counters(now),
     )

@@ -148,6 +148,7 @@ def test_job_runs_in_a_real_rq_worker(
         "sessions_ended": 3,
         "sessions_deleted": 1,
         "inbox_deleted": 1,
+        "counters_deleted": 0,
     }
     _assert_swept(world)
 

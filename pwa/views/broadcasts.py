@@ -265,6 +265,15 @@ def inform() -> Any:
     )
 
 
+def _held(broadcast: Broadcast) -> str | None:
+    """Say when the messages held for quiet hours go ("08:00–08:17 发送"), if any are."""
+    window = outbox_admin.held_window(broadcast.batch_key)
+    if window is None:
+        return None
+    first, last, _n = window
+    return outbox_admin.goes_between(first, last, auth.now())
+
+
 @bp.get("/<int:broadcast_id>")
 def detail(broadcast_id: int) -> Any:
     broadcast = _visible(broadcast_id)
@@ -276,6 +285,7 @@ def detail(broadcast_id: int) -> Any:
         when=when_text,
         state_labels=outbox_admin.state_labels(),
         status_labels=status_labels(),
+        held=_held(broadcast),
     )
 
 
@@ -291,6 +301,7 @@ def live(broadcast_id: int) -> Any:
         when=when_text,
         state_labels=outbox_admin.state_labels(),
         status_labels=status_labels(),
+        held=_held(broadcast),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -66,6 +66,7 @@ def _recipient_labels(rows: list[Delivery]) -> dict[int, str]:
 @bp.get("")
 def deliveries() -> Any:
     community = _community()
+    now = auth.now()
     state, error = _state_filter()
     page = _page()
     counts = outbox_admin.counts(community.id)
@@ -107,6 +108,7 @@ def deliveries() -> Any:
         retried=request.args.get("retried", type=int),
         skipped=request.args.get("skipped", type=int),
         mask=phones.mask,
+        goes=lambda moment: outbox_admin.goes_at(moment, now),
     )
 
 

@@ -10,7 +10,7 @@ from models import db
 from pwa import audit_reads, auth
 from pwa.steps import run_step
 from services import phones
-from services.messages import inbox
+from services.messages import inbox, outbox
 from services.roster import areas
 
 bp = Blueprint("resident", __name__, url_prefix="/me")
@@ -39,8 +39,11 @@ def my_inbox() -> Any:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     found = inbox.items(person, page)
     unread = inbox.unread_count(person)
+    now = auth.now()
     return render_template(
         "resident/inbox.html",
+        held=inbox.held(person, found[: inbox.PAGE_SIZE]),
+        goes=lambda moment: outbox.goes_at(moment, now),
         messages=found[: inbox.PAGE_SIZE],
         has_more=len(found) > inbox.PAGE_SIZE,
         page=page,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from models import InboxItem, Person, db
+from models import Delivery, DeliveryState, InboxItem, Person, db
 
 PAGE_SIZE = 30
 
@@ -43,3 +43,20 @@ def mark_all_read(person: Person, now: datetime) -> int:
         .values(read_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def held(person: Person, shown: list[InboxItem]) -> dict[str, datetime]:
+    """Return when the messages among these that are still held (quiet hours, the daily cap)
+    go by SMS or Telegram, by batch_key: the inbox copy is there already, the text is not."""
+    keys = [item.batch_key for item in shown]
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        select(Delivery.batch_key, Delivery.not_before).where(
+            Delivery.batch_key.in_(keys),
+            Delivery.recipient_key == f"p{person.id}",
+            Delivery.state == DeliveryState.DEFERRED,
+            Delivery.not_before.is_not(None),
+        )
+    )
+    return {key: moment for key, moment in rows if moment is not None}

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from models import Delivery, DeliveryState, Person, Resident, db
+from models.clock import today_of
 from notify import segments, templates
 from notify.dispatch import DEFAULT_SIGNATURE, render_for
 from notify.outbox import MAX_VALIDITY_SECONDS, PENDING_KEY
@@ -190,6 +192,48 @@ def state_labels() -> dict[str, str]:
         DeliveryState.SUPPRESSED: _("suppressed"),
         UNCERTAIN: _("uncertain"),
     }
+
+
+def when(moment: datetime, now: datetime) -> str:
+    """Return a moment as a person reads it next to "now": 08:00, 明天 08:00, 12-07 08:00."""
+    clock = format_datetime(moment, "HH:mm")
+    day, today = today_of(moment), today_of(now)
+    if day == today:
+        return clock
+    if day == today + timedelta(days=1):
+        return _("tomorrow %(time)s", time=clock)
+    return format_datetime(moment, "MM-dd HH:mm")
+
+
+def goes_at(moment: datetime, now: datetime) -> str:
+    """Say when a held message goes: "08:00 发送" rather than a bare "deferred"."""
+    return _("goes %(when)s", when=when(moment, now))
+
+
+def held_window(batch_key: str) -> tuple[datetime, datetime, int] | None:
+    """Return (first, last, how many) of a batch's held messages' release times, if any."""
+    first, last, held = db.session.execute(
+        select(
+            func.min(Delivery.not_before), func.max(Delivery.not_before), func.count(Delivery.id)
+        ).where(
+            Delivery.batch_key == batch_key,
+            Delivery.state == DeliveryState.DEFERRED,
+            Delivery.not_before.is_not(None),
+        )
+    ).one()
+    if not held or first is None or last is None:
+        return None
+    return first, last, int(held)
+
+
+def goes_between(first: datetime, last: datetime, now: datetime) -> str:
+    """Say when a batch's held messages go: "08:00–08:17 发送" (one time when they are one)."""
+    start, end = when(first, now), format_datetime(last, "HH:mm")
+    if start.endswith(end) and today_of(first) == today_of(last):
+        return goes_at(first, now)
+    if today_of(first) != today_of(last):
+        end = when(last, now)
+    return _("goes %(start)s–%(end)s", start=start, end=end)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ from models import (
     db,
 )
 from models.clock import today_of
+from models.roles import Permission
 from notify import replies
-from notify.commands import Command, Inbound, Reply
+from notify.commands import RESIDENT, Command, Help, Inbound, Reply
 from notify.replies import Answerer
 from services.errors import DomainError
 from services.needs import operations as needs
@@ -52,9 +53,20 @@ MAX_CHOICES = 9
 
 
 def _phone_resident(phone: str | None) -> Resident | None:
+    """Return the resident this phone is, or speaks for as the household's contact (a resident
+    with no phone of their own)."""
     if not phone:
         return None
-    return db.session.scalar(select(Resident).where(Resident.phone == phone).limit(1))
+    own = db.session.scalar(select(Resident).where(Resident.phone == phone).limit(1))
+    if own is not None:
+        return own
+    return db.session.scalar(
+        select(Resident)
+        .join(Household, Household.id == Resident.household_id)
+        .where(Household.contact_phone == phone, Resident.phone.is_(None))
+        .order_by(Resident.id)
+        .limit(1)
+    )
 
 
 def _problem(error: DomainError) -> Reply:
@@ -265,16 +277,27 @@ VISIT = Command(
     ("走访", "VISIT"),
     _visit,
     shape="text",
-    help_zh="走访 3-2-501 好：记录走访",
-    help_en="VISIT 3-2-501 ok: log a visit.",
+    help=(
+        Help(
+            "“走访 3-2-501 好”记走访",
+            "VISIT 3-2-501 ok",
+            permission=Permission.LOG_VISITS,
+        ),
+    ),
 )
 NEED = Command(
     "need",
     ("需求", "NEED"),
     _need,
     shape="text",
-    help_zh="需求 内容：反映需求",
-    help_en="NEED and what is needed: raise a need.",
+    help=(
+        Help("“需求 内容”反映问题", "NEED + text", audience=RESIDENT),
+        Help(
+            "“需求 3-2-501 内容”记需求",
+            "NEED 3-2-501 + text",
+            permission=Permission.RAISE_NEEDS,
+        ),
+    ),
 )
 
 # In this order: the keywords are matched as they are listed.

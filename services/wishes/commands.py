@@ -12,7 +12,8 @@ import unicodedata
 from sqlalchemy import or_, select
 
 from models import Household, Resident, Wish, WishStatus, db
-from notify.commands import Command, Inbound, Reply
+from models.roles import Permission
+from notify.commands import RESIDENT, Command, Help, Inbound, Reply
 from notify.replies import Answerer, Question
 from services.errors import DomainError
 from services.wishes import operations as wishes
@@ -244,18 +245,29 @@ COMMANDS: tuple[Command, ...] = (
         ("微心愿", "心愿", "WISH"),
         _post,
         shape="text",
-        help_zh="发“心愿 内容”发布微心愿",
-        help_en="Send WISH and your wish to post one.",
+        help=(Help("“心愿 内容”求助", "WISH + text", audience=RESIDENT),),
     ),
     Command(
         "wish_rate",
         ("评分", "RATE"),
         _rate,
         shape="ref",
-        help_zh="“评分 W12 5”为心愿评分",
-        help_en="RATE W12 5 rates a wish.",
+        help=(Help("“评分 W12 5”打分", "RATE W12 5", audience=RESIDENT),),
     ),
-    Command("wish_claim", ("认领", "CLAIM"), _claim, shape="ref"),
+    Command(
+        "wish_claim",
+        ("认领", "CLAIM"),
+        _claim,
+        shape="ref",
+        # Claim, done and hand back take a wish's code as they take an order's: one line.
+        help=(
+            Help(
+                "“认领/完成/退回 W12”办心愿",
+                "CLAIM/DONE/RETURN W12",
+                permission=Permission.CLAIM_WISHES,
+            ),
+        ),
+    ),
     Command("wish_done", ("完成", "DONE"), _done, shape="ref"),
     Command("wish_hand_back", ("退回", "RETURN"), _hand_back, shape="ref"),
     Command(
@@ -263,8 +275,7 @@ COMMANDS: tuple[Command, ...] = (
         ("撤回", "WITHDRAW"),
         _withdraw,
         shape="ref",
-        help_zh="“撤回 W12”撤回不再需要的心愿",
-        help_en="WITHDRAW W12 takes back a wish you no longer need.",
+        help=(Help("“撤回 W12”撤回心愿", "WITHDRAW W12", audience=RESIDENT),),
     ),
 )
 # A bare "1"–"5" rates the sender's latest fulfilled wish.

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import Person, WorkOrder, db
 from models.clock import today_of
-from notify.commands import Command, Inbound, Reply
+from notify.commands import Command, Help, Inbound, Reply
 from services.errors import DomainError
 from services.work_orders import operations, queries
 from services.work_orders.operations import ClaimOutcome, ClaimResult
@@ -114,16 +114,14 @@ COMMANDS: tuple[Command, ...] = (
         ("认领", "CLAIM", "RL"),
         _claim,
         shape="ref",
-        help_zh="“认领 T34”认领任务",
-        help_en="CLAIM T34 to take a work order.",
+        help=(Help("“认领 T34”接任务", "CLAIM T34"),),
     ),
     Command(
         "order_withdraw",
         ("退出", "WITHDRAW", "TC"),
         _withdraw,
         shape="ref",
-        help_zh="“退出 T34”退出任务",
-        help_en="WITHDRAW T34 to give up your place.",
+        help=(Help("“退出 T34”退出", "WITHDRAW T34"),),
     ),
     Command("order_start", ("开始", "BEGIN", "START"), _start, shape="ref"),
     Command(
@@ -131,8 +129,12 @@ COMMANDS: tuple[Command, ...] = (
         ("完成", "DONE", "WC"),
         _done,
         shape="ref",
-        help_zh="“完成 T34 情况”报告完成",
-        help_en="DONE T34 and a note when finished.",
+        help=(Help("“完成 T34 情况”报完成", "DONE T34 + note"),),
     ),
-    Command("order_list", ("任务", "ORDERS", "RW"), _list),
+    Command(
+        "order_list",
+        ("任务", "ORDERS", "RW"),
+        _list,
+        help=(Help("“任务”看任务", "ORDERS"),),
+    ),
 )
