@@ -195,6 +195,8 @@ class Dispatcher:
         )
         if same_text is not None:
             return DeliveryState.SUPPRESSED, "duplicate"
+        if d.channel == "wecom":
+            return None  # a work group is no phone: its robot's own rate (20/min) applies
         sent_today = db.session.scalar(
             select(func.count(Delivery.id)).where(
                 Delivery.address == d.address,

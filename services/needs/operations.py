@@ -39,6 +39,7 @@ from notify.routing import Recipient
 from services.errors import DomainError, InvalidInput
 from services.needs.messages import WHAT, short
 from services.needs.queries import CATEGORIES, DECISIONS, may_decide
+from services.work_groups import telling as work_groups
 
 TEXT_LIMIT = 500
 ANSWER_LIMIT = 300
@@ -110,6 +111,7 @@ def raise_need(
     db.session.add(need)
     db.session.flush()
     _event(need, by, "raised", source, now)
+    work_groups.need_raised(need, now)
     return need
 
 
