@@ -51,7 +51,10 @@ LEVEL_ZH = {LEVEL_BUILDING_HEAD: "楼栋长", LEVEL_GRID_LEADER: "网格长", LE
 
 
 def clean(text: str, limit: int = TEXT_CHARS) -> str:
-    """Return free text fit for a group: numbers masked, one line, no markdown, cut short."""
+    """Return free text fit for a group: numbers masked, one line, no markdown, cut short.
+
+    A masked phone reads 139＊＊＊＊5678: plain stars would be bold markers in markdown.
+    """
     one_line = " ".join(mask_personal_numbers(text or "").split()).translate(_MARKDOWN)
     return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
 
