@@ -68,9 +68,7 @@ class World:
         self.leader = make.person(name="网格长")
         make.post(self.leader, "grid_leader", community=self.community, grid=self.grid)
         self.other_leader = make.person(name="二网格长")
-        make.post(
-            self.other_leader, "grid_leader", community=self.community, grid=self.other_grid
-        )
+        make.post(self.other_leader, "grid_leader", community=self.community, grid=self.other_grid)
         self.head = make.person(name="楼栋长")
         make.post(self.head, "building_head", community=self.community, building=self.building)
         self.patrollers = []
