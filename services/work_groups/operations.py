@@ -29,11 +29,12 @@ def check_webhook(url: str, base: str) -> str:
     if len(url) > MAX_URL:
         raise InvalidInput(_("That address is too long to be a WeCom group robot's."))
     if wecom.key_of(url, base) is None:
+        example = base + "?key=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
         raise InvalidInput(
             _(
                 "That is not a WeCom group robot's webhook address. It looks like "
                 "%(example)s: copy it from the robot's details in the group's settings.",
-                example=f"{base}?key=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                example=example,
             )
         )
     return url

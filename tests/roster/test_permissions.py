@@ -52,6 +52,8 @@ SECRETARY = "secretary"
 # does not reach (the grid's own page).
 STAFF = frozenset({Role.SECRETARY, Role.STAFF})
 OVER_GRID = frozenset({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER})
+# The grid's work group robot: its grid leader and the secretary, whatever the permissions.
+GRID_LEAD = "grid_lead"
 
 # (endpoint, method) → (url, rule). Urls name the world's records by their field names.
 TABLE: dict[tuple[str, str], tuple[str, Any]] = {
@@ -141,6 +143,12 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("outbox.kinds", "GET"): ("/secretary/outbox/kinds", P.MANAGE_ROSTER),
     ("outbox.retry", "POST"): ("/secretary/outbox/999999/retry", P.MANAGE_ROSTER),
     ("outbox.retry_all", "POST"): ("/secretary/outbox/retry-all", P.MANAGE_ROSTER),
+    # the grids' work groups (WeCom group robots)
+    ("work_groups.index", "GET"): ("/work-groups", GRID_LEAD),
+    ("work_groups.grid_page", "GET"): ("/work-groups/{grid}", GRID_LEAD),
+    ("work_groups.set_robot", "POST"): ("/work-groups/{grid}", GRID_LEAD),
+    ("work_groups.remove_robot", "POST"): ("/work-groups/{grid}/remove", GRID_LEAD),
+    ("work_groups.test_robot", "POST"): ("/work-groups/{grid}/test", GRID_LEAD),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
@@ -183,6 +191,8 @@ def allowed(role: str, rule: Any) -> bool:
         return True
     if rule == SECRETARY:
         return role == Role.SECRETARY
+    if rule == GRID_LEAD:
+        return role in (Role.SECRETARY, Role.GRID_LEADER)
     if role == "resident":
         return False
     if role == "partner_member":
