@@ -154,6 +154,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # An HTTP(S) proxy the Bot API is reached through (CONNECT for https), e.g.
         # http://proxy:3128, where api.telegram.org is not reachable directly.
         "TELEGRAM_PROXY_URL": env.get("TELEGRAM_PROXY_URL", ""),
+        # A PEM file of CAs the Bot API client trusts instead of the system's (a proxy that
+        # inspects TLS presents its own certificate).
+        "TELEGRAM_CA_FILE": env.get("TELEGRAM_CA_FILE", ""),
         # WeCom group robots: the webhook address a grid's robot must have (tests point it at
         # the fake), and each robot's rate (WeCom's: 20 messages a minute).
         "WECOM_WEBHOOK_BASE": env.get(
