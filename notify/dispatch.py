@@ -29,6 +29,7 @@ from notify import quiet, reasons, status, templates
 from notify.channels import Channel, Outgoing, PermanentFailure, Sent, TransientFailure, for_name
 from notify.channels.telegram import status as telegram_status
 from notify.channels.twilio import status as twilio_status
+from notify.channels.wecom import status as wecom_status
 from notify.ratelimit import SendRate
 
 log = logging.getLogger(__name__)
@@ -422,6 +423,9 @@ class Dispatcher:
     def _retry_later(self, d: Delivery, failure: TransientFailure, now: datetime) -> None:
         d.claim_token = None
         d.note(now, "retry", channel=d.channel, code=failure.code)
+        if failure.code == wecom_status.PACED:
+            # Waiting for a place in the robot's window never reached WeCom: not a try.
+            d.attempts = max(0, d.attempts - 1)
         if d.attempts >= MAX_ATTEMPTS:
             d.state = DeliveryState.FAILED
             d.error_code = failure.code

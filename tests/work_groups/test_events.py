@@ -236,6 +236,7 @@ def test_the_21st_message_in_a_minute_is_deferred_not_lost(
     deferred = [d for d in _group_deliveries() if d.state == DeliveryState.DEFERRED]
     assert len(deferred) == 5
     assert {d.error_code for d in deferred} == {"wecom_rate"}
+    assert {d.attempts for d in deferred} == {0}  # waiting for the window is not a try
     assert wecom.rejections == []  # held back here, not refused by WeCom
     # Once the window has passed, the sweep sends them.
     time.sleep(2.2)
