@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
-from models import Grid, utcnow
+from models import Grid, db, utcnow
 from models.roles import Role
 from notify.channels.wecom.sending import DEFAULT_WEBHOOK_BASE, WeComRobots
 from pwa import auth
@@ -108,11 +108,15 @@ def remove_robot(grid_id: int) -> Any:
 @bp.post("/<int:grid_id>/test")
 def test_robot(grid_id: int) -> Any:
     grid = _grid(grid_id)
-    channel = WeComRobots.from_config(current_app.config)
     try:
-        result = operations.send_test(grid, channel)
+        url = operations.robot_address(grid)
     except DomainError as error:
         return _page(grid, error.message, 422)
+    grid_name = grid.name
+    db.session.commit()  # no transaction (nor SQLite's write lock) held while WeCom answers
+    channel = WeComRobots.from_config(current_app.config)
+    try:
+        result = operations.send_test(grid_id, grid_name, url, channel)
     finally:
         channel.close()
     if not result.ok:

@@ -87,16 +87,22 @@ class TestResult:
     detail: str  # WeCom's own words when it refused, for the person who pasted the address
 
 
-def send_test(grid: Grid, channel: wecom.WeComRobots) -> TestResult:
-    """Send the test message to the grid's robot now, and say whether WeCom took it.
-
-    It does not go through the outbox: the page answers with WeCom's own answer, and it is
-    not a message to the group's people but a check of the address just pasted.
-    """
+def robot_address(grid: Grid) -> str:
+    """Return the address the test message goes to, or refuse when there is none yet."""
     robot = db.session.get(GridRobot, grid.id)
     if robot is None:
         raise InvalidInput(_("This grid has no group robot yet: paste its address first."))
-    wait = channel.window.take(grid.id)
+    return robot.webhook_url
+
+
+def send_test(grid_id: int, grid_name: str, url: str, channel: wecom.WeComRobots) -> TestResult:
+    """Send the test message to a grid's robot now, and say whether WeCom took it.
+
+    It does not go through the outbox: the page answers with WeCom's own answer, and it is
+    not a message to the group's people but a check of the address just pasted. It reads
+    nothing from the database, so the caller holds no transaction while WeCom answers.
+    """
+    wait = channel.window.take(grid_id)
     if wait > 0:
         return TestResult(
             False,
@@ -105,8 +111,8 @@ def send_test(grid: Grid, channel: wecom.WeComRobots) -> TestResult:
                 n=int(wait) + 1,
             ),
         )
-    text = messages.GROUP_ROBOT_TEST.render("zh", {"grid": grid.name})
-    answer = channel.send_text(robot.webhook_url, text)
+    text = messages.GROUP_ROBOT_TEST.render("zh", {"grid": grid_name})
+    answer = channel.send_text(url, text)
     if answer.ok:
         return TestResult(True, "")
     if answer.errcode is None:
