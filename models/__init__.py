@@ -37,6 +37,7 @@ from models.visits import (
     VisitSettings,
 )
 from models.wishes import Photo, Wish, WishEvent, WishStatus
+from models.work_groups import GridRobot
 from models.work_orders import (
     Broadcast,
     BroadcastKind,
@@ -65,6 +66,7 @@ __all__ = [
     "DeliveryState",
     "DevInboxMessage",
     "Grid",
+    "GridRobot",
     "Household",
     "HouseholdMonth",
     "InboundMessage",

@@ -40,6 +40,7 @@ from notify import quiet, reasons, status, templates
 from notify.channels import Channel, Outgoing, PermanentFailure, Sent, TransientFailure, for_name
 from notify.channels.telegram import status as telegram_status
 from notify.channels.twilio import status as twilio_status
+from notify.channels.wecom import status as wecom_status
 from notify.ratelimit import SendRate
 
 log = logging.getLogger(__name__)
@@ -347,9 +348,12 @@ class Dispatcher:
                 self._hold(d, state, code, now)
                 continue
             passed.append(d)
-        counted = self._take_daily_slots([d for d in passed if not d.urgent], now)
+        # A work group is no phone: its robot's own rate (20 a minute) applies, not the cap.
+        capped = [d for d in passed if not d.urgent and d.channel != "wecom"]
+        counted = self._take_daily_slots(capped, now)
+        capped_ids = {d.id for d in capped}
         for d in passed:
-            if not d.urgent and d.id not in counted:
+            if d.id in capped_ids and d.id not in counted:
                 self._hold(d, DeliveryState.DEFERRED, "daily_cap", now)
                 continue
             kind = templates.get(d.kind)
@@ -519,6 +523,9 @@ class Dispatcher:
     def _retry_later(self, d: Delivery, failure: TransientFailure, now: datetime) -> None:
         d.claim_token = None
         d.note(now, "retry", channel=d.channel, code=failure.code)
+        if failure.code == wecom_status.PACED:
+            # Waiting for a place in the robot's window never reached WeCom: not a try.
+            d.attempts = max(0, d.attempts - 1)
         if d.attempts >= MAX_ATTEMPTS:
             d.state = DeliveryState.FAILED
             d.error_code = failure.code

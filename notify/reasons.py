@@ -10,12 +10,14 @@ from __future__ import annotations
 from notify.channels.base import N_
 from notify.channels.telegram import status as telegram_status
 from notify.channels.twilio import status as twilio_status
+from notify.channels.wecom import status as wecom_status
 
 __all__ = ["N_", "REASONS", "reason"]
 
 REASONS = {
     **twilio_status.REASONS,
     **telegram_status.REASONS,
+    **wecom_status.REASONS,
     "opted_out": N_("The recipient has unsubscribed from SMS (replied 退订/STOP)."),
     "stale": N_("It could not be sent before it went out of date."),
     "duplicate": N_("The same text already went to this phone in the last 24 hours."),

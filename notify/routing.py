@@ -26,7 +26,14 @@ class Sender:
     language: str = "zh"
 
 
-Recipient = Person | Resident | Sender | str  # a bare str is an E.164 phone
+@dataclass(frozen=True)
+class GridGroup:
+    """A grid's work group (网格工作群), reached through its WeCom group robot."""
+
+    grid_id: int
+
+
+Recipient = Person | Resident | Sender | GridGroup | str  # a bare str is an E.164 phone
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,10 @@ def route(
             recipient.language,
             [f"{recipient.channel}:{recipient.address}"] if ok else [],
         )
+    if isinstance(recipient, GridGroup):
+        ok = allowed is None or "wecom" in allowed
+        key = f"g{recipient.grid_id}"
+        return Route(key, None, None, "zh", [f"wecom:{key}"] if ok else [])
     if isinstance(recipient, Resident):
         if recipient.person is not None:
             r = route(recipient.person, allowed, links)

@@ -151,6 +151,19 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "TELEGRAM_WEBHOOK_SECRET": env.get("TELEGRAM_WEBHOOK_SECRET"),
         "TELEGRAM_API_BASE_URL": env.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org"),
         "TELEGRAM_BOT_NAME": env.get("TELEGRAM_BOT_NAME", ""),
+        # An HTTP(S) proxy the Bot API is reached through (CONNECT for https), e.g.
+        # http://proxy:3128, where api.telegram.org is not reachable directly.
+        "TELEGRAM_PROXY_URL": env.get("TELEGRAM_PROXY_URL", ""),
+        # A PEM file of CAs the Bot API client trusts instead of the system's (a proxy that
+        # inspects TLS presents its own certificate).
+        "TELEGRAM_CA_FILE": env.get("TELEGRAM_CA_FILE", ""),
+        # WeCom group robots: the webhook address a grid's robot must have (tests point it at
+        # the fake), and each robot's rate (WeCom's: 20 messages a minute).
+        "WECOM_WEBHOOK_BASE": env.get(
+            "WECOM_WEBHOOK_BASE", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+        ),
+        "WECOM_MESSAGES_PER_MINUTE": int(env.get("WECOM_MESSAGES_PER_MINUTE", "20")),
+        "WECOM_WINDOW_SECONDS": float(env.get("WECOM_WINDOW_SECONDS", "60") or 60),
         # Sending: the provider's rate for all workers together (0 = no limit), threads per
         # worker, and the daily number of non-urgent messages one phone may get.
         "SMS_RATE_PER_SECOND": float(env.get("SMS_RATE_PER_SECOND", "0") or 0),

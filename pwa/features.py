@@ -41,6 +41,7 @@ from pwa.views import (
     volunteer,
     webhooks,
     wishes,
+    work_groups,
     work_orders,
 )
 from services.broadcasts import commands as broadcast_commands
@@ -56,6 +57,7 @@ from services.visits import messages as visit_messages
 from services.wishes import commands as wish_commands
 from services.wishes import demo as wishes_demo
 from services.wishes import messages as wish_messages
+from services.work_groups import messages as work_group_messages
 from services.work_orders import commands as work_order_commands
 from services.work_orders import demo as work_order_demo
 from services.work_orders import messages as work_order_messages
@@ -189,6 +191,13 @@ FEATURES: tuple[Feature, ...] = (
         periodic=(
             Periodic("wish-escalation", wish_jobs.escalate, cron="*/10 * * * *", timeout=300),
         ),
+    ),
+    # The grids' work groups (WeCom group robots): the other features' events reach them
+    # through services.work_groups.telling; this is the settings page and the kinds.
+    Feature(
+        "work_groups",
+        message_kinds=work_group_messages.MESSAGE_KINDS,
+        blueprints=(work_groups.bp,),
     ),
 )
 

@@ -1,6 +1,6 @@
 """One channel per way of reaching a phone or an account, chosen by configuration.
 
-Each provider is a folder here (twilio/, telegram/) behind the interface in base.py; adding
+Each provider is a folder here (twilio/, telegram/, wecom/) behind the interface in base.py; adding
 a provider is adding its folder and its line in PROVIDERS. With no SMS provider configured,
 SMS land in the phone simulator (dev_inbox.py).
 """
@@ -15,6 +15,7 @@ from notify.channels.base import Channel, Outgoing, PermanentFailure, Sent, Tran
 from notify.channels.dev_inbox import DevInbox
 from notify.channels.telegram.sending import TelegramChannel
 from notify.channels.twilio.sending import TwilioSms
+from notify.channels.wecom.sending import WeComRobots
 
 __all__ = [
     "PROVIDERS",
@@ -33,7 +34,7 @@ Config = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Provider:
-    channel: str  # the channel it sends on: "sms", "telegram"
+    channel: str  # the channel it sends on: "sms", "telegram", "wecom"
     name: str
     configured: Callable[[Config], bool]
     build: Callable[[Config], Channel]
@@ -56,6 +57,7 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider("sms", "twilio", sms_provider_configured, TwilioSms.from_config),
     Provider("sms", "dev_inbox", _always, _dev_inbox),
     Provider("telegram", "telegram", _always, TelegramChannel.from_config),
+    Provider("wecom", "wecom", _always, WeComRobots.from_config),
 )
 
 

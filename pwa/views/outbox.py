@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from models import Delivery, DeliveryState, InboundMessage, Resident, db
+from models import Delivery, DeliveryState, Grid, InboundMessage, Resident, db
 from models.roles import Permission
 from notify import inbound as inbound_texts
 from notify.dispatch import Settings
@@ -50,9 +50,16 @@ def _recipient_labels(rows: list[Delivery]) -> dict[int, str]:
     if resident_ids:
         found = db.session.scalars(select(Resident).where(Resident.id.in_(resident_ids)))
         residents = {r.id: r.name for r in found}
+    group_ids = {int(d.recipient_key[1:]) for d in rows if d.channel == "wecom"}
+    groups: dict[int, str] = {}
+    if group_ids:
+        found_grids = db.session.scalars(select(Grid).where(Grid.id.in_(group_ids)))
+        groups = {g.id: _("Work group of %(grid)s", grid=g.name) for g in found_grids}
     labels: dict[int, str] = {}
     for d in rows:
-        if d.person is not None:
+        if d.channel == "wecom":
+            labels[d.id] = groups.get(int(d.recipient_key[1:]), "—")
+        elif d.person is not None:
             labels[d.id] = d.person.name
         elif d.resident_id in residents:
             labels[d.id] = residents[d.resident_id]

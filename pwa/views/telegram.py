@@ -28,7 +28,15 @@ _channel_lock = threading.Lock()
 def channel() -> TelegramChannel:
     """Return the app's Telegram client (one connection pool, rebuilt if the settings change)."""
     config = current_app.config
-    key = (config.get("TELEGRAM_BOT_TOKEN"), config.get("TELEGRAM_API_BASE_URL"))
+    key = tuple(
+        config.get(name)
+        for name in (
+            "TELEGRAM_BOT_TOKEN",
+            "TELEGRAM_API_BASE_URL",
+            "TELEGRAM_PROXY_URL",
+            "TELEGRAM_CA_FILE",
+        )
+    )
     with _channel_lock:
         cached = current_app.extensions.get("linli_telegram")
         if cached is None or cached[0] != key:

@@ -20,8 +20,10 @@ from models.work_orders import Priority
 from services.broadcasts import fanout
 from services.broadcasts.queries import Criteria, count_matching
 from services.errors import InvalidInput
+from services.work_groups import telling as work_groups
 from services.work_orders import operations as work_orders
 from services.work_orders.audiences import Audience, count_reached, reaches_anyone
+from services.work_orders.queries import when_text
 
 # Twilio recommends at most 500 characters to mainland numbers.
 MAX_TEXT = 500
@@ -109,6 +111,7 @@ def mobilise(
     db.session.flush()
     order.announced_at = now
     work_orders.record(order, "announced", now, by, detail=f"broadcast:{broadcast.id}")
+    work_groups.mobilised(broadcast.id, text, order, when_text(order), now)
     return broadcast
 
 

@@ -15,7 +15,7 @@ from models.clock import today_of
 from notify import segments, templates
 from notify.dispatch import DEFAULT_SIGNATURE, render_for
 from notify.outbox import MAX_VALIDITY_SECONDS, PENDING_KEY
-from notify.routing import Recipient, route
+from notify.routing import GridGroup, Recipient, route
 from services import audit
 from services.errors import DomainError
 
@@ -76,6 +76,8 @@ def _recipient(delivery: Delivery) -> Recipient | None:
         return db.session.get(Person, delivery.person_id)
     if delivery.recipient_key.startswith("a"):
         return delivery.recipient_key[1:]
+    if delivery.channel == "wecom":
+        return GridGroup(int(delivery.recipient_key[1:]))
     return None
 
 

@@ -41,6 +41,7 @@ from services.errors import DomainError, InvalidInput
 from services.needs import referrals
 from services.needs.messages import WHAT, short
 from services.needs.queries import CATEGORIES, DECISIONS, may_decide
+from services.work_groups import telling as work_groups
 
 TEXT_LIMIT = 500
 ANSWER_LIMIT = 300
@@ -112,6 +113,7 @@ def raise_need(
     db.session.add(need)
     db.session.flush()
     _event(need, by, "raised", source, now)
+    work_groups.need_raised(need, now)
     return need
 
 

@@ -32,6 +32,7 @@ from notify.outbox import send_later
 from services.errors import InvalidInput
 from services.roster.areas import Area
 from services.visits import coverage
+from services.work_groups import telling as work_groups
 
 DAYS = (1, 28)
 HOURS = (0, 23)
@@ -208,5 +209,15 @@ def send_reminders(now: datetime, defaults: Schedule) -> Sent:
                     now=now,
                 )
                 sent.digests += 1
+            for grid_id in sorted({b.grid_id for b in buildings}):
+                # The work group's copy, whether or not a leader is in post (once a month:
+                # its batch key). Grids without a robot get nothing.
+                counts = [
+                    (b.label, c.visited, c.total)
+                    for b in buildings
+                    if b.grid_id == grid_id
+                    for c in [figures.get(b.id, coverage.Coverage())]
+                ]
+                work_groups.visit_digest(grid_id, community.id, month, counts, days, now)
     db.session.flush()
     return sent

@@ -21,6 +21,7 @@ from models.wishes import (
 )
 from services.wishes import messages
 from services.wishes.operations import change_if, holders, record_event, tell, where_of
+from services.work_groups import telling as work_groups
 
 # Hours a wish may wait unclaimed before each escalation step; overridden by the
 # WISH_ESCALATION_HOURS setting, and that by a community's own (Community.wish_escalation_hours).
@@ -122,5 +123,6 @@ def escalate_due(now: datetime, settings: Mapping[str, float] | None = None) -> 
             {"hours": waited, **where_of(wish)},
             actions=((f"认领 {wish.ref}", f"认领 {wish.ref}"),),
         )
+        work_groups.wish_escalated(wish, where_of(wish)["category"], waited, now)
         done.append(event)
     return done

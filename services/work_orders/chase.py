@@ -16,8 +16,10 @@ from models.clock import today_of
 from models.roles import Role
 from models.work_orders import LIVE_STATUSES, OrderStatus
 from notify import quiet
+from services.work_groups import telling as work_groups
 from services.work_orders.audiences import Audience, audience_people
 from services.work_orders.operations import record, tell
+from services.work_orders.queries import when_text
 
 # Defaults, overridable in the app config.
 DEFAULTS = {
@@ -151,6 +153,9 @@ def chase(now: datetime, today: date | None = None) -> ChaseReport:
         escalate_after = timedelta(hours=escalate_default if own is None else own)
         if order.status == OrderStatus.OPEN and order.announced_at is not None:
             soon = order.starts_at - now <= timedelta(hours=3)
+            if soon:
+                # Once per grid (the batch key): the work group can still find people.
+                work_groups.order_short(order, when_text(order), now)
             # Each step runs on every pass while due: the reminder keys make it reach each
             # person once, and someone held back today (one chase a day) is reached tomorrow.
             if now - order.announced_at >= again_after or soon:

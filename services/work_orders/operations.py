@@ -32,6 +32,7 @@ from notify.message import Message
 from notify.outbox import send_later
 from services.errors import DomainError, InvalidInput
 from services.needs import operations as needs
+from services.work_groups import telling as work_groups
 from services.work_orders.audiences import Audience, audience_people, check_audience
 from services.work_orders.queries import claim_of, in_audience, when_text
 
@@ -252,6 +253,7 @@ def create_order(
         if not people:
             raise InvalidInput(_("Nobody serves in the audience you chose yet."))
         tell(order, "work_order_new", people, now, "new")
+        work_groups.order_created(order, when_text(order), now)
         order.announced_at = now
         record(order, "announced", now, by, detail=str(len(people)))
     return order

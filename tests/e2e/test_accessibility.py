@@ -108,7 +108,9 @@ def test_secretary_pages(visitor: Visitor, world: World) -> None:
         "/secretary/partners",
         f"/buildings/{world.building_id}/households/new",
         f"/households/{world.household_id}/contact",
-        "/secretary/roster/import",
+        "/work-groups",
+        f"/work-groups/{world.grid_id}",
+        "/secretary/roster/import",  # last: the upload below runs on it
     ):
         audit.check(path)
     # A multipart form through the browser (CSRF on), then its row-by-row report.
@@ -191,6 +193,7 @@ def test_readable_and_easy_to_tap_on_a_phone(
             f"/residents/{world.resident_id}",
             "/secretary/posts",
             f"/c/{world.community_code}/board",
+            f"/work-groups/{world.grid_id}",
         ):
             phone.go(path)
             overflow = page.evaluate(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 import time
 import traceback
@@ -142,13 +143,16 @@ class FakeServer:
         self._stopping: asyncio.Event | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self.port = 0
+        # Set before start() to serve HTTPS (tests.fakes.tls makes a certificate for it).
+        self.ssl_context: ssl.SSLContext | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         """Return the root URL clients should use, e.g. http://127.0.0.1:PORT."""
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> Self:
         """Start serving on a free port; return self once the socket is listening."""
@@ -161,7 +165,14 @@ class FakeServer:
             try:
                 self._stopping = asyncio.Event()
                 self._server = loop.run_until_complete(
-                    asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=1024, limit=_MAX_HEAD)
+                    asyncio.start_server(
+                        self._serve,
+                        "127.0.0.1",
+                        0,
+                        backlog=1024,
+                        limit=_MAX_HEAD,
+                        ssl=self.ssl_context,
+                    )
                 )
                 self.port = self._server.sockets[0].getsockname()[1]
             except BaseException as e:  # surfaced to the caller of start()

@@ -60,6 +60,8 @@ ADMINS = frozenset({"street_admin", "community_admin"})
 ADMIN = "administrator"
 STREET_ADMIN = "street administrator"  # creating communities
 SETTINGS = "administrator or the community's secretary"
+# The grid's work group robot: its grid leader and the secretary, whatever the permissions.
+GRID_LEAD = "grid_lead"
 
 # (endpoint, method) → (url, rule). Urls name the world's records by their field names.
 TABLE: dict[tuple[str, str], tuple[str, Any]] = {
@@ -159,6 +161,12 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("administration.change_settings", "POST"): ("/admin/communities/{code}/settings", SETTINGS),
     ("administration.name_secretary", "POST"): ("/admin/communities/{code}/secretary", ADMIN),
     ("administration.strangers_texts", "GET"): ("/admin/texts", ADMIN),
+    # the grids' work groups (WeCom group robots)
+    ("work_groups.index", "GET"): ("/work-groups", GRID_LEAD),
+    ("work_groups.grid_page", "GET"): ("/work-groups/{grid}", GRID_LEAD),
+    ("work_groups.set_robot", "POST"): ("/work-groups/{grid}", GRID_LEAD),
+    ("work_groups.remove_robot", "POST"): ("/work-groups/{grid}/remove", GRID_LEAD),
+    ("work_groups.test_robot", "POST"): ("/work-groups/{grid}/test", GRID_LEAD),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
@@ -211,6 +219,8 @@ def allowed(role: str, rule: Any) -> bool:
         return True
     if rule == SECRETARY:
         return role == Role.SECRETARY
+    if rule == GRID_LEAD:
+        return role in (Role.SECRETARY, Role.GRID_LEADER)
     if role == "resident":
         return False
     if role == "partner_member":

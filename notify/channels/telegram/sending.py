@@ -4,12 +4,18 @@ python-telegram-bot is async-only and other libraries put the text in the URL, s
 small httpx client: one connection pool per channel object, shared by the sender threads
 (httpx.Client is thread-safe). TELEGRAM_API_BASE_URL points it at another host (the tests'
 fake Bot API); requests go to <base>/bot<token>/<method> with a JSON body.
+
+Where api.telegram.org is not reachable directly, TELEGRAM_PROXY_URL names an HTTP proxy
+(http://proxy:3128, with user:password@ if it asks): HTTPS goes through it in a CONNECT
+tunnel, so the proxy sees only the host, never the token or the messages.
+TELEGRAM_CA_FILE adds a CA to trust (a proxy that inspects TLS presents its own certificate).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +54,8 @@ class TelegramApiError(Exception):
 class TelegramSettings:
     token: str
     api_base_url: str = DEFAULT_API_BASE_URL
+    proxy_url: str = ""  # e.g. http://proxy:3128; "" to connect directly
+    ca_file: str = ""  # a PEM file of CAs to trust instead of the system's
 
 
 def keyboard(actions: Sequence[tuple[str, str]]) -> dict[str, Any] | None:
@@ -88,12 +96,18 @@ class TelegramChannel:
     def __init__(self, settings: TelegramSettings, *, timeout: httpx.Timeout = TIMEOUT) -> None:
         self.settings = settings
         base = settings.api_base_url.rstrip("/") or DEFAULT_API_BASE_URL
+        verify: ssl.SSLContext | bool = True
+        if settings.ca_file:
+            verify = ssl.create_default_context(cafile=settings.ca_file)
         self.client = httpx.Client(
             base_url=f"{base}/bot{settings.token}/",
             timeout=timeout,
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
             headers={"User-Agent": "linli-telegram"},
+            # The proxy is named, never taken from the environment (HTTPS_PROXY and the like).
             trust_env=False,
+            proxy=settings.proxy_url or None,
+            verify=verify,
         )
 
     @classmethod
@@ -102,6 +116,8 @@ class TelegramChannel:
             TelegramSettings(
                 token=str(config.get("TELEGRAM_BOT_TOKEN") or ""),
                 api_base_url=str(config.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL),
+                proxy_url=str(config.get("TELEGRAM_PROXY_URL") or ""),
+                ca_file=str(config.get("TELEGRAM_CA_FILE") or ""),
             )
         )
 
