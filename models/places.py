@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -57,6 +57,8 @@ class Building(db.Model):  # type: ignore[name-defined]
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
     compound: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(50))
+    # How many units (单元) the building has, when the secretary said so; None when unknown.
+    units: Mapped[int | None]
 
     grid: Mapped[Grid] = relationship(back_populates="buildings")
     households: Mapped[list[Household]] = relationship(
@@ -84,6 +86,9 @@ class Household(db.Model):  # type: ignore[name-defined]
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
+    # The day the household moved out (迁出): kept with its visits and wishes for the ledgers,
+    # gone from every list, figure, audience and message from then on.
+    moved_out_on: Mapped[date | None]
 
     building: Mapped[Building] = relationship(back_populates="households")
     # Places sit below people (models.people imports this module, never the other way): the
@@ -91,6 +96,11 @@ class Household(db.Model):  # type: ignore[name-defined]
     residents: Mapped[list[Any]] = relationship(
         "Resident", back_populates="household", order_by="Resident.birth_year"
     )
+
+    @classmethod
+    def current(cls) -> ColumnElement[bool]:
+        """Return a WHERE clause matching households still living here (not moved out)."""
+        return cls.moved_out_on.is_(None)
 
     @property
     def address(self) -> str:

@@ -95,8 +95,8 @@ def building(building_id: int) -> Any:
     q = request.args.get("q", "").strip()[:20]
     query = (
         select(Household)
-        .where(Household.building_id == building.id)
-        .options(selectinload(Household.residents))
+        .where(Household.building_id == building.id, Household.current())
+        .options(selectinload(Household.residents.and_(Resident.living())))
         .order_by(Household.unit, Household.floor, Household.room)
     )
     if q:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from models import Decision, Need, PartnerUnit, Resident, db
+from models import Decision, Household, Need, PartnerUnit, Resident, db
 from models.roles import Permission
 from pwa import audit_reads, auth
 from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm
@@ -48,7 +48,7 @@ def _units(community_ids: set[int]) -> list[PartnerUnit]:
     return list(
         db.session.scalars(
             select(PartnerUnit)
-            .where(PartnerUnit.community_id.in_(community_ids))
+            .where(PartnerUnit.community_id.in_(community_ids), PartnerUnit.taking_part())
             .order_by(PartnerUnit.name)
         )
     )
@@ -183,7 +183,10 @@ def my_needs() -> Any:
     """A resident tells the community what they need, and sees every answer they got."""
     person = auth.person_required()
     residents = db.session.scalars(
-        select(Resident).where(Resident.person_id == person.id).order_by(Resident.id)
+        select(Resident)
+        .join(Household, Household.id == Resident.household_id)
+        .where(Resident.person_id == person.id, Household.current(), Resident.living())
+        .order_by(Resident.id)
     ).all()
     if not residents:
         abort(404)
