@@ -383,7 +383,8 @@ def parse_id_number(value: object, key: bytes) -> IdNumber | None:
     if re.fullmatch(r"\d(\.\d+)?E\+\d+", text):
         raise InvalidInput(
             _(
-                "The ID number was turned into a number by the spreadsheet: format the column as text."
+                "The ID number was turned into a number by the spreadsheet: "
+                "format the column as text."
             )
         )
     if re.fullmatch(r"\d{17}[\dX]", text):
