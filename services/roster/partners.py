@@ -102,10 +102,13 @@ def update_unit(
     return changed
 
 
-def end_unit(unit: PartnerUnit, *, on: date, by: Person) -> PartnerUnit:
+def end_unit(unit: PartnerUnit, *, on: date, today: date, by: Person) -> PartnerUnit:
     """End a unit's part in the community: kept for the ledgers, gone from the choices."""
     if unit.ended_on is not None:
         raise InvalidInput(_("%(name)s has already ended.", name=unit.name))
+    if on > today:
+        # An end to come would take the unit off every list at once: end it on the day.
+        raise InvalidInput(_("End a partner unit on the day it stops, not before."))
     unit.ended_on = on
     db.session.flush()
     audit.record(
