@@ -81,6 +81,15 @@ class ImportReport:
     def rejected(self) -> list[RowResult]:
         return [row for row in self.rows if row.outcome == Outcome.REJECTED]
 
+    def rejected_rows(self, labels: dict[Sheet, str]) -> str:
+        """Return the refused rows' numbers, by sheet when the workbook had several."""
+        parts = []
+        for sheet in self.sheets:
+            numbers = ", ".join(str(r.row) for r in self.rejected if r.sheet == sheet)
+            if numbers:
+                parts.append(f"{labels[sheet]} {numbers}" if len(self.sheets) > 1 else numbers)
+        return "; ".join(parts)
+
     @property
     def committed(self) -> bool:
         """Whether the import saved anything (it is saved whole, refused rows left out)."""
