@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -73,7 +73,16 @@ class Building(db.Model):  # type: ignore[name-defined]
 class Household(db.Model):  # type: ignore[name-defined]
     __tablename__ = "household"
     __table_args__ = (
-        UniqueConstraint("building_id", "unit", "room"),
+        # One household lives in a room at a time; those that moved out stay on record beside it.
+        Index(
+            "uq_household_current_room",
+            "building_id",
+            "unit",
+            "room",
+            unique=True,
+            sqlite_where=text("moved_out_on IS NULL"),
+            postgresql_where=text("moved_out_on IS NULL"),
+        ),
         Index("ix_household_building_room", "building_id", "room"),
     )
 

@@ -23,6 +23,15 @@ def upgrade():
         batch_op.add_column(sa.Column('units', sa.Integer(), nullable=True))
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.add_column(sa.Column('moved_out_on', sa.Date(), nullable=True))
+        # A room takes a new household once the old one moved out: unique among current ones.
+        batch_op.drop_constraint('uq_household_building_id_unit_room', type_='unique')
+        batch_op.create_index(
+            'uq_household_current_room',
+            ['building_id', 'unit', 'room'],
+            unique=True,
+            sqlite_where=sa.text('moved_out_on IS NULL'),
+            postgresql_where=sa.text('moved_out_on IS NULL'),
+        )
     with op.batch_alter_table('resident', schema=None) as batch_op:
         batch_op.add_column(sa.Column('deceased_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('id_number_hash', sa.String(length=64), nullable=True))
@@ -45,6 +54,10 @@ def downgrade():
         batch_op.drop_column('id_number_hash')
         batch_op.drop_column('deceased_on')
     with op.batch_alter_table('household', schema=None) as batch_op:
+        batch_op.drop_index('uq_household_current_room')
+        batch_op.create_unique_constraint(
+            'uq_household_building_id_unit_room', ['building_id', 'unit', 'room']
+        )
         batch_op.drop_column('moved_out_on')
     with op.batch_alter_table('building', schema=None) as batch_op:
         batch_op.drop_column('units')

@@ -298,12 +298,18 @@ class _Importer:
         }
         self.households: dict[HouseholdKey, Household | NewHousehold] = {}
         by_id: dict[int, HouseholdKey] = {}
+        moved_out: set[int] = set()
         for household in db.session.scalars(
             select(Household).join(Building).where(Building.community_id == community.id)
         ):
             key = (household.building_id, household.unit, household.room)
-            self.households[key] = household
             by_id[household.id] = key
+            if household.moved_out_on is None:
+                self.households[key] = household
+            else:
+                moved_out.add(household.id)
+        # Who lived in a room before its household moved out: a row naming them is out of date.
+        self.former: dict[HouseholdKey, list[Resident]] = {}
         self.residents: dict[tuple[HouseholdKey, str], Found] = {}
         self.by_phone: dict[tuple[HouseholdKey, str], list[Found]] = {}
         self.by_id_number: dict[str, tuple[Found, HouseholdKey]] = {}
@@ -314,6 +320,9 @@ class _Importer:
             .where(Building.community_id == community.id)
         ):
             key = by_id[resident.household_id]
+            if resident.household_id in moved_out:
+                self.former.setdefault(key, []).append(resident)
+                continue
             self._remember(resident, key, resident.name, resident.phone, resident.id_number_hash)
         self.seen: dict[tuple[HouseholdKey, str], int] = {}
         self.seen_residents: dict[int, int] = {}  # id(resident) → the row that matched it
@@ -413,6 +422,17 @@ class _Importer:
             cell[2] = cell[2].removesuffix("单元").strip()
             self.sheet_names.add(tuple(cell))
 
+    def _lived_here(
+        self, key: HouseholdKey, fields: roster.ResidentFields, id_number: roster.IdNumber | None
+    ) -> bool:
+        """Whether the row names someone of a household that moved out of this room."""
+        return any(
+            (id_number is not None and r.id_number_hash == id_number.hash)
+            or r.name == fields.name
+            or (fields.phone is not None and r.phone == fields.phone)
+            for r in self.former.get(key, ())
+        )
+
     def _match(
         self, key: HouseholdKey, fields: roster.ResidentFields, id_number: roster.IdNumber | None
     ) -> Found | None:
@@ -470,15 +490,16 @@ class _Importer:
                     )
                 )
         household = self.households.get(key)
-        if isinstance(household, Household) and household.moved_out_on is not None:
+        if household is None and self._lived_here(key, fields, id_number):
             return RowResult(
                 number,
                 fields.name,
                 address,
                 Outcome.SKIPPED,
                 reason=_(
-                    "This household is marked moved out: put it back on the lists first, "
-                    "then import the row again."
+                    "%(name)s's household is marked moved out: the row changes nothing. "
+                    "If they are back, put the household back on the lists first.",
+                    name=fields.name,
                 ),
             )
         found = self._match(key, fields, id_number)

@@ -217,6 +217,7 @@ def add_household(building: Building, fields: HouseholdFields, *, by: Person) ->
             Household.building_id == building.id,
             Household.unit == fields.unit,
             Household.room == fields.room,
+            Household.current(),
         )
     )
     if exists:
@@ -328,6 +329,16 @@ def undo_moved_out(household: Household, *, by: Person) -> Household:
     """Take back a moved-out mark made by mistake."""
     if household.moved_out_on is None:
         raise InvalidInput(_("This household is not marked moved out."))
+    taken = db.session.scalar(
+        select(Household.id).where(
+            Household.building_id == household.building_id,
+            Household.unit == household.unit,
+            Household.room == household.room,
+            Household.current(),
+        )
+    )
+    if taken is not None:
+        raise InvalidInput(_("Another household lives in room %(room)s now.", room=household.room))
     household.moved_out_on = None
     db.session.flush()
     audit.record(

@@ -7,10 +7,12 @@ import io
 from typing import Any
 
 import openpyxl
+import pytest
 from sqlalchemy import func, select
 
-from models import Building, Grid, PartnerUnit, Person, Post, Resident, db
+from models import Building, Grid, Household, PartnerUnit, Person, Post, Resident, db
 from pwa import auth
+from services.errors import InvalidInput
 from services.roster import operations as roster
 from tests.roster.test_roster_import import ZH_HEADERS, place, secretary_client, upload
 
@@ -174,12 +176,26 @@ def test_deceased_and_moved_out_rows_are_skipped(secretary_client: Any, place: A
     roster.mark_deceased(gran, on=today, today=today, by=by)
     roster.mark_moved_out(mover.household, on=today, today=today, by=by)
     db.session.commit()
-    rows = [HEADERS, row("王奶奶", 13800138000, room="501"), row("新住户", room="502")]
+    # An old sheet: both rows are out of date and change nothing.
+    rows = [HEADERS, row("王奶奶", 13800138000, room="501"), row("李先生", room="502")]
     page = upload(secretary_client, workbook(居民=rows), "b.xlsx").get_data(as_text=True)
     assert "<strong>2</strong> skipped" in page
     assert "marked deceased" in page and "marked moved out" in page
     assert "Nothing was saved" in page
     assert people()[0].phone is None and len(people()) == 2
+    # A new family in the room the old one left: a new household beside the old record.
+    page = upload(
+        secretary_client, workbook(居民=[HEADERS, row("新住户", room="502")]), "c.xlsx"
+    ).get_data(as_text=True)
+    assert "<strong>1</strong> imported" in page and "Households created: 1" in page
+    rooms = db.session.execute(
+        select(Household.room, Household.moved_out_on).where(Household.room == "502")
+    ).all()
+    assert sorted(r[1] is None for r in rooms) == [False, True]
+    # The old household cannot come back while the new one lives there.
+    old = db.session.get(Household, mover.household_id)
+    with pytest.raises(InvalidInput, match="502"):
+        roster.undo_moved_out(old, by=by)
 
 
 POST_HEADERS = ["岗位", "姓名", "手机", "网格", "小区", "楼栋", "职责"]
