@@ -301,11 +301,26 @@ def role_permissions_change(role: str) -> Any:
             community.id, role, form.permissions.data, by=auth.person_required()
         ),
         refused=lambda message: _roles_page(community, None, role=role, role_error=message),
-        done=lambda _row: redirect(
-            url_for("secretary.custom_roles", community=community.id, _anchor=f"role-{role}")
-        ),
+        done=lambda _row: _saved_permissions(community, role),
         form=form,
     )
+
+
+def _saved_permissions(community: Community, role: str) -> Any:
+    flash(
+        _(
+            "Saved what %(role)s may see and do.",
+            role=posts.role_name(role, community.id),
+        )
+    )
+    return redirect(
+        url_for("secretary.custom_roles", community=community.id, _anchor=f"role-{role}")
+    )
+
+
+def _defined_role(community: Community, name: str) -> Any:
+    flash(_("Added the post %(name)s.", name=name))
+    return redirect(url_for("secretary.custom_roles", community=community.id))
 
 
 @bp.route("/roles", methods=["GET", "POST"])
@@ -324,7 +339,7 @@ def custom_roles() -> Any:
             by=auth.person_required(),
         ),
         refused=lambda message: _roles_page(community, message),
-        done=lambda _role: redirect(url_for("secretary.custom_roles", community=community.id)),
+        done=lambda role: _defined_role(community, role.name),
         form=form,
     )
 

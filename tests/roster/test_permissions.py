@@ -391,6 +391,7 @@ def test_secretary_changes_a_roles_permissions_and_it_takes_effect(
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "role.permissions"))
     # The page shows the current values: see_needs ticked for the patroller now.
     page = client.get("/secretary/roles").get_data(as_text=True)
+    assert "已保存“义务巡逻员”的可见范围和可做事项" in page  # the save says what it did
     form = page.split('id="role-patroller"')[1].split("</form>")[0]
     assert 'value="see_needs"\n        checked' in form or 'value="see_needs" checked' in " ".join(
         form.split()

@@ -142,6 +142,7 @@ def test_community_defines_its_own_post(client: FlaskClient, setup: dict[str, An
         data={"code": "elder_care", "name": "助老员", "duties": "每周探望独居老人"},
     )
     assert response.status_code == 302
+    assert "已添加岗位“助老员”" in client.get("/secretary/roles").get_data(as_text=True)
     response = client.post(
         "/secretary/posts/new",
         data={
@@ -152,6 +153,7 @@ def test_community_defines_its_own_post(client: FlaskClient, setup: dict[str, An
         },
     )
     assert response.status_code == 302
+    assert "孙 现任“助老员”" in client.get("/secretary/posts").get_data(as_text=True)
     post = db.session.scalar(select(Post).where(Post.role == "elder_care"))
     assert post.duties == "每周探望独居老人"
     assert "助老员" in client.get(f"/c/{setup['c'].code}/board").get_data(as_text=True)
