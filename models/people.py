@@ -43,10 +43,27 @@ class Resident(db.Model):  # type: ignore[name-defined]
     care_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    # The day the resident died (已故): the record stays for the ledgers, out of every list and
+    # message from then on.
+    deceased_on: Mapped[date | None]
+    # The ID-card number is never stored: its keyed hash (HMAC-SHA256 with SECRET_KEY) finds
+    # the resident again on a re-import, and its last four characters are what a page shows.
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_number_last4: Mapped[str] = mapped_column(String(4), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     household: Mapped[Household] = relationship(back_populates="residents")
     person: Mapped[Person | None] = relationship(back_populates="residents")
+
+    @classmethod
+    def living(cls) -> ColumnElement[bool]:
+        """Return a WHERE clause matching residents not marked deceased (join Household too)."""
+        return cls.deceased_on.is_(None)
+
+    @property
+    def gone(self) -> bool:
+        """Whether the resident died or their household moved out: no list, no message."""
+        return self.deceased_on is not None or self.household.moved_out_on is not None
 
     def age(self, today: date) -> int | None:
         return today.year - self.birth_year if self.birth_year else None
@@ -62,8 +79,15 @@ class PartnerUnit(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(50), default="")
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str | None] = mapped_column(String(20))
+    # The first day the unit no longer takes part: kept for the ledgers, out of active lists.
+    ended_on: Mapped[date | None]
 
     members: Mapped[list[Person]] = relationship(back_populates="partner_unit")
+
+    @classmethod
+    def taking_part(cls) -> ColumnElement[bool]:
+        """Return a WHERE clause matching units not ended (ended_on is set only to today)."""
+        return cls.ended_on.is_(None)
 
 
 class Person(db.Model):  # type: ignore[name-defined]

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -81,6 +92,8 @@ class Building(db.Model):  # type: ignore[name-defined]
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
     compound: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(50))
+    # How many units (单元) the building has, when the secretary said so; None when unknown.
+    units: Mapped[int | None]
 
     grid: Mapped[Grid] = relationship(back_populates="buildings")
     households: Mapped[list[Household]] = relationship(
@@ -95,7 +108,16 @@ class Building(db.Model):  # type: ignore[name-defined]
 class Household(db.Model):  # type: ignore[name-defined]
     __tablename__ = "household"
     __table_args__ = (
-        UniqueConstraint("building_id", "unit", "room"),
+        # One household lives in a room at a time; those that moved out stay on record beside it.
+        Index(
+            "uq_household_current_room",
+            "building_id",
+            "unit",
+            "room",
+            unique=True,
+            sqlite_where=text("moved_out_on IS NULL"),
+            postgresql_where=text("moved_out_on IS NULL"),
+        ),
         Index("ix_household_building_room", "building_id", "room"),
     )
 
@@ -108,6 +130,9 @@ class Household(db.Model):  # type: ignore[name-defined]
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
+    # The day the household moved out (迁出): kept with its visits and wishes for the ledgers,
+    # gone from every list, figure, audience and message from then on.
+    moved_out_on: Mapped[date | None]
 
     building: Mapped[Building] = relationship(back_populates="households")
     # Places sit below people (models.people imports this module, never the other way): the
@@ -115,6 +140,11 @@ class Household(db.Model):  # type: ignore[name-defined]
     residents: Mapped[list[Any]] = relationship(
         "Resident", back_populates="household", order_by="Resident.birth_year"
     )
+
+    @classmethod
+    def current(cls) -> ColumnElement[bool]:
+        """Return a WHERE clause matching households still living here (not moved out)."""
+        return cls.moved_out_on.is_(None)
 
     @property
     def address(self) -> str:

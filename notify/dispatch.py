@@ -29,6 +29,8 @@ from models import (
     DailySends,
     Delivery,
     DeliveryState,
+    Household,
+    Resident,
     SmsOptOut,
     TelegramLink,
     db,
@@ -295,6 +297,23 @@ class Dispatcher:
             return set()
         return set(db.session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(phones))))
 
+    @staticmethod
+    def _gone_among(deliveries: Sequence[Delivery]) -> set[int]:
+        """Return which of these deliveries' residents died or moved out since they were queued."""
+        ids = {d.resident_id for d in deliveries if d.resident_id is not None}
+        if not ids:
+            return set()
+        return set(
+            db.session.scalars(
+                select(Resident.id)
+                .join(Household, Household.id == Resident.household_id)
+                .where(
+                    Resident.id.in_(ids),
+                    or_(Resident.deceased_on.isnot(None), Household.moved_out_on.isnot(None)),
+                )
+            )
+        )
+
     # -- sending ----------------------------------------------------------------------------
 
     def _send_one(self, channel_name: str, outgoing: Outgoing) -> Sent | Exception:
@@ -338,7 +357,12 @@ class Dispatcher:
         passed: list[Delivery] = []
         # One query for the batch: a query per row would also flush the rows rendered so far.
         opted_out = self._opted_out_among(claimed)
+        gone = self._gone_among(claimed)
         for d in claimed:
+            if d.resident_id is not None and d.resident_id in gone:
+                # Queued before the resident died or moved out: never sent.
+                self._hold(d, DeliveryState.SUPPRESSED, "gone", now)
+                continue
             community = db.session.get(Community, d.community_id) if d.community_id else None
             signature = (community.sms_signature if community else "") or self.settings.signature
             d.body = render_for(d, d.channel, signature)

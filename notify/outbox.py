@@ -52,6 +52,8 @@ def send_later(
     links = prefetch(recipients)
     for recipient in recipients:
         r = route(recipient, channels, links)
+        if r.gone:
+            continue  # moved out or died: no message, not even a failed one
         if r.recipient_key in existing or r.recipient_key in seen:
             continue
         seen.add(r.recipient_key)

@@ -21,6 +21,7 @@ REASONS = {
     "opted_out": N_("The recipient has unsubscribed from SMS (replied 退订/STOP)."),
     "stale": N_("It could not be sent before it went out of date."),
     "duplicate": N_("The same text already went to this phone in the last 24 hours."),
+    "gone": N_("The resident has moved out or died: nothing is sent to them."),
     "no_channel": N_("No phone, no household contact and no Telegram: nobody to reach."),
     "timeout": N_("The provider did not answer in time."),
     "retries_exhausted": N_("The provider kept failing; gave up after several tries."),

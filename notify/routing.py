@@ -44,6 +44,8 @@ class Route:
     language: str
     # "channel:address" in order of preference, e.g. ["telegram:123", "sms:+86138..."].
     channels: list[str]
+    # A resident who died or whose household moved out: nothing is sent to them.
+    gone: bool = False
     # Set when the SMS goes to someone who passes it on ("转告王奶奶").
     relay_for: str | None = None
 
@@ -62,7 +64,8 @@ def prefetch(recipients: Sequence[Recipient]) -> Links:
     residents = [r for r in recipients if isinstance(r, Resident)]
     for model, wanted in (
         (Person, {r.person_id for r in residents if r.person_id is not None}),
-        (Household, {r.household_id for r in residents if not r.phone}),
+        # Every resident's household: whether it moved out decides whether anything is sent.
+        (Household, {r.household_id for r in residents}),
     ):
         ids = sorted(wanted)
         for start in range(0, len(ids), PREFETCH_CHUNK):
@@ -127,6 +130,8 @@ def route(
         key = f"g{recipient.grid_id}"
         return Route(key, None, None, "zh", [f"wecom:{key}"] if ok else [])
     if isinstance(recipient, Resident):
+        if recipient.gone:
+            return Route(f"r{recipient.id}", None, recipient.id, "zh", [], gone=True)
         if recipient.person is not None:
             r = route(recipient.person, allowed, links)
             return Route(r.recipient_key, r.person_id, recipient.id, r.language, r.channels)

@@ -219,3 +219,49 @@ class AuditFilterForm(Form):
             since=self.since.data,
             until=self.until.data,
         )
+
+
+class BulkBuildingsForm(Form):
+    """Buildings in bulk: a compound, "1-12号楼", units per building, a grid (optional)."""
+
+    compound = StringField(default="")
+    buildings = StringField(default="")
+    units = StringField(default="")
+    grid_id = Parsed(_id)
+
+
+class GridForm(Form):
+    name = _text(100, lambda: _("Grid"), required=True)
+
+
+class MoveBuildingForm(Form):
+    grid_id = Parsed(_id)
+
+    def validate_grid_id(self, field: Parsed) -> None:
+        if field.data is None:
+            raise ValidationError(_("Please choose a grid."))
+
+
+class EditPostForm(Form):
+    """A post's role, area and duties (the person and the start stay)."""
+
+    role = StringField(default="")
+    grid_id = Parsed(_id)
+    building_id = Parsed(_id)
+    duties = StringField(default="")
+
+
+class EndPartnerForm(Form):
+    ends_on = Parsed(_iso_date)
+
+
+def _required_date(raw: str) -> date:
+    if not raw.strip():
+        raise InvalidInput(_("Please give the date."))
+    return _iso_date(raw.strip())
+
+
+class DayForm(Form):
+    """The day something happened (moved out, died): the page fills in today."""
+
+    on = Parsed(_required_date)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, true
 from sqlalchemy.orm import selectinload
 
 from models import Building, Grid, Household, Resident, db
 from models.roles import Permission
 from pwa import audit_reads, auth
-from pwa.forms.roster import ContactForm, HouseholdForm, ResidentForm
+from pwa.forms.roster import ContactForm, DayForm, HouseholdForm, ResidentForm
 from pwa.rendering import render
 from pwa.steps import run_step
 from services import phones
@@ -32,6 +33,7 @@ def _helpers() -> dict[str, Any]:
         "today": auth.today(),
         "role_name": posts.role_name,
         "elderly_age": overview.ELDERLY_AGE,
+        "may_manage_roster": auth.may(Permission.MANAGE_ROSTER),
     }
 
 
@@ -95,8 +97,8 @@ def building(building_id: int) -> Any:
     q = request.args.get("q", "").strip()[:20]
     query = (
         select(Household)
-        .where(Household.building_id == building.id)
-        .options(selectinload(Household.residents))
+        .where(Household.building_id == building.id, Household.current())
+        .options(selectinload(Household.residents.and_(Resident.living())))
         .order_by(Household.unit, Household.floor, Household.room)
     )
     if q:
@@ -268,4 +270,99 @@ def edit_household_contact(household_id: int) -> Any:
         refused=refused,
         done=lambda _changed: redirect(url_for("head.household", household_id=household_id)),
         form=form,
+    )
+
+
+# Moving out and dying: the record stays for the ledgers, the lists and messages forget them.
+
+
+def _refused_to(endpoint: str, **values: Any) -> Any:
+    def refused(message: str) -> Any:
+        flash(message)
+        return redirect(url_for(endpoint, **values))
+
+    return refused
+
+
+@bp.post("/households/<int:household_id>/moved-out")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def household_moved_out(household_id: int) -> Any:
+    household = areas.get_household(auth.current_area(), household_id)
+    form = DayForm()
+
+    def done(_household: Household) -> Any:
+        flash(
+            _(
+                "%(address)s is marked moved out: it has left the lists and gets no messages; "
+                "its visits and wishes stay on record.",
+                address=household.address,
+            )
+        )
+        return redirect(url_for("head.household", household_id=household_id))
+
+    return run_step(
+        lambda: roster.mark_moved_out(
+            household, on=form.on.data, today=auth.today(), by=auth.person_required()
+        ),
+        refused=_refused_to("head.household", household_id=household_id),
+        done=done,
+        form=form,
+    )
+
+
+@bp.post("/households/<int:household_id>/moved-back")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def household_moved_back(household_id: int) -> Any:
+    household = areas.get_household(auth.current_area(), household_id)
+
+    def done(_household: Household) -> Any:
+        flash(_("%(address)s is on the lists again.", address=household.address))
+        return redirect(url_for("head.household", household_id=household_id))
+
+    return run_step(
+        lambda: roster.undo_moved_out(household, by=auth.person_required()),
+        refused=_refused_to("head.household", household_id=household_id),
+        done=done,
+    )
+
+
+@bp.post("/residents/<int:resident_id>/deceased")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def resident_deceased(resident_id: int) -> Any:
+    resident = areas.get_resident(auth.current_area(), resident_id)
+    form = DayForm()
+
+    def done(_resident: Resident) -> Any:
+        flash(
+            _(
+                "%(name)s is marked deceased: no longer on the lists or sent messages; "
+                "the record stays.",
+                name=resident.name,
+            )
+        )
+        return redirect(url_for("head.resident", resident_id=resident_id))
+
+    return run_step(
+        lambda: roster.mark_deceased(
+            resident, on=form.on.data, today=auth.today(), by=auth.person_required()
+        ),
+        refused=_refused_to("head.resident", resident_id=resident_id),
+        done=done,
+        form=form,
+    )
+
+
+@bp.post("/residents/<int:resident_id>/not-deceased")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def resident_not_deceased(resident_id: int) -> Any:
+    resident = areas.get_resident(auth.current_area(), resident_id)
+
+    def done(_resident: Resident) -> Any:
+        flash(_("%(name)s is on the lists again.", name=resident.name))
+        return redirect(url_for("head.resident", resident_id=resident_id))
+
+    return run_step(
+        lambda: roster.undo_deceased(resident, by=auth.person_required()),
+        refused=_refused_to("head.resident", resident_id=resident_id),
+        done=done,
     )

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import Decision, Need, NeedReferral, PartnerUnit, Resident, db
+from models import Decision, Household, Need, NeedReferral, PartnerUnit, Resident, db
 from models.roles import Permission
 from pwa import audit_reads, auth
 from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm, PartnerAnswerForm
@@ -53,7 +53,7 @@ def _units(community_ids: set[int]) -> list[PartnerUnit]:
     return list(
         db.session.scalars(
             select(PartnerUnit)
-            .where(PartnerUnit.community_id.in_(community_ids))
+            .where(PartnerUnit.community_id.in_(community_ids), PartnerUnit.taking_part())
             .order_by(PartnerUnit.name)
         )
     )
@@ -202,7 +202,10 @@ def my_needs() -> Any:
     """A resident tells the community what they need, and sees every answer they got."""
     person = auth.person_required()
     residents = db.session.scalars(
-        select(Resident).where(Resident.person_id == person.id).order_by(Resident.id)
+        select(Resident)
+        .join(Household, Household.id == Resident.household_id)
+        .where(Resident.person_id == person.id, Household.current(), Resident.living())
+        .order_by(Resident.id)
     ).all()
     if not residents:
         abort(404)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template
 
 from models import Community
 from models.roles import Permission
@@ -12,6 +12,7 @@ from pwa import auth
 from pwa.forms.roster import ImportForm
 from pwa.steps import run_step
 from pwa.views.secretary import _community
+from services.roster import import_posts
 from services.roster import importing as roster_import
 from services.roster import template as roster_template
 
@@ -36,7 +37,11 @@ def _page(
         required=roster_import.REQUIRED,
         max_rows=roster_import.MAX_ROWS,
         Outcome=roster_import.Outcome,
+        Sheet=roster_import.Sheet,
         outcome_labels=roster_import.outcome_labels(),
+        sheet_labels=roster_import.sheet_labels(),
+        post_columns=import_posts.POST_COLUMNS,
+        partner_columns=import_posts.PARTNER_COLUMNS,
         field_labels=roster_import.field_labels(),
     ), status
 
@@ -63,6 +68,7 @@ def import_sheet() -> Any:
             form.content,
             by=auth.person_required(),
             today=auth.today(),
+            id_key=str(current_app.config["SECRET_KEY"]).encode(),
         ),
         refused=refused,
         done=lambda report: _page(community, report=report),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,8 +15,13 @@ from pwa import auth
 from pwa.forms.roster import (
     AuditFilterForm,
     BuildingForm,
+    BulkBuildingsForm,
     CustomRoleForm,
+    EditPostForm,
+    EndPartnerForm,
     EndPostForm,
+    GridForm,
+    MoveBuildingForm,
     PartnerForm,
     PostForm,
     RolePermissionsForm,
@@ -24,7 +29,7 @@ from pwa.forms.roster import (
 from pwa.steps import run_step
 from services import audit, phones
 from services.errors import InvalidInput
-from services.roster import areas, partners, posts
+from services.roster import areas, partners, places, posts
 from services.roster import operations as roster
 from services.roster import permissions as role_permissions
 
@@ -49,7 +54,10 @@ def _community() -> Community:
 @bp.get("/posts")
 @auth.permission_required(Permission.MANAGE_ROSTER)
 def post_list() -> Any:
-    community = _community()
+    return _posts_page(_community(), None)
+
+
+def _posts_page(community: Community, error: str | None) -> Any:
     today = auth.today()
     show_ended = request.args.get("ended") == "1"
     query = (
@@ -68,7 +76,8 @@ def post_list() -> Any:
         mask=phones.mask,
         role_name=lambda r: posts.role_name(r, community.id),
         today=today,
-    )
+        error=error,
+    ), (422 if error else 200)
 
 
 def _post_form(community: Community, error: str | None, status: int) -> Any:
@@ -141,28 +150,113 @@ def create_post() -> Any:
             by=auth.person_required(),
         )
 
+    def done(post: Post) -> Any:
+        flash(
+            _(
+                "%(name)s now holds the post %(role)s.",
+                name=post.person.name,
+                role=posts.role_name(post.role, community.id),
+            )
+        )
+        return redirect(url_for("secretary.post_list", community=community.id))
+
     return run_step(
         step,
         refused=lambda message: _post_form(community, message, 422),
-        done=lambda _post: redirect(url_for("secretary.post_list", community=community.id)),
+        done=done,
         form=form,
     )
 
 
-def _refuse(message: str) -> Any:
-    raise InvalidInput(message)
+def _community_of_post(post: Post) -> Community:
+    community = db.session.get(Community, post.community_id)
+    assert community is not None
+    return community
 
 
 @bp.post("/posts/<int:post_id>/end")
 @auth.permission_required(Permission.MANAGE_ROSTER)
 def end_post(post_id: int) -> Any:
+    """End a post (asked for on the list with a confirmation); it stays in the history."""
     post = areas.get_post(auth.current_area(), post_id)
+    community = _community_of_post(post)
     form = EndPostForm()
-    # A refusal is answered by the app's error page, as before (there is no form to show).
+
+    def done(ended: Post) -> Any:
+        flash(
+            _(
+                "%(name)s's post %(role)s ends on %(day)s; it stays in the history.",
+                name=ended.person.name,
+                role=posts.role_name(ended.role, community.id),
+                day=ended.ends_on.isoformat() if ended.ends_on else "",
+            )
+        )
+        return redirect(url_for("secretary.post_list", community=community.id))
+
     return run_step(
         lambda: posts.end(post, on=form.ends_on.data, by=auth.person_required()),
-        refused=_refuse,
-        done=lambda ended: redirect(url_for("secretary.post_list", community=ended.community_id)),
+        refused=lambda message: _posts_page(community, message),
+        done=done,
+        form=form,
+    )
+
+
+def _edit_post_page(post: Post, error: str | None) -> Any:
+    community = _community_of_post(post)
+    return render_template(
+        "secretary/post_edit.html",
+        community=community,
+        post=post,
+        roles=posts.roles_for(community.id),
+        grids=db.session.scalars(
+            select(Grid).where(Grid.community_id == community.id).order_by(Grid.number)
+        ).all(),
+        buildings=db.session.scalars(
+            select(Building)
+            .where(Building.community_id == community.id)
+            .order_by(Building.compound, Building.name)
+        ).all(),
+        form=request.form if request.method == "POST" else None,
+        error=error,
+        mask=phones.mask,
+        role_name=lambda r: posts.role_name(r, community.id),
+    ), (422 if error else 200)
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def edit_post(post_id: int) -> Any:
+    """Change a post's role, area or duties."""
+    area = auth.current_area()
+    post = areas.get_post(area, post_id)
+    if request.method == "GET":
+        return _edit_post_page(post, None)
+    community = _community_of_post(post)
+    form = EditPostForm()
+
+    def step() -> list[str]:
+        return posts.update(
+            post,
+            role=form.role.data,
+            grid=_grid_in(community, form.grid_id.data),
+            building=_building_in(community, form.building_id.data),
+            duties=form.duties.data,
+            today=auth.today(),
+            by=auth.person_required(),
+        )
+
+    def done(changed: list[str]) -> Any:
+        again = areas.get_post(area, post_id)
+        if changed:
+            flash(_("Saved the post of %(name)s.", name=again.person.name))
+        else:
+            flash(_("Nothing changed."))
+        return redirect(url_for("secretary.post_list", community=community.id))
+
+    return run_step(
+        step,
+        refused=lambda message: _edit_post_page(areas.get_post(area, post_id), message),
+        done=done,
         form=form,
     )
 
@@ -207,11 +301,26 @@ def role_permissions_change(role: str) -> Any:
             community.id, role, form.permissions.data, by=auth.person_required()
         ),
         refused=lambda message: _roles_page(community, None, role=role, role_error=message),
-        done=lambda _row: redirect(
-            url_for("secretary.custom_roles", community=community.id, _anchor=f"role-{role}")
-        ),
+        done=lambda _row: _saved_permissions(community, role),
         form=form,
     )
+
+
+def _saved_permissions(community: Community, role: str) -> Any:
+    flash(
+        _(
+            "Saved what %(role)s may see and do.",
+            role=posts.role_name(role, community.id),
+        )
+    )
+    return redirect(
+        url_for("secretary.custom_roles", community=community.id, _anchor=f"role-{role}")
+    )
+
+
+def _defined_role(community: Community, name: str) -> Any:
+    flash(_("Added the post %(name)s.", name=name))
+    return redirect(url_for("secretary.custom_roles", community=community.id))
 
 
 @bp.route("/roles", methods=["GET", "POST"])
@@ -230,25 +339,37 @@ def custom_roles() -> Any:
             by=auth.person_required(),
         ),
         refused=lambda message: _roles_page(community, message),
-        done=lambda _role: redirect(url_for("secretary.custom_roles", community=community.id)),
+        done=lambda role: _defined_role(community, role.name),
         form=form,
     )
 
 
-def _buildings_page(community: Community, error: str | None) -> Any:
+def _buildings_page(
+    community: Community,
+    error: str | None,
+    *,
+    plan: places.BuildingPlan | None = None,
+    bulk_error: str | None = None,
+    grid_error: str | None = None,
+) -> Any:
     grids = db.session.scalars(
         select(Grid)
         .where(Grid.community_id == community.id)
         .order_by(Grid.number)
         .options(selectinload(Grid.buildings))
     ).all()
+    failed = error or bulk_error or grid_error
     return render_template(
         "secretary/buildings.html",
         community=community,
         grids=grids,
         form=request.form,
         error=error,
-    ), (422 if error else 200)
+        plan=plan,
+        bulk_error=bulk_error,
+        grid_error=grid_error,
+        max_buildings=places.MAX_BUILDINGS,
+    ), (422 if failed else 200)
 
 
 @bp.route("/buildings", methods=["GET", "POST"])
@@ -267,10 +388,120 @@ def buildings() -> Any:
             grid, compound=form.compound.data, name=form.name.data, by=auth.person_required()
         )
 
+    def done(building: Building) -> Any:
+        flash(_("Added %(building)s.", building=building.label))
+        return redirect(url_for("secretary.buildings", community=community.id))
+
     return run_step(
         step,
         refused=lambda message: _buildings_page(community, message),
-        done=lambda _building: redirect(url_for("secretary.buildings", community=community.id)),
+        done=done,
+        form=form,
+    )
+
+
+def _plan(community: Community, form: BulkBuildingsForm) -> places.BuildingPlan:
+    return places.plan_buildings(
+        community,
+        compound=form.compound.data,
+        spec=form.buildings.data,
+        units=form.units.data,
+        grid=_grid_in(community, form.grid_id.data),
+    )
+
+
+@bp.post("/buildings/bulk/preview")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def preview_buildings() -> Any:
+    """Show what a bulk form would create, and ask to confirm; nothing is written."""
+    community = _community()
+    form = BulkBuildingsForm()
+    return run_step(
+        lambda: _plan(community, form),
+        refused=lambda message: _buildings_page(community, None, bulk_error=message),
+        done=lambda plan: _buildings_page(community, None, plan=plan),
+        form=form,
+    )
+
+
+@bp.post("/buildings/bulk")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def create_buildings() -> Any:
+    community = _community()
+    form = BulkBuildingsForm()
+
+    def step() -> tuple[list[Building], list[str]]:
+        plan = _plan(community, form)
+        return places.create_buildings(community, plan, by=auth.person_required()), plan.existing
+
+    def done(result: tuple[list[Building], list[str]]) -> Any:
+        created, existing = result
+        if created:
+            flash(
+                _(
+                    "Created %(n)d buildings: %(names)s.",
+                    n=len(created),
+                    names="、".join(b.name for b in created),
+                )
+            )
+        if existing:
+            flash(
+                _(
+                    "Skipped %(n)d that already exist: %(names)s.",
+                    n=len(existing),
+                    names="、".join(existing),
+                )
+            )
+        return redirect(url_for("secretary.buildings", community=community.id))
+
+    return run_step(
+        step,
+        refused=lambda message: _buildings_page(community, None, bulk_error=message),
+        done=done,
+        form=form,
+    )
+
+
+@bp.post("/grids")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def add_grid() -> Any:
+    community = _community()
+    form = GridForm()
+
+    def done(grid: Grid) -> Any:
+        flash(_("Added %(grid)s.", grid=grid.name))
+        return redirect(url_for("secretary.buildings", community=community.id))
+
+    return run_step(
+        lambda: places.add_grid(community, name=form.name.data, by=auth.person_required()),
+        refused=lambda message: _buildings_page(community, None, grid_error=message),
+        done=done,
+        form=form,
+    )
+
+
+@bp.post("/buildings/<int:building_id>/grid")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def move_building(building_id: int) -> Any:
+    building = areas.get_building(auth.current_area(), building_id)
+    community = db.session.get(Community, building.community_id)
+    assert community is not None
+    form = MoveBuildingForm()
+
+    def step() -> Grid:
+        grid = _grid_in(community, form.grid_id.data)
+        assert grid is not None  # the form requires one
+        places.move_building(building, grid, by=auth.person_required())
+        return grid
+
+    def done(grid: Grid) -> Any:
+        flash(_("%(building)s is now in %(grid)s.", building=building.label, grid=grid.name))
+        return redirect(url_for("secretary.buildings", community=community.id))
+
+    return run_step(
+        step,
+        refused=lambda message: _buildings_page(community, message),
+        done=done,
         form=form,
     )
 
@@ -377,11 +608,24 @@ def _partners_page(community: Community, error: str | None) -> Any:
     return render_template(
         "secretary/partners.html",
         community=community,
-        units=units,
+        units=[u for u in units if u.ended_on is None],
+        ended=[u for u in units if u.ended_on is not None],
         form=request.form,
         error=error,
         mask=phones.mask,
+        today=auth.today(),
     ), (422 if error else 200)
+
+
+def _unit_in(community: Community, unit_id: int | None) -> PartnerUnit:
+    unit = db.session.scalar(
+        select(PartnerUnit).where(
+            PartnerUnit.id == unit_id, PartnerUnit.community_id == community.id
+        )
+    )
+    if unit is None:
+        abort(404)
+    return unit
 
 
 @bp.route("/partners", methods=["GET", "POST"])
@@ -391,23 +635,15 @@ def partner_units() -> Any:
     if request.method == "GET":
         return _partners_page(community, None)
     form = PartnerForm()
-    unit = None
-    if form.unit_id.raw:
-        unit = db.session.scalar(
-            select(PartnerUnit).where(
-                PartnerUnit.id == form.unit_id.parse(form.unit_id.raw),
-                PartnerUnit.community_id == community.id,
-            )
-        )
-        if unit is None:
-            abort(404)
+    unit = _unit_in(community, form.unit_id.parse(form.unit_id.raw)) if form.unit_id.raw else None
 
-    def step() -> Any:
+    def step() -> str:
         if unit is not None:
-            return partners.add_member(
+            member = partners.add_member(
                 unit, name=form.name.data, phone=form.phone.data, by=auth.person_required()
             )
-        return partners.add_unit(
+            return _("Added %(name)s to %(unit)s.", name=member.name, unit=unit.name)
+        added = partners.add_unit(
             community.id,
             name=form.name.data,
             kind=form.kind.data,
@@ -415,10 +651,79 @@ def partner_units() -> Any:
             contact_phone=form.contact_phone.data,
             by=auth.person_required(),
         )
+        return _("Added the partner unit %(name)s.", name=added.name)
 
     return run_step(
         step,
         refused=lambda message: _partners_page(community, message),
-        done=lambda _added: redirect(url_for("secretary.partner_units", community=community.id)),
+        done=lambda said: _flashed(said, community),
         form=form,
+    )
+
+
+def _flashed(said: str, community: Community) -> Any:
+    flash(said)
+    return redirect(url_for("secretary.partner_units", community=community.id))
+
+
+@bp.post("/partners/<int:unit_id>/edit")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def edit_partner(unit_id: int) -> Any:
+    community = _community()
+    unit = _unit_in(community, unit_id)
+    form = PartnerForm()
+
+    def step() -> str:
+        changed = partners.update_unit(
+            unit,
+            name=form.name.data,
+            kind=form.kind.data,
+            contact_name=form.contact_name.data,
+            contact_phone=form.contact_phone.data,
+            by=auth.person_required(),
+        )
+        return _("Saved %(name)s.", name=unit.name) if changed else _("Nothing changed.")
+
+    return run_step(
+        step,
+        refused=lambda message: _partners_page(community, message),
+        done=lambda said: _flashed(said, community),
+        form=form,
+    )
+
+
+@bp.post("/partners/<int:unit_id>/end")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def end_partner(unit_id: int) -> Any:
+    """End a partner unit (asked for with a confirmation); it stays in the history."""
+    community = _community()
+    unit = _unit_in(community, unit_id)
+    form = EndPartnerForm()
+
+    def step() -> str:
+        partners.end_unit(unit, on=form.ends_on.data, today=auth.today(), by=auth.person_required())
+        return _("%(name)s has ended; it stays in the history.", name=unit.name)
+
+    return run_step(
+        step,
+        refused=lambda message: _partners_page(community, message),
+        done=lambda said: _flashed(said, community),
+        form=form,
+    )
+
+
+@bp.post("/partners/<int:unit_id>/restore")
+@auth.permission_required(Permission.MANAGE_ROSTER)
+def restore_partner(unit_id: int) -> Any:
+    community = _community()
+    unit = _unit_in(community, unit_id)
+
+    def step() -> str:
+        partners.restore_unit(unit, by=auth.person_required())
+        return _("%(name)s takes part again.", name=unit.name)
+
+    return run_step(
+        step,
+        refused=lambda message: _partners_page(community, message),
+        done=lambda said: _flashed(said, community),
     )

@@ -117,7 +117,7 @@ def audience_choices(community: Community, grid: Grid | None, reach_url: str) ->
     units = (
         db.session.scalars(
             select(PartnerUnit)
-            .where(PartnerUnit.community_id == community.id)
+            .where(PartnerUnit.community_id == community.id, PartnerUnit.taking_part())
             .order_by(PartnerUnit.name)
         ).all()
         if grid is None

@@ -69,7 +69,7 @@ def residents_matching(community: Community, criteria: Criteria, today: date) ->
         select(Resident)
         .join(Household, Resident.household_id == Household.id)
         .join(Building, Household.building_id == Building.id)
-        .where(Building.community_id == community.id)
+        .where(Building.community_id == community.id, Household.current(), Resident.living())
     )
     if criteria.min_age is not None:
         query = query.where(

@@ -95,6 +95,8 @@ def retry(delivery: Delivery, *, by: Person, now: datetime) -> Delivery:
             )
         )
     recipient = _recipient(delivery)
+    if isinstance(recipient, Resident) and recipient.gone:
+        raise DomainError(_("This resident has moved out or died: nothing is sent to them."))
     # Re-resolve: the person may have linked Telegram or a household its contact since.
     found = route(recipient) if recipient is not None else None
     channels = found.channels if found is not None else []

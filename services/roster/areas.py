@@ -80,12 +80,16 @@ def visible_buildings(area: Area) -> Select[Building]:
     return select(Building).where(area.building_clause())
 
 
-def visible_households(area: Area) -> Select[Household]:
-    return select(Household).join(Building).where(area.building_clause())
+def visible_households(area: Area, *, with_gone: bool = False) -> Select[Household]:
+    """Return the area's households; moved-out ones only `with_gone` (to open their history)."""
+    query = select(Household).join(Building).where(area.building_clause())
+    return query if with_gone else query.where(Household.current())
 
 
-def visible_residents(area: Area) -> Select[Resident]:
-    return select(Resident).join(Household).join(Building).where(area.building_clause())
+def visible_residents(area: Area, *, with_gone: bool = False) -> Select[Resident]:
+    """Return the area's residents; the deceased and moved out only `with_gone`."""
+    query = select(Resident).join(Household).join(Building).where(area.building_clause())
+    return query if with_gone else query.where(Household.current(), Resident.living())
 
 
 def visible_communities(area: Area) -> Select[Community]:
@@ -109,11 +113,12 @@ def get_building(area: Area, building_id: int) -> Building:
 
 
 def get_household(area: Area, household_id: int) -> Household:
-    return _one(visible_households(area).where(Household.id == household_id))
+    # A moved-out household still opens: its visits and wishes are kept for the ledgers.
+    return _one(visible_households(area, with_gone=True).where(Household.id == household_id))
 
 
 def get_resident(area: Area, resident_id: int) -> Resident:
-    return _one(visible_residents(area).where(Resident.id == resident_id))
+    return _one(visible_residents(area, with_gone=True).where(Resident.id == resident_id))
 
 
 def get_community(area: Area, community_id: int) -> Community:

@@ -4,16 +4,20 @@ The sheet is the truth for the columns it has: a column that is absent leaves th
 existing resident alone, so a sheet of names and phones does not reset anyone's care flags.
 Household contact cells are household-wide: a blank one leaves the contact as it is, because
 sheets usually fill them on one row of the household only.
+
+A resident is found again by their ID-card number (its keyed hash), else by name in the
+household, else by their phone in the household: a renamed resident is renamed, not doubled.
+A building the sheet names that does not exist yet is created (in the row's grid, or the
+community's only grid). A workbook may also carry a posts sheet and a partner units sheet
+(services.roster.import_posts).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
-import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -21,17 +25,42 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from models import Building, Community, Household, Person, Resident, db, utcnow
+from models import Building, Community, Grid, Household, Person, Resident, db, utcnow
 from services import audit
 from services.errors import DomainError, InvalidInput
+from services.roster import import_posts
 from services.roster import operations as roster
+from services.roster.import_report import (
+    ImportReport,
+    Outcome,
+    RowResult,
+    Sheet,
+    outcome_labels,
+    sheet_labels,
+)
 from services.roster.sheets import (
-    HEADER_SEARCH_ROWS,
     MAX_ROWS,
+    Rows,
     SheetRejected,
+    find_columns,
     read_sheet,
+    read_workbook,
     too_many_rows,
 )
+
+__all__ = [
+    "COLUMNS",
+    "ImportReport",
+    "Outcome",
+    "RowResult",
+    "Sheet",
+    "column_label",
+    "find_columns",
+    "import_roster",
+    "outcome_labels",
+    "read_sheet",
+    "sheet_labels",
+]
 
 # Field → accepted header names; the first is the Chinese one the template uses, the second
 # the English one.
@@ -50,6 +79,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "sms_consent": ("短信同意", "sms_consent", "同意短信"),
     "contact_name": ("联系人", "contact_name", "contact"),
     "contact_phone": ("联系电话", "contact_phone"),
+    "grid": ("网格", "grid"),
+    "id_number": ("身份证号", "id_number", "身份证", "身份证号码"),
 }
 REQUIRED = ("compound", "building", "room", "name")
 RESIDENT_FIELDS = (
@@ -70,24 +101,9 @@ NEW_RESIDENT: dict[str, Any] = {
     "sms_consent": False,
     "care_flags": [],
     "person_id": None,
+    "id_number_hash": None,
+    "id_number_last4": "",
 }
-
-
-class Outcome(enum.StrEnum):
-    IMPORTED = "imported"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    REJECTED = "rejected"
-
-
-def outcome_labels() -> dict[Outcome, str]:
-    """Return each outcome's readable name, looked up once per page rather than per row."""
-    return {
-        Outcome.IMPORTED: _("Imported"),
-        Outcome.UPDATED: _("Updated"),
-        Outcome.UNCHANGED: _("Unchanged"),
-        Outcome.REJECTED: _("Rejected"),
-    }
 
 
 def field_labels() -> dict[str, str]:
@@ -103,94 +119,14 @@ def field_labels() -> dict[str, str]:
         "floor": _("Floor"),
         "contact_name": _("Contact name"),
         "contact_phone": _("Contact phone"),
+        "id_number": _("ID number"),
+        "kind": _("Kind"),
     }
 
 
-def column_label(name: str) -> str:
+def column_label(name: str, columns: Mapping[str, tuple[str, ...]] = COLUMNS) -> str:
     """Return a column as the sheet spells it, Chinese and English, e.g. 小区/compound."""
-    return f"{COLUMNS[name][0]}/{COLUMNS[name][1]}"
-
-
-@dataclass
-class RowResult:
-    row: int
-    name: str
-    household: str
-    outcome: Outcome
-    reason: str = ""
-    changed: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ImportReport:
-    filename: str
-    rows: list[RowResult] = field(default_factory=list)
-    households_created: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for row in self.rows if row.outcome == outcome)
-
-    @property
-    def rejected(self) -> list[RowResult]:
-        return [row for row in self.rows if row.outcome == Outcome.REJECTED]
-
-
-# Reading the file ------------------------------------------------------------------------------
-
-
-# Finding the columns ---------------------------------------------------------------------------
-
-
-def _header_key(text: str) -> str:
-    key = unicodedata.normalize("NFKC", text).strip().lower()
-    key = re.sub(r"\(.*\)$", "", key)  # "手机(选填)", "Phone (optional)"
-    return re.sub(r"[\s_\-*]+", "", key)
-
-
-HEADER_KEYS = {_header_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
-
-
-def find_columns(rows: list[tuple[int, list[str]]]) -> tuple[int, dict[str, int], list[str]]:
-    """Return the header row's index in `rows`, field → column index, and ignored headers."""
-    best_at, best_hits = -1, 0
-    for at, (_number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        hits = len({HEADER_KEYS[k] for k in map(_header_key, cells) if k in HEADER_KEYS})
-        if hits > best_hits:
-            best_at, best_hits = at, hits
-    if best_hits == 0:
-        raise SheetRejected(
-            _(
-                "No known column headers were found. The first row should name the columns: "
-                "%(columns)s. Download the template to see the layout.",
-                columns=", ".join(column_label(name) for name in REQUIRED),
-            )
-        )
-    columns: dict[str, int] = {}
-    ignored: list[str] = []
-    for index, cell in enumerate(rows[best_at][1]):
-        name = HEADER_KEYS.get(_header_key(cell))
-        if name is None:
-            if cell.strip():
-                ignored.append(cell.strip())
-            continue
-        if name in columns:
-            raise SheetRejected(
-                _(
-                    "The column %(column)s appears twice. Keep one and import again.",
-                    column=column_label(name),
-                )
-            )
-        columns[name] = index
-    missing = [name for name in REQUIRED if name not in columns]
-    if missing:
-        raise SheetRejected(
-            _(
-                "The sheet is missing required columns: %(columns)s. Nothing was imported.",
-                columns=", ".join(column_label(name) for name in missing),
-            )
-        )
-    return best_at, columns, ignored
+    return f"{columns[name][0]}/{columns[name][1]}"
 
 
 # Importing -------------------------------------------------------------------------------------
@@ -240,12 +176,117 @@ class NewHousehold:
     contact_phone: str | None
 
 
-class _Importer:
-    """Holds the community's places in memory so that each row costs no query."""
+@dataclass
+class NewResident:
+    """A resident the sheet adds, written in bulk at the end; later rows may still match it."""
 
-    def __init__(self, community: Community, columns: dict[str, int], today: date) -> None:
+    values: dict[str, Any]
+    key: HouseholdKey
+    row: int
+
+    @property
+    def name(self) -> str:
+        return str(self.values["name"])
+
+
+Found = Resident | NewResident
+
+
+class Places:
+    """The community's grids and buildings, found by name and created when a sheet names one."""
+
+    def __init__(self, community: Community, by: Person) -> None:
+        self.community = community
+        self.by = by
+        self.buildings: dict[tuple[str, str], Building] = {}
+        for building in db.session.scalars(
+            select(Building).where(Building.community_id == community.id)
+        ):
+            self.buildings[(_place_key(building.compound), _place_key(building.name))] = building
+        self.grids = list(
+            db.session.scalars(
+                select(Grid).where(Grid.community_id == community.id).order_by(Grid.number)
+            )
+        )
+        self.buildings_created: list[str] = []
+        self.grids_created: list[str] = []
+
+    def building(self, compound: str, name: str) -> Building | None:
+        compound_key, name_key = _place_key(compound), _place_key(name)
+        found = self.buildings.get((compound_key, name_key))
+        if found is None and name_key.isdigit():
+            found = self.buildings.get((compound_key, f"{name_key}号楼"))
+        return found
+
+    def grid(self, text: str) -> Grid | None:
+        """Return the grid a cell names (its name, or its number); None when none does."""
+        key = _place_key(text)
+        for grid in self.grids:
+            if _place_key(grid.name) == key or (key.isdigit() and grid.number == int(key)):
+                return grid
+        return None
+
+    def _new_grid(self, name: str) -> Grid:
+        number = max((g.number for g in self.grids), default=0) + 1
+        grid = Grid(community_id=self.community.id, number=number, name=name)
+        db.session.add(grid)
+        db.session.flush()
+        self.grids.append(grid)
+        self.grids_created.append(name)
+        return grid
+
+    def add_building(self, compound: str, name: str, grid_text: str) -> Building:
+        """Create a building the sheet names, in its grid; raise InvalidInput when none fits."""
+        grid_name = roster.clean_text(grid_text, limit=100, what=_("Grid"))
+        if grid_name:
+            grid = self.grid(grid_name) or self._new_grid(grid_name)
+        elif len(self.grids) == 1:
+            grid = self.grids[0]
+        elif not self.grids:
+            grid = self._new_grid(_("Grid 1"))
+        else:
+            raise InvalidInput(
+                _(
+                    "Unknown building “%(building)s”: give its grid in a 网格 column, or add "
+                    "it on the buildings page first.",
+                    building=f"{compound} {name}",
+                )
+            )
+        if name.isdigit():
+            name = f"{name}号楼"  # as the bulk form names them
+        building = Building(
+            community_id=self.community.id, grid_id=grid.id, compound=compound, name=name
+        )
+        db.session.add(building)
+        db.session.flush()
+        self.buildings[(_place_key(compound), _place_key(name))] = building
+        self.buildings_created.append(f"{compound} {name}")
+        audit.record(
+            actor=self.by,
+            community_id=self.community.id,
+            action="create",
+            subject_type="building",
+            subject_id=building.id,
+            detail=f"{building.label} (import)",
+        )
+        return building
+
+
+class _Importer:
+    """Holds the community's households and residents in memory: each row costs no query."""
+
+    def __init__(
+        self,
+        community: Community,
+        places: Places,
+        columns: dict[str, int],
+        today: date,
+        id_key: bytes,
+    ) -> None:
         self.columns = columns
         self.today = today
+        self.id_key = id_key
+        self.places = places
         # gettext per row would cost more than the row itself on a 20,000-row sheet.
         self.what = {
             "compound": _("Compound"),
@@ -255,33 +296,52 @@ class _Importer:
             "name": _("Name"),
             "contact_name": _("Contact name"),
         }
-        self.buildings: dict[tuple[str, str], Building] = {}
-        for building in db.session.scalars(
-            select(Building).where(Building.community_id == community.id)
-        ):
-            self.buildings[(_place_key(building.compound), _place_key(building.name))] = building
         self.households: dict[HouseholdKey, Household | NewHousehold] = {}
         by_id: dict[int, HouseholdKey] = {}
+        moved_out: set[int] = set()
         for household in db.session.scalars(
             select(Household).join(Building).where(Building.community_id == community.id)
         ):
             key = (household.building_id, household.unit, household.room)
-            self.households[key] = household
             by_id[household.id] = key
-        self.residents: dict[tuple[HouseholdKey, str], Resident] = {}
+            if household.moved_out_on is None:
+                self.households[key] = household
+            else:
+                moved_out.add(household.id)
+        # Who lived in a room before its household moved out: a row naming them is out of date.
+        self.former: dict[HouseholdKey, list[Resident]] = {}
+        self.residents: dict[tuple[HouseholdKey, str], Found] = {}
+        self.by_phone: dict[tuple[HouseholdKey, str], list[Found]] = {}
+        self.by_id_number: dict[str, tuple[Found, HouseholdKey]] = {}
         for resident in db.session.scalars(
             select(Resident)
             .join(Household)
             .join(Building)
             .where(Building.community_id == community.id)
         ):
-            self.residents[(by_id[resident.household_id], resident.name)] = resident
+            key = by_id[resident.household_id]
+            if resident.household_id in moved_out:
+                self.former.setdefault(key, []).append(resident)
+                continue
+            self._remember(resident, key, resident.name, resident.phone, resident.id_number_hash)
         self.seen: dict[tuple[HouseholdKey, str], int] = {}
+        self.seen_residents: dict[int, int] = {}  # id(resident) → the row that matched it
         self.contacts: dict[HouseholdKey, tuple[int, str | None, str | None]] = {}
         self.new_households: list[NewHousehold] = []
         # New rows are written in bulk at the end: ORM objects built and flushed row by row
         # took most of the time of a large import.
-        self.new_residents: list[tuple[dict[str, Any], HouseholdKey]] = []
+        self.new_residents: list[NewResident] = []
+        self.sheet_names: set[tuple[str, ...]] = set()
+        self.place: tuple[str, str, str, str] = ("", "", "", "")
+
+    def _remember(
+        self, found: Found, key: HouseholdKey, name: str, phone: str | None, id_hash: str | None
+    ) -> None:
+        self.residents[(key, name)] = found
+        if phone:
+            self.by_phone.setdefault((key, phone), []).append(found)
+        if id_hash:
+            self.by_id_number[id_hash] = (found, key)
 
     def save(self, now: datetime) -> None:
         """Write the new households, then the new residents with their households' ids."""
@@ -295,17 +355,10 @@ class _Importer:
             ids.update(zip(keys, new_ids, strict=True))
         if self.new_residents:
             rows = [
-                {**values, "household_id": ids[key], "updated_at": now}
-                for values, key in self.new_residents
+                {**new.values, "household_id": ids[new.key], "updated_at": now}
+                for new in self.new_residents
             ]
             db.session.execute(insert(Resident), rows)
-
-    def _building(self, compound: str, name: str) -> Building | None:
-        compound_key, name_key = _place_key(compound), _place_key(name)
-        found = self.buildings.get((compound_key, name_key))
-        if found is None and name_key.isdigit():
-            found = self.buildings.get((compound_key, f"{name_key}号楼"))
-        return found
 
     def row(self, number: int, cells: list[str]) -> RowResult:
         raw = {name: cells[i] if i < len(cells) else "" for name, i in self.columns.items()}
@@ -325,29 +378,96 @@ class _Importer:
                 raw["name"], limit=roster.MAX_NAME, what=self.what["name"], required=True
             )
             address = _address(compound, building_name, unit, room)
-            building = self._building(compound, building_name)
+            # Read the whole row before a building is created for it: a bad cell creates nothing.
+            fields = parse_resident(raw, self.today)
+            id_number = roster.parse_id_number(raw.get("id_number"), self.id_key)
+            building = self.places.building(compound, building_name)
             if building is None:
-                raise InvalidInput(
-                    _(
-                        "Unknown building “%(building)s”: add it on the buildings page first.",
-                        building=f"{compound} {building_name}",
-                    )
-                )
+                self._check_household_cells(raw, room)
+                building = self.places.add_building(compound, building_name, raw.get("grid", ""))
             key: HouseholdKey = (building.id, unit, room)
             first = self.seen.setdefault((key, name), number)
             if first != number:
                 raise InvalidInput(
                     _("Duplicate of row %(row)d: the same name in the same household.", row=first)
                 )
-            return self._apply(number, raw, key, address)
+            self.place = (
+                _place_key(compound),
+                _place_key(building_name),
+                _place_key(unit),
+                _place_key(room),
+            )
+            return self._apply(number, raw, key, address, fields, id_number)
         except InvalidInput as error:
             return RowResult(number, shown_name, address, Outcome.REJECTED, reason=error.message)
 
+    def _check_household_cells(self, raw: dict[str, str], room: str) -> None:
+        """Refuse a bad floor or contact before a building is created for the row."""
+        roster.parse_floor(raw.get("floor", "").strip(), room)
+        roster.clean_text(raw.get("contact_name", ""), limit=50, what=self.what["contact_name"])
+        roster.parse_phone(raw.get("contact_phone", ""))
+
+    def named_in_sheet(self, rows: Rows) -> None:
+        """Note every (address, name) the sheet holds, before the rows are read one by one.
+
+        A resident found by phone under another name is renamed only when the sheet does not
+        name them as well: two people sharing one phone are not one person renamed.
+        """
+        get = self.columns.get
+        for _number, cells in rows:
+            cell = [
+                _place_key(cells[i]) if i is not None and i < len(cells) else ""
+                for i in (get("compound"), get("building"), get("unit"), get("room"), get("name"))
+            ]
+            cell[2] = cell[2].removesuffix("单元").strip()
+            self.sheet_names.add(tuple(cell))
+
+    def _lived_here(
+        self, key: HouseholdKey, fields: roster.ResidentFields, id_number: roster.IdNumber | None
+    ) -> bool:
+        """Whether the row names someone of a household that moved out of this room."""
+        return any(
+            (id_number is not None and r.id_number_hash == id_number.hash)
+            or r.name == fields.name
+            or (fields.phone is not None and r.phone == fields.phone)
+            for r in self.former.get(key, ())
+        )
+
+    def _match(
+        self, key: HouseholdKey, fields: roster.ResidentFields, id_number: roster.IdNumber | None
+    ) -> Found | None:
+        """Return the resident this row is: by ID number, by name, or by phone in the household."""
+        if id_number is not None:
+            found = self.by_id_number.get(id_number.hash)
+            if found is not None:
+                resident, where = found
+                if where != key:
+                    raise InvalidInput(
+                        _(
+                            "This ID number belongs to a resident of another household: mark "
+                            "them moved out there first, or correct the row."
+                        )
+                    )
+                return resident
+        named = self.residents.get((key, fields.name))
+        if named is not None:
+            return named
+        if fields.phone:
+            same_phone = self.by_phone.get((key, fields.phone), [])
+            if len(same_phone) == 1 and (*self.place, same_phone[0].name) not in self.sheet_names:
+                return same_phone[0]  # renamed: the same person under a corrected name
+        return None
+
     def _apply(
-        self, number: int, raw: dict[str, str], key: HouseholdKey, address: str
+        self,
+        number: int,
+        raw: dict[str, str],
+        key: HouseholdKey,
+        address: str,
+        fields: roster.ResidentFields,
+        id_number: roster.IdNumber | None,
     ) -> RowResult:
         """Validate the rest of the row, then write it; a rejected row writes nothing."""
-        fields = parse_resident(raw, self.today)
         floor_text = raw.get("floor", "").strip()
         floor = roster.parse_floor(floor_text, key[2]) if floor_text else None
         contact_name = None
@@ -369,9 +489,43 @@ class _Importer:
                         row=first[0],
                     )
                 )
+        household = self.households.get(key)
+        if household is None and self._lived_here(key, fields, id_number):
+            return RowResult(
+                number,
+                fields.name,
+                address,
+                Outcome.SKIPPED,
+                reason=_(
+                    "%(name)s's household is marked moved out: the row changes nothing. "
+                    "If they are back, put the household back on the lists first.",
+                    name=fields.name,
+                ),
+            )
+        found = self._match(key, fields, id_number)
+        if found is not None:
+            matched_at = self.seen_residents.setdefault(id(found), number)
+            if matched_at != number:
+                raise InvalidInput(
+                    _(
+                        "Row %(row)d is already the same resident (same ID number or phone).",
+                        row=matched_at,
+                    )
+                )
+        if isinstance(found, Resident) and found.deceased_on is not None:
+            return RowResult(
+                number,
+                fields.name,
+                address,
+                Outcome.SKIPPED,
+                reason=_("%(name)s is marked deceased: the row changes nothing.", name=found.name),
+            )
+        if isinstance(found, NewResident):
+            raise InvalidInput(
+                _("Duplicate of row %(row)d: the same person in the same household.", row=found.row)
+            )
 
         changed: list[str] = []
-        household = self.households.get(key)
         if household is None:
             household = NewHousehold(
                 building_id=key[0],
@@ -394,17 +548,30 @@ class _Importer:
                     changed.append(name)
 
         present = [name for name in RESIDENT_FIELDS if name in raw]
-        resident = self.residents.get((key, fields.name))
-        if resident is None:
+        id_hash = id_number.hash if id_number else None
+        if found is None:
             values: dict[str, Any] = {**NEW_RESIDENT, "name": fields.name}
             values.update((name, getattr(fields, name)) for name in present)
-            self.new_residents.append((values, key))
+            if id_number is not None:
+                values.update(id_number_hash=id_number.hash, id_number_last4=id_number.last4)
+            new = NewResident(values, key, number)
+            self.new_residents.append(new)
+            self._remember(new, key, fields.name, values["phone"], id_hash)
             return RowResult(number, fields.name, address, Outcome.IMPORTED)
+        resident = found
+        old_name = resident.name
         for name in present:
             value = getattr(fields, name)
             if getattr(resident, name) != value:
                 setattr(resident, name, value)
                 changed.append(name)
+        if id_number is not None and resident.id_number_hash != id_number.hash:
+            resident.id_number_hash = id_number.hash
+            resident.id_number_last4 = id_number.last4
+            changed.append("id_number")
+        if resident.name != old_name:
+            self.residents.pop((key, old_name), None)
+            self._remember(resident, key, resident.name, None, None)
         outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
         return RowResult(number, fields.name, address, outcome, changed=changed)
 
@@ -424,34 +591,77 @@ def changed_message() -> str:
 
 
 def import_roster(
-    community: Community, filename: str, data: bytes, *, by: Person, today: date
+    community: Community,
+    filename: str,
+    data: bytes,
+    *,
+    by: Person,
+    today: date,
+    id_key: bytes = b"",
 ) -> ImportReport:
-    """Import a roster sheet into the community row by row; raise SheetRejected for the whole.
+    """Import a roster workbook into the community row by row; raise SheetRejected for the whole.
 
-    Raises RosterChanged when a concurrent change makes a row a duplicate: nothing is kept.
+    `id_key` keys the hash of ID-card numbers (the app's SECRET_KEY). Raises RosterChanged
+    when a concurrent change makes a row a duplicate: nothing is kept.
     """
     try:
-        return _import(community, filename, data, by=by, today=today)
+        return _import(community, filename, data, by=by, today=today, id_key=id_key)
     except IntegrityError:
         raise RosterChanged() from None
 
 
+def _sheets(workbook: list[tuple[str, Rows]]) -> tuple[Rows, Rows | None, Rows | None, list[str]]:
+    """Return the residents', posts' and partner units' rows, and the sheets left unread."""
+    residents: Rows | None = None
+    posts: Rows | None = None
+    partners: Rows | None = None
+    ignored: list[str] = []
+    for title, rows in workbook:
+        kind = import_posts.sheet_kind(title)
+        if kind is Sheet.POSTS and posts is None:
+            posts = rows
+        elif kind is Sheet.PARTNERS and partners is None:
+            partners = rows
+        elif residents is None and kind is None:
+            residents = rows
+        elif rows:
+            ignored.append(title)
+    return residents or [], posts, partners, ignored
+
+
 def _import(
-    community: Community, filename: str, data: bytes, *, by: Person, today: date
+    community: Community, filename: str, data: bytes, *, by: Person, today: date, id_key: bytes
 ) -> ImportReport:
-    rows = read_sheet(filename, data)
-    header_at, columns, ignored = find_columns(rows)
-    data_rows = rows[header_at + 1 :]
-    if not data_rows:
-        raise SheetRejected(_("The sheet has column headers but no rows to import."))
-    if len(data_rows) > MAX_ROWS:
-        raise too_many_rows()
-    importer = _Importer(community, columns, today)
-    report = ImportReport(filename=filename, ignored_columns=ignored)
-    for number, cells in data_rows:
-        report.rows.append(importer.row(number, cells))
-    importer.save(utcnow())
-    report.households_created = len(importer.new_households)
+    residents, posts, partners, ignored_sheets = _sheets(read_workbook(filename, data))
+    report = ImportReport(filename=filename, ignored_sheets=ignored_sheets)
+    # A workbook of posts or partner units alone is fine; residents are the usual first sheet.
+    if residents or not (posts or partners):
+        header_at, columns, ignored = find_columns(residents, COLUMNS, REQUIRED)
+        data_rows = residents[header_at + 1 :]
+        if not data_rows:
+            raise SheetRejected(_("The sheet has column headers but no rows to import."))
+        if len(data_rows) > MAX_ROWS:
+            raise too_many_rows()
+        report.ignored_columns = ignored
+        report.sheets.append(Sheet.RESIDENTS)
+    else:
+        data_rows, columns = [], {}
+    places = Places(community, by)
+    if partners:
+        report.sheets.append(Sheet.PARTNERS)
+        report.rows.extend(import_posts.import_partners(community, partners, by=by))
+    if data_rows:
+        importer = _Importer(community, places, columns, today, id_key)
+        importer.named_in_sheet(data_rows)
+        for number, cells in data_rows:
+            report.rows.append(importer.row(number, cells))
+        importer.save(utcnow())
+        report.households_created = len(importer.new_households)
+    if posts:
+        report.sheets.append(Sheet.POSTS)
+        report.rows.extend(import_posts.import_posts(community, posts, places, by=by, today=today))
+    report.buildings_created = places.buildings_created
+    report.grids_created = places.grids_created
     # Cut before cleaning: cleaning only shortens, so a long name cannot fail the import here.
     safe_name = roster.clean_text(filename[:200], limit=200, what=_("File name"))
     audit.record(
@@ -464,8 +674,10 @@ def _import(
             f"file={safe_name} imported={report.count(Outcome.IMPORTED)} "
             f"updated={report.count(Outcome.UPDATED)} "
             f"unchanged={report.count(Outcome.UNCHANGED)} "
+            f"skipped={report.count(Outcome.SKIPPED)} "
             f"rejected={report.count(Outcome.REJECTED)} "
-            f"households_created={report.households_created}"
+            f"households_created={report.households_created} "
+            f"buildings_created={len(report.buildings_created)}"
         ),
     )
     db.session.flush()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -214,6 +217,7 @@ def add_household(building: Building, fields: HouseholdFields, *, by: Person) ->
             Household.building_id == building.id,
             Household.unit == fields.unit,
             Household.room == fields.room,
+            Household.current(),
         )
     )
     if exists:
@@ -263,3 +267,142 @@ def update_household_contact(
             detail=", ".join(changed),
         )
     return changed
+
+
+# Moving out and dying: kept on record, gone from lists -------------------------------------
+
+
+def _check_day(on: date, today: date) -> None:
+    # A date to come would leave someone on every list until then, silently: refused.
+    if on > today:
+        raise InvalidInput(_("The date cannot be in the future."))
+
+
+def mark_moved_out(household: Household, *, on: date, today: date, by: Person) -> Household:
+    """Record that a household moved out (迁出): its history stays, it leaves lists and messages."""
+    if household.moved_out_on is not None:
+        raise InvalidInput(_("This household is already marked moved out."))
+    _check_day(on, today)
+    household.moved_out_on = on
+    db.session.flush()
+    audit.record(
+        actor=by,
+        community_id=household.building.community_id,
+        action="household.moved_out",
+        subject_type="household",
+        subject_id=household.id,
+        detail=on.isoformat(),
+    )
+    return household
+
+
+def mark_deceased(resident: Resident, *, on: date, today: date, by: Person) -> Resident:
+    """Record that a resident died (已故): kept on record, out of every list and message.
+
+    A resident who signed in as a person, with no other home here, is signed out of the
+    volunteer lists too: their person is made inactive and their posts end today.
+    """
+    if resident.deceased_on is not None:
+        raise InvalidInput(_("This resident is already marked deceased."))
+    _check_day(on, today)
+    resident.deceased_on = on
+    person = resident.person
+    if person is not None and all(
+        r.deceased_on is not None for r in person.residents if r.id != resident.id
+    ):
+        person.active = False
+        for post in person.active_posts(today):
+            post.ends_on = today
+    db.session.flush()
+    audit.record(
+        actor=by,
+        community_id=resident.household.building.community_id,
+        action="resident.deceased",
+        subject_type="resident",
+        subject_id=resident.id,
+        detail=on.isoformat(),
+    )
+    return resident
+
+
+def undo_moved_out(household: Household, *, by: Person) -> Household:
+    """Take back a moved-out mark made by mistake."""
+    if household.moved_out_on is None:
+        raise InvalidInput(_("This household is not marked moved out."))
+    taken = db.session.scalar(
+        select(Household.id).where(
+            Household.building_id == household.building_id,
+            Household.unit == household.unit,
+            Household.room == household.room,
+            Household.current(),
+        )
+    )
+    if taken is not None:
+        raise InvalidInput(_("Another household lives in room %(room)s now.", room=household.room))
+    household.moved_out_on = None
+    db.session.flush()
+    audit.record(
+        actor=by,
+        community_id=household.building.community_id,
+        action="household.moved_back",
+        subject_type="household",
+        subject_id=household.id,
+        detail="",
+    )
+    return household
+
+
+def undo_deceased(resident: Resident, *, by: Person) -> Resident:
+    """Take back a deceased mark made by mistake (a person made inactive stays so)."""
+    if resident.deceased_on is None:
+        raise InvalidInput(_("This resident is not marked deceased."))
+    resident.deceased_on = None
+    db.session.flush()
+    audit.record(
+        actor=by,
+        community_id=resident.household.building.community_id,
+        action="resident.undo_deceased",
+        subject_type="resident",
+        subject_id=resident.id,
+        detail="",
+    )
+    return resident
+
+
+# ID-card numbers: matched by a keyed hash, shown by the last four characters ----------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    hash: str
+    last4: str
+
+
+def parse_id_number(value: object, key: bytes) -> IdNumber | None:
+    """Read an ID-card number (18 characters, or the old 15 digits); None when empty.
+
+    Only its HMAC-SHA256 (keyed with SECRET_KEY) and its last four characters leave this
+    function: the number itself is never stored.
+    """
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    text = text.replace(" ", "").replace("-", "").upper()
+    if not text:
+        return None
+    if re.fullmatch(r"\d(\.\d+)?E\+\d+", text):
+        raise InvalidInput(
+            _(
+                "The ID number was turned into a number by the spreadsheet: "
+                "format the column as text."
+            )
+        )
+    if re.fullmatch(r"\d{17}[\dX]", text):
+        total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True))
+        if _ID_CHECK[total % 11] != text[17]:
+            raise InvalidInput(_("The ID number's last character does not match: check it."))
+    elif not re.fullmatch(r"\d{15}", text):
+        raise InvalidInput(_("An ID number has 18 characters (or 15 digits)."))
+    digest = hmac.new(key, f"id-card:{text}".encode(), hashlib.sha256).hexdigest()
+    return IdNumber(hash=digest, last4=text[-4:])

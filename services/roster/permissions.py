@@ -100,11 +100,13 @@ def posts_with(person: Person, permission: Permission, today: date) -> list[Post
 def may(person: Person | None, permission: Permission, today: date) -> bool:
     """Return whether any of the person's active posts carries the permission.
 
-    An in-service member of a partner unit volunteers without a post: the wall and claiming.
+    An in-service member of a partner unit volunteers without a post: the wall and claiming,
+    while the unit takes part (an ended unit's members keep only what their posts give).
     """
     if person is None:
         return False
-    if person.partner_unit_id is not None and permission in PARTNER_MEMBER_PERMISSIONS:
+    unit = person.partner_unit
+    if unit is not None and unit.ended_on is None and permission in PARTNER_MEMBER_PERMISSIONS:
         return True
     return bool(posts_with(person, permission, today))
 

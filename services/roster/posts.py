@@ -116,18 +116,10 @@ def find_or_add_person(name: str, raw_phone: str) -> Person:
     return person
 
 
-def assign(
-    person: Person,
-    *,
-    community_id: int,
-    role: str,
-    grid: Grid | None,
-    building: Building | None,
-    duties: str,
-    starts_on: date,
-    by: Person,
-) -> Post:
-    """Give the person a post; built-in roles must be held at their scope (a head per building)."""
+def _checked(
+    community_id: int, role: str, grid: Grid | None, building: Building | None, duties: str
+) -> tuple[Grid | None, str]:
+    """Check a role over a scope with duties; return the grid (a building's own) and duties."""
     valid = {code for code, _name in roles_for(community_id)}
     if role not in valid:
         raise InvalidInput(_("Unknown role “%(role)s”.", role=role))
@@ -163,6 +155,22 @@ def assign(
                 )
             )
             duties = custom.duties if custom else ""
+    return grid, duties
+
+
+def assign(
+    person: Person,
+    *,
+    community_id: int,
+    role: str,
+    grid: Grid | None,
+    building: Building | None,
+    duties: str,
+    starts_on: date,
+    by: Person,
+) -> Post:
+    """Give the person a post; built-in roles must be held at their scope (a head per building)."""
+    grid, duties = _checked(community_id, role, grid, building, duties)
     same = db.session.scalar(
         select(Post.id).where(
             Post.person_id == person.id,
@@ -221,3 +229,41 @@ def is_n_member_role(role: str) -> bool:
         return Role(role) in N_MEMBER_ROLES
     except ValueError:
         return True
+
+
+def update(
+    post: Post,
+    *,
+    role: str,
+    grid: Grid | None,
+    building: Building | None,
+    duties: str,
+    today: date,
+    by: Person,
+) -> list[str]:
+    """Change a post's role, area or duties; return what changed (audited)."""
+    if post.ends_on is not None and post.ends_on <= today:
+        raise InvalidInput(_("This post has ended: assign a new one instead."))
+    grid, duties = _checked(post.community_id, role, grid, building, duties)
+    changed = []
+    for name, value in (
+        ("role", role),
+        ("grid_id", grid.id if grid else None),
+        ("building_id", building.id if building else None),
+        ("duties", duties),
+    ):
+        if getattr(post, name) != value:
+            setattr(post, name, value)
+            changed.append(name)
+    db.session.flush()
+    if changed:
+        db.session.refresh(post)
+        audit.record(
+            actor=by,
+            community_id=post.community_id,
+            action="post.update",
+            subject_type="post",
+            subject_id=post.id,
+            detail=f"{post.person.name} {', '.join(changed)}",
+        )
+    return changed

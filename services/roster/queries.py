@@ -41,14 +41,14 @@ def figures_by(
         .select_from(Resident)
         .join(Household)
         .join(Building)
-        .where(building_filter)
+        .where(building_filter, Household.current(), Resident.living())
         .group_by(key)
     ).all()
     household_rows = db.session.execute(
         select(key, func.count(Household.id))
         .select_from(Household)
         .join(Building)
-        .where(building_filter)
+        .where(building_filter, Household.current())
         .group_by(key)
     ).all()
     result: dict[int, Figures] = {}

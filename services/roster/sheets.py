@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import PurePath
 
@@ -115,7 +117,12 @@ def _check_archive(data: bytes) -> None:
         )
 
 
-def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+Rows = list[tuple[int, list[str]]]
+# A roster workbook has the residents' sheet and, optionally, posts and partner units.
+MAX_SHEETS = 5
+
+
+def _read_xlsx(data: bytes) -> list[tuple[str, Rows]]:
     unreadable = _unreadable()
     _check_archive(data)
     try:
@@ -126,14 +133,16 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     try:
         if not workbook.worksheets:
             raise unreadable
-        sheet = workbook.worksheets[0]
-        # The stored dimension can be wrong, and trusting it pads every row to its width.
-        sheet.reset_dimensions()
-        rows = (
-            [_cell_text(value)[:MAX_CELL_CHARS] for value in row[:MAX_COLUMNS]]
-            for row in sheet.iter_rows(values_only=True)
-        )
-        return _non_empty(rows)
+        found: list[tuple[str, Rows]] = []
+        for sheet in workbook.worksheets[:MAX_SHEETS]:
+            # The stored dimension can be wrong, and trusting it pads every row to its width.
+            sheet.reset_dimensions()
+            rows = (
+                [_cell_text(value)[:MAX_CELL_CHARS] for value in row[:MAX_COLUMNS]]
+                for row in sheet.iter_rows(values_only=True)
+            )
+            found.append((str(sheet.title), _non_empty(rows)))
+        return found
     except SheetRejected:
         raise
     except Exception:
@@ -184,15 +193,20 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
         ) from None
 
 
-def read_sheet(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
-    """Return the non-empty rows of an .xlsx or .csv file with their row numbers."""
+def read_sheet(filename: str, data: bytes) -> Rows:
+    """Return the non-empty rows of an .xlsx file's first sheet or a .csv file, numbered."""
+    return read_workbook(filename, data)[0][1]
+
+
+def read_workbook(filename: str, data: bytes) -> list[tuple[str, Rows]]:
+    """Return (sheet title, non-empty numbered rows) of each sheet; a CSV is one untitled sheet."""
     suffix = PurePath(filename or "").suffix.lower()
     if not data:
         raise SheetRejected(_("The file is empty."))
     if suffix == ".xlsx":
         return _read_xlsx(data)
     if suffix == ".csv":
-        return _read_csv(data)
+        return [("", _read_csv(data))]
     if suffix == ".xls":
         raise SheetRejected(
             _(
@@ -201,3 +215,66 @@ def read_sheet(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
             )
         )
     raise SheetRejected(_("Please upload an .xlsx or .csv file."))
+
+
+# Finding the columns ---------------------------------------------------------------------------
+
+
+def column_label(name: str, columns: Mapping[str, tuple[str, ...]]) -> str:
+    """Return a column as the sheet spells it, Chinese and English, e.g. 小区/compound."""
+    return f"{columns[name][0]}/{columns[name][1]}"
+
+
+def _header_key(text: str) -> str:
+    key = unicodedata.normalize("NFKC", text).strip().lower()
+    key = re.sub(r"\(.*\)$", "", key)  # "手机(选填)", "Phone (optional)"
+    return re.sub(r"[\s_\-*]+", "", key)
+
+
+def find_columns(
+    rows: Rows,
+    columns: Mapping[str, tuple[str, ...]],
+    required: tuple[str, ...],
+) -> tuple[int, dict[str, int], list[str]]:
+    """Return the header row's index in `rows`, field → column index, and ignored headers."""
+    header_keys = {
+        _header_key(alias): name for name, aliases in columns.items() for alias in aliases
+    }
+    best_at, best_hits = -1, 0
+    for at, (_number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        hits = len({header_keys[k] for k in map(_header_key, cells) if k in header_keys})
+        if hits > best_hits:
+            best_at, best_hits = at, hits
+    if best_hits == 0:
+        raise SheetRejected(
+            _(
+                "No known column headers were found. The first row should name the columns: "
+                "%(columns)s. Download the template to see the layout.",
+                columns=", ".join(column_label(name, columns) for name in required),
+            )
+        )
+    found: dict[str, int] = {}
+    ignored: list[str] = []
+    for index, cell in enumerate(rows[best_at][1]):
+        name = header_keys.get(_header_key(cell))
+        if name is None:
+            if cell.strip():
+                ignored.append(cell.strip())
+            continue
+        if name in found:
+            raise SheetRejected(
+                _(
+                    "The column %(column)s appears twice. Keep one and import again.",
+                    column=column_label(name, columns),
+                )
+            )
+        found[name] = index
+    missing = [name for name in required if name not in found]
+    if missing:
+        raise SheetRejected(
+            _(
+                "The sheet is missing required columns: %(columns)s. Nothing was imported.",
+                columns=", ".join(column_label(name, columns) for name in missing),
+            )
+        )
+    return best_at, found, ignored

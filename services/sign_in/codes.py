@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
-from models import Person, Resident, SignInCode, db
+from models import Household, Person, Resident, SignInCode, db
 from notify import Message, send_later
 from services.errors import InvalidInput, RateLimited
 
@@ -32,12 +32,21 @@ def _hash(policy: SignInPolicy, phone: str, code: str) -> str:
     ).hexdigest()
 
 
+def _living_with_phone(phone: str) -> Select[Resident]:
+    """Residents with this phone who still live here: no code goes to the moved out or dead."""
+    return (
+        select(Resident)
+        .join(Household, Household.id == Resident.household_id)
+        .where(Resident.phone == phone, Household.current(), Resident.living())
+    )
+
+
 def find_person_for_phone(phone: str) -> Person | None:
     """Return the person who signs in with this phone, creating one for a resident's own phone."""
     person = db.session.scalar(select(Person).where(Person.phone == phone))
     if person is not None:
         return person if person.active else None
-    residents = db.session.scalars(select(Resident).where(Resident.phone == phone)).all()
+    residents = db.session.scalars(_living_with_phone(phone)).all()
     if not residents:
         return None
     person = Person(name=residents[0].name, phone=phone)
@@ -53,7 +62,7 @@ def _recipient(phone: str) -> Person | str | None:
     person = db.session.scalar(select(Person).where(Person.phone == phone))
     if person is not None:
         return person if person.active else None
-    resident = db.session.scalar(select(Resident.id).where(Resident.phone == phone).limit(1))
+    resident = db.session.scalar(_living_with_phone(phone).limit(1))
     return phone if resident is not None else None
 
 

@@ -53,14 +53,16 @@ def by(key: InstrumentedAttribute[int], area: Area, month: date) -> dict[int, Co
         select(key, func.count(Household.id))
         .select_from(Household)
         .join(Building)
-        .where(area.building_clause())
+        .where(area.building_clause(), Household.current())
         .group_by(key)
     ).all()
     visited = db.session.execute(
         select(key, func.count(HouseholdMonth.household_id))
         .select_from(HouseholdMonth)
         .join(Building, Building.id == HouseholdMonth.building_id)
-        .where(area.building_clause(), HouseholdMonth.month == month)
+        # A household visited and then moved out counts in neither figure (total nor visited).
+        .join(Household, Household.id == HouseholdMonth.household_id)
+        .where(area.building_clause(), HouseholdMonth.month == month, Household.current())
         .group_by(key)
     ).all()
     out: dict[int, Coverage] = {k: Coverage(total=n) for k, n in totals}
@@ -119,7 +121,9 @@ def trend(
     if households is None:
         households = (
             db.session.scalar(
-                select(func.count(Household.id)).join(Building).where(area.building_clause())
+                select(func.count(Household.id))
+                .join(Building)
+                .where(area.building_clause(), Household.current())
             )
             or 0
         )
@@ -139,7 +143,7 @@ def to_visit(area: Area, month: date, *, limit: int | None = 200) -> list[Househ
             HouseholdMonth,
             and_(HouseholdMonth.household_id == Household.id, HouseholdMonth.month == month),
         )
-        .where(area.building_clause(), HouseholdMonth.household_id.is_(None))
+        .where(area.building_clause(), HouseholdMonth.household_id.is_(None), Household.current())
         .order_by(Building.compound, Building.name, Household.unit, Household.floor, Household.room)
     )
     if limit is not None:

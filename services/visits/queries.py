@@ -68,7 +68,7 @@ def households_to_choose(area: Area, limit: int) -> list[Household]:
         db.session.scalars(
             select(Household)
             .join(Building)
-            .where(area.building_clause())
+            .where(area.building_clause(), Household.current())
             .options(selectinload(Household.building))
             .order_by(Building.compound, Building.name, Household.unit, Household.room)
             .limit(limit)
@@ -134,7 +134,11 @@ def my_households(
     visited = exists().where(
         HouseholdMonth.household_id == Household.id, HouseholdMonth.month == month
     )
-    query = select(*ROW_COLUMNS, last, visited).join(Building).where(area.building_clause())
+    query = (
+        select(*ROW_COLUMNS, last, visited)
+        .join(Building)
+        .where(area.building_clause(), Household.current())
+    )
     q = q.strip()
     if q:
         room = q.replace("－", "-")
@@ -238,7 +242,11 @@ def find_by_code(area: Area, code: str) -> Household:
     if not parts or len(parts) > 3:
         raise InvalidInput(_("Name the household as building-unit-room, e.g. 3-2-501."))
     room = parts[-1]
-    query = select(Household).join(Building).where(area.building_clause(), Household.room == room)
+    query = (
+        select(Household)
+        .join(Building)
+        .where(area.building_clause(), Household.current(), Household.room == room)
+    )
     if len(parts) >= 2:
         query = query.where(Household.unit == parts[-2])
     found = [

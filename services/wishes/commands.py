@@ -63,7 +63,15 @@ def residents_of_sender(message: Inbound) -> list[Resident]:
         )
     if not clauses:
         return []
-    return list(db.session.scalars(select(Resident).where(or_(*clauses)).order_by(Resident.id)))
+    # Someone who moved out or died no longer speaks for a household here.
+    return list(
+        db.session.scalars(
+            select(Resident)
+            .join(Household, Household.id == Resident.household_id)
+            .where(or_(*clauses), Household.current(), Resident.living())
+            .order_by(Resident.id)
+        )
+    )
 
 
 def _posted_by_text_before(residents: list[Resident]) -> bool:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
-from models import Building, Grid, Person, Resident, db
+from models import Building, Grid, Household, Person, Resident, db
 from models.roles import Permission
 from models.wishes import (
     LEVEL_BUILDING_HEAD,
@@ -141,7 +141,10 @@ def residents_of(person: Person) -> list[Resident]:
     """Return the resident records a signed-in person is (their own home)."""
     return list(
         db.session.scalars(
-            select(Resident).where(Resident.person_id == person.id).order_by(Resident.id)
+            select(Resident)
+            .join(Household, Household.id == Resident.household_id)
+            .where(Resident.person_id == person.id, Household.current(), Resident.living())
+            .order_by(Resident.id)
         )
     )
 

@@ -144,6 +144,22 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("secretary.buildings", "POST"): ("/secretary/buildings", P.MANAGE_ROSTER),
     ("secretary.partner_units", "GET"): ("/secretary/partners", P.MANAGE_ROSTER),
     ("secretary.partner_units", "POST"): ("/secretary/partners", P.MANAGE_ROSTER),
+    ("secretary.preview_buildings", "POST"): ("/secretary/buildings/bulk/preview", P.MANAGE_ROSTER),
+    ("secretary.create_buildings", "POST"): ("/secretary/buildings/bulk", P.MANAGE_ROSTER),
+    ("secretary.add_grid", "POST"): ("/secretary/grids", P.MANAGE_ROSTER),
+    ("secretary.move_building", "POST"): ("/secretary/buildings/{building}/grid", P.MANAGE_ROSTER),
+    ("secretary.edit_post", "GET"): ("/secretary/posts/{spare_post}/edit", P.MANAGE_ROSTER),
+    ("secretary.edit_post", "POST"): ("/secretary/posts/{spare_post}/edit", P.MANAGE_ROSTER),
+    ("secretary.edit_partner", "POST"): ("/secretary/partners/{unit}/edit", P.MANAGE_ROSTER),
+    ("secretary.end_partner", "POST"): ("/secretary/partners/{unit}/end", P.MANAGE_ROSTER),
+    ("secretary.restore_partner", "POST"): ("/secretary/partners/{unit}/restore", P.MANAGE_ROSTER),
+    ("head.household_moved_out", "POST"): ("/households/{household}/moved-out", P.MANAGE_ROSTER),
+    ("head.household_moved_back", "POST"): ("/households/{household}/moved-back", P.MANAGE_ROSTER),
+    ("head.resident_deceased", "POST"): ("/residents/{resident}/deceased", P.MANAGE_ROSTER),
+    ("head.resident_not_deceased", "POST"): (
+        "/residents/{resident}/not-deceased",
+        P.MANAGE_ROSTER,
+    ),
     ("roster_import.import_form", "GET"): ("/secretary/roster/import", P.MANAGE_ROSTER),
     ("roster_import.import_sheet", "POST"): ("/secretary/roster/import", P.MANAGE_ROSTER),
     ("roster_import.template_csv", "GET"): ("/secretary/roster/template.csv", P.MANAGE_ROSTER),
@@ -353,6 +369,7 @@ def world(make: Any) -> World:
         "order": order.id,
         "broadcast": broadcast.id,
         "spare_post": spare_post.id,
+        "unit": unit.id,
     }
     return World(ids, people)
 
@@ -422,6 +439,7 @@ def test_secretary_changes_a_roles_permissions_and_it_takes_effect(
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "role.permissions"))
     # The page shows the current values: see_needs ticked for the patroller now.
     page = client.get("/secretary/roles").get_data(as_text=True)
+    assert "已保存“义务巡逻员”的可见范围和可做事项" in page  # the save says what it did
     form = page.split('id="role-patroller"')[1].split("</form>")[0]
     assert 'value="see_needs"\n        checked' in form or 'value="see_needs" checked' in " ".join(
         form.split()

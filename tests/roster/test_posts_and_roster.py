@@ -119,12 +119,16 @@ def test_building_head_post_and_the_same_post_twice(
 def test_end_a_post(client: FlaskClient, setup: dict[str, Any], make: Any) -> None:
     person = make.person()
     post = make.post(person, "observer", community=setup["c"], grid=setup["grid"])
-    assert client.post(f"/secretary/posts/{post.id}/end").status_code == 302
+    ended = client.post(f"/secretary/posts/{post.id}/end", follow_redirects=True)
+    assert ended.status_code == 200
+    # The next page says what happened.
+    assert "记录保留在历史中" in ended.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Post, post.id).ends_on is not None
-    # Ending it twice is a clear refusal.
+    # Ending it twice is a clear refusal, on the list it was asked from.
     response = client.post(f"/secretary/posts/{post.id}/end")
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert "这个岗位已经结束" in response.get_data(as_text=True)
     # The ended post leaves the board but stays in the records.
     board = client.get(f"/c/{setup['c'].code}/board").get_data(as_text=True)
     assert person.name not in board
@@ -138,6 +142,7 @@ def test_community_defines_its_own_post(client: FlaskClient, setup: dict[str, An
         data={"code": "elder_care", "name": "助老员", "duties": "每周探望独居老人"},
     )
     assert response.status_code == 302
+    assert "已添加岗位“助老员”" in client.get("/secretary/roles").get_data(as_text=True)
     response = client.post(
         "/secretary/posts/new",
         data={
@@ -148,6 +153,7 @@ def test_community_defines_its_own_post(client: FlaskClient, setup: dict[str, An
         },
     )
     assert response.status_code == 302
+    assert "孙 现任“助老员”" in client.get("/secretary/posts").get_data(as_text=True)
     post = db.session.scalar(select(Post).where(Post.role == "elder_care"))
     assert post.duties == "每周探望独居老人"
     assert "助老员" in client.get(f"/c/{setup['c'].code}/board").get_data(as_text=True)

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from models import AuditEntry, Household, Resident, db
+from models import AuditEntry, Building, Household, PartnerUnit, Post, Resident, db
 from services.roster import importing as roster_import
 from services.roster import sheets as roster_sheets
 from services.roster import template as roster_template
@@ -279,7 +279,11 @@ def test_bad_birth_year_and_yes_no_are_rejected(secretary_client: Any) -> None:
     assert count_rows() == (0, 0)
 
 
-def test_unknown_building_is_rejected(secretary_client: Any) -> None:
+def test_unknown_building_without_a_grid_is_rejected(
+    secretary_client: Any, make: Any, place: Any
+) -> None:
+    # Two grids: the sheet must say which one a new building goes to.
+    make.grid(place["community"])
     rows = [
         ZH_HEADERS,
         ["幸福小区", "9号楼", "1", "101", "周六", "", "", "", "", "", ""],
@@ -287,8 +291,10 @@ def test_unknown_building_is_rejected(secretary_client: Any) -> None:
     ]
     page = upload(secretary_client, xlsx(rows), "roster.xlsx").get_data(as_text=True)
     assert "<strong>2</strong> rejected" in page
-    assert page.count("Unknown building") == 2
+    assert page.count("Unknown building") == 2 and "网格" in page
+    assert "Nothing was saved" in page
     assert count_rows() == (0, 0)
+    assert db.session.scalar(select(func.count(Building.id))) == 1
 
 
 def test_duplicate_in_sheet_is_rejected(secretary_client: Any) -> None:
@@ -431,13 +437,26 @@ def test_import_page_shows_form_and_templates_round_trip(secretary_client: Any) 
     template_xlsx = secretary_client.get("/secretary/roster/template.xlsx")
     assert template_xlsx.status_code == 200
     # The example row of either template imports as it is, and both describe the same row.
+    # The workbook's three sheets: a resident, a post and a partner unit.
+    workbook = openpyxl.load_workbook(io.BytesIO(template_xlsx.data))
+    assert workbook.sheetnames == ["居民", "岗位", "共建单位"]
+    assert workbook["岗位"]["A1"].value == "岗位" and workbook["共建单位"]["A1"].value == "单位名称"
     response = upload(secretary_client, template_xlsx.data, "template.xlsx")
-    assert "<strong>1</strong> imported" in response.get_data(as_text=True)
+    assert "<strong>3</strong> imported" in response.get_data(as_text=True)
     response = upload(secretary_client, template_csv.data, "template.csv")
     assert "<strong>1</strong> unchanged" in response.get_data(as_text=True)
     example = residents()["张秀英"]
     assert example.phone == "+8613800138000"
     assert example.household.contact_phone == "+8613900139000"
+    assert example.id_number_last4 == "002X" and len(example.id_number_hash or "") == 64
+    head = db.session.scalar(select(Post).where(Post.role == "building_head"))
+    assert head.person.name == "王建华" and head.building.name == "3号楼"
+    assert (
+        db.session.scalar(select(PartnerUnit.kind).where(PartnerUnit.name == "区供电局")) == "机关"
+    )
+    # Again: everything is already there.
+    again = upload(secretary_client, template_xlsx.data, "template.xlsx").get_data(as_text=True)
+    assert "<strong>3</strong> unchanged" in again and "Nothing was saved" in again
 
 
 @pytest.mark.parametrize("role", ["building_head", "resident", "none"])
@@ -471,8 +490,14 @@ def test_secretary_of_another_community_cannot_import_here(
     client.set_cookie("linli_lang", "en")
     sign_in(client, outsider.phone)
 
+    # Their own import creates the building in their own community, never in this one.
     page = upload(client, xlsx([ZH_HEADERS, GOOD_ROWS[0]]), "roster.xlsx").get_data(as_text=True)
-    assert "<strong>1</strong> rejected" in page and "Unknown building" in page
+    assert "<strong>1</strong> imported" in page
+    db.session.expire_all()
+    assert db.session.scalar(select(Resident)).household.building.community_id == other.id
+    db.session.execute(Resident.__table__.delete())
+    db.session.execute(Household.__table__.delete())
+    db.session.commit()
     response = upload(
         client,
         xlsx([ZH_HEADERS, GOOD_ROWS[0]]),
