@@ -93,7 +93,10 @@ def _cached_urls(visitor: Visitor) -> dict[str, list[str]]:
             const out = {};
             for (const name of await caches.keys()) {
                 const cache = await caches.open(name);
-                out[name] = (await cache.keys()).map((r) => new URL(r.url).pathname);
+                out[name] = (await cache.keys()).map((r) => {
+                    const url = new URL(r.url);
+                    return url.pathname + url.search;
+                });
             }
             return out;
         }"""

@@ -16,8 +16,10 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      // "reload" skips the HTTP cache, so a new version never stores an old file.
-      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" }))))
+      // Static files have their content's hash in the URL, so the browser's HTTP cache (which
+      // the page just filled) cannot hold an old version: taking them from it downloads
+      // nothing twice. The offline page and the manifest are revalidated (no-cache).
+      .then((cache) => cache.addAll(SHELL))
       .then(() => self.skipWaiting())
   );
 });
@@ -53,11 +55,12 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (SHELL_PATHS.has(url.pathname)) {
-    // Cache first: shell files change only with a new version of this worker.
+    // Cache first: shell files change only with a new version of this worker. The exact URL
+    // (with its hash): a page of a newer deploy asks for files this worker does not have.
     event.respondWith(
       caches
         .open(CACHE)
-        .then((cache) => cache.match(request, { ignoreSearch: true }))
+        .then((cache) => cache.match(request))
         .then((cached) => cached || fetch(request))
     );
   }
