@@ -12,14 +12,29 @@ const SHELL = "__SHELL_FILES__";
 const OFFLINE_URL = "/offline";
 const SHELL_PATHS = new Set(SHELL.map((url) => new URL(url, self.location.origin).pathname));
 
+function isStatic(url) {
+  return new URL(url, self.location.origin).pathname.startsWith("/static/");
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      // Static files have their content's hash in the URL, so the browser's HTTP cache (which
-      // the page just filled) cannot hold an old version: taking them from it downloads
-      // nothing twice. The offline page and the manifest are revalidated (no-cache).
-      .then((cache) => cache.addAll(SHELL))
+      .then((cache) =>
+        Promise.all(
+          SHELL.map((url) =>
+            isStatic(url)
+              ? // Static URLs carry their content's hash, and the page that registered this
+                // worker has just loaded them: take them from the HTTP cache only, never a
+                // second download. One it has not (yet) is kept on first use (see fetch).
+                fetch(url, { cache: "only-if-cached", mode: "same-origin" })
+                  .then((response) => (response.ok ? cache.put(url, response) : undefined))
+                  .catch(() => undefined)
+              : // The offline page and the manifest (no-cache: revalidated).
+                cache.add(url)
+          )
+        )
+      )
       .then(() => self.skipWaiting())
   );
 });
@@ -60,8 +75,18 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(
       caches
         .open(CACHE)
-        .then((cache) => cache.match(request))
-        .then((cached) => cached || fetch(request))
+        .then((cache) =>
+          cache.match(request).then(
+            (cached) =>
+              cached ||
+              fetch(request).then((response) => {
+                if (response.ok) {
+                  cache.put(request, response.clone());
+                }
+                return response;
+              })
+          )
+        )
     );
   }
   // Everything else (fragments, other files) goes to the network untouched.
