@@ -9,6 +9,7 @@ next rows in place of itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import request, url_for
 
@@ -54,7 +55,7 @@ class Page:
 
     def url(self, number: int) -> str:
         """This page's URL with another page number, every other argument kept."""
-        args: dict[str, list[str]] = request.args.to_dict(flat=False)
+        args: dict[str, Any] = request.args.to_dict(flat=False)
         args.pop("page", None)
         if number > 1:
             args["page"] = [str(number)]
