@@ -16,7 +16,7 @@ from pwa import i18n
     "moment",
     [
         datetime(2026, 12, 31, 16, 5, 9, tzinfo=UTC),  # already 1 January in Shanghai
-        datetime(2026, 3, 1, 2, 0, 0),  # naive: stored UTC
+        datetime(2026, 3, 1, 2, 0, 0, tzinfo=UTC).replace(tzinfo=None),  # naive: stored UTC
     ],
 )
 def test_numeric_patterns_match_babel(app: Flask, fmt: str, moment: datetime) -> None:
