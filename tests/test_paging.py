@@ -124,7 +124,7 @@ def test_the_posts_list_comes_50_at_a_time(client: FlaskClient, crowded: Place, 
     url = f"/secretary/posts?community={crowded.community.id}"
     first = client.get(url).get_data(as_text=True)
     assert first.count("<tr>") == paging.PAGE_SIZE + 1  # and the heading's row
-    assert 'hx-target="closest .more"' in first and '<tr class="more">' in first
+    assert 'hx-target="closest [data-more]"' in first and "<tr data-more>" in first
     rest = client.get(url + "&page=2", headers=HX).get_data(as_text=True)
     assert "<html" not in rest and "<thead" not in rest
     names = set(re.findall(r"志愿者\d\d", first + rest))
