@@ -10,7 +10,18 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db
-from pwa import audit_reads, auth, cli, errors, features, i18n, rendering, security
+from pwa import (
+    audit_reads,
+    auth,
+    cli,
+    compression,
+    errors,
+    features,
+    i18n,
+    rendering,
+    security,
+    static_files,
+)
 from pwa import config as config_module
 from pwa.database import init_database
 from pwa.extensions import csrf, limiter, migrate
@@ -32,6 +43,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
 
+    # First registered, last run: these see every response as the other hooks left it.
+    compression.init_app(app)
+    static_files.init_app(app)
     init_database(app)
     migrate.init_app(
         app,

@@ -4,8 +4,9 @@ A view that shows residents, households or phones calls `note(...)` once it know
 shows. The reads are collected on `flask.g` and written by `after_request`, after the page's
 own (read) transaction and in a short write transaction of their own
 (`services.audit.write_reads`): a page never answers 5xx because of auditing, and a GET never
-writes inside its read transaction. What cannot be written is spooled and written later by
-the "audit-spool" job.
+writes inside its read transaction. What cannot be written at once (the database busy with
+other writers for more than WRITE_WAIT_MS, or failing) is spooled and written later by the
+"audit-spool" job.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from pwa import auth
 from services import audit
 
 log = logging.getLogger(__name__)
+
+# How long a page waits for SQLite's write lock to record its reads before spooling them.
+WRITE_WAIT_MS = 20
 
 
 def note(
@@ -95,7 +99,7 @@ def _write(response: Response) -> Response:
         return response  # the page failed: its error page shows nothing of the records
     try:
         _end_page_transaction()
-        audit.write_reads(reads, current_app.config["AUDIT_SPOOL"])
+        audit.write_reads(reads, current_app.config["AUDIT_SPOOL"], wait_ms=WRITE_WAIT_MS)
     except Exception:
         log.exception("audit: could not write or keep %d read(s): %r", len(reads), reads)
     return response

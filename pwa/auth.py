@@ -69,6 +69,7 @@ def _load_person() -> None:
     g.pop("area_permission", None)
     if request.endpoint == "static":
         return
+    permissions.forget()  # the session (and what it remembers) may outlive a request
     token = session.get(SESSION_KEY)
     if not token:
         return

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import format_datetime, get_locale, refresh
 
+from models import clock
 from pwa.extensions import babel
 
 LANG_COOKIE = "linli_lang"
@@ -27,11 +28,27 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or "zh"
 
 
+# All-digit patterns read the same in every language: formatted without Babel, which costs
+# about 0.1 ms a call (a list of 50 rows shows 50 of them).
+NUMERIC_PATTERNS = {
+    "yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M",
+    "yyyy-MM-dd": "%Y-%m-%d",
+    "MM-dd HH:mm": "%m-%d %H:%M",
+    "MM-dd HH:mm:ss": "%m-%d %H:%M:%S",
+    "HH:mm": "%H:%M",
+}
+
+
 def local_time(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    """Format a UTC datetime in Asia/Shanghai for people to read."""
+    """Format a UTC datetime in Asia/Shanghai (the app's only time zone) for people to read."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    numeric = NUMERIC_PATTERNS.get(fmt)
+    if numeric is None:
+        return format_datetime(value, fmt)
+    if value.tzinfo is None:  # stored times are naive UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(clock.ZONE).strftime(numeric)
 
 
 def init_app(app: Flask) -> None:

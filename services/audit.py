@@ -134,36 +134,50 @@ def _commit(session: Session) -> None:
     session.commit()
 
 
-def _write_once(reads: Sequence[Read]) -> None:
+def _write_once(reads: Sequence[Read], wait_ms: int | None = None) -> None:
     # Its own session and connection: the page's read transaction is left alone, and on
-    # SQLite this one begins IMMEDIATE (it writes) and waits on the busy timeout.
-    with writing(), Session(db.engine) as session:
-        session.add_all([read.entry() for read in reads])
-        _commit(session)
+    # SQLite this one begins IMMEDIATE (it writes) and waits on the busy timeout, or only
+    # `wait_ms` for the lock when given.
+    with writing(), db.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        waited = None
+        if wait_ms is not None and db.engine.dialect.name == "sqlite" and raw is not None:
+            waited = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+            raw.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+        try:
+            with Session(bind=connection) as session:
+                session.add_all([read.entry() for read in reads])
+                _commit(session)
+        finally:
+            if waited is not None and raw is not None:
+                raw.execute(f"PRAGMA busy_timeout={int(waited)}")
 
 
-def write_reads(reads: Sequence[Read], spool: Path | str) -> bool:
+def write_reads(reads: Sequence[Read], spool: Path | str, *, wait_ms: int | None = None) -> bool:
     """Write the reads in one short transaction, retried; spool them if that still fails.
 
+    With `wait_ms` (a page being answered), one try that waits at most that long for SQLite's
+    write lock, then the spool at once: under a crowd the pages' audit writes queue on one
+    lock, and SQLite's busy handler sleeps up to 100 ms at a time, which a page must not.
     Never raises: auditing must not fail the page. Returns whether they reached the database.
     """
     if not reads:
         return True
-    for attempt in range(WRITE_TRIES):
+    for attempt in range(1 if wait_ms is not None else WRITE_TRIES):
         try:
-            _write_once(reads)
+            _write_once(reads, wait_ms)
             return True
         except OperationalError as error:
             log.warning(
                 "audit: writing %d read(s) failed (try %d): %s", len(reads), attempt + 1, error
             )
-            if attempt + 1 < WRITE_TRIES:
+            if wait_ms is None and attempt + 1 < WRITE_TRIES:
                 timer.sleep(RETRY_PAUSE_SECONDS)
-    _spool(reads, Path(spool))
+    _spool(reads, Path(spool), busy=wait_ms is not None)
     return False
 
 
-def _spool(reads: Sequence[Read], spool: Path) -> None:
+def _spool(reads: Sequence[Read], spool: Path, *, busy: bool = False) -> None:
     lines = "".join(json.dumps(asdict(read), ensure_ascii=False) + "\n" for read in reads)
     try:
         spool.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +187,13 @@ def _spool(reads: Sequence[Read], spool: Path) -> None:
             os.write(fd, lines.encode("utf-8"))
         finally:
             os.close(fd)
-        log.error("audit: %d read(s) kept in %s until the database takes them", len(reads), spool)
+        # A busy database under a crowd is expected (the job writes them within a minute).
+        log.log(
+            logging.INFO if busy else logging.ERROR,
+            "audit: %d read(s) kept in %s until the database takes them",
+            len(reads),
+            spool,
+        )
     except OSError:
         # Nowhere left to keep them: the log is the last record.
         log.exception("audit: could not keep %d read(s); lost: %s", len(reads), lines)

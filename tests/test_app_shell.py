@@ -14,6 +14,14 @@ from flask.testing import FlaskClient
 from pwa.views import app_shell
 
 STATIC = Path(__file__).resolve().parent.parent / "pwa" / "static"
+HASHED = re.compile(r"(/static/[^?\"]+)\?v=[0-9a-f]{12}")
+
+
+def _unhashed(url: str) -> str:
+    """A static URL without its content hash (pwa/static_files.py adds it to every one)."""
+    match = HASHED.fullmatch(url)
+    assert match or not url.startswith("/static/"), url
+    return match.group(1) if match else url
 
 
 def test_manifest(client: FlaskClient) -> None:
@@ -30,7 +38,7 @@ def test_manifest(client: FlaskClient) -> None:
     assert re.fullmatch(r"#[0-9a-f]{6}", manifest["background_color"])
     assert manifest["lang"] == "zh-CN"
     assert manifest["description"]
-    icons = {(i["src"], i["sizes"], i["purpose"]) for i in manifest["icons"]}
+    icons = {(_unhashed(i["src"]), i["sizes"], i["purpose"]) for i in manifest["icons"]}
     assert icons == {
         ("/static/icons/icon-192.png", "192x192", "any"),
         ("/static/icons/icon-512.png", "512x512", "any"),
@@ -43,8 +51,8 @@ def test_manifest(client: FlaskClient) -> None:
 def test_pages_link_the_manifest_and_the_app_script(client: FlaskClient) -> None:
     html = client.get("/sign-in").get_data(as_text=True)
     assert '<link rel="manifest" href="/manifest.webmanifest">' in html
-    assert 'src="/static/js/app.js"' in html
-    assert 'src="/static/vendor/htmx.min.js"' in html
+    assert re.search(r'src="/static/js/app\.js\?v=[0-9a-f]{12}"', html)
+    assert re.search(r'src="/static/vendor/htmx\.min\.js\?v=[0-9a-f]{12}"', html)
     assert "//cdn" not in html and "unpkg" not in html
     assert 'register("/sw.js", { scope: "/" })' in (STATIC / "js" / "app.js").read_text()
 
@@ -61,15 +69,13 @@ def test_service_worker_is_served_from_the_root_uncached(client: FlaskClient) ->
     version = re.search(r'const VERSION = "([0-9a-f]{16})";', body)
     assert version
     files = json.loads(re.search(r"const SHELL = (\[.*?\]);", body).group(1))  # type: ignore[union-attr]
-    assert files == [
+    assert [_unhashed(url) for url in files] == [
         "/offline",
         "/manifest.webmanifest",
         "/static/css/app.css",
         "/static/js/app.js",
         "/static/vendor/htmx.min.js",
         "/static/icons/icon-192.png",
-        "/static/icons/icon-512.png",
-        "/static/icons/icon-maskable-512.png",
     ]
     for url in files:
         assert client.get(url).status_code == 200, url
@@ -116,7 +122,7 @@ def test_deployed_version_covers_templates_and_worker(app: Flask) -> None:
         "static/css/app.css",
         "static/js/app.js",
         "static/vendor/htmx.min.js",
-        "static/icons/icon-512.png",
+        "static/icons/icon-192.png",
         "templates/offline.html",
         "templates/base.html",
     } <= names
@@ -129,7 +135,7 @@ def test_offline_page(client: FlaskClient) -> None:
     html = response.get_data(as_text=True)
     assert 'class="card narrow offline"' in html
     assert "<h1" in html
-    assert 'href="/static/css/app.css"' in html
+    assert re.search(r'href="/static/css/app\.css\?v=[0-9a-f]{12}"', html)
 
 
 def test_offline_page_carries_no_personal_data(client: FlaskClient, make) -> None:  # type: ignore[no-untyped-def]

@@ -208,7 +208,7 @@ def test_a_read_whose_audit_cannot_be_written_still_answers_and_is_kept(
     response = client.get(f"/residents/{area['resident'].id}")
     assert response.status_code == 200
     assert "王奶奶" in response.get_data(as_text=True)
-    assert len(tries) == audit.WRITE_TRIES  # retried, then kept
+    assert len(tries) == 1  # a page does not wait for a busy database: kept at once
     assert [e for e in _entries() if e.action == "view"] == []
     [kept] = [json.loads(line) for line in spool.read_text(encoding="utf-8").splitlines()]
     assert kept["actor_id"] == leader and kept["post_id"] == post
@@ -264,6 +264,10 @@ def test_sixteen_residents_at_home_at_once_get_no_5xx(app: Flask, make: Any) -> 
         thread.join(120)
     assert not failures
     assert len(statuses) == 80 and set(statuses) == {200}, statuses
+    # Written at once, or (the database busy with the others' writes) spooled and written by
+    # the job: every read is recorded, once.
+    db.session.rollback()
+    audit_jobs.flush_spool()
     views = [e for e in _entries() if e.action == "view"]
     assert len(views) == 80
 

@@ -47,7 +47,9 @@ def area_home() -> Any:
     grids = db.session.scalars(
         areas.visible_grids(area).order_by(Grid.community_id, Grid.number)
     ).all()
-    grid_figures = overview.figures_by(Building.grid_id, area.building_clause(), today)
+    grid_figures = (
+        overview.figures_by(Building.grid_id, area.building_clause(), today) if grids else {}
+    )
     buildings = db.session.scalars(
         areas.visible_buildings(area)
         .where(~Building.grid_id.in_([g.id for g in grids]) if grids else true())

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import Decision, Household, Need, NeedReferral, PartnerUnit, Resident, db
 from models.roles import Permission
-from pwa import audit_reads, auth
+from pwa import audit_reads, auth, paging
 from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm, PartnerAnswerForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -69,12 +69,16 @@ def need_list() -> Any:
     now = auth.now()
     person = auth.person_required()
     today = auth.today()
-    items = queries.list_needs(area, status=status)
-    audit_reads.items("needs", items, detail=f"needs status={status}")
+    number = paging.page_number()
+    page = paging.Page(number, paging.PAGE_SIZE, queries.count_needs(area, status=status))
+    items = queries.list_needs(area, status=status, limit=page.size, offset=page.offset)
+    audit_reads.items("needs", items, detail=f"needs status={status} page={number}")
+    more = paging.wants_more_rows()
     return render(
         "needs/list.html",
-        "need_list",
+        "need_rows" if more else "need_list",
         items=items,
+        page=page,
         status=status,
         now=now,
         age=queries.age_days,
@@ -83,7 +87,7 @@ def need_list() -> Any:
         decisions=queries.DECISIONS,
         categories=queries.CATEGORIES,
         units=_units({n.community_id for n in items}),
-        figures=queries.figures(area, now),
+        figures=None if more else queries.figures(area, now),
     )
 
 

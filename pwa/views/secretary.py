@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from models import AuditEntry, Building, Community, Grid, PartnerUnit, Post, db
 from models.roles import Permission, Role
-from pwa import auth
+from pwa import auth, paging
 from pwa.forms.roster import (
     AuditFilterForm,
     BuildingForm,
@@ -26,6 +26,7 @@ from pwa.forms.roster import (
     PostForm,
     RolePermissionsForm,
 )
+from pwa.rendering import render
 from pwa.steps import run_step
 from services import audit, phones
 from services.errors import InvalidInput
@@ -68,10 +69,14 @@ def _posts_page(community: Community, error: str | None) -> Any:
     )
     if not show_ended:
         query = query.where((Post.ends_on.is_(None)) | (Post.ends_on > today))
-    return render_template(
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = paging.Page(paging.page_number(), paging.PAGE_SIZE, total)
+    return render(
         "secretary/posts.html",
+        "post_rows" if paging.wants_more_rows() else None,
         community=community,
-        posts=db.session.scalars(query).all(),
+        posts=db.session.scalars(query.offset(page.offset).limit(page.size)).all(),
+        page=page,
         show_ended=show_ended,
         mask=phones.mask,
         role_name=lambda r: posts.role_name(r, community.id),

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from models import Building, Grid, Household, Visit, db
 from models.roles import Permission, Role
-from pwa import audit_reads, auth
+from pwa import audit_reads, auth, paging
 from pwa.forms.visits import ScheduleForm, VisitForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -58,17 +58,27 @@ def my_households() -> Any:
     area = _area()
     today = auth.today()
     q = request.args.get("q", "").strip()[:20]
-    rows, total = queries.my_households(area, today, q=q)
-    if not q and len(rows) == total:  # the whole area is on the page: count it there
+    number = paging.page_number()
+    rows, total = queries.my_households(
+        area, today, q=q, limit=paging.PAGE_SIZE, offset=(number - 1) * paging.PAGE_SIZE
+    )
+    page = paging.Page(number, paging.PAGE_SIZE, total)
+    more = paging.wants_more_rows()
+    if more:
+        figures = None  # only the next rows are sent
+    elif not q and number == 1 and len(rows) == total:  # all of the area is on the page
         figures = coverage.Coverage(sum(r.visited_this_month for r in rows), total)
     else:
         figures = coverage.total(coverage.by(Building.id, area, today).values())
-    audit_reads.household_rows("visit list", [r.id for r in rows], detail=f"visits q={q}")
+    audit_reads.household_rows(
+        "visit list", [r.id for r in rows], detail=f"visits q={q} page={number}"
+    )
     return render(
         "visits/households.html",
-        "household_list",
+        "household_rows" if more else "household_list",
         rows=rows,
         total=total,
+        page=page,
         q=q,
         figures=figures,
         today=today,

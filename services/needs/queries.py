@@ -63,7 +63,19 @@ def get_need(area: Area, need_id: int) -> Need:
     return need
 
 
-def list_needs(area: Area, *, status: str = "open", limit: int = 200) -> list[Need]:
+STATUS_OF = {"open": NeedStatus.OPEN, "in_hand": NeedStatus.IN_HAND}
+
+
+def count_needs(area: Area, *, status: str = "open") -> int:
+    """Return how many needs of the area are in the list `status` (as list_needs shows it)."""
+    wanted = STATUS_OF.get(status, NeedStatus.ANSWERED)
+    query = needs_in(area).where(Need.status == wanted)
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def list_needs(
+    area: Area, *, status: str = "open", limit: int = 200, offset: int = 0
+) -> list[Need]:
     query = needs_in(area).options(
         selectinload(Need.household).selectinload(Household.building),
         selectinload(Need.raised_by),
@@ -75,7 +87,7 @@ def list_needs(area: Area, *, status: str = "open", limit: int = 200) -> list[Ne
         query = query.where(Need.status == NeedStatus.IN_HAND).order_by(Need.created_at)
     else:
         query = query.where(Need.status == NeedStatus.ANSWERED).order_by(Need.answered_at.desc())
-    return list(db.session.scalars(query.limit(limit)))
+    return list(db.session.scalars(query.offset(offset).limit(limit)))
 
 
 def count_open(area: Area) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from flask import has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -58,18 +59,39 @@ def is_fixed(role: str) -> bool:
     return role == Role.SECRETARY
 
 
+# A page asks for the same role's permissions several times (the route's guard, its menu, the
+# area it shows): kept on the database session for one request (auth clears it as a request
+# begins; set_for_role when it changes them), never outside a request.
+MEMO = "role_permissions"
+
+
+def forget() -> None:
+    """Drop the permissions remembered for this request."""
+    db.session.info.pop(MEMO, None)
+
+
 def of_role(community_id: int, role: str) -> frozenset[Permission]:
     """Return what the role may do in the community: its community's choice, else defaults."""
     if is_fixed(role):
         return defaults_of(role)
+    memo: dict[tuple[int, str], frozenset[Permission]] | None = (
+        db.session.info.setdefault(MEMO, {}) if has_request_context() else None
+    )
+    if memo is not None and (community_id, role) in memo:
+        return memo[(community_id, role)]
     row = db.session.scalar(
         select(RolePermissions).where(
             RolePermissions.community_id == community_id, RolePermissions.role == role
         )
     )
-    if row is None:
-        return defaults_of(role)
-    return frozenset(Permission(p) for p in row.permissions if p in _VALUES)
+    found = (
+        defaults_of(role)
+        if row is None
+        else frozenset(Permission(p) for p in row.permissions if p in _VALUES)
+    )
+    if memo is not None:
+        memo[(community_id, role)] = found
+    return found
 
 
 def of_roles(community_id: int, roles: Iterable[str]) -> dict[str, frozenset[Permission]]:
@@ -158,6 +180,7 @@ def set_for_role(
         db.session.add(row)
     row.permissions = sorted(p.value for p in permissions)
     db.session.flush()
+    forget()
     audit.record(
         actor=by,
         community_id=community_id,

@@ -7,6 +7,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from models import Person, UserSession, db
 from models.roles import STAFF_ROLES
@@ -46,7 +47,16 @@ def find_live(
     token: str, *, now: datetime, staff_minutes: int, other_days: int
 ) -> UserSession | None:
     """Return the session for this token if it is open and not idle for too long; end it if so."""
-    session = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    # The person and their posts come with it in one query: every signed-in request asks.
+    session = (
+        db.session.execute(
+            select(UserSession)
+            .where(UserSession.token_hash == _hash(token))
+            .options(joinedload(UserSession.person).joinedload(Person.posts))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if session is None or session.ended_at is not None:
         return None
     person = session.person

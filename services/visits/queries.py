@@ -116,9 +116,10 @@ ROW_COLUMNS = (
 
 
 def my_households(
-    area: Area, today: date, *, q: str = "", limit: int = 300
+    area: Area, today: date, *, q: str = "", limit: int = 300, offset: int = 0
 ) -> tuple[list[HouseholdRow], int]:
-    """Return the area's households, unvisited this month first, and how many there are in all.
+    """Return a page of the area's households, unvisited this month first, and how many there
+    are in all (skipping `offset`, at most `limit`).
 
     Two queries whatever the size: households with "visited this month" (the household-month
     primary key) and their last visit (a correlated max over the (household_id, visited_on)
@@ -157,12 +158,14 @@ def my_households(
             Household.unit,
             Household.floor,
             Household.room,
-        ).limit(limit + 1)
+        )
+        .offset(offset)
+        .limit(limit + 1)
     ).all()
-    total = len(rows)
-    if total > limit:
-        rows = rows[:limit]
+    total = offset + len(rows)
+    if len(rows) > limit or (offset and not rows):
         total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = rows[:limit]
     flags = resident_flags([r[0] for r in rows], today)
     out = []
     for hid, compound, building, unit, room, contact, last_on, was_visited in rows:

@@ -12,12 +12,29 @@ const SHELL = "__SHELL_FILES__";
 const OFFLINE_URL = "/offline";
 const SHELL_PATHS = new Set(SHELL.map((url) => new URL(url, self.location.origin).pathname));
 
+function isStatic(url) {
+  return new URL(url, self.location.origin).pathname.startsWith("/static/");
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      // "reload" skips the HTTP cache, so a new version never stores an old file.
-      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" }))))
+      .then((cache) =>
+        Promise.all(
+          SHELL.map((url) =>
+            isStatic(url)
+              ? // Static URLs carry their content's hash, and the page that registered this
+                // worker has just loaded them: take them from the HTTP cache only, never a
+                // second download. One it has not (yet) is kept on first use (see fetch).
+                fetch(url, { cache: "only-if-cached", mode: "same-origin" })
+                  .then((response) => (response.ok ? cache.put(url, response) : undefined))
+                  .catch(() => undefined)
+              : // The offline page and the manifest (no-cache: revalidated).
+                cache.add(url)
+          )
+        )
+      )
       .then(() => self.skipWaiting())
   );
 });
@@ -53,12 +70,23 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (SHELL_PATHS.has(url.pathname)) {
-    // Cache first: shell files change only with a new version of this worker.
+    // Cache first: shell files change only with a new version of this worker. The exact URL
+    // (with its hash): a page of a newer deploy asks for files this worker does not have.
     event.respondWith(
       caches
         .open(CACHE)
-        .then((cache) => cache.match(request, { ignoreSearch: true }))
-        .then((cached) => cached || fetch(request))
+        .then((cache) =>
+          cache.match(request).then(
+            (cached) =>
+              cached ||
+              fetch(request).then((response) => {
+                if (response.ok) {
+                  cache.put(request, response.clone());
+                }
+                return response;
+              })
+          )
+        )
     );
   }
   // Everything else (fragments, other files) goes to the network untouched.
