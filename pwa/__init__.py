@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db
-from pwa import audit_reads, auth, cli, errors, features, i18n, rendering, security
+from pwa import audit_reads, auth, cli, errors, features, i18n, labels, rendering, security
 from pwa import config as config_module
 from pwa.database import init_database
 from pwa.extensions import csrf, limiter, migrate
@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     rendering.init_app(app)
+    labels.init_app(app)
     auth.init_app(app)
     security.init_app(app)
     audit_reads.init_app(app)
