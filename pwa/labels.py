@@ -21,8 +21,8 @@ from notify import commands, inbound, kind_titles, templates
 from notify.channels import CHANNEL_LABELS, channel_label
 from services import audit
 from services.needs import queries as need_queries
+from services.roster import importing, posts
 from services.roster import operations as roster
-from services.roster import posts
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,15 @@ class Vocabulary:
 def _command_label(name: str) -> str:
     locale = get_locale()
     return commands.command_label(name, locale.language if locale else "zh")
+
+
+def _audit_detail(detail: str) -> str:
+    # A change to the roster is detailed by the fields it changed: "birth_year, phone".
+    fields = importing.field_labels()
+    names = detail.split(", ")
+    if all(name in fields for name in names):
+        return "、".join(fields[name] for name in names)
+    return audit.detail_label(detail)
 
 
 def _outcome_codes() -> Iterable[str]:
@@ -52,7 +61,7 @@ VOCABULARIES = (
     Vocabulary("command_label", _command_label, lambda: [c.name for c in commands.REGISTRY]),
     Vocabulary("audit_action", audit.action_label, lambda: audit.ACTIONS),
     Vocabulary("audit_subject", audit.subject_label, lambda: audit.SUBJECTS),
-    Vocabulary("audit_detail", audit.detail_label, lambda: audit.PAGES),
+    Vocabulary("audit_detail", _audit_detail, lambda: [*audit.PAGES, *importing.field_labels()]),
     Vocabulary("audit_records", audit.records_label, lambda: ()),
 )
 
