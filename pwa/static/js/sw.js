@@ -76,7 +76,8 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (request.mode === "navigate") {
-    // Network first: pages are personal and must be fresh; the cache only says "offline".
+    // Network first: pages are personal and must be fresh. Without a network: this month's
+    // round if it holds the page, else the offline page.
     event.respondWith(
       fetch(request).catch(() => roundCopy(request).then((cached) => cached || offlinePage()))
     );
@@ -90,6 +91,7 @@ self.addEventListener("fetch", (event) => {
         .then((cache) => cache.match(request, { ignoreSearch: true }))
         .then((cached) => cached || fetch(request))
     );
+    return;
   }
   if (url.pathname.startsWith("/static/")) {
     // Scripts the round's pages need (visit-queue.js) are kept with the round.
