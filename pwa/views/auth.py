@@ -112,24 +112,15 @@ def check_code() -> Any:
     )
 
 
-# Signing out empties what the phone kept for this person: the offline round's pages and
-# visits not yet sent (the page script asks first when some wait), with the app shell. Not
-# "cache": Chromium then held the redirect after sign-out for good, and signed-in pages are
-# no-store, so the HTTP cache holds nothing personal.
-CLEAR_ON_SIGN_OUT = '"storage"'
-
-
 @bp.post("/sign-out")
 def sign_out() -> Any:
-    def done(_none: None) -> Any:
-        response = redirect(url_for("public.index"))
-        response.headers["Clear-Site-Data"] = CLEAR_ON_SIGN_OUT
-        return response
-
+    # What the phone kept for the offline round is emptied by the page script before this
+    # request (js/app.js). Not by Clear-Site-Data: Chromium sometimes held the redirect after
+    # it for over 10 s ("storage"), or for good ("cache").
     return run_step(
         auth.sign_out,
         refused=lambda _message: redirect(url_for("public.index")),
-        done=done,
+        done=lambda _none: redirect(url_for("public.index")),
     )
 
 

@@ -90,11 +90,3 @@ def test_a_different_person_or_nobody_names_another_round(client: FlaskClient, m
     client.post("/sign-out")
     sign_in(client, place.leader.phone)
     assert _round(client)["round"] != head_round
-
-
-def test_signing_out_asks_the_browser_to_forget_the_round(client: FlaskClient, make: Any) -> None:
-    place: Place = build_place(make)
-    sign_in(client, place.head.phone)
-    response = client.post("/sign-out")
-    assert response.status_code == 302
-    assert response.headers["Clear-Site-Data"] == '"storage"'
