@@ -31,8 +31,8 @@
     status.hidden = false;
   }
 
-  // The styles and scripts this page uses, which the round's pages use too; shell files are
-  // kept by the service worker already.
+  // The styles and scripts this page uses, which the round's pages use too. Shell files too:
+  // a deploy replaces the shell's cache, and the round's pages name the files of their day.
   function staticFiles() {
     const urls = new Set();
     document.querySelectorAll("script[src], link[rel=stylesheet][href]").forEach((el) => {
@@ -55,7 +55,7 @@
     for (const path of staticFiles()) {
       const url = new URL(path, location.origin).href;
       wanted.add(url);
-      if (!(await caches.match(url))) {
+      if (!(await cache.match(url))) {
         await cache.add(url);
       }
     }
