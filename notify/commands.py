@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext
+
 from models import Person
 from models.roles import Permission
 
@@ -76,6 +78,8 @@ class Command:
 
 
 REGISTRY: list[Command] = []
+# Commands matched by something other than a word ("number": a bare 1-5), named on a screen.
+SPECIAL_LABELS: dict[str, Any] = {"number": lazy_gettext("a number")}
 
 
 def register(command: Command) -> Command:
@@ -83,6 +87,22 @@ def register(command: Command) -> Command:
     REGISTRY[:] = [c for c in REGISTRY if c.name != command.name]
     REGISTRY.append(command)
     return command
+
+
+def command_label(name: str, language: str = "zh") -> str:
+    """Return how a screen names a command: the keyword a person types for it.
+
+    Chinese keywords first in Chinese, the first Latin one in English ("认领", "CLAIM").
+    """
+    if name in SPECIAL_LABELS:
+        return str(SPECIAL_LABELS[name])
+    for command in REGISTRY:
+        if command.name == name and command.keywords:
+            latin = [k for k in command.keywords if k.isascii() and k.isalpha()]
+            if language == "en" and latin:
+                return latin[0]
+            return command.keywords[0]
+    return name
 
 
 def normalize(text: str) -> str:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -62,6 +64,25 @@ def _start(message: Inbound) -> Reply:
         if found is not None:
             db.session.delete(found)
     return Reply("sms_opted_in")
+
+
+# What Linli made of a text received, as the secretary's page says it. A reply held back by
+# the hourly cap adds ":reply_limited" to the outcome.
+OUTCOMES: dict[str, Any] = {
+    "handled": _l("Understood and answered"),
+    "unknown": _l("Not understood"),
+}
+REPLY_LIMITED = "reply_limited"
+REPLY_LIMITED_LABEL = _l("no reply sent: too many replies this hour")
+
+
+def outcome_label(outcome: str) -> str:
+    """Return how an inbound text's outcome reads, e.g. "Not understood (no reply sent: …)"."""
+    base, _sep, limited = outcome.partition(":")
+    label = str(OUTCOMES.get(base, base))
+    if limited == REPLY_LIMITED:
+        return gettext("%(outcome)s (%(why)s)", outcome=label, why=str(REPLY_LIMITED_LABEL))
+    return label
 
 
 # The commands every sender has, whatever their role; pwa.features installs them first, then
@@ -255,7 +276,7 @@ def handle(
     known = person is not None or (phone is not None and on_roster(phone))
     cap = KNOWN_REPLIES_PER_HOUR if known else REPLIES_PER_HOUR
     if _replies_in_last_hour(address, now, unknown_only=False) >= cap:
-        row.outcome = f"{row.outcome}:reply_limited"
+        row.outcome = f"{row.outcome}:{REPLY_LIMITED}"
         db.session.flush()
         return Handled(row.id, None)
     row.reply = send_reply(

@@ -18,6 +18,7 @@ from pwa import (
     errors,
     features,
     i18n,
+    labels,
     rendering,
     security,
     static_files,
@@ -58,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     rendering.init_app(app)
+    labels.init_app(app)
     auth.init_app(app)
     security.init_app(app)
     audit_reads.init_app(app)

@@ -17,7 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
+from flask_babel import lazy_gettext
 from openpyxl import Workbook
 from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.exc import OperationalError
@@ -28,6 +30,113 @@ from models.base import writing
 from services import exports
 
 log = logging.getLogger(__name__)
+
+# What was done, as the audit page says it. Every action passed to `record` is listed here
+# (tests/test_audit.py reads the code for them), so the page never shows a code.
+ACTIONS: dict[str, Any] = {
+    "view": lazy_gettext("Viewed"),
+    "create": lazy_gettext("Added"),
+    "update": lazy_gettext("Changed"),
+    "import": lazy_gettext("Imported the roster"),
+    "partner.member": lazy_gettext("Added a partner unit's member"),
+    "role.define": lazy_gettext("Defined a post"),
+    "role.permissions": lazy_gettext("Changed a role's permissions"),
+    "post.assign": lazy_gettext("Assigned a post"),
+    "post.end": lazy_gettext("Ended a post"),
+    "delivery.retry": lazy_gettext("Retried a message"),
+}
+# The role a read is kept under when the reader holds no post (a resident at home).
+NO_POST_ROLE = "resident"
+# What was shown or changed: a record, or a page's list.
+SUBJECTS: dict[str, Any] = {
+    "resident": lazy_gettext("Resident"),
+    "household": lazy_gettext("Household"),
+    "building": lazy_gettext("Building"),
+    "person": lazy_gettext("Person"),
+    "post": lazy_gettext("Post"),
+    "role": lazy_gettext("Role"),
+    "custom_role": lazy_gettext("Post the community defines"),
+    "partner_unit": lazy_gettext("Partner unit"),
+    "roster": lazy_gettext("Roster"),
+    "delivery": lazy_gettext("Message"),
+    "search": lazy_gettext("Search"),
+    "coverage": lazy_gettext("Coverage"),
+    "coverage export": lazy_gettext("Coverage export"),
+    "visit list": lazy_gettext("My households"),
+    "visit form": lazy_gettext("Visit form"),
+    "offline round": lazy_gettext("Households kept on the phone for the offline round"),
+    "need form": lazy_gettext("Need form"),
+    "needs": lazy_gettext("Needs list"),
+    "wish": lazy_gettext("Wish"),
+    "area wishes": lazy_gettext("Wishes of the area"),
+    "outbox": lazy_gettext("Outbox"),
+    "inbound": lazy_gettext("Texts received"),
+}
+
+
+# The page a read was made on, as its detail starts ("visit form", "coverage.csv grid=3"), and
+# the filters that follow it, as the audit page says them.
+PAGES: dict[str, Any] = {
+    "visits": lazy_gettext("My households"),
+    "visits round": lazy_gettext("Households kept on the phone for the offline round"),
+    "visit history": lazy_gettext("Visit history"),
+    "coverage.csv": lazy_gettext("Coverage export"),
+    "coverage.xlsx": lazy_gettext("Coverage export"),
+    "edit form": lazy_gettext("Edit form"),
+    "new resident form": lazy_gettext("New resident form"),
+    "contact form": lazy_gettext("Contact form"),
+    "own household": lazy_gettext("Own household"),
+    "wish details": lazy_gettext("Wish"),
+    "new wish form": lazy_gettext("New wish form"),
+}
+FILTERS: dict[str, Any] = {
+    "q": lazy_gettext("search"),
+    "status": lazy_gettext("status"),
+    "state": lazy_gettext("state"),
+    "page": lazy_gettext("page"),
+    "grid": lazy_gettext("grid"),
+    "building": lazy_gettext("building"),
+    "deliveries": lazy_gettext("messages"),
+    "texts": lazy_gettext("texts"),
+}
+
+
+def detail_label(detail: str) -> str:
+    """Return a read's detail as the audit page says it: "导出走访覆盖率 网格=3"."""
+    words = detail.split(" ")
+    filters = [w for w in words if "=" in w]
+    page = " ".join(w for w in words if "=" not in w)
+    if page in PAGES or page in SUBJECTS:
+        page = str(PAGES.get(page) or SUBJECTS[page])
+    elif page.startswith("building "):  # "building 12": the building's page
+        page = f"{SUBJECTS['building']} {page.removeprefix('building ')}"
+    shown = []
+    for item in filters:
+        key, _eq, value = item.partition("=")
+        shown.append(f"{FILTERS.get(key, key)}={value}")
+    return " ".join(part for part in (page, *shown) if part)
+
+
+def records_label(records: str) -> str:
+    """Return the records a read showed, as " resident:12 household:3 " reads: "居民#12 户#3"."""
+    shown = []
+    for record in records.split():
+        kind, _colon, number = record.partition(":")
+        shown.append(f"{SUBJECTS.get(kind, kind)}#{number}")
+    return " ".join(shown)
+
+
+def action_label(action: str) -> str:
+    """Return how the audit page names an action; an unlisted one shows as it is."""
+    label = ACTIONS.get(action)
+    return str(label) if label is not None else action
+
+
+def subject_label(subject_type: str) -> str:
+    """Return how the audit page names what was shown or changed."""
+    label = SUBJECTS.get(subject_type)
+    return str(label) if label is not None else subject_type
+
 
 # Tries to write a request's reads before they go to the spool, and the pause between them.
 WRITE_TRIES = 3
@@ -122,7 +231,7 @@ def note_read(
         actor_id=actor.id,
         community_id=community_id,
         post_id=post.id if post else None,
-        role=post.role if post else "resident",
+        role=post.role if post else NO_POST_ROLE,
         subject_type=subject_type,
         subject_id=subject_id,
         records=shown.text(),

@@ -356,17 +356,18 @@ def test_the_audit_page_filters_by_person_resident_and_date(
 ) -> None:
     client = _signed_in(app, trail["secretary"])
     page = client.get("/secretary/audit").get_data(as_text=True)
-    assert "张组长" in page and "grid_leader" in page
+    # Roles and records by their Chinese names (网格党小组长, 住户 #3), never their codes.
+    assert "张组长" in page and "网格党小组长" in page and "grid_leader" not in page
 
     by_resident = client.get(f"/secretary/audit?resident={trail['third'].id}")
     text = by_resident.get_data(as_text=True)
     assert by_resident.status_code == 200
-    assert f"household #{trail['second_household'].id}" in text
-    assert f"resident #{trail['resident'].id}" not in text
+    assert f"住户 #{trail['second_household'].id}" in text
+    assert f"居民 #{trail['resident'].id}" not in text
 
     by_name = client.get("/secretary/audit?resident=王奶奶").get_data(as_text=True)
-    assert f"resident #{trail['resident'].id}" in by_name
-    assert f"household #{trail['second_household'].id}" not in by_name
+    assert f"居民 #{trail['resident'].id}" in by_name
+    assert f"住户 #{trail['second_household'].id}" not in by_name
 
     nobody = client.get("/secretary/audit?person=没有这个人").get_data(as_text=True)
     assert "张组长" not in nobody
@@ -396,10 +397,10 @@ def test_the_audit_page_pages(
     monkeypatch.setattr(secretary, "AUDIT_PAGE_SIZE", 1)
     client = _signed_in(app, trail["secretary"])
     first = client.get("/secretary/audit?person=张").get_data(as_text=True)
-    assert f"household #{trail['second_household'].id}" in first  # newest first
+    assert f"住户 #{trail['second_household'].id}" in first  # newest first
     assert "page=2" in first and "person=" in first
     second = client.get("/secretary/audit?person=张&page=2").get_data(as_text=True)
-    assert f"resident #{trail['resident'].id}" in second
+    assert f"居民 #{trail['resident'].id}" in second
 
 
 def test_the_audit_exports_cannot_carry_formulas(

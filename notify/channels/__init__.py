@@ -11,13 +11,35 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from notify.channels.base import Channel, Outgoing, PermanentFailure, Sent, TransientFailure
 from notify.channels.dev_inbox import DevInbox
 from notify.channels.telegram.sending import TelegramChannel
 from notify.channels.twilio.sending import TwilioSms
 from notify.channels.wecom.sending import WeComRobots
 
+# How something reached Linli or a person, as a screen names it: the channels of messages, and
+# the ways an action came in (a wish claimed in the app, a visit logged offline, ...).
+CHANNEL_LABELS: dict[str, Any] = {
+    "sms": _l("SMS"),
+    "telegram": _l("Telegram"),
+    "app": _l("App"),
+    "web": _l("App"),
+    "offline": _l("App, sent after being offline"),
+    "head": _l("Posted by a head"),
+    "system": _l("Automatic"),
+}
+
+
+def channel_label(channel: str) -> str:
+    """Return how a channel or a way in reads on a screen."""
+    label = CHANNEL_LABELS.get(channel)
+    return str(label) if label is not None else channel
+
+
 __all__ = [
+    "CHANNEL_LABELS",
     "PROVIDERS",
     "Channel",
     "Outgoing",
@@ -25,6 +47,7 @@ __all__ = [
     "Provider",
     "Sent",
     "TransientFailure",
+    "channel_label",
     "for_name",
     "sms_provider_configured",
 ]

@@ -144,4 +144,5 @@ def offline() -> Any:
     """Explain, in plain words, that there is no connection and what still works."""
     # The service worker caches this page for everyone on the device: render it as for a
     # stranger, so that no name ends up in the cache.
-    return render_template("offline.html", current_person=None)
+    # No round name either: the page script leaves the offline round's cache alone here.
+    return render_template("offline.html", current_person=None, offline_round=None)

@@ -114,6 +114,9 @@ def check_code() -> Any:
 
 @bp.post("/sign-out")
 def sign_out() -> Any:
+    # What the phone kept for the offline round is emptied by the page script before this
+    # request (js/app.js). Not by Clear-Site-Data: Chromium sometimes held the redirect after
+    # it for over 10 s ("storage"), or for good ("cache").
     return run_step(
         auth.sign_out,
         refused=lambda _message: redirect(url_for("public.index")),

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from models import Decision, Household, Need, NeedStatus, Person, db
+from models import Decision, Household, Need, NeedSource, NeedStatus, Person, db
 from models.clock import at, month_start, today_of
 from models.roles import Permission, Role
 from services.errors import NotFound
@@ -37,7 +37,19 @@ DECISIONS: dict[str, Any] = {
     Decision.REFERRED: lazy_gettext("Referred to a partner unit"),
     Decision.DECLINED: lazy_gettext("Declined"),
 }
+# Where a need came from, as the needs list says it.
+SOURCES: dict[str, Any] = {
+    NeedSource.VISIT: lazy_gettext("Home visit"),
+    NeedSource.OBSERVER: lazy_gettext("Observer"),
+    NeedSource.RESIDENT: lazy_gettext("Resident"),
+}
 STATUSES = ("open", "in_hand", "answered")
+
+
+def source_label(source: str) -> str:
+    """Return how the needs list names where a need came from."""
+    label = SOURCES.get(source)
+    return str(label) if label is not None else source
 
 
 def needs_in(area: Area) -> Select[Need]:

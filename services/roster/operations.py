@@ -8,8 +8,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from models import Building, Grid, Household, Person, Resident, db
@@ -19,6 +21,15 @@ from services.errors import InvalidInput
 MAX_NAME = 50
 MAX_NOTE = 2000
 CARE_FLAGS = ("disabled", "chronic_illness", "dementia", "bedridden", "low_income", "veteran")
+# What a person reads for each known flag; a flag typed by hand (e.g. 独居) shows as typed.
+CARE_FLAG_LABELS: dict[str, Any] = {
+    "disabled": lazy_gettext("Disabled"),
+    "chronic_illness": lazy_gettext("Chronic illness"),
+    "dementia": lazy_gettext("Dementia"),
+    "bedridden": lazy_gettext("Bedridden"),
+    "low_income": lazy_gettext("Low income"),
+    "veteran": lazy_gettext("Veteran"),
+}
 TRUE_WORDS = {"1", "y", "yes", "true", "是", "有", "√", "✓", "on", "x"}
 FALSE_WORDS = {"", "0", "n", "no", "false", "否", "无", "没有", "off", "×"}
 
@@ -64,12 +75,21 @@ def parse_phone(value: object) -> str | None:
     return phones.normalize(text) if text else None
 
 
+def care_flag_label(flag: str) -> str:
+    """Return how a care flag reads: a known code's label, or the flag as typed."""
+    label = CARE_FLAG_LABELS.get(flag)
+    return str(label) if label is not None else flag
+
+
 def parse_care_flags(value: object) -> list[str]:
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
     if not text:
         return []
     parts = [p.strip() for p in text.replace("、", ",").replace(";", ",").split(",")]
-    flags = [p for p in parts if p]
+    # A known flag typed as it reads (慢性病, Chronic illness) is stored as its code.
+    by_label = {str(label).casefold(): code for code, label in CARE_FLAG_LABELS.items()}
+    by_label.update({code: code for code in CARE_FLAGS})
+    flags = [by_label.get(p.casefold(), p) for p in parts if p]
     for flag in flags:
         if len(flag) > 30:
             raise InvalidInput(_("A care flag is at most 30 characters."))

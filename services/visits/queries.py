@@ -62,6 +62,35 @@ def household_in_area(area: Area, household_id: int) -> Household:
     return household
 
 
+def households_with_residents(area: Area, household_ids: Sequence[int]) -> list[Household]:
+    """Return the area's households among the ids, in the ids' order, residents loaded."""
+    if not household_ids:
+        return []
+    found = {
+        h.id: h
+        for h in db.session.scalars(
+            select(Household)
+            .join(Building)
+            .where(Household.id.in_(household_ids), area.building_clause())
+            .options(selectinload(Household.building), selectinload(Household.residents))
+        )
+    }
+    return [found[i] for i in household_ids if i in found]
+
+
+def household_ids_in(area: Area, household_ids: Sequence[int]) -> set[int]:
+    """Return which of the households the area covers."""
+    if not household_ids or area.is_empty:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Household.id)
+            .join(Building)
+            .where(Household.id.in_(household_ids), area.building_clause())
+        )
+    )
+
+
 def households_to_choose(area: Area, limit: int) -> list[Household]:
     """Return up to limit households of the area, in address order, for a form's menu."""
     return list(

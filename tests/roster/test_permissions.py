@@ -93,6 +93,7 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     # visits, visit notes, coverage and its exports
     ("visits.my_households", "GET"): ("/visits", P.LOG_VISITS),
     ("visits.log_form", "GET"): ("/visits/log", P.LOG_VISITS),
+    ("visits.offline_round", "GET"): ("/visits/round", P.LOG_VISITS),
     ("visits.log_visit", "POST"): ("/visits", P.LOG_VISITS),
     ("visits.household", "GET"): ("/visits/households/{household}", P.SEE_VISIT_NOTES),
     ("visits.coverage_page", "GET"): ("/coverage", P.SEE_COVERAGE),

@@ -192,7 +192,8 @@ def test_edit_a_resident_is_audited(client: FlaskClient, setup: dict[str, Any], 
     views = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "view")).all()
     assert [(v.subject_type, v.subject_id) for v in views] == [("resident", resident.id)]
     audit_page = client.get("/secretary/audit").get_data(as_text=True)
-    assert "update" in audit_page and "birth_year" in audit_page
+    # In Chinese, as the page is read: the action and the changed fields by their labels.
+    assert "修改" in audit_page and "出生年份" in audit_page and "birth_year" not in audit_page
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,11 @@
 /* Linli service worker: served from /sw.js, where the server fills in the version and files.
  *
- * It keeps only the app shell (styles, scripts, icons, manifest, the offline page). Pages and
- * fragments always come from the network, because they carry residents' personal data.
+ * It keeps the app shell (styles, scripts, icons, manifest, the offline page). Pages and
+ * fragments always come from the network, because they carry residents' personal data. The one
+ * exception is the visiting round: the page script (round.js) keeps the pages of a visitor's
+ * own households for this month in a cache named "linli-round-<month>-<person hash>", and
+ * this worker falls back to it only when the network fails. The page script owns those caches
+ * (it replaces them, and deletes them for another person, another month or a sign-out).
  */
 "use strict";
 
@@ -10,6 +14,7 @@ const CACHE_PREFIX = "linli-shell-";
 const CACHE = CACHE_PREFIX + VERSION;
 const SHELL = "__SHELL_FILES__";
 const OFFLINE_URL = "/offline";
+const ROUND_PREFIX = "linli-round-";
 const SHELL_PATHS = new Set(SHELL.map((url) => new URL(url, self.location.origin).pathname));
 
 function isStatic(url) {
@@ -43,10 +48,33 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((keys) => Promise.all(keys.filter((key) => key !== CACHE).map((key) => caches.delete(key))))
+      // Older shells only: the round's caches belong to the page script and outlive a deploy.
+      .then((keys) =>
+        Promise.all(
+          keys.filter((key) => !key.startsWith(ROUND_PREFIX) && key !== CACHE).map((key) => caches.delete(key))
+        )
+      )
       .then(() => self.clients.claim())
   );
 });
+
+function thisMonth() {
+  const now = new Date();
+  return now.getFullYear() + "-" + String(now.getMonth() + 1).padStart(2, "0");
+}
+
+// A page of this month's round (never an older month's), or nothing.
+function roundCopy(request) {
+  const prefix = ROUND_PREFIX + thisMonth() + "-";
+  return caches.keys().then((keys) =>
+    keys
+      .filter((key) => key.startsWith(prefix))
+      .reduce(
+        (found, key) => found.then((hit) => hit || caches.open(key).then((cache) => cache.match(request.url))),
+        Promise.resolve(undefined)
+      )
+  );
+}
 
 function offlinePage() {
   return caches
@@ -65,8 +93,11 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (request.mode === "navigate") {
-    // Network first: pages are personal and must be fresh; the cache only says "offline".
-    event.respondWith(fetch(request).catch(offlinePage));
+    // Network first: pages are personal and must be fresh. Without a network: this month's
+    // round if it holds the page, else the offline page.
+    event.respondWith(
+      fetch(request).catch(() => roundCopy(request).then((cached) => cached || offlinePage()))
+    );
     return;
   }
   if (SHELL_PATHS.has(url.pathname)) {
@@ -88,6 +119,12 @@ self.addEventListener("fetch", (event) => {
           )
         )
     );
+    return;
   }
-  // Everything else (fragments, other files) goes to the network untouched.
+  if (url.pathname.startsWith("/static/")) {
+    // Scripts the round's pages need (visit-queue.js) are kept with the round.
+    event.respondWith(fetch(request).catch(() => roundCopy(request).then((cached) => cached || Response.error())));
+    return;
+  }
+  // Everything else (fragments) goes to the network untouched.
 });

@@ -2,6 +2,9 @@
  * when the network returns. Each visit carries the key made when the form was shown, and the
  * same key goes with every re-send, so the server saves it once however often it arrives.
  * Kept in localStorage (small records, synchronous, survives a reload); no inline script (CSP).
+ * Every page with the visits menu loads this: it shows what waits ("待发送 N"), marks those
+ * households in the list, and sends the queue when the network returns, from whichever page
+ * (a page of the offline round, kept on the phone, too).
  */
 "use strict";
 
@@ -10,6 +13,7 @@
   const form = document.getElementById("visit-form");
   const list = document.getElementById("visit-queue");
   const status = document.getElementById("visit-status");
+  const pending = document.getElementById("visit-pending");
   // Other pages (my households, the home page) load this too, only to send what waits.
   const action = form ? form.action : "/visits";
   const text = form ? form.dataset : {};
@@ -37,7 +41,37 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  function renderPending() {
+    const waiting = load().filter((i) => i.state === "waiting");
+    if (pending) {
+      pending.hidden = waiting.length === 0;
+      pending.querySelector(".count").textContent = String(waiting.length);
+      const ul = pending.querySelector("ul");
+      ul.textContent = "";
+      for (const item of waiting) {
+        const li = document.createElement("li");
+        li.dataset.key = item.payload.key;
+        li.textContent = item.label + " " + item.payload.visited_on;
+        ul.appendChild(li);
+      }
+    }
+    // In "my households": a household visited offline says so until its visit is sent.
+    const ids = new Set(waiting.map((i) => i.payload.household_id));
+    document.querySelectorAll("li.household[data-household]").forEach((row) => {
+      let badge = row.querySelector(".badge.queued");
+      if (ids.has(row.dataset.household) && !badge && pending) {
+        badge = document.createElement("span");
+        badge.className = "badge badge-warn queued";
+        badge.textContent = pending.dataset.waiting;
+        row.querySelector("strong").after(" ", badge);
+      } else if (!ids.has(row.dataset.household) && badge) {
+        badge.remove();
+      }
+    });
+  }
+
   function render() {
+    renderPending();
     if (!list) {
       return;
     }
@@ -192,16 +226,19 @@
     }
   }
 
-  // Every visit goes through the queue: sent at once when the network is there, kept on the
-  // phone when it is not (or when it drops mid-send), and re-sent later with the same key.
+  window.addEventListener("online", () => flush());
+  setInterval(flush, 30000);
+  // The list's rows come again with every search (htmx): mark them again.
+  document.body.addEventListener("htmx:afterSwap", renderPending);
+  render();
+  flush();
   if (!form) {
-    if (load().some((i) => i.state === "waiting")) {
-      window.addEventListener("online", () => flush());
-      flush();
-      setInterval(flush, 30000);
-    }
     return;
   }
+  // Every visit goes through the queue: sent at once when the network is there, kept on the
+  // phone when it is not (or when it drops mid-send), and re-sent later with the same key.
+  // A fresh key for each form shown: a form kept for the offline round opens many times.
+  form.querySelector("input[name=key]").value = newKey();
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -236,11 +273,4 @@
     resetForm();
     render();
   });
-
-  window.addEventListener("online", () => {
-    flush();
-  });
-  render();
-  flush();
-  setInterval(flush, 30000);
 })();

@@ -1,0 +1,89 @@
+"""How the codes of each vocabulary read on a screen: one template filter per vocabulary.
+
+Codes (`chronic_illness`, `observer`, `role.permissions`, `wish_claimed`) are what the
+database keeps; a person reads the label that the module owning the vocabulary gives each
+code. `VOCABULARIES` lists every vocabulary with its codes, so the every-page sweep
+(tests/e2e/test_every_page.py) fails on any code that reaches a page, a new code included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_locale
+
+from models import NeedSource
+from models.roles import Permission, Role
+from notify import commands, inbound, kind_titles, templates
+from notify.channels import CHANNEL_LABELS, channel_label
+from services import audit
+from services.needs import queries as need_queries
+from services.roster import importing, posts
+from services.roster import operations as roster
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    filter_name: str
+    label: Callable[[str], str]
+    codes: Callable[[], Iterable[str]]
+
+
+def _command_label(name: str) -> str:
+    locale = get_locale()
+    return commands.command_label(name, locale.language if locale else "zh")
+
+
+def _audit_detail(detail: str) -> str:
+    # A change to the roster is detailed by the fields it changed: "birth_year, phone".
+    fields = importing.field_labels()
+    names = detail.split(", ")
+    if all(name in fields for name in names):
+        return "、".join(fields[name] for name in names)
+    return audit.detail_label(detail)
+
+
+def _outcome_codes() -> Iterable[str]:
+    for outcome in inbound.OUTCOMES:
+        yield outcome
+        yield f"{outcome}:{inbound.REPLY_LIMITED}"
+
+
+VOCABULARIES = (
+    Vocabulary("care_flag", roster.care_flag_label, lambda: roster.CARE_FLAGS),
+    Vocabulary("need_source", need_queries.source_label, lambda: [s.value for s in NeedSource]),
+    Vocabulary("channel", channel_label, lambda: CHANNEL_LABELS),
+    Vocabulary("kind_title", kind_titles.title, lambda: templates.KINDS),
+    Vocabulary("inbound_outcome", inbound.outcome_label, _outcome_codes),
+    Vocabulary("command_label", _command_label, lambda: [c.name for c in commands.REGISTRY]),
+    Vocabulary("audit_action", audit.action_label, lambda: audit.ACTIONS),
+    Vocabulary("audit_subject", audit.subject_label, lambda: audit.SUBJECTS),
+    Vocabulary("audit_detail", _audit_detail, lambda: [*audit.PAGES, *importing.field_labels()]),
+    Vocabulary("audit_records", audit.records_label, lambda: ()),
+)
+
+
+def known_codes() -> set[str]:
+    """Every code of every vocabulary (and roles and permissions, labelled where they live)."""
+    codes: set[str] = set()
+    for vocabulary in VOCABULARIES:
+        codes.update(vocabulary.codes())
+    codes.update(r.value for r in Role)
+    codes.update(p.value for p in Permission)
+    return codes
+
+
+def role_label(role: str, community_id: int | None = None) -> str:
+    """Return how a role reads, a community's own roles and "no post" (a resident) included."""
+    if role == audit.NO_POST_ROLE:
+        return audit.subject_label(role)
+    return posts.role_name(role, community_id)
+
+
+def init_app(app: Flask) -> None:
+    filters: dict[str, Any] = {v.filter_name: v.label for v in VOCABULARIES}
+    app.jinja_env.filters.update(filters)
+    app.jinja_env.globals["role_label"] = role_label

@@ -1,0 +1,189 @@
+"""The whole monthly round with no network: any of the head's households opens, visits wait on
+the phone, and each is saved once when the network returns; signing out leaves nothing behind."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser
+from sqlalchemy import func, select
+
+from models import AuditEntry, Building, Grid, Visit, db
+from tests.e2e.conftest import LiveServer, Visitor, World, new_visitor
+
+
+@pytest.fixture
+def head(chromium: Browser, live_server: LiveServer) -> Iterator[Visitor]:
+    # The phone's calendar is the community's: the round's cache is named by the month.
+    visitor = new_visitor(chromium, live_server, timezone_id="Asia/Shanghai")
+    yield visitor
+    visitor.context.close()
+
+
+NOTHING_WAITING = """() => !JSON.parse(localStorage.getItem('linli-visit-queue') || '[]')
+    .some((i) => i.state === 'waiting')"""
+
+
+def _wait_for(condition: Any, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return bool(condition())
+
+
+def _visits_by_household() -> dict[int, int]:
+    db.session.rollback()  # a fresh snapshot: the server wrote through its own connection
+    rows = db.session.execute(
+        select(Visit.household_id, func.count(Visit.id)).group_by(Visit.household_id)
+    )
+    return {household_id: count for household_id, count in rows}
+
+
+def _round_caches(visitor: Visitor) -> dict[str, list[str]]:
+    return visitor.page.evaluate(
+        """async () => {
+            const out = {};
+            for (const name of await caches.keys()) {
+                if (!name.startsWith('linli-round-')) continue;
+                const cache = await caches.open(name);
+                out[name] = (await cache.keys()).map((r) => {
+                    const url = new URL(r.url);
+                    return url.pathname + url.search;
+                });
+            }
+            return out;
+        }"""
+    )
+
+
+def test_the_whole_round_offline_then_each_visit_saved_once(
+    head: Visitor, world: World, make: Any
+) -> None:
+    building = db.session.get(Building, world.building_id)
+    third = make.household(building, unit="3", floor=1, room="101")
+    make.resident(third, name="周秀英", birth_year=1941)
+    # Someone else's building in the same grid: never on the head's phone.
+    grid = db.session.get(Grid, world.grid_id)
+    elsewhere = make.household(make.building(grid, name="9号楼"), unit="1", room="909")
+    db.session.commit()
+    households = [world.household_id, *sorted(_head_households(world, exclude=world.household_id))]
+    assert third.id in households and len(households) == 3
+    elsewhere_id = elsewhere.id
+
+    page = head.page
+    head.sign_in_quickly(world.people["building_head"].phone)
+    head.go("/visits")
+    head.wait_for_service_worker()
+    page.locator("#round-status:not([hidden])").wait_for(timeout=20_000)
+    kept = _round_caches(head)
+    assert len(kept) == 1, kept
+    (paths,) = kept.values()
+    for household_id in households:
+        assert f"/visits/log?household={household_id}" in paths
+        assert f"/visits/households/{household_id}" in paths
+    assert "/visits" in paths and "/visits/log" in paths
+    assert not any(str(elsewhere_id) in path.split("=")[-1].split("/")[-1] for path in paths)
+    # One read in the audit trail for the whole round, naming every household kept.
+    db.session.rollback()
+    read = db.session.scalar(select(AuditEntry).where(AuditEntry.subject_type == "offline round"))
+    assert read is not None, "the round was not audited"
+    assert all(f" household:{h} " in read.records for h in households), read.records
+
+    head.context.set_offline(True)
+    try:
+        for n, household_id in enumerate(households, start=1):
+            head.go("/visits")  # the list, from the phone
+            link = page.locator(f'li.household[data-household="{household_id}"] a').first
+            with page.expect_navigation():
+                link.click()
+            assert page.locator("#visit-form").is_visible(), page.url
+            page.fill("#note", f"离线走访第{n}户")
+            page.click("#visit-form button[type=submit]")
+            page.locator("#visit-queue li.waiting").nth(n - 1).wait_for()
+            assert page.locator("#visit-pending .count").inner_text() == str(n)
+        # The household page opens too, and the list marks the three as waiting.
+        head.go(f"/visits/households/{households[1]}")
+        assert page.locator("h1").is_visible() and "离线" not in page.locator("h1").inner_text()
+        head.go("/visits")
+        assert page.locator("#visit-pending").is_visible()
+        assert page.locator("#visit-pending .count").inner_text() == "3"
+        assert page.locator("li.household .badge.queued").count() == 3
+        assert page.locator("#visit-pending li").count() == 3
+        # A household that is not the head's was never kept: the offline page says so.
+        head.go(f"/visits/log?household={elsewhere_id}")
+        assert page.locator("section.offline").is_visible()
+        assert page.locator("#offline-round").is_visible()
+        assert _visits_by_household() == {}
+        head.go("/visits")
+    finally:
+        head.context.set_offline(False)
+
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # as a phone does on reconnect
+    page.wait_for_function(NOTHING_WAITING, timeout=40_000)
+    assert page.locator("#visit-pending").is_hidden()
+    assert _wait_for(lambda: _visits_by_household() == dict.fromkeys(households, 1))
+    db.session.rollback()
+    notes = set(db.session.scalars(select(Visit.note)))
+    assert notes == {"离线走访第1户", "离线走访第2户", "离线走访第3户"}
+    assert set(db.session.scalars(select(Visit.via))) == {"offline"}
+
+    # Sent again (a second tab, a flaky answer): the keys make it a no-op.
+    page.evaluate(
+        """() => {
+          const items = JSON.parse(localStorage.getItem('linli-visit-queue'));
+          items.forEach((i) => { i.state = 'waiting'; });
+          localStorage.setItem('linli-visit-queue', JSON.stringify(items));
+          window.dispatchEvent(new Event('online'));
+        }"""
+    )
+    page.wait_for_function(NOTHING_WAITING, timeout=40_000)  # the 30 s round sends it too
+    assert _visits_by_household() == dict.fromkeys(households, 1)
+
+    # Signing out leaves none of it on the phone.
+    with page.expect_navigation():
+        page.click("form#sign-out button[type=submit]")
+    assert _round_caches(head) == {}
+    assert page.evaluate("localStorage.getItem('linli-visit-queue')") is None
+
+
+def _head_households(world: World, *, exclude: int) -> list[int]:
+    from models import Household
+
+    db.session.rollback()
+    return list(
+        db.session.scalars(
+            select(Household.id).where(
+                Household.building_id == world.building_id, Household.id != exclude
+            )
+        )
+    )
+
+
+def test_signing_out_with_visits_waiting_asks_first(head: Visitor, world: World) -> None:
+    page = head.page
+    head.sign_in_quickly(world.people["building_head"].phone)
+    head.go(f"/visits/log?household={world.household_id}")
+    head.context.set_offline(True)
+    page.fill("#note", "等网络")
+    page.click("#visit-form button[type=submit]")
+    page.locator("#visit-queue li.waiting").wait_for()
+    # Kept from being sent, so that it is still waiting when the person signs out.
+    page.route("**/visits", lambda route: route.abort())
+    head.context.set_offline(False)
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("form#sign-out button[type=submit]")
+    time.sleep(0.5)
+    assert "/visits/log" in page.url  # still signed in, on the same page
+    assert "等网络" in (page.evaluate("localStorage.getItem('linli-visit-queue')") or "")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click("form#sign-out button[type=submit]")
+    assert page.evaluate("localStorage.getItem('linli-visit-queue')") is None
+    assert _visits_by_household() == {}
