@@ -12,6 +12,23 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 TITLES: dict[str, Any] = {
+    "group_mobilisation": _l("Work group: mobilisation"),
+    "group_need": _l("Work group: new need"),
+    "group_robot_test": _l("Work group: test message"),
+    "group_visit_digest": _l("Work group: the month's visits"),
+    "group_wish_escalated": _l("Work group: wish escalated"),
+    "group_work_order": _l("Work group: new work order"),
+    "group_work_order_short": _l("Work group: work order short of people"),
+    "need_back_cancelled": _l("Need back: its work order was cancelled"),
+    "need_back_expired": _l("Need back: its work order expired"),
+    "need_chase_leader": _l("Needs waiting: to the grid leader"),
+    "need_chase_secretary": _l("Needs waiting: to the secretary"),
+    "need_partner_already": _l("Reply: referral already answered"),
+    "need_partner_answer": _l("A partner unit's answer"),
+    "need_partner_empty": _l("Reply: answer without text"),
+    "need_partner_thanks": _l("Reply: answer received"),
+    "need_partner_unknown": _l("Reply: no such referral"),
+    "need_to_partner": _l("Need referred to a partner unit"),
     "help_reply": _l("Reply: the commands"),
     "mobilisation": _l("Mobilisation call"),
     "mobilisation_how": _l("Reply: how to join a mobilisation"),

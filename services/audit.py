@@ -44,6 +44,20 @@ ACTIONS: dict[str, Any] = {
     "post.assign": lazy_gettext("Assigned a post"),
     "post.end": lazy_gettext("Ended a post"),
     "delivery.retry": lazy_gettext("Retried a message"),
+    "post.update": lazy_gettext("Changed a post"),
+    "partner.end": lazy_gettext("Ended a partner unit"),
+    "partner.restore": lazy_gettext("Restored a partner unit"),
+    "building.move": lazy_gettext("Moved a building to another grid"),
+    "household.moved_out": lazy_gettext("Marked a household moved out"),
+    "household.moved_back": lazy_gettext("Undid a household's move-out"),
+    "resident.deceased": lazy_gettext("Marked a resident deceased"),
+    "resident.undo_deceased": lazy_gettext("Undid a resident's death record"),
+    "community.create": lazy_gettext("Created a community"),
+    "community.settings": lazy_gettext("Changed a community's settings"),
+    "admin.grant": lazy_gettext("Named an administrator"),
+    "work_group.robot_set": lazy_gettext("Set a work group's robot"),
+    "work_group.robot_changed": lazy_gettext("Replaced a work group's robot"),
+    "work_group.robot_removed": lazy_gettext("Removed a work group's robot"),
 }
 # The role a read is kept under when the reader holds no post (a resident at home).
 NO_POST_ROLE = "resident"
@@ -71,6 +85,10 @@ SUBJECTS: dict[str, Any] = {
     "area wishes": lazy_gettext("Wishes of the area"),
     "outbox": lazy_gettext("Outbox"),
     "inbound": lazy_gettext("Texts received"),
+    "work_order": lazy_gettext("Work order"),
+    "community": lazy_gettext("Community"),
+    "grid": lazy_gettext("Grid"),
+    "administrator": lazy_gettext("Administrator"),
 }
 
 
