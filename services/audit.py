@@ -86,6 +86,7 @@ SUBJECTS: dict[str, Any] = {
     "outbox": lazy_gettext("Outbox"),
     "inbound": lazy_gettext("Texts received"),
     "work_order": lazy_gettext("Work order"),
+    "need": lazy_gettext("Need"),
     "community": lazy_gettext("Community"),
     "grid": lazy_gettext("Grid"),
     "administrator": lazy_gettext("Administrator"),

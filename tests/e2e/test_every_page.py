@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,8 +23,11 @@ from sqlalchemy import select
 from models import (
     Broadcast,
     Building,
+    Community,
     Household,
     Need,
+    NeedReferral,
+    PartnerUnit,
     Person,
     Post,
     Resident,
@@ -31,11 +35,18 @@ from models import (
     WorkOrder,
     db,
 )
+from models.clock import utcnow
 from pwa import auth, labels
 from pwa import demo as demo_data
+from services.administration import operations as administration
+from services.needs import referrals
 from tests.e2e.conftest import LiveServer, Visitor, new_visitor
 
 WIDTH = 360
+# The demo has no administrator: the sweep names one for the demo's street.
+STREET_ADMIN_PHONE = "+8613800009999"
+# A partner unit's answer link (no account): a referral of the demo's with this token.
+PARTNER_TOKEN = "sweep-partner-token-0123456789"
 ROLES = {
     "resident": "resident",
     "volunteer": "N member",
@@ -43,6 +54,7 @@ ROLES = {
     "grid leader": "grid leader (grid 1)",
     "secretary": "secretary",
     "staff": "staff",
+    "street administrator": STREET_ADMIN_PHONE,
 }
 # Development tools (never in production) and files that are not pages (other non-pages are
 # told by their content type).
@@ -147,7 +159,39 @@ def _candidates() -> dict[str, list[Any]]:
         ],
         "broadcast_id": _first(select(Broadcast.id)),
         "code": [demo_data.COMMUNITY_CODE],
+        "token": [PARTNER_TOKEN],
+        "post_id": _first(select(Post.id).where(Post.person_id == head.id)),
     }
+
+
+def _street_administrator_and_partner_link() -> None:
+    """What the demo lacks for the sweep: an administrator of its street, and a referral."""
+    community = db.session.scalar(
+        select(Community).where(Community.code == demo_data.COMMUNITY_CODE)
+    )
+    assert community is not None
+    grant, _new = administration.add_administrator(
+        name="街道管理员", phone=STREET_ADMIN_PHONE, street="城关街道", today=auth.today()
+    )
+    community.street_id = grant.street_id
+    need = db.session.scalar(select(Need).where(Need.household_id.is_not(None)).limit(1))
+    unit = db.session.scalar(
+        select(PartnerUnit).where(PartnerUnit.community_id == community.id).limit(1)
+    )
+    assert need is not None and unit is not None
+    now = utcnow()
+    db.session.add(
+        NeedReferral(
+            need_id=need.id,
+            partner_unit_id=unit.id,
+            contact_phone=unit.contact_phone or "+8613800008888",
+            token_hash=referrals.digest(PARTNER_TOKEN),
+            sent_at=now,
+            expires_at=now + timedelta(days=7),
+            answer="",
+            answered_via="",
+        )
+    )
 
 
 @pytest.fixture
@@ -155,6 +199,7 @@ def demo(app: Flask, ctx: None) -> dict[str, list[Any]]:
     # The demo writes its duties in the language the community speaks, as `flask demo` does.
     with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
         demo_data.load(auth.today())
+        _street_administrator_and_partner_link()
     db.session.commit()
     return _candidates()
 
@@ -204,7 +249,7 @@ def test_every_page_fits_a_phone_and_speaks_chinese(
     routes = _routes(app)
     for role, label in ROLES.items():
         visitor.context.clear_cookies()
-        visitor.sign_in_quickly(demo_data.DEMO_PHONES[label])
+        visitor.sign_in_quickly(demo_data.DEMO_PHONES.get(label, label))
         seen[role] = 0
         for _endpoint, rule, arguments in routes:
             for path in _paths(visitor, rule, arguments, demo):
