@@ -14,6 +14,7 @@ from models.messages import (
 from models.people import CustomRole, PartnerUnit, Person, Post, Resident, RolePermissions
 from models.places import Building, Community, Grid, Household
 from models.roles import Permission, Role, Scope
+from models.sms import SmsProviderHold, SmsTemplate
 from models.visits import (
     Decision,
     HouseholdMonth,
@@ -73,6 +74,8 @@ __all__ = [
     "Scope",
     "SignInCode",
     "SmsOptOut",
+    "SmsProviderHold",
+    "SmsTemplate",
     "TelegramLink",
     "TelegramUpdate",
     "UserSession",

@@ -146,6 +146,17 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL"),
         # Twilio retries a status callback answered 5xx only as the URL's fragment says.
         "TWILIO_STATUS_RETRY": env.get("TWILIO_STATUS_RETRY", "rc=3&rp=5xx,ct,rt"),
+        # The SMS provider of a community that has not chosen one: "twilio" or "alibaba".
+        "SMS_PROVIDER": env.get("SMS_PROVIDER", "twilio"),
+        # Alibaba Cloud SMS (mainland template SMS); the endpoint may point at a test server.
+        "ALIBABA_ACCESS_KEY_ID": env.get("ALIBABA_ACCESS_KEY_ID"),
+        "ALIBABA_ACCESS_KEY_SECRET": env.get("ALIBABA_ACCESS_KEY_SECRET"),
+        "ALIBABA_SMS_ENDPOINT": env.get("ALIBABA_SMS_ENDPOINT", "dysmsapi.aliyuncs.com"),
+        # API calls a second for all workers together (0 = no limit).
+        "ALIBABA_SMS_RATE": float(env.get("ALIBABA_SMS_RATE", "0") or 0),
+        # The pushes (SmsReport, SmsUp) come to /webhooks/alibaba/<secret>/report and /up.
+        "ALIBABA_PUSH_SECRET": env.get("ALIBABA_PUSH_SECRET"),
+        "ALIBABA_PUSH_ALLOWED_IPS": env.get("ALIBABA_PUSH_ALLOWED_IPS", ""),
         # The Telegram bot.
         "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN"),
         "TELEGRAM_WEBHOOK_SECRET": env.get("TELEGRAM_WEBHOOK_SECRET"),

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from notify.channels.alibaba.sending import AlibabaSms
 from notify.channels.base import Channel, Outgoing, PermanentFailure, Sent, TransientFailure
 from notify.channels.dev_inbox import DevInbox
 from notify.channels.telegram.sending import TelegramChannel
@@ -25,6 +26,7 @@ __all__ = [
     "Sent",
     "TransientFailure",
     "for_name",
+    "for_provider",
     "sms_provider_configured",
 ]
 
@@ -43,6 +45,10 @@ def sms_provider_configured(config: Config) -> bool:
     return bool(config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"))
 
 
+def alibaba_configured(config: Config) -> bool:
+    return bool(config.get("ALIBABA_ACCESS_KEY_ID") and config.get("ALIBABA_ACCESS_KEY_SECRET"))
+
+
 def _always(config: Config) -> bool:
     return True
 
@@ -54,6 +60,7 @@ def _dev_inbox(config: Config) -> Channel:
 # For each channel, the first provider the configuration sets up sends its messages.
 PROVIDERS: tuple[Provider, ...] = (
     Provider("sms", "twilio", sms_provider_configured, TwilioSms.from_config),
+    Provider("sms", "alibaba", alibaba_configured, AlibabaSms.from_config),
     Provider("sms", "dev_inbox", _always, _dev_inbox),
     Provider("telegram", "telegram", _always, TelegramChannel.from_config),
 )
@@ -65,3 +72,18 @@ def for_name(name: str, config: Config) -> Channel:
         if provider.channel == name and provider.configured(config):
             return provider.build(config)
     raise KeyError(f"no channel {name!r}")
+
+
+def for_provider(name: str, provider: str, config: Config) -> Channel:
+    """Return the channel of this provider; in development, the phone simulator stands in
+    for one whose account is not configured (and shows the provider and template)."""
+    for candidate in PROVIDERS:
+        if (
+            candidate.channel == name
+            and candidate.name == provider
+            and candidate.configured(config)
+        ):
+            return candidate.build(config)
+    if name == "sms" and config.get("DEV_INBOX"):
+        return DevInbox(provider=provider)
+    raise KeyError(f"the {provider} provider of {name!r} is not configured")
