@@ -1,18 +1,20 @@
 """`make bench`: a broadcast to 10,000 phones through the real pipeline, timed at the provider.
 
-Two scenarios, side by side in one run, each on a fresh SQLite database (or PostgreSQL, with
---postgres) and a private Redis, with the worker and cron processes started from the
-Procfile's own command lines and the fake Twilio in a process of its own:
+Three scenarios, side by side in one run, each on a fresh SQLite database (or PostgreSQL,
+with --postgres) and a private Redis, with the worker and cron processes started from the
+Procfile's own command lines and the fake provider in a process of its own:
 
 - A, "at the limit": SMS_RATE_PER_SECOND=100 against a provider that answers in 150 ms and
   refuses (429) beyond 100 messages/s. Target: at least 95 % of the limit.
 - B, "no limit": SMS_RATE_PER_SECOND=0, a provider answering at once. Target: 1,000 SMS/s.
+- C, Alibaba Cloud SMS (template SMS, SendSms with many numbers a call) at ALIBABA_SMS_RATE=10
+  API calls/s against its fake (150 ms a call, refusing beyond 10 calls/s).
 
 This process plays the web process: it records the deliveries with send_later() and commits,
 and its enqueuer thread hands them to RQ. The rate is measured where it matters, from the
 times the provider received each message: (messages - 1) / (last - first).
 
-    python -m bench.broadcast                 # both scenarios, 10,000 phones, print a table
+    python -m bench.broadcast                 # every scenario, 10,000 phones, print a table
     python -m bench.broadcast --write docs/performance.md
     python -m bench.broadcast --quick         # 1,000 phones, for a check that it all works
 """
@@ -506,7 +508,7 @@ and now past 1,000.
 ## Run it again
 
 ```
-make bench                                    # both scenarios, 10,000 phones; rewrites this file
+make bench                                    # every scenario, 10,000 phones; rewrites this file
 .venv/bin/python -m bench.broadcast           # the same, printing the table only
 .venv/bin/python -m bench.broadcast --quick   # 1,000 phones: a quick check that it all works
 .venv/bin/python -m bench.broadcast --only B --env WORKER_PROCESSES=3 --keep   # experiments

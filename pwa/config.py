@@ -13,9 +13,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from models import clock
+from notify.channels.alibaba.webhook import allowed_networks
 from notify.channels.twilio.sending import status_retry
 
 MB = 1024 * 1024
+SMS_PROVIDERS = ("twilio", "alibaba")
 DEV_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -200,6 +202,18 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         config["TWILIO_STATUS_RETRY"] = status_retry(str(config["TWILIO_STATUS_RETRY"]))
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    if config["SMS_PROVIDER"] not in SMS_PROVIDERS:
+        raise ConfigError(
+            f"SMS_PROVIDER={config['SMS_PROVIDER']!r} is not known: set it to "
+            + " or ".join(SMS_PROVIDERS)
+        )
+    try:
+        allowed_networks(config["ALIBABA_PUSH_ALLOWED_IPS"])
+    except ValueError as error:
+        raise ConfigError(
+            f"ALIBABA_PUSH_ALLOWED_IPS: {error} (list addresses or networks, comma-separated, "
+            "e.g. 106.11.0.0/16, 140.205.1.2)"
+        ) from None
     if production:
         problems = _production_problems(config)
         if problems:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,14 +20,20 @@ from models import (
     SmsOptOut,
     SmsProviderHold,
     SmsTemplate,
+    Wish,
     db,
     utcnow,
 )
+from notify import mainland, templates
+from notify.channels import Outgoing, Sent, TransientFailure
 from notify.channels.alibaba import sending
 from notify.channels.alibaba.sending import AlibabaSettings, AlibabaSms
+from notify.channels.base import TemplateSms
 from notify.dispatch import Dispatcher
 from notify.message import Message
 from notify.outbox import send_later
+from pwa import config
+from pwa.config import ConfigError
 from tests.fakes.alibaba import FakeAlibaba
 
 SECRET = "s" * 40
@@ -283,6 +291,49 @@ def test_reports_set_states_and_replies_go_through_the_grammar(
     assert answer_row.address == person.phone
 
 
+def test_a_wish_by_reply_is_answered_through_the_outbox_with_its_template(
+    app: Flask, make: Any, fake: FakeAlibaba, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    community = _community(make)
+    kind = templates.get("wish_posted_reply_first")
+    fake.register("邻里", {"SMS_100003": mainland.provider_text(kind)})
+    db.session.add(
+        SmsTemplate(
+            community_id=community.id, provider="alibaba", kind=kind.name, code="SMS_100003"
+        )
+    )
+    db.session.commit()
+    household = make.household(make.building(make.grid(community)))
+    resident = make.resident(household, phone="+8613912340000")
+    monkeypatch.setitem(app.config, "ALIBABA_PUSH_SECRET", SECRET)
+    fake.up_url = f"http://localhost/webhooks/alibaba/{SECRET}/up"
+    answer = fake.reply("13912340000", "心愿 帮忙修一下水龙头", app.test_client())
+    assert answer.json() == {"code": 0, "msg": "成功"}
+    db.session.expire_all()
+    wish = db.session.scalar(select(Wish))
+    assert wish is not None and wish.resident_id == resident.id
+    reply = db.session.scalar(select(Delivery).where(Delivery.kind == kind.name))
+    assert reply is not None and reply.address == resident.phone
+    _dispatcher(fake).deliver([reply.id])
+    (sent,) = fake.sent_to("13912340000")
+    assert sent.template_code == "SMS_100003"
+    assert sent.params == {"ref": wish.ref}
+    assert sent.text == "【邻里】" + kind.zh.format(ref=wish.ref)
+
+
+def test_the_fake_refuses_calls_beyond_the_account_rate(fake: FakeAlibaba) -> None:
+    channel = AlibabaSms(AlibabaSettings(fake.access_key_id, fake.access_key_secret, fake.base_url))
+    fake.rate_per_second = 1
+    template = TemplateSms("notice", "SMS_100001", "邻里", {"text": "停水"})
+    first, second = (
+        channel.send_many([Outgoing(n, f"+861390000000{n}", "", 60, template=template)])[0]
+        for n in (1, 2)
+    )
+    assert isinstance(first, Sent)
+    assert isinstance(second, TransientFailure) and second.code == "Throttling.User"
+    assert not second.uncertain
+
+
 def test_a_push_without_the_secret_or_from_elsewhere_is_refused(
     app: Flask, make: Any, fake: FakeAlibaba, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -317,3 +368,17 @@ def test_the_fake_refuses_a_wrong_signature(fake: FakeAlibaba) -> None:
             )
         )
     assert fake.messages == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ({"SMS_PROVIDER": "carrier-pigeon"}, "SMS_PROVIDER='carrier-pigeon' is not known"),
+        ({"ALIBABA_PUSH_ALLOWED_IPS": "106.11.0.0/16, not-an-address"}, "ALIBABA_PUSH_ALLOWED_IPS"),
+    ],
+)
+def test_bad_provider_settings_stop_the_start_with_a_reason(
+    tmp_path: Path, setting: dict[str, str], words: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        config.load(tmp_path, {"LINLI_ENV": "development", **setting})
