@@ -331,6 +331,16 @@ class Dispatcher:
                     self._fail(d, refused.code, refused.reason, now)
                     continue
                 name = f"sms:{provider}"
+                try:
+                    self.channel(name)
+                except KeyError:
+                    # Chosen by the community, but this server has no account for it: wait.
+                    self._retry_later(
+                        d,
+                        TransientFailure("provider_unconfigured", f"{provider} is not configured"),
+                        now,
+                    )
+                    continue
                 self._providers[d.id] = provider
             out = Outgoing(
                 d.id,

@@ -60,8 +60,10 @@ def _dev_inbox(config: Config) -> Channel:
 # For each channel, the first provider the configuration sets up sends its messages.
 PROVIDERS: tuple[Provider, ...] = (
     Provider("sms", "twilio", sms_provider_configured, TwilioSms.from_config),
-    Provider("sms", "alibaba", alibaba_configured, AlibabaSms.from_config),
     Provider("sms", "dev_inbox", _always, _dev_inbox),
+    # Template providers send only approved templates: reached by name (for_provider), for
+    # the communities that chose them, never as the plain "sms" channel.
+    Provider("sms", "alibaba", alibaba_configured, AlibabaSms.from_config),
     Provider("telegram", "telegram", _always, TelegramChannel.from_config),
 )
 

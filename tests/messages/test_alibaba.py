@@ -382,3 +382,12 @@ def test_bad_provider_settings_stop_the_start_with_a_reason(
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(words)):
         config.load(tmp_path, {"LINLI_ENV": "development", **setting})
+
+
+def test_a_community_on_a_provider_this_server_has_no_account_for_waits(make: Any) -> None:
+    community = _community(make)
+    ids = _notice(community, [make.person()], "停水")
+    Dispatcher({"SEND_CONCURRENCY": 1}, None).deliver(ids)
+    (row,) = _rows(ids)
+    assert (row.state, row.error_code) == (DeliveryState.DEFERRED, "provider_unconfigured")
+    assert row.error_reason == "The community's SMS provider is not set up on the server."

@@ -62,6 +62,7 @@ REASONS = {
     "param_too_long": N_("A parameter is longer than the SMS provider allows."),
     "param_link": N_("A parameter holds a link; the SMS provider takes none."),
     "param_empty": N_("A parameter of the template is empty."),
+    "provider_unconfigured": N_("The community's SMS provider is not set up on the server."),
     "balance_empty": N_(
         "The SMS account's balance is empty; sending resumes once it is topped up."
     ),
