@@ -17,7 +17,7 @@ from notify.channels.alibaba.webhook import allowed_networks
 from notify.channels.twilio.sending import status_retry
 
 MB = 1024 * 1024
-SMS_PROVIDERS = ("twilio", "alibaba")
+SMS_PROVIDERS = ("twilio", "alibaba", "tencent")
 DEV_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -156,6 +156,14 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "ALIBABA_SMS_ENDPOINT": env.get("ALIBABA_SMS_ENDPOINT", "dysmsapi.aliyuncs.com"),
         # API calls a second for all workers together (0 = no limit).
         "ALIBABA_SMS_RATE": float(env.get("ALIBABA_SMS_RATE", "0") or 0),
+        # Tencent Cloud SMS (mainland template SMS): the API key, the SMS application, the
+        # region, and an endpoint that may point at a test server; API calls a second.
+        "TENCENT_SECRET_ID": env.get("TENCENT_SECRET_ID"),
+        "TENCENT_SECRET_KEY": env.get("TENCENT_SECRET_KEY"),
+        "TENCENT_SMS_APP_ID": env.get("TENCENT_SMS_APP_ID"),
+        "TENCENT_SMS_REGION": env.get("TENCENT_SMS_REGION", "ap-guangzhou"),
+        "TENCENT_SMS_ENDPOINT": env.get("TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com"),
+        "TENCENT_SMS_RATE": float(env.get("TENCENT_SMS_RATE", "0") or 0),
         # The pushes (SmsReport, SmsUp) come to /webhooks/alibaba/<secret>/report and /up.
         "ALIBABA_PUSH_SECRET": env.get("ALIBABA_PUSH_SECRET"),
         "ALIBABA_PUSH_ALLOWED_IPS": env.get("ALIBABA_PUSH_ALLOWED_IPS", ""),

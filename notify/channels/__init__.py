@@ -15,6 +15,7 @@ from notify.channels.alibaba.sending import AlibabaSms
 from notify.channels.base import Channel, Outgoing, PermanentFailure, Sent, TransientFailure
 from notify.channels.dev_inbox import DevInbox
 from notify.channels.telegram.sending import TelegramChannel
+from notify.channels.tencent.sending import TencentSms
 from notify.channels.twilio.sending import TwilioSms
 
 __all__ = [
@@ -49,6 +50,14 @@ def alibaba_configured(config: Config) -> bool:
     return bool(config.get("ALIBABA_ACCESS_KEY_ID") and config.get("ALIBABA_ACCESS_KEY_SECRET"))
 
 
+def tencent_configured(config: Config) -> bool:
+    return bool(
+        config.get("TENCENT_SECRET_ID")
+        and config.get("TENCENT_SECRET_KEY")
+        and config.get("TENCENT_SMS_APP_ID")
+    )
+
+
 def _always(config: Config) -> bool:
     return True
 
@@ -64,6 +73,7 @@ PROVIDERS: tuple[Provider, ...] = (
     # Template providers send only approved templates: reached by name (for_provider), for
     # the communities that chose them, never as the plain "sms" channel.
     Provider("sms", "alibaba", alibaba_configured, AlibabaSms.from_config),
+    Provider("sms", "tencent", tencent_configured, TencentSms.from_config),
     Provider("telegram", "telegram", _always, TelegramChannel.from_config),
 )
 

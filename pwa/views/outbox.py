@@ -244,15 +244,27 @@ def _templates_page(
         failed_code=form.code.data if form is not None and error else "",
         saved=request.args.get("saved"),
         max_chars=mainland.MAX_PARAM_CHARS,
+        names={
+            "twilio": _("Twilio"),
+            "alibaba": _("Alibaba Cloud SMS"),
+            "tencent": _("Tencent Cloud SMS"),
+        },
+        templated=sorted(mainland.TEMPLATED),
         example=mainland.CODE_EXAMPLES[provider],
     ), (422 if error else 200)
+
+
+def _template_provider(community: Community) -> str:
+    """The template provider the page is about: ?provider=, else the community's, else Alibaba."""
+    wanted = request.values.get("provider") or community.sms_provider or ""
+    return wanted if wanted in mainland.TEMPLATED else "alibaba"
 
 
 @bp.route("/templates", methods=["GET", "POST"])
 def sms_template_codes() -> Any:
     """Each kind's template in the provider's form, to submit; the approved codes, to record."""
     community = _community()
-    provider = "alibaba"  # the one template provider so far
+    provider = _template_provider(community)
     if request.method == "GET":
         return _templates_page(community, provider, None)
     form = TemplateCodeForm()
@@ -267,7 +279,12 @@ def sms_template_codes() -> Any:
         form=form,
         refused=lambda message: _templates_page(community, provider, message, form),
         done=lambda row: redirect(
-            url_for("outbox.sms_template_codes", community=community.id, saved=row.kind)
+            url_for(
+                "outbox.sms_template_codes",
+                community=community.id,
+                provider=provider,
+                saved=row.kind,
+            )
             + f"#kind-{row.kind}"
         ),
     )
@@ -283,6 +300,8 @@ def sms_provider() -> Any:
             community, form.provider.data or "", by=auth.person_required()
         ),
         form=form,
-        refused=lambda message: _templates_page(community, "alibaba", message),
-        done=lambda _c: redirect(url_for("outbox.sms_template_codes", community=community.id)),
+        refused=lambda message: _templates_page(community, _template_provider(community), message),
+        done=lambda c: redirect(
+            url_for("outbox.sms_template_codes", community=community.id, provider=c.sms_provider)
+        ),
     )

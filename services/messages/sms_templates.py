@@ -17,7 +17,7 @@ from notify.templates import MessageKind
 from services.errors import InvalidInput
 
 # The SMS providers a community may choose, in the order they are offered.
-PROVIDERS = ("twilio", "alibaba")
+PROVIDERS = ("twilio", "alibaba", "tencent")
 
 
 @dataclass(frozen=True)

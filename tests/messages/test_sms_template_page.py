@@ -94,3 +94,19 @@ def test_a_building_head_has_no_template_page(client: FlaskClient, make: Any) ->
     assert client.get(URL).status_code == 404
     assert client.post(URL, data={"kind": "notice", "code": "SMS_123456789"}).status_code == 404
     assert _codes(c.id) == {}
+
+
+def test_tencent_templates_are_shown_numbered_and_take_numeric_codes(
+    client: FlaskClient, world: SimpleNamespace
+) -> None:
+    page = client.get(URL, query_string={"provider": "tencent"}).get_data(as_text=True)
+    assert "您的登录验证码是{1}，{2}分钟内有效。请勿告诉他人。" in page
+    assert "腾讯云短信" in page
+    saved = client.post(URL, data={"kind": "notice", "code": "1234567", "provider": "tencent"})
+    assert saved.status_code == 302
+    rows = db.session.scalars(select(SmsTemplate).where(SmsTemplate.community_id == world.c.id))
+    assert [(r.provider, r.kind, r.code) for r in rows] == [("tencent", "notice", "1234567")]
+    refused = client.post(
+        URL, data={"kind": "notice", "code": "SMS_123456789", "provider": "tencent"}
+    )
+    assert refused.status_code == 422

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from models import Delivery, DeliveryState, SmsTemplate, db
 from notify.channels import Outgoing, PermanentFailure, Sent, TransientFailure
 from notify.channels.base import TemplateSms
 from notify.channels.tencent.sending import TencentSettings, TencentSms
+from notify.dispatch import Dispatcher
+from notify.message import Message
+from notify.outbox import send_later
 from tests.fakes.tencent import FakeTencent
 
 TEMPLATE = TemplateSms("notice", "1234567", "邻里", {"text": "明天停水"})
@@ -84,3 +89,33 @@ def test_an_unanswered_send_is_looked_up_before_it_goes_again(fake: FakeTencent)
     assert len(fake.messages) == 1
     (again,) = channel.send_many([_out(8, check_first=True)])  # never sent: it goes now
     assert isinstance(again, Sent) and len(fake.messages) == 2
+
+
+def test_a_community_on_tencent_sends_through_it(make: Any, fake: FakeTencent) -> None:
+    community = make.community(sms_provider="tencent")
+    db.session.add(
+        SmsTemplate(community_id=community.id, provider="tencent", kind="notice", code="1234567")
+    )
+    db.session.commit()
+    person = make.person()
+    ids = send_later(
+        Message(
+            "notice", {"text": "明天停水"}, batch_key="t:1", urgent=True, community_id=community.id
+        ),
+        [person],
+    )
+    db.session.commit()
+    Dispatcher(
+        {
+            "TENCENT_SECRET_ID": fake.secret_id,
+            "TENCENT_SECRET_KEY": fake.secret_key,
+            "TENCENT_SMS_APP_ID": fake.app_id,
+            "TENCENT_SMS_ENDPOINT": fake.base_url,
+        },
+        None,
+    ).deliver(ids)
+    db.session.expire_all()
+    row = db.session.get(Delivery, ids[0])
+    assert row is not None and row.state == DeliveryState.SENT
+    assert [m.phone for m in fake.messages] == [person.phone]
+    assert fake.messages[0].text == "【邻里】明天停水"
