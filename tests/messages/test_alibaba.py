@@ -291,6 +291,26 @@ def test_reports_set_states_and_replies_go_through_the_grammar(
     assert answer_row.address == person.phone
 
 
+def test_a_report_push_not_answered_code_0_is_pushed_again(
+    app: Flask, make: Any, fake: FakeAlibaba, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    community = _community(make)
+    ids = _notice(community, [make.person()], "停水")
+    _dispatcher(fake).deliver(ids)
+    client = app.test_client()
+    fake.report_url = f"http://localhost/webhooks/alibaba/{SECRET}/report"
+    # The secret is not configured yet: refused, so the service keeps the report.
+    refused = fake.push_reports(client)
+    assert refused is not None and refused.status == 404
+    assert fake.pending_reports() == 1
+    assert _rows(ids)[0].state == DeliveryState.SENT
+    monkeypatch.setitem(app.config, "ALIBABA_PUSH_SECRET", SECRET)
+    answer = fake.push_reports(client)
+    assert answer is not None and answer.json() == {"code": 0, "msg": "成功"}
+    assert fake.pending_reports() == 0
+    assert _rows(ids)[0].state == DeliveryState.DELIVERED
+
+
 def test_a_wish_by_reply_is_answered_through_the_outbox_with_its_template(
     app: Flask, make: Any, fake: FakeAlibaba, monkeypatch: pytest.MonkeyPatch
 ) -> None:
