@@ -72,6 +72,7 @@ class FakeProviderReport:
     messages: list[tuple[str, float]]
     rejections: dict[str, int]
     requests: int
+    calls: int = 0  # API calls that carried messages (Alibaba: up to 1,000 numbers each)
 
 
 @dataclass
@@ -81,17 +82,18 @@ class FakeProvider:
     workdir: Path
     latency: float = 0.0
     rate: float = 0.0
+    kind: str = "twilio"  # or "alibaba": tests.fakes.<kind>, its rate in API calls/s
     proc: subprocess.Popen[bytes] | None = None
     info: dict[str, str] = field(default_factory=dict)
 
     @property
     def report_path(self) -> Path:
-        return self.workdir / "fake-twilio.json"
+        return self.workdir / f"fake-{self.kind}.json"
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.twilio", "--latency", str(self.latency),
+            [sys.executable, "-m", f"tests.fakes.{self.kind}", "--latency", str(self.latency),
              "--rate", str(self.rate), "--report", str(self.report_path)],
             cwd=ROOT, stdout=subprocess.PIPE, start_new_session=True,
         )  # fmt: skip
@@ -102,7 +104,14 @@ class FakeProvider:
         self.info = json.loads(line)
 
     def environment(self) -> dict[str, str]:
-        """Return the settings that point the app's Twilio channel at this fake."""
+        """Return the settings that point the app's SMS channel at this fake."""
+        if self.kind == "alibaba":
+            return {
+                "ALIBABA_ACCESS_KEY_ID": self.info["access_key_id"],
+                "ALIBABA_ACCESS_KEY_SECRET": self.info["access_key_secret"],
+                "ALIBABA_SMS_ENDPOINT": self.info["base_url"],
+                "SMS_PROVIDER": "alibaba",
+            }
         return {
             "TWILIO_ACCOUNT_SID": self.info["account_sid"],
             "TWILIO_AUTH_TOKEN": self.info["auth_token"],
@@ -126,6 +135,7 @@ class FakeProvider:
             messages=[(to, at) for to, at in data["messages"]],
             rejections=data["rejections"],
             requests=data["requests"],
+            calls=int(data.get("calls", data["requests"])),
         )
 
     def cpu_seconds(self) -> float:

@@ -23,6 +23,7 @@ from models.people import (
 )
 from models.places import Building, Community, Grid, Household, Street
 from models.roles import Permission, Role, Scope
+from models.sms import SmsProviderHold, SmsTemplate
 from models.visits import (
     Decision,
     HouseholdMonth,
@@ -88,6 +89,8 @@ __all__ = [
     "Scope",
     "SignInCode",
     "SmsOptOut",
+    "SmsProviderHold",
+    "SmsTemplate",
     "Street",
     "TelegramLink",
     "TelegramUpdate",

@@ -76,4 +76,7 @@ class DevInboxMessage(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), index=True)
     body: Mapped[str] = mapped_column(Text)
+    # The provider that would have carried it and the template code it would have used.
+    provider: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    template: Mapped[str] = mapped_column(String(40), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -51,6 +51,8 @@ class Community(db.Model):  # type: ignore[name-defined]
     # The phone number (E.164) residents text this community at, when it has one of its own:
     # a text to it belongs to this community even when nobody knows the sender.
     sms_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # Which SMS provider sends this community's SMS ("twilio", "alibaba"); None: SMS_PROVIDER.
+    sms_provider: Mapped[str | None] = mapped_column(String(20))
     # Non-urgent messages to residents wait out these hours (local time), deferred not dropped.
     quiet_from: Mapped[time] = mapped_column(Time, default=time(21, 0), server_default="21:00:00")
     quiet_until: Mapped[time] = mapped_column(Time, default=time(8, 0), server_default="08:00:00")

@@ -11,16 +11,16 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import Insert, func, or_, select, update
+from sqlalchemy import Insert, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -32,14 +32,23 @@ from models import (
     Household,
     Resident,
     SmsOptOut,
+    SmsProviderHold,
     TelegramLink,
     db,
     utcnow,
 )
 from models.base import writing
 from models.clock import today_of
-from notify import quiet, reasons, status, templates
-from notify.channels import Channel, Outgoing, PermanentFailure, Sent, TransientFailure, for_name
+from notify import alerts, mainland, quiet, reasons, status, templates
+from notify.channels import (
+    Channel,
+    Outgoing,
+    PermanentFailure,
+    Sent,
+    TransientFailure,
+    for_name,
+    for_provider,
+)
 from notify.channels.telegram import status as telegram_status
 from notify.channels.twilio import status as twilio_status
 from notify.channels.wecom import status as wecom_status
@@ -56,6 +65,8 @@ MAX_ATTEMPTS = 8
 # slot of the shared rate, this many times, when sends are paced (SMS_RATE_PER_SECOND).
 SMS_RATE_LIMITED = twilio_status.RATE_LIMITED
 PACE_RETRIES = 2
+# Messages handed to a template provider's send_many at once (its SendSms takes 1,000).
+BATCH_SEND = 1000
 # While a batch is being sent, its outcomes so far are written this often.
 WRITE_OUTCOMES_SECONDS = 1.0
 # How long a worker keeps trying to record outcomes the database refuses (locked, gone).
@@ -71,6 +82,8 @@ class Settings:
     signature: str = DEFAULT_SIGNATURE
     # The first retry's wait; each later one doubles it (tests shorten it).
     retry_base_seconds: float = 10.0
+    # The SMS provider of a community that has not chosen one ("twilio", "alibaba").
+    sms_provider: str = "twilio"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -81,6 +94,7 @@ class Settings:
             duplicate_window_hours=int(config.get("DUPLICATE_WINDOW_HOURS", 24)),
             signature=str(config.get("SMS_DEFAULT_SIGNATURE", DEFAULT_SIGNATURE)),
             retry_base_seconds=float(config.get("SEND_RETRY_BASE_SECONDS", 10) or 10),
+            sms_provider=str(config.get("SMS_PROVIDER") or "twilio"),
         )
 
 
@@ -124,6 +138,9 @@ class Dispatcher:
         )
         self.channels: dict[str, Channel] = {}
         self._releases = quiet.Releases(self.settings.rate_per_second)
+        self.provider_rates: dict[str, SendRate] = {}
+        # For the batch being sent: the template provider of each delivery, and the holds.
+        self._providers: dict[int, str] = {}
         self.redis = redis
         self.rate = (
             SendRate(redis, "linli:rate:sms", self.settings.rate_per_second)
@@ -132,9 +149,24 @@ class Dispatcher:
         )
 
     def channel(self, name: str) -> Channel:
+        """Return the channel for "sms", "telegram", or "sms:<provider>" (a template provider)."""
         if name not in self.channels:
-            self.channels[name] = for_name(name, self.config)
+            channel, _, provider = name.partition(":")
+            self.channels[name] = (
+                for_provider(channel, provider, self.config)
+                if provider
+                else for_name(name, self.config)
+            )
         return self.channels[name]
+
+    def _pace(self, provider: str) -> SendRate | None:
+        """The shared rate of a template provider's API calls (e.g. ALIBABA_SMS_RATE)."""
+        rate = float(self.config.get(f"{provider.upper()}_SMS_RATE", 0) or 0)
+        if self.redis is None or rate <= 0:
+            return None
+        if provider not in self.provider_rates:
+            self.provider_rates[provider] = SendRate(self.redis, f"linli:rate:sms:{provider}", rate)
+        return self.provider_rates[provider]
 
     # -- claiming -------------------------------------------------------------------------
 
@@ -358,6 +390,11 @@ class Dispatcher:
         # One query for the batch: a query per row would also flush the rows rendered so far.
         opted_out = self._opted_out_among(claimed)
         gone = self._gone_among(claimed)
+        codes = mainland.Codes()
+        holds: dict[tuple[int | None, str], SmsProviderHold] = {
+            (h.community_id, h.provider): h for h in db.session.scalars(select(SmsProviderHold))
+        }
+        self._providers = {}
         for d in claimed:
             if d.resident_id is not None and d.resident_id in gone:
                 # Queued before the resident died or moved out: never sent.
@@ -380,19 +417,59 @@ class Dispatcher:
             if d.id in capped_ids and d.id not in counted:
                 self._hold(d, DeliveryState.DEFERRED, "daily_cap", now)
                 continue
+            community = db.session.get(Community, d.community_id) if d.community_id else None
+            signature = (community.sms_signature if community else "") or self.settings.signature
             kind = templates.get(d.kind)
             validity = kind.validity_seconds
             if d.valid_until is not None:
                 validity = max(1, min(validity, int((d.valid_until - now).total_seconds())))
             # Buttons (Telegram) ride in params["_actions"], which send_later writes.
             actions = tuple((str(a), str(c)) for a, c in (d.params or {}).get("_actions", ()))
-            out = Outgoing(d.id, d.address, d.body, validity, actions=actions)
-            to_send.append((d, d.channel, out))
+            name, template = d.channel, None
+            provider = self.settings.sms_provider
+            if community is not None and community.sms_provider:
+                provider = community.sms_provider
+            if d.channel == "sms" and provider in mainland.TEMPLATED:
+                hold_row = holds.get((d.community_id, provider))
+                if hold_row is not None and hold_row.until > now:
+                    self._wait_for_balance(d, hold_row, now)
+                    continue
+                try:
+                    template = mainland.template_sms(d, provider, signature, codes)
+                except mainland.TemplateRefused as refused:
+                    self._fail(d, refused.code, refused.reason, now)
+                    continue
+                name = f"sms:{provider}"
+                try:
+                    self.channel(name)
+                except KeyError:
+                    # Chosen by the community, but this server has no account for it: wait.
+                    self._retry_later(
+                        d,
+                        TransientFailure("provider_unconfigured", f"{provider} is not configured"),
+                        now,
+                    )
+                    continue
+                self._providers[d.id] = provider
+            out = Outgoing(
+                d.id,
+                d.address,
+                d.body,
+                validity,
+                actions=actions,
+                template=template,
+                check_first=bool(template and d.uncertain),
+            )
+            to_send.append((d, name, out))
+        # A place under the daily cap taken by a message that will not go now (no template,
+        # the balance empty, the provider not set up) is given back.
+        going = {d.id for d, _name, _out in to_send}
+        self._give_back([slot for d_id, slot in counted.items() if d_id not in going])
         # Commit the bodies and holds first: no write lock may be held while providers are called.
         _commit_keeping_rows()
         for name in {channel for _d, channel, _out in to_send}:
             self.channel(name)  # built here, in the app context, before the threads use it
-        results = self.pool.map(lambda item: self._send_one(item[1], item[2]), to_send)
+        results = self._results(to_send)
         requeue: list[int] = []
         # Outcomes are written as they come, at least once a second: a worker killed mid-batch
         # leaves "sending" (to be sent again, perhaps twice) only its last second of sends.
@@ -412,7 +489,114 @@ class Dispatcher:
                 self._apply_early_reports(written)
         requeue += self._write_outcomes(pending, written, counted, wipe=claimed)
         self._apply_early_reports(written)
+        self._lift_holds(holds, to_send, now)
         return requeue
+
+    def _results(
+        self, to_send: Sequence[tuple[Delivery, str, Outgoing]]
+    ) -> Iterator[Sent | Exception]:
+        """Send on the pool; yield each delivery's outcome in order, as it comes.
+
+        A channel with `send_many` (a template provider) takes up to 1,000 messages at once
+        and groups them into as few API calls as it can; the others take one at a time.
+        """
+        futures: list[tuple[Future[Any], int | None]] = []  # (future, place in its group)
+        groups: dict[str, list[int]] = {}
+        for index, (_d, name, _out) in enumerate(to_send):
+            if hasattr(self.channel(name), "send_many"):
+                groups.setdefault(name, []).append(index)
+        grouped: dict[int, tuple[Future[Any], int | None]] = {}
+        for name, indexes in groups.items():
+            for start in range(0, len(indexes), BATCH_SEND):
+                chunk = indexes[start : start + BATCH_SEND]
+                future = self.pool.submit(self._send_group, name, [to_send[i][2] for i in chunk])
+                for position, index in enumerate(chunk):
+                    grouped[index] = (future, position)
+        for index, (_d, name, out) in enumerate(to_send):
+            if index in grouped:
+                futures.append(grouped[index])
+            else:
+                futures.append((self.pool.submit(self._send_one, name, out), None))
+        for future, place in futures:
+            result: Any = future.result()
+            yield result if place is None else result[place]  # a group answers a list
+
+    def _send_group(self, name: str, outgoing: list[Outgoing]) -> list[Sent | Exception]:
+        channel: Any = self.channel(name)
+        rate = self._pace(name.partition(":")[2])
+        try:
+            results: list[Sent | Exception] = channel.send_many(
+                outgoing, pace=rate.acquire if rate is not None else None
+            )
+            return results
+        except Exception as error:  # an unexpected error is treated as worth retrying
+            log.exception("sending %d deliveries failed", len(outgoing))
+            return [TransientFailure("error", type(error).__name__)] * len(outgoing)
+
+    def _fail(self, d: Delivery, code: str, reason: str, now: datetime) -> None:
+        """Refuse a delivery before any provider is called (no template, a bad parameter)."""
+        d.claim_token = None
+        d.state = DeliveryState.FAILED
+        d.error_code = code
+        d.error_reason = reason
+        d.finished_at = now
+        d.note(now, "refused", code=code)
+
+    def _wait_for_balance(self, d: Delivery, hold: SmsProviderHold, now: datetime) -> None:
+        d.claim_token = None
+        d.attempts = max(0, d.attempts - 1)  # waiting is not a try
+        d.state = DeliveryState.DEFERRED
+        d.not_before = hold.until
+        d.error_code = hold.code
+        d.error_reason = reasons.reason("balance_empty")
+        d.note(now, "deferred", reason="balance_empty")
+
+    def _stop_provider(self, d: Delivery, failure: TransientFailure, now: datetime) -> None:
+        """Stop this community's sending through the provider; tell its staff once."""
+        provider = self._providers.get(d.id)
+        if d.community_id is None or provider is None:
+            return
+        until = now + timedelta(seconds=failure.retry_after or 600)
+        hold = db.session.get(SmsProviderHold, (d.community_id, provider))
+        if hold is None:
+            hold = SmsProviderHold(
+                community_id=d.community_id,
+                provider=provider,
+                code=failure.code,
+                since=now,
+                until=until,
+            )
+            db.session.add(hold)
+        hold.until = max(hold.until, until)
+        if hold.alerted_at is None:
+            hold.alerted_at = now
+            alerts.balance_empty(d.community_id, provider, now)
+
+    def _lift_holds(
+        self,
+        holds: Mapping[tuple[int | None, str], SmsProviderHold],
+        sent: Sequence[tuple[Delivery, str, Outgoing]],
+        now: datetime,
+    ) -> None:
+        """A send that went through a held provider means the balance is back: lift the hold."""
+        if not holds:
+            return
+        lifted = {
+            (d.community_id, self._providers[d.id])
+            for d, _name, _out in sent
+            if d.id in self._providers
+            and d.state in (DeliveryState.SENT, DeliveryState.DELIVERED)
+            and (d.community_id, self._providers[d.id]) in holds
+        }
+        for community_id, provider in lifted:
+            db.session.execute(
+                delete(SmsProviderHold).where(
+                    SmsProviderHold.community_id == community_id,
+                    SmsProviderHold.provider == provider,
+                )
+            )
+        if lifted:
+            _commit_keeping_rows()
 
     def _record(self, d: Delivery, result: Sent | Exception, finished: datetime) -> bool:
         """Write one send's outcome on its row; return True when it goes to another channel."""
@@ -550,6 +734,18 @@ class Dispatcher:
         if failure.code == wecom_status.PACED:
             # Waiting for a place in the robot's window never reached WeCom: not a try.
             d.attempts = max(0, d.attempts - 1)
+        if failure.uncertain:
+            d.uncertain = True  # it may have gone: the provider is asked before it goes again
+        if failure.stop_provider:
+            self._stop_provider(d, failure, now)
+        if failure.hold:
+            # The provider asked us to wait (a per-number limit, an empty balance): not a try.
+            d.attempts = max(0, d.attempts - 1)
+            d.state = DeliveryState.DEFERRED
+            d.not_before = now + timedelta(seconds=failure.retry_after or 60)
+            d.error_code = failure.code
+            d.error_reason = reasons.reason(failure.code, failure.reason)
+            return
         if d.attempts >= MAX_ATTEMPTS:
             d.state = DeliveryState.FAILED
             d.error_code = failure.code

@@ -7,8 +7,10 @@ error codes are in its folder (notify/channels/<provider>/status.py).
 
 from __future__ import annotations
 
+from notify.channels.alibaba import status as alibaba_status
 from notify.channels.base import N_
 from notify.channels.telegram import status as telegram_status
+from notify.channels.tencent import status as tencent_status
 from notify.channels.twilio import status as twilio_status
 from notify.channels.wecom import status as wecom_status
 
@@ -16,6 +18,8 @@ __all__ = ["N_", "REASONS", "reason"]
 
 REASONS = {
     **twilio_status.REASONS,
+    **alibaba_status.REASONS,
+    **tencent_status.REASONS,
     **telegram_status.REASONS,
     **wecom_status.REASONS,
     "opted_out": N_("The recipient has unsubscribed from SMS (replied 退订/STOP)."),

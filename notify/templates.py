@@ -131,6 +131,18 @@ TELEGRAM_LINKED = MessageKind(
     validity_seconds=HOUR,
     urgent=True,
 )
+SMS_BALANCE_EMPTY = MessageKind(
+    name="sms_balance_empty",
+    zh="{community}的{provider}短信账户余额不足，短信已暂停发送（不会丢失）。请尽快充值，充值后自动恢复。",
+    en=(
+        "{community}: the {provider} SMS account's balance is empty. SMS are held, not lost; "
+        "top it up and sending resumes by itself."
+    ),
+    example={"community": "西苑社区", "provider": "阿里云"},
+    validity_seconds=24 * HOUR,
+    urgent=True,
+    description="To a community's staff when its SMS provider's balance is empty.",
+)
 
 # The kinds notify itself sends (sign-in codes, notices, the core commands' answers).
 MESSAGE_KINDS = (
@@ -142,4 +154,5 @@ MESSAGE_KINDS = (
     HELP,
     UNKNOWN,
     TELEGRAM_LINKED,
+    SMS_BALANCE_EMPTY,
 )

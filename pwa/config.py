@@ -13,9 +13,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from models import clock
+from notify.channels.alibaba.webhook import allowed_networks
 from notify.channels.twilio.sending import status_retry
 
 MB = 1024 * 1024
+SMS_PROVIDERS = ("twilio", "alibaba", "tencent")
 DEV_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -146,6 +148,25 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL"),
         # Twilio retries a status callback answered 5xx only as the URL's fragment says.
         "TWILIO_STATUS_RETRY": env.get("TWILIO_STATUS_RETRY", "rc=3&rp=5xx,ct,rt"),
+        # The SMS provider of a community that has not chosen one: "twilio" or "alibaba".
+        "SMS_PROVIDER": env.get("SMS_PROVIDER", "twilio"),
+        # Alibaba Cloud SMS (mainland template SMS); the endpoint may point at a test server.
+        "ALIBABA_ACCESS_KEY_ID": env.get("ALIBABA_ACCESS_KEY_ID"),
+        "ALIBABA_ACCESS_KEY_SECRET": env.get("ALIBABA_ACCESS_KEY_SECRET"),
+        "ALIBABA_SMS_ENDPOINT": env.get("ALIBABA_SMS_ENDPOINT", "dysmsapi.aliyuncs.com"),
+        # API calls a second for all workers together (0 = no limit).
+        "ALIBABA_SMS_RATE": float(env.get("ALIBABA_SMS_RATE", "0") or 0),
+        # Tencent Cloud SMS (mainland template SMS): the API key, the SMS application, the
+        # region, and an endpoint that may point at a test server; API calls a second.
+        "TENCENT_SECRET_ID": env.get("TENCENT_SECRET_ID"),
+        "TENCENT_SECRET_KEY": env.get("TENCENT_SECRET_KEY"),
+        "TENCENT_SMS_APP_ID": env.get("TENCENT_SMS_APP_ID"),
+        "TENCENT_SMS_REGION": env.get("TENCENT_SMS_REGION", "ap-guangzhou"),
+        "TENCENT_SMS_ENDPOINT": env.get("TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com"),
+        "TENCENT_SMS_RATE": float(env.get("TENCENT_SMS_RATE", "0") or 0),
+        # The pushes (SmsReport, SmsUp) come to /webhooks/alibaba/<secret>/report and /up.
+        "ALIBABA_PUSH_SECRET": env.get("ALIBABA_PUSH_SECRET"),
+        "ALIBABA_PUSH_ALLOWED_IPS": env.get("ALIBABA_PUSH_ALLOWED_IPS", ""),
         # The Telegram bot.
         "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN"),
         "TELEGRAM_WEBHOOK_SECRET": env.get("TELEGRAM_WEBHOOK_SECRET"),
@@ -207,6 +228,18 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         config["TWILIO_STATUS_RETRY"] = status_retry(str(config["TWILIO_STATUS_RETRY"]))
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    if config["SMS_PROVIDER"] not in SMS_PROVIDERS:
+        raise ConfigError(
+            f"SMS_PROVIDER={config['SMS_PROVIDER']!r} is not known: set it to "
+            + " or ".join(SMS_PROVIDERS)
+        )
+    try:
+        allowed_networks(config["ALIBABA_PUSH_ALLOWED_IPS"])
+    except ValueError as error:
+        raise ConfigError(
+            f"ALIBABA_PUSH_ALLOWED_IPS: {error} (list addresses or networks, comma-separated, "
+            "e.g. 106.11.0.0/16, 140.205.1.2)"
+        ) from None
     if production:
         problems = _production_problems(config)
         if problems:

@@ -8,18 +8,37 @@ texts), `status.py` maps its statuses and error codes to delivery states and pla
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 
 class TransientFailure(Exception):
-    """Try again later: a timeout, 429 or 5xx."""
+    """Try again later: a timeout, 429 or 5xx.
 
-    def __init__(self, code: str, reason: str, retry_after: float | None = None) -> None:
+    `hold`: the provider asked us to wait (a per-number limit, an empty balance): not a try,
+    sent again at retry_after. `uncertain`: the call may have reached the provider (a timeout
+    after sending): ask the provider before sending again. `stop_provider`: stop sending
+    through this provider for the community until retry_after (its balance is empty).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        reason: str,
+        retry_after: float | None = None,
+        *,
+        hold: bool = False,
+        uncertain: bool = False,
+        stop_provider: bool = False,
+    ) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
         self.retry_after = retry_after
+        self.hold = hold
+        self.uncertain = uncertain
+        self.stop_provider = stop_provider
 
 
 class PermanentFailure(Exception):
@@ -40,6 +59,16 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class TemplateSms:
+    """What a template provider needs for one message besides the phone (notify.mainland)."""
+
+    kind: str
+    code: str
+    sign_name: str
+    params: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Outgoing:
     delivery_id: int
     address: str
@@ -47,6 +76,10 @@ class Outgoing:
     validity_seconds: int
     # Buttons for channels that have them: (label, command sent back when pressed).
     actions: tuple[tuple[str, str], ...] = ()
+    # For template providers (notify.mainland): the approved code, sign name and parameters.
+    template: TemplateSms | None = None
+    # An earlier try may have reached the provider: ask it before sending again.
+    check_first: bool = False
 
 
 class Channel(Protocol):

@@ -87,3 +87,16 @@ class RetryAllForm(Form):
     def chosen(self) -> str | None:
         """Return the state to retry in, or None for the whole list."""
         return None if self.state.data == "all" else self.state.data
+
+
+class TemplateCodeForm(Form):
+    """The code a provider approved for one message kind (checked in services)."""
+
+    kind = StringField(default="")
+    code = StringField(default="")
+
+
+class SmsProviderForm(Form):
+    """The provider that sends a community's SMS (checked in services)."""
+
+    provider = StringField(default="")

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from models import DevInboxMessage, InboundMessage, db, utcnow
@@ -113,6 +114,16 @@ def phone_list() -> Any:
     return redirect(url_for("dev.conversation", phone=phone))
 
 
+def _carrier(message: DevInboxMessage) -> str:
+    """Which provider would have carried it, and with which template (a mainland provider)."""
+    if not message.provider:
+        return ""
+    name = _("Alibaba Cloud SMS") if message.provider == "alibaba" else message.provider
+    if message.template:
+        return _("%(provider)s, template %(code)s", provider=name, code=message.template)
+    return name
+
+
 def _conversation(phone: str) -> list[Line]:
     sent = db.session.scalars(
         select(DevInboxMessage)
@@ -126,7 +137,7 @@ def _conversation(phone: str) -> list[Line]:
         .order_by(InboundMessage.id.desc())
         .limit(MESSAGES_SHOWN)
     )
-    lines = [Line(m.created_at, True, m.body) for m in sent]
+    lines = [Line(m.created_at, True, m.body, _carrier(m)) for m in sent]
     lines += [
         Line(t.received_at, False, t.text, " · ".join(p for p in (t.command, t.outcome) if p))
         for t in received

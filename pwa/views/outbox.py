@@ -9,18 +9,26 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from models import Delivery, DeliveryState, Grid, InboundMessage, Resident, db
+from models import Community, Delivery, DeliveryState, Grid, InboundMessage, Resident, db
 from models.roles import Permission
 from notify import inbound as inbound_texts
+from notify import mainland
 from notify.dispatch import Settings
 from pwa import audit_reads, auth, errors
-from pwa.forms.messages import FILTERS, RetryAllForm, RetryForm
+from pwa.forms.messages import (
+    FILTERS,
+    RetryAllForm,
+    RetryForm,
+    SmsProviderForm,
+    TemplateCodeForm,
+)
 from pwa.rendering import render
 from pwa.steps import run_step
 from pwa.views import sms
 from pwa.views.secretary import _community
 from services import phones
 from services.messages import outbox as outbox_admin
+from services.messages import sms_templates
 
 bp = Blueprint("outbox", __name__, url_prefix="/secretary/outbox")
 bp.before_request(auth.require_staff)
@@ -225,4 +233,84 @@ def kinds() -> Any:
         price=float(current_app.config.get("SMS_PRICE_PER_SEGMENT", 0) or 0),
         reasonable=outbox_admin.REASONABLE_SMS_CHARS,
         money=sms.money,
+    )
+
+
+def _templates_page(
+    community: Community, provider: str, error: str | None, form: TemplateCodeForm | None = None
+) -> Any:
+    signature = community.sms_signature or Settings.from_config(current_app.config).signature
+    return render_template(
+        "secretary/sms_templates.html",
+        community=community,
+        provider=provider,
+        providers=sms_templates.PROVIDERS,
+        chosen=community.sms_provider or current_app.config.get("SMS_PROVIDER", "twilio"),
+        sign_name=mainland.sign_name(signature),
+        rows=sms_templates.rows(community.id, provider),
+        error=error,
+        failed_kind=form.kind.data if form is not None and error else None,
+        failed_code=form.code.data if form is not None and error else "",
+        saved=request.args.get("saved"),
+        max_chars=mainland.MAX_PARAM_CHARS,
+        names={
+            "twilio": _("Twilio"),
+            "alibaba": _("Alibaba Cloud SMS"),
+            "tencent": _("Tencent Cloud SMS"),
+        },
+        templated=sorted(mainland.TEMPLATED),
+        example=mainland.CODE_EXAMPLES[provider],
+    ), (422 if error else 200)
+
+
+def _template_provider(community: Community) -> str:
+    """The template provider the page is about: ?provider=, else the community's, else Alibaba."""
+    wanted = request.values.get("provider") or community.sms_provider or ""
+    return wanted if wanted in mainland.TEMPLATED else "alibaba"
+
+
+@bp.route("/templates", methods=["GET", "POST"])
+def sms_template_codes() -> Any:
+    """Each kind's template in the provider's form, to submit; the approved codes, to record."""
+    community = _community()
+    provider = _template_provider(community)
+    if request.method == "GET":
+        return _templates_page(community, provider, None)
+    form = TemplateCodeForm()
+    return run_step(
+        lambda: sms_templates.set_code(
+            community,
+            provider=provider,
+            kind=form.kind.data or "",
+            code=form.code.data or "",
+            by=auth.person_required(),
+        ),
+        form=form,
+        refused=lambda message: _templates_page(community, provider, message, form),
+        done=lambda row: redirect(
+            url_for(
+                "outbox.sms_template_codes",
+                community=community.id,
+                provider=provider,
+                saved=row.kind,
+            )
+            + f"#kind-{row.kind}"
+        ),
+    )
+
+
+@bp.post("/provider")
+def sms_provider() -> Any:
+    """Choose the provider that sends this community's SMS."""
+    community = _community()
+    form = SmsProviderForm()
+    return run_step(
+        lambda: sms_templates.set_provider(
+            community, form.provider.data or "", by=auth.person_required()
+        ),
+        form=form,
+        refused=lambda message: _templates_page(community, _template_provider(community), message),
+        done=lambda c: redirect(
+            url_for("outbox.sms_template_codes", community=community.id, provider=c.sms_provider)
+        ),
     )

@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from models import db, utcnow
+from models import Community, db, utcnow
 from notify import inbound, status
+from notify.channels.alibaba import webhook as alibaba_webhook
 from notify.channels.twilio import webhook as twilio_webhook
+from notify.mainland import sign_name
 from pwa.extensions import csrf
 from pwa.redis_conn import web_redis
 from services import phones
@@ -83,3 +86,67 @@ def twilio_sms() -> Any:
     # The reply, if any, is queued: the commit hands it to the worker.
     db.session.commit()
     return Response(twilio_webhook.empty_answer(), mimetype=twilio_webhook.ANSWER_MIMETYPE)
+
+
+def _check_alibaba_push(secret: str) -> None:
+    """Refuse (404) a push whose URL lacks the secret, (403) one from an address not listed."""
+    if not alibaba_webhook.secret_matches(current_app.config.get("ALIBABA_PUSH_SECRET"), secret):
+        abort(404)
+    allowed = alibaba_webhook.allowed_networks(current_app.config.get("ALIBABA_PUSH_ALLOWED_IPS"))
+    # After ProxyFix (TRUSTED_PROXIES), remote_addr is the address the proxy saw.
+    if not alibaba_webhook.address_allowed(allowed, request.remote_addr):
+        log.warning(
+            "Alibaba push from %s refused: not in ALIBABA_PUSH_ALLOWED_IPS", request.remote_addr
+        )
+        abort(403)
+
+
+def _alibaba_answer() -> Response:
+    """The answer that stops the service from pushing again."""
+    return jsonify(alibaba_webhook.ANSWER)
+
+
+@bp.post("/alibaba/<secret>/report")
+def alibaba_report(secret: str) -> Any:
+    """SmsReport: apply each delivery report; 503 when they cannot be (the service retries)."""
+    _check_alibaba_push(secret)
+    try:
+        reports = alibaba_webhook.status_reports(request.get_data())
+    except alibaba_webhook.BadPush:
+        abort(400)
+    for report in reports:
+        status.record(web_redis(), report, utcnow())
+    db.session.commit()
+    return _alibaba_answer()
+
+
+def _community_of_sign(name: str) -> str | None:
+    """Return the number of the community whose sign name a reply answered, if it has one."""
+    if not name:
+        return None
+    for community in db.session.scalars(select(Community).where(Community.sms_signature != "")):
+        if sign_name(community.sms_signature) == name:
+            return community.sms_number
+    return None
+
+
+@bp.post("/alibaba/<secret>/up")
+def alibaba_up(secret: str) -> Any:
+    """SmsUp: each reply goes through the command grammar; answers leave through the outbox."""
+    _check_alibaba_push(secret)
+    try:
+        texts = alibaba_webhook.inbound_texts(request.get_data(), _phone)
+    except alibaba_webhook.BadPush:
+        abort(400)
+    for text, sign in texts:
+        inbound.handle(
+            channel="sms",
+            provider_id=text.provider_id,
+            address=text.address,
+            phone=text.phone,
+            text=text.text,
+            now=utcnow(),
+            to=_community_of_sign(sign),
+        )
+    db.session.commit()
+    return _alibaba_answer()

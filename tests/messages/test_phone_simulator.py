@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from models import DevInboxMessage, InboundMessage, SmsOptOut, db
+from models import Delivery, DevInboxMessage, InboundMessage, SmsOptOut, SmsTemplate, db
 from notify import Message, send_later
 from pwa import create_app
 from tests.support import RedisServer, run_jobs
@@ -81,6 +81,35 @@ def test_stop_from_the_simulator_opts_out_and_shows_the_reply(
     en.post(f"/dev/phones/{person.phone}", data={"text": "订阅"})
     db.session.expire_all()
     assert db.session.get(SmsOptOut, person.phone) is None
+
+
+def test_the_simulator_shows_the_provider_and_template_that_carried_each_message(
+    app: Flask, en: FlaskClient, make: Any
+) -> None:
+    # A community on Alibaba Cloud with no account configured (development): the simulator
+    # stands in for it, and only kinds with an approved template reach the phone.
+    c = make.community(sms_signature="【新丰路社区】", sms_provider="alibaba")
+    db.session.add(
+        SmsTemplate(community_id=c.id, provider="alibaba", kind="notice", code="SMS_100001")
+    )
+    db.session.commit()
+    send_later(
+        Message("notice", {"text": "周六义诊"}, batch_key="sim:a", urgent=True, community_id=c.id),
+        to=[PHONE],
+    )
+    send_later(
+        Message("urgent_notice", {"text": "停水"}, batch_key="sim:b", community_id=c.id), to=[PHONE]
+    )
+    db.session.commit()
+    run_jobs(app)
+    html = en.get(f"/dev/phones/{PHONE}").get_data(as_text=True)
+    assert _bodies(html) == ["【新丰路社区】周六义诊"]
+    assert "Alibaba Cloud SMS, template SMS_100001" in html
+    refused = db.session.scalar(select(Delivery).where(Delivery.kind == "urgent_notice"))
+    assert (
+        refused.state == "failed"
+        and refused.error_reason == "no approved template for urgent_notice"
+    )
 
 
 def test_a_phone_typed_in_any_form_is_normalised(app: Flask, en: FlaskClient) -> None:

@@ -168,6 +168,9 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("outbox.deliveries", "GET"): ("/secretary/outbox", P.MANAGE_ROSTER),
     ("outbox.inbound", "GET"): ("/secretary/outbox/inbound", P.MANAGE_ROSTER),
     ("outbox.kinds", "GET"): ("/secretary/outbox/kinds", P.MANAGE_ROSTER),
+    ("outbox.sms_template_codes", "GET"): ("/secretary/outbox/templates", P.MANAGE_ROSTER),
+    ("outbox.sms_template_codes", "POST"): ("/secretary/outbox/templates", P.MANAGE_ROSTER),
+    ("outbox.sms_provider", "POST"): ("/secretary/outbox/provider", P.MANAGE_ROSTER),
     ("outbox.retry", "POST"): ("/secretary/outbox/999999/retry", P.MANAGE_ROSTER),
     ("outbox.retry_all", "POST"): ("/secretary/outbox/retry-all", P.MANAGE_ROSTER),
     # administrators: communities, their settings and secretary, strangers' texts
@@ -204,7 +207,7 @@ EXEMPT = {
     "public": "public pages: the landing page, home, the notice board, the language switch",
     "resident": "a resident's own home and inbox",
     "telegram": "one's own Telegram link, and the bot's webhook (checked by its secret)",
-    "webhooks": "SMS provider webhooks (checked by the provider's signature)",
+    "webhooks": "SMS provider webhooks (checked by the provider's signature or the URL's secret)",
     "sms": "the SMS length counter for a text being written",
     "dev": "the development SMS simulator (off in production)",
     "volunteer": "one's own work",
