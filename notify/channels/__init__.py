@@ -1,8 +1,8 @@
 """One channel per way of reaching a phone or an account, chosen by configuration.
 
-Each provider is a folder here (twilio/, alibaba/, tencent/, telegram/, wecom/) behind the interface in base.py; adding
-a provider is adding its folder and its line in PROVIDERS. With no SMS provider configured,
-SMS land in the phone simulator (dev_inbox.py).
+Each provider is a folder here (twilio/, alibaba/, tencent/, telegram/, wecom/) behind the
+interface in base.py; adding a provider is adding its folder and its line in PROVIDERS. With
+no SMS provider configured, SMS land in the phone simulator (dev_inbox.py).
 """
 
 from __future__ import annotations
