@@ -89,7 +89,7 @@ class Delivery(db.Model):  # type: ignore[name-defined]
     # True when a worker died while this was with the provider: it may arrive twice.
     uncertain: Mapped[bool] = mapped_column(default=False)
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    error_code: Mapped[str | None] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(60))
     error_reason: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(default=0)
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

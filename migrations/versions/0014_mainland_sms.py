@@ -1,11 +1,13 @@
 """mainland SMS: a provider per community, approved templates, provider holds (issue 12)
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0013
 
 community.sms_provider picks the SMS provider ("twilio", "alibaba"); sms_template keeps the
 code each provider approved for each message kind; sms_provider_hold stops sending through a
 provider whose balance is empty; the phone simulator records provider and template.
+delivery.error_code widens to 60: the providers' codes are longer than Twilio's numbers
+(isv.BUSINESS_LIMIT_CONTROL).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -20,6 +22,10 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.alter_column(
+            'error_code', existing_type=sa.String(length=20), type_=sa.String(length=60)
+        )
     with op.batch_alter_table('community', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sms_provider', sa.String(length=20), nullable=True))
     with op.batch_alter_table('dev_inbox_message', schema=None) as batch_op:
@@ -60,3 +66,7 @@ def downgrade():
         batch_op.drop_column('provider')
     with op.batch_alter_table('community', schema=None) as batch_op:
         batch_op.drop_column('sms_provider')
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.alter_column(
+            'error_code', existing_type=sa.String(length=60), type_=sa.String(length=20)
+        )
