@@ -61,7 +61,7 @@ def test_each_vocabulary_reads_in_chinese(app: Flask) -> None:
         assert audit.records_label(" resident:12 household:3 ") == "居民#12 住户#3"
         assert audit.records_label("household:3 household:4") == "住户#3 住户#4"
         # The audit page tells a field list from a page by these names, untranslated.
-        assert importing.FIELD_NAMES == set(importing.field_labels())
+        assert set(importing.field_labels()) == importing.FIELD_NAMES
         assert labels._audit_detail("birth_year, phone") == "出生年份、电话"
     with app.test_request_context(), force_locale("en"):
         assert commands.command_label("wish_claim", "en") == "CLAIM"
