@@ -254,7 +254,9 @@ def sign_in_cookies(env: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]
     return cookies, ids
 
 
-def run(seconds: float, keep: bool) -> tuple[list[Result], Result, dict[str, Any]]:
+def run(
+    seconds: float, keep: bool, only: str | None = None
+) -> tuple[list[Result], Result, dict[str, Any]]:
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-pages-"))
     redis = Redis(workdir / "redis")
     web: subprocess.Popen[bytes] | None = None
@@ -292,6 +294,8 @@ def run(seconds: float, keep: bool) -> tuple[list[Result], Result, dict[str, Any
         results = []
         for who, page, template in PAGES:
             path = template.format(**ids)
+            if only and only not in f"{who} {page} {path}":
+                continue
             headers = dict(accept)
             if cookies[who]:
                 headers["Cookie"] = cookies[who]
@@ -395,11 +399,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--write", type=Path, help="write the section into this markdown file")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--only", help="measure only the pages whose 'who page path' contains this (iterating)"
+    )
     args = parser.parse_args(argv)
     seconds = args.seconds or (1.0 if args.quick else 4.0)
     began = time.monotonic()
     load_before = os.getloadavg()[0]
-    results, minimal, _ids = run(seconds, args.keep)
+    results, minimal, _ids = run(seconds, args.keep, args.only)
     load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     elapsed = time.monotonic() - began
     text = markdown(results, minimal, seconds, elapsed, load)

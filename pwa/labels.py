@@ -39,9 +39,9 @@ def _command_label(name: str) -> str:
 
 def _audit_detail(detail: str) -> str:
     # A change to the roster is detailed by the fields it changed: "birth_year, phone".
-    fields = importing.field_labels()
     names = detail.split(", ")
-    if all(name in fields for name in names):
+    if all(name in importing.FIELD_NAMES for name in names):
+        fields = importing.field_labels()  # translated only when the detail names fields
         return "、".join(fields[name] for name in names)
     return audit.detail_label(detail)
 

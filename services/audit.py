@@ -138,10 +138,16 @@ def detail_label(detail: str) -> str:
 
 def records_label(records: str) -> str:
     """Return the records a read showed, as " resident:12 household:3 " reads: "居民#12 户#3"."""
+    # A list's read names hundreds of records of two or three kinds: each kind's label is
+    # translated once, not once per record (a lazy label translates again at every use).
+    labels: dict[str, str] = {}
     shown = []
     for record in records.split():
         kind, _colon, number = record.partition(":")
-        shown.append(f"{SUBJECTS.get(kind, kind)}#{number}")
+        label = labels.get(kind)
+        if label is None:
+            label = labels[kind] = str(SUBJECTS.get(kind, kind))
+        shown.append(f"{label}#{number}")
     return " ".join(shown)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale, gettext, lazy_gettext, refresh
 from sqlalchemy import func, select
 
 from models import Person, SignInCode, db
@@ -110,3 +111,21 @@ def test_gettext_works_in_a_job_without_a_request(app: Any) -> None:
 
     with app.app_context():
         assert gettext("Sign in") == "登录"
+
+
+def test_kept_translations_follow_a_change_of_language_within_a_request(app: Flask) -> None:
+    # pwa.i18n.RequestDomain keeps the translations found on the request's Babel context.
+    name = lazy_gettext("Name")
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert gettext("Name") == "姓名" and str(name) == "姓名"
+        with force_locale("en"):
+            assert gettext("Name") == "Name" and str(name) == "Name"
+        assert gettext("Name") == "姓名"
+        refresh()
+        assert gettext("Name") == "姓名"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert gettext("Name") == "Name"
+        template = app.jinja_env.from_string("{{ _('Name') }}")
+        assert template.render() == "Name"
+        with force_locale("zh"):
+            assert template.render() == "姓名"

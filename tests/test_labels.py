@@ -15,6 +15,7 @@ from notify.channels import channel_label
 from pwa import labels
 from services import audit
 from services.needs import queries as need_queries
+from services.roster import importing
 from services.roster import operations as roster
 from tests.support import sign_in
 
@@ -58,6 +59,10 @@ def test_each_vocabulary_reads_in_chinese(app: Flask) -> None:
         assert channel_label("app") == "网页"
         assert audit.detail_label("coverage.csv grid=3") == "导出走访覆盖率 网格=3"
         assert audit.records_label(" resident:12 household:3 ") == "居民#12 住户#3"
+        assert audit.records_label("household:3 household:4") == "住户#3 住户#4"
+        # The audit page tells a field list from a page by these names, untranslated.
+        assert set(importing.field_labels()) == importing.FIELD_NAMES
+        assert labels._audit_detail("birth_year, phone") == "出生年份、电话"
     with app.test_request_context(), force_locale("en"):
         assert commands.command_label("wish_claim", "en") == "CLAIM"
         assert inbound.outcome_label("unknown:reply_limited") == (

@@ -124,6 +124,25 @@ def field_labels() -> dict[str, str]:
     }
 
 
+# The fields field_labels() names, known without translating them.
+FIELD_NAMES = frozenset(
+    (
+        "name",
+        "birth_year",
+        "phone",
+        "lives_alone",
+        "has_smartphone",
+        "sms_consent",
+        "care_flags",
+        "floor",
+        "contact_name",
+        "contact_phone",
+        "id_number",
+        "kind",
+    )
+)
+
+
 def column_label(name: str, columns: Mapping[str, tuple[str, ...]] = COLUMNS) -> str:
     """Return a column as the sheet spells it, Chinese and English, e.g. 小区/compound."""
     return f"{columns[name][0]}/{columns[name][1]}"
