@@ -97,7 +97,18 @@ def test_the_whole_round_offline_then_each_visit_saved_once(
     assert all(f" household:{h} " in read.records for h in households), read.records
 
     head.context.set_offline(True)
+    # The emulation reaches the page at once and the service worker a moment later; no
+    # request may reach the server meanwhile, whoever makes it.
+    head.context.route("**/*", lambda route: route.abort("internetdisconnected"))
     try:
+        # Chromium applies the offline emulation to the service worker a moment after the
+        # page (on a loaded CI machine, after the first form was sent): wait until a page
+        # that was never kept gets the offline page, i.e. the worker's network is cut too.
+        def worker_offline() -> bool:
+            head.go(f"/visits/log?household={elsewhere_id}")
+            return page.locator("#offline-round").count() > 0
+
+        assert _wait_for(worker_offline, 30), "the service worker never went offline"
         for n, household_id in enumerate(households, start=1):
             head.go("/visits")  # the list, from the phone
             link = page.locator(f'li.household[data-household="{household_id}"] a').first
@@ -107,6 +118,8 @@ def test_the_whole_round_offline_then_each_visit_saved_once(
             # Chromium tells a page it is offline a moment after the emulation starts: under
             # load the first form once saw navigator.onLine still true and sent its visit.
             page.wait_for_function("() => navigator.onLine === false", timeout=10_000)
+            # A tap before the queue's script holds the form would be a plain POST.
+            page.locator("#visit-form[data-queue-ready]").wait_for(timeout=10_000)
             page.fill("#note", f"离线走访第{n}户")
             page.click("#visit-form button[type=submit]")
             page.locator("#visit-queue li.waiting").nth(n - 1).wait_for()
@@ -126,6 +139,7 @@ def test_the_whole_round_offline_then_each_visit_saved_once(
         assert _visits_by_household() == {}
         head.go("/visits")
     finally:
+        head.context.unroute("**/*")
         head.context.set_offline(False)
 
     page.evaluate("window.dispatchEvent(new Event('online'))")  # as a phone does on reconnect

@@ -273,4 +273,7 @@
     resetForm();
     render();
   });
+  // Said once a submit goes through the queue (before, a tap would be a plain POST, which the
+  // browser cannot keep offline): tests wait for it.
+  form.dataset.queueReady = "1";
 })();
