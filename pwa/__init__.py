@@ -17,6 +17,7 @@ from pwa import (
     compression,
     errors,
     features,
+    figures_cache,
     i18n,
     labels,
     rendering,
@@ -63,6 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     audit_reads.init_app(app)
+    figures_cache.init_app(app)
 
     features.install(app)
 

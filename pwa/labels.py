@@ -30,6 +30,38 @@ class Vocabulary:
     filter_name: str
     label: Callable[[str], str]
     codes: Callable[[], Iterable[str]]
+    # A label that depends on the code and the language only is kept once made: a lazy label
+    # translates again at every use, and a list of 50 rows names the same few codes hundreds
+    # of times. Records' labels (a row's own ids) are never the same twice: not kept.
+    keep: bool = True
+
+
+# (language, filter, code) -> label. Bounded: details name buildings by number.
+_KEPT: dict[tuple[str, str, str], str] = {}
+KEPT_LIMIT = 20_000
+
+
+def _language() -> str:
+    locale = get_locale()
+    return str(locale) if locale else ""
+
+
+def kept(vocabulary: Vocabulary) -> Callable[[str], str]:
+    """Return the vocabulary's label, made once per language and code."""
+    if not vocabulary.keep:
+        return vocabulary.label
+    name, label = vocabulary.filter_name, vocabulary.label
+
+    def lookup(code: str) -> str:
+        key = (_language(), name, code)
+        found = _KEPT.get(key)
+        if found is None:
+            if len(_KEPT) >= KEPT_LIMIT:
+                _KEPT.clear()
+            found = _KEPT[key] = label(code)
+        return found
+
+    return lookup
 
 
 def _command_label(name: str) -> str:
@@ -62,7 +94,7 @@ VOCABULARIES = (
     Vocabulary("audit_action", audit.action_label, lambda: audit.ACTIONS),
     Vocabulary("audit_subject", audit.subject_label, lambda: audit.SUBJECTS),
     Vocabulary("audit_detail", _audit_detail, lambda: [*audit.PAGES, *importing.field_labels()]),
-    Vocabulary("audit_records", audit.records_label, lambda: ()),
+    Vocabulary("audit_records", audit.records_label, lambda: (), keep=False),
 )
 
 
@@ -84,6 +116,6 @@ def role_label(role: str, community_id: int | None = None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    filters: dict[str, Any] = {v.filter_name: v.label for v in VOCABULARIES}
+    filters: dict[str, Any] = {v.filter_name: kept(v) for v in VOCABULARIES}
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals["role_label"] = role_label

@@ -136,18 +136,27 @@ def detail_label(detail: str) -> str:
     return " ".join(part for part in (page, *shown) if part)
 
 
-def records_label(records: str) -> str:
-    """Return the records a read showed, as " resident:12 household:3 " reads: "居民#12 户#3"."""
-    # A list's read names hundreds of records of two or three kinds: each kind's label is
-    # translated once, not once per record (a lazy label translates again at every use).
+def records_label(records: str, limit: int | None = None) -> str:
+    """Return the records a read showed, as " resident:12 household:3 " reads: "居民#12 户#3".
+
+    With a limit, the text stops (with "…") once it is that long: a list's read names
+    hundreds of records, and a page of entries shows the start of each.
+    """
+    # Each kind's label is translated once, not once per record (a lazy label translates
+    # again at every use).
     labels: dict[str, str] = {}
-    shown = []
+    shown: list[str] = []
+    length = 0
     for record in records.split():
+        if limit is not None and length >= limit:
+            shown.append("…")
+            break
         kind, _colon, number = record.partition(":")
         label = labels.get(kind)
         if label is None:
             label = labels[kind] = str(SUBJECTS.get(kind, kind))
         shown.append(f"{label}#{number}")
+        length += len(shown[-1]) + 1
     return " ".join(shown)
 
 

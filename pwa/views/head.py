@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from models import Building, Grid, Household, Resident, db
 from models.roles import Permission
-from pwa import audit_reads, auth
+from pwa import audit_reads, auth, figures_cache
 from pwa.forms.roster import ContactForm, DayForm, HouseholdForm, ResidentForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -47,20 +48,37 @@ def area_home() -> Any:
     grids = db.session.scalars(
         areas.visible_grids(area).order_by(Grid.community_id, Grid.number)
     ).all()
+    # Kept by the area, whose buildings the counts are over (pwa/figures_cache.py).
     grid_figures = (
-        overview.figures_by(Building.grid_id, area.building_clause(), today) if grids else {}
+        figures_cache.kept(
+            "grid figures",
+            (area, today),
+            lambda: overview.figures_by(Building.grid_id, area.building_clause(), today),
+        )
+        if grids
+        else {}
     )
     buildings = db.session.scalars(
         areas.visible_buildings(area)
         .where(~Building.grid_id.in_([g.id for g in grids]) if grids else true())
         .order_by(Building.compound, Building.name)
     ).all()
+    building_ids = tuple(b.id for b in buildings)
     building_figures = (
-        overview.figures_by(Building.id, Building.id.in_([b.id for b in buildings]), today)
+        figures_cache.kept(
+            "building figures",
+            (building_ids, today),
+            lambda: overview.figures_by(Building.id, Building.id.in_(building_ids), today),
+        )
         if buildings
         else {}
     )
-    roles_by_community = {c.id: overview.posts_by_role(c.id, today) for c in communities}
+    roles_by_community = {
+        c.id: figures_cache.kept(
+            "posts by role", (c.id, today), partial(overview.posts_by_role, c.id, today)
+        )
+        for c in communities
+    }
     return render_template(
         "head/area.html",
         communities=communities,
@@ -80,7 +98,12 @@ def area_home() -> Any:
 def grid(grid_id: int) -> Any:
     area = auth.current_area()
     grid = areas.get_grid(area, grid_id)
-    figures = overview.figures_by(Building.id, Building.grid_id == grid.id, auth.today())
+    today = auth.today()
+    figures = figures_cache.kept(
+        "grid's buildings",
+        (grid.id, today),
+        lambda: overview.figures_by(Building.id, Building.grid_id == grid.id, today),
+    )
     return render_template(
         "head/grid.html",
         grid=grid,

@@ -91,9 +91,10 @@ def need_list() -> Any:
     )
 
 
-@bp.post("/needs/<int:need_id>/decide")
+@bp.route("/needs/<int:need_id>/decide", methods=["GET", "POST"])
 @auth.permission_required(Permission.SEE_NEEDS)
 def decide(need_id: int) -> Any:
+    """A need's decision: its own page, opened from the list (a form per row made it heavy)."""
     # Who sees a need and may not decide it is told why (needs.queries.may_decide).
     area = _area(Permission.SEE_NEEDS)
     try:
@@ -101,23 +102,26 @@ def decide(need_id: int) -> Any:
     except NotFound:
         abort(404)
     person = auth.person_required()
-    form = DecideForm()
 
-    def refused(message: str) -> Any:
+    def page(error: str | None) -> Any:
         again = queries.get_need(area, need_id)
+        audit_reads.items("need", [again], detail="need decision")
         return render_template(
             "needs/decide.html",
             need=again,
-            error=message,
-            form=request.form,
+            error=error,
+            form=request.form if error else None,
+            may_decide=queries.may_decide(person, again, auth.today()),
             decisions=queries.DECISIONS,
             categories=queries.CATEGORIES,
-            units=db.session.scalars(
-                select(PartnerUnit).where(PartnerUnit.community_id == again.community_id)
-            ).all(),
+            units=_units({again.community_id}),
             age=queries.age_days,
             now=auth.now(),
-        ), 422
+        ), (422 if error else 200)
+
+    if request.method == "GET":
+        return page(None)
+    form = DecideForm()
 
     return run_step(
         lambda: operations.decide(
@@ -130,7 +134,7 @@ def decide(need_id: int) -> Any:
             conversions=NEED_CONVERSIONS,
             **form.texts(),
         ),
-        refused=refused,
+        refused=page,
         done=lambda decided: _decided(decided),
         form=form,
     )

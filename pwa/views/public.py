@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, url_for
+from flask_babel import get_locale
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models import Community, Post, db
 from models.roles import AREA_ROLES, STAFF_ROLES, Role
-from pwa import auth
+from pwa import auth, figures_cache
 from pwa.forms.public import LanguageForm
 from pwa.i18n import LANG_COOKIE
 from pwa.steps import run_step
@@ -53,6 +55,15 @@ def board(code: str) -> Any:
     if community is None:
         abort(404)
     today = auth.today()
+    # The same for every reader in a language: rendered once per change of the data.
+    posts_html = figures_cache.kept(
+        "notice board", (community.id, today, str(get_locale())), lambda: _board_posts(community)
+    )
+    return render_template("public/board.html", community=community, posts_html=posts_html)
+
+
+def _board_posts(community: Community) -> Markup:
+    today = auth.today()
     active = db.session.scalars(
         select(Post)
         .where(
@@ -69,14 +80,15 @@ def board(code: str) -> Any:
             continue
         grid_id = post.grid_id or (post.building.grid_id if post.building else 0)
         by_grid.setdefault(grid_id, []).append(post)
-    return render_template(
-        "public/board.html",
-        community=community,
-        leadership=leadership,
-        by_grid=by_grid,
-        grids=community.grids,
-        mask=phones.mask,
-        role_name=lambda role: posts.role_name(role, community.id),
+    return Markup(
+        render_template(
+            "public/_board_posts.html",
+            leadership=leadership,
+            by_grid=by_grid,
+            grids=community.grids,
+            mask=phones.mask,
+            role_name=lambda role: posts.role_name(role, community.id),
+        )
     )
 
 

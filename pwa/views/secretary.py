@@ -182,7 +182,7 @@ def _community_of_post(post: Post) -> Community:
 @bp.post("/posts/<int:post_id>/end")
 @auth.permission_required(Permission.MANAGE_ROSTER)
 def end_post(post_id: int) -> Any:
-    """End a post (asked for on the list with a confirmation); it stays in the history."""
+    """End a post (asked for on its page with a confirmation); it stays in the history."""
     post = areas.get_post(auth.current_area(), post_id)
     community = _community_of_post(post)
     form = EndPostForm()
@@ -200,18 +200,20 @@ def end_post(post_id: int) -> Any:
 
     return run_step(
         lambda: posts.end(post, on=form.ends_on.data, by=auth.person_required()),
-        refused=lambda message: _posts_page(community, message),
+        refused=lambda message: _edit_post_page(post, None, end_error=message),
         done=done,
         form=form,
     )
 
 
-def _edit_post_page(post: Post, error: str | None) -> Any:
+def _edit_post_page(post: Post, error: str | None, *, end_error: str | None = None) -> Any:
     community = _community_of_post(post)
     return render_template(
         "secretary/post_edit.html",
         community=community,
         post=post,
+        today=auth.today(),
+        end_error=end_error,
         roles=posts.roles_for(community.id),
         grids=db.session.scalars(
             select(Grid).where(Grid.community_id == community.id).order_by(Grid.number)
@@ -221,11 +223,11 @@ def _edit_post_page(post: Post, error: str | None) -> Any:
             .where(Building.community_id == community.id)
             .order_by(Building.compound, Building.name)
         ).all(),
-        form=request.form if request.method == "POST" else None,
+        form=request.form if request.method == "POST" and not end_error else None,
         error=error,
         mask=phones.mask,
         role_name=lambda r: posts.role_name(r, community.id),
-    ), (422 if error else 200)
+    ), (422 if error or end_error else 200)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
@@ -511,7 +513,7 @@ def move_building(building_id: int) -> Any:
     )
 
 
-AUDIT_PAGE_SIZE = 100
+AUDIT_PAGE_SIZE = 50
 AUDIT_FILTERS = ("person", "resident", "since", "until")
 
 

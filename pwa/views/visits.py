@@ -25,7 +25,7 @@ from sqlalchemy import select
 from models import Building, Grid, Household, Person, Visit, db
 from models.clock import month_start
 from models.roles import Permission, Role
-from pwa import audit_reads, auth, paging
+from pwa import audit_reads, auth, figures_cache, paging
 from pwa.forms.visits import ScheduleForm, VisitForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -325,7 +325,9 @@ def coverage_page() -> Any:
         .where(Grid.id.in_(select(Building.grid_id).where(scoped.building_clause())))
         .order_by(Grid.community_id, Grid.number)
     ).all()
-    by_building = coverage.by(Building.id, scoped, today)
+    by_building = figures_cache.kept(
+        "coverage by building", (scoped, today), lambda: coverage.by(Building.id, scoped, today)
+    )
     buildings = db.session.scalars(
         select(Building)
         .where(scoped.building_clause())
@@ -354,7 +356,11 @@ def coverage_page() -> Any:
         by_grid=by_grid,
         buildings=buildings,
         by_building=by_building,
-        trend=coverage.trend(scoped, today, households=totals.total),
+        trend=figures_cache.kept(
+            "coverage trend",
+            (scoped, today, totals.total),
+            lambda: coverage.trend(scoped, today, households=totals.total),
+        ),
         to_visit=to_visit,
         today=today,
         args=request.args,
@@ -444,9 +450,19 @@ def visit_summary() -> dict[str, Any] | None:
     area = queries.visit_area(person, today)
     if area.is_empty:
         return None
+    now = auth.now()
     return {
-        "coverage": coverage.total(coverage.by(Building.id, area, today).values()),
-        "open_needs": need_queries.figures(area, auth.now()),
+        "coverage": figures_cache.kept(
+            "coverage total",
+            (area, today),
+            lambda: coverage.total(coverage.by(Building.id, area, today).values()),
+        ),
+        # "Open over a week" moves with the clock: kept for the minute only.
+        "open_needs": figures_cache.kept(
+            "need figures",
+            (area, now.replace(second=0, microsecond=0)),
+            lambda: need_queries.figures(area, now),
+        ),
         "decides": any(
             p.role in (Role.SECRETARY, Role.GRID_LEADER) for p in person.active_posts(today)
         ),

@@ -77,7 +77,11 @@ def test_only_grid_leader_or_secretary_decide(client: FlaskClient, place: Place)
         client.post("/sign-out")
         sign_in_en(client, person.phone)
         page = client.get("/needs").get_data(as_text=True)
-        assert "楼道灯不亮" in page and f'action="/needs/{need.id}/decide"' not in page
+        assert "楼道灯不亮" in page and f'href="/needs/{need.id}/decide"' not in page
+        # Its own page says who decides, with no form.
+        own = client.get(f"/needs/{need.id}/decide").get_data(as_text=True)
+        assert "The secretary or this grid&#39;s leader decides it." in own
+        assert f'action="/needs/{need.id}/decide"' not in own
         response = client.post(
             f"/needs/{need.id}/decide", data={"decision": "solved", "answer": "好了"}
         )
@@ -88,7 +92,10 @@ def test_only_grid_leader_or_secretary_decide(client: FlaskClient, place: Place)
     assert _deliveries("need_solved") == []
     client.post("/sign-out")
     sign_in_en(client, place.secretary.phone)
-    assert f'action="/needs/{need.id}/decide"' in client.get("/needs").get_data(as_text=True)
+    assert f'href="/needs/{need.id}/decide"' in client.get("/needs").get_data(as_text=True)
+    assert f'action="/needs/{need.id}/decide"' in client.get(f"/needs/{need.id}/decide").get_data(
+        as_text=True
+    )
     client.post(
         f"/needs/{need.id}/decide", data={"decision": "declined", "reason": "不属于社区职责"}
     )

@@ -102,6 +102,7 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("visits.coverage_settings", "POST"): ("/coverage/settings", SECRETARY),
     # needs
     ("needs.need_list", "GET"): ("/needs", P.SEE_NEEDS),
+    ("needs.decide", "GET"): ("/needs/{need}/decide", P.SEE_NEEDS),
     # Who sees the need and may not decide it (decide_needs) is told why: 422, not 404.
     ("needs.decide", "POST"): ("/needs/{need}/decide", P.SEE_NEEDS),
     ("needs.raise_need", "GET"): ("/needs/new", P.RAISE_NEEDS),

@@ -125,7 +125,7 @@ def test_end_a_post(client: FlaskClient, setup: dict[str, Any], make: Any) -> No
     assert "记录保留在历史中" in ended.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Post, post.id).ends_on is not None
-    # Ending it twice is a clear refusal, on the list it was asked from.
+    # Ending it twice is a clear refusal, on the page it was asked from.
     response = client.post(f"/secretary/posts/{post.id}/end")
     assert response.status_code == 422
     assert "这个岗位已经结束" in response.get_data(as_text=True)

@@ -222,8 +222,14 @@ def test_ending_a_post_asks_first_and_keeps_it(
     grid = make.grid(setup["c"])
     person = make.person(name="李观察")
     post = make.post(person, "observer", community=setup["c"], grid=grid)
-    page = client.get("/secretary/posts").get_data(as_text=True)
+    listed = client.get("/secretary/posts").get_data(as_text=True)
+    assert f"/secretary/posts/{post.id}/edit" in listed and "确认结束此岗位" not in listed
+    page = client.get(f"/secretary/posts/{post.id}/edit").get_data(as_text=True)
     assert '<details class="confirm">' in page and "确认结束此岗位" in page
+    refused = client.post(f"/secretary/posts/{post.id}/end", data={"ends_on": "not a day"})
+    assert refused.status_code == 422 and '<details class="confirm" open>' in refused.get_data(
+        as_text=True
+    )
     ended = client.post(
         f"/secretary/posts/{post.id}/end",
         data={"ends_on": auth.today().isoformat()},
