@@ -82,8 +82,13 @@ def _list_context(
 ) -> dict[str, Any]:
     """The list of households to visit, a page of it (and, unless only rows are wanted, the
     area's figures); the offline round renders its first page the same way."""
-    rows, total = queries.my_households(
-        area, today, q=q, limit=paging.PAGE_SIZE, offset=(number - 1) * paging.PAGE_SIZE
+    # Plain rows, the same for everyone with this area until anything is recorded.
+    rows, total = figures_cache.kept(
+        "households to visit",
+        (area, today, q, number),
+        lambda: queries.my_households(
+            area, today, q=q, limit=paging.PAGE_SIZE, offset=(number - 1) * paging.PAGE_SIZE
+        ),
     )
     page = paging.Page(number, paging.PAGE_SIZE, total)
     shown: coverage.Coverage | None
@@ -92,7 +97,7 @@ def _list_context(
     elif not q and number == 1 and len(rows) == total:  # all of the area is on the page
         shown = coverage.Coverage(sum(r.visited_this_month for r in rows), total)
     else:
-        shown = coverage.total(coverage.by(Building.id, area, today).values())
+        shown = _coverage_total(area, today)
     return {
         "rows": rows,
         "total": total,
@@ -102,6 +107,14 @@ def _list_context(
         "today": today,
         "code": queries.address_code,
     }
+
+
+def _coverage_total(area: Area, today: date) -> coverage.Coverage:
+    return figures_cache.kept(
+        "coverage total",
+        (area, today),
+        lambda: coverage.total(coverage.by(Building.id, area, today).values()),
+    )
 
 
 def round_id(person: Person, today: date) -> str:
@@ -452,11 +465,7 @@ def visit_summary() -> dict[str, Any] | None:
         return None
     now = auth.now()
     return {
-        "coverage": figures_cache.kept(
-            "coverage total",
-            (area, today),
-            lambda: coverage.total(coverage.by(Building.id, area, today).values()),
-        ),
+        "coverage": _coverage_total(area, today),
         # "Open over a week" moves with the clock: kept for the minute only.
         "open_needs": figures_cache.kept(
             "need figures",

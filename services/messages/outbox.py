@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from models import Delivery, DeliveryState, Person, Resident, db
-from models.clock import today_of
+from models.clock import local, today_of
 from notify import segments, templates
 from notify.dispatch import DEFAULT_SIGNATURE, render_for
 from notify.outbox import MAX_VALIDITY_SECONDS, PENDING_KEY
@@ -198,15 +197,21 @@ def state_labels() -> dict[str, str]:
     }
 
 
+def _local(moment: datetime) -> datetime:
+    return local(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
+
+
 def when(moment: datetime, now: datetime) -> str:
     """Return a moment as a person reads it next to "now": 08:00, 明天 08:00, 12-07 08:00."""
-    clock = format_datetime(moment, "HH:mm")
+    # Numbers only, in the community's zone: strftime, not Babel's pattern engine (a page of
+    # held messages says it on every row).
+    clock = _local(moment).strftime("%H:%M")
     day, today = today_of(moment), today_of(now)
     if day == today:
         return clock
     if day == today + timedelta(days=1):
         return _("tomorrow %(time)s", time=clock)
-    return format_datetime(moment, "MM-dd HH:mm")
+    return _local(moment).strftime("%m-%d %H:%M")
 
 
 def goes_at(moment: datetime, now: datetime) -> str:
@@ -232,7 +237,7 @@ def held_window(batch_key: str) -> tuple[datetime, datetime, int] | None:
 
 def goes_between(first: datetime, last: datetime, now: datetime) -> str:
     """Say when a batch's held messages go: "08:00–08:17 发送" (one time when they are one)."""
-    start, end = when(first, now), format_datetime(last, "HH:mm")
+    start, end = when(first, now), _local(last).strftime("%H:%M")
     if start.endswith(end) and today_of(first) == today_of(last):
         return goes_at(first, now)
     if today_of(first) != today_of(last):
