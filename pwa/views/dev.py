@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from models import DevInboxMessage, InboundMessage, db, utcnow
-from notify import inbound
+from notify import commands, inbound
 from notify.channels import sms_provider_configured
 from pwa.forms.messages import PhoneTextForm
 from pwa.steps import run_step
@@ -138,8 +139,22 @@ def _conversation(phone: str) -> list[Line]:
         .limit(MESSAGES_SHOWN)
     )
     lines = [Line(m.created_at, True, m.body, _carrier(m)) for m in sent]
+    language = str(get_locale() or "zh")[:2]
     lines += [
-        Line(t.received_at, False, t.text, " · ".join(p for p in (t.command, t.outcome) if p))
+        Line(
+            t.received_at,
+            False,
+            t.text,
+            # What Linli made of it, in words: the command's keyword and the outcome's label.
+            " · ".join(
+                part
+                for part in (
+                    commands.command_label(t.command, language) if t.command else "",
+                    inbound.outcome_label(t.outcome) if t.outcome else "",
+                )
+                if part
+            ),
+        )
         for t in received
     ]
     # A reply is stored just after the text it answers, so at the same instant it comes second.

@@ -77,7 +77,10 @@ def test_stop_from_the_simulator_opts_out_and_shows_the_reply(
     assert db.session.get(SmsOptOut, person.phone) is not None
     html = en.get(f"/dev/phones/{person.phone}").get_data(as_text=True)
     assert _bodies(html) == ["ｓｔｏｐ", "【新丰路社区】您已退订社区短信通知。回复“订阅”可恢复。"]
-    assert "stop · handled" in html
+    # What Linli made of the text, in words, never its codes ("stop · handled").
+    assert "Understood and answered" in html and "handled" not in html
+    zh = app.test_client().get(f"/dev/phones/{person.phone}", headers={"Accept-Language": "zh"})
+    assert "· 已识别并答复" in zh.get_data(as_text=True)
     en.post(f"/dev/phones/{person.phone}", data={"text": "订阅"})
     db.session.expire_all()
     assert db.session.get(SmsOptOut, person.phone) is None
