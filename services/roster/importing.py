@@ -15,9 +15,6 @@ community's only grid). A workbook may also carry a posts sheet and a partner un
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -25,11 +22,28 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from models import Building, Community, Grid, Household, Person, Resident, db, utcnow
+from models import Building, Community, Household, Person, Resident, db, utcnow
 from services import audit
 from services.errors import DomainError, InvalidInput
 from services.roster import import_posts
 from services.roster import operations as roster
+from services.roster.import_columns import (
+    COLUMNS,
+    FIELD_NAMES,
+    NEW_RESIDENT,
+    REQUIRED,
+    RESIDENT_FIELDS,
+    Found,
+    HouseholdKey,
+    NewHousehold,
+    NewResident,
+    address_of,
+    column_label,
+    field_labels,
+    parse_resident,
+    unit_of,
+)
+from services.roster.import_places import Places, place_key
 from services.roster.import_report import (
     ImportReport,
     Outcome,
@@ -50,245 +64,22 @@ from services.roster.sheets import (
 
 __all__ = [
     "COLUMNS",
+    "FIELD_NAMES",
+    "REQUIRED",
+    "RESIDENT_FIELDS",
     "ImportReport",
     "Outcome",
     "RowResult",
     "Sheet",
     "column_label",
+    "field_labels",
     "find_columns",
     "import_roster",
     "outcome_labels",
+    "parse_resident",
     "read_sheet",
     "sheet_labels",
 ]
-
-# Field → accepted header names; the first is the Chinese one the template uses, the second
-# the English one.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "compound": ("小区", "compound", "小区名称"),
-    "building": ("楼栋", "building", "楼号", "楼栋号"),
-    "unit": ("单元", "unit", "单元号"),
-    "floor": ("楼层", "floor"),
-    "room": ("房号", "room", "房间号", "门牌号"),
-    "name": ("姓名", "name"),
-    "birth_year": ("出生年份", "birth_year", "出生年"),
-    "phone": ("手机", "phone", "手机号", "手机号码", "mobile"),
-    "lives_alone": ("独居", "lives_alone", "是否独居"),
-    "has_smartphone": ("智能手机", "has_smartphone", "smartphone", "有智能手机"),
-    "care_flags": ("关怀", "care_flags", "关怀标记"),
-    "sms_consent": ("短信同意", "sms_consent", "同意短信"),
-    "contact_name": ("联系人", "contact_name", "contact"),
-    "contact_phone": ("联系电话", "contact_phone"),
-    "grid": ("网格", "grid"),
-    "id_number": ("身份证号", "id_number", "身份证", "身份证号码"),
-}
-REQUIRED = ("compound", "building", "room", "name")
-RESIDENT_FIELDS = (
-    "name",
-    "birth_year",
-    "phone",
-    "lives_alone",
-    "has_smartphone",
-    "sms_consent",
-    "care_flags",
-)
-# What a new resident has when the sheet leaves a column out.
-NEW_RESIDENT: dict[str, Any] = {
-    "birth_year": None,
-    "phone": None,
-    "lives_alone": False,
-    "has_smartphone": False,
-    "sms_consent": False,
-    "care_flags": [],
-    "person_id": None,
-    "id_number_hash": None,
-    "id_number_last4": "",
-}
-
-
-def field_labels() -> dict[str, str]:
-    """Return the readable names of the resident and household fields an import can change."""
-    return {
-        "name": _("Name"),
-        "birth_year": _("Birth year"),
-        "phone": _("Phone"),
-        "lives_alone": _("Lives alone"),
-        "has_smartphone": _("Has a smartphone"),
-        "sms_consent": _("Consents to SMS"),
-        "care_flags": _("Care flags"),
-        "floor": _("Floor"),
-        "contact_name": _("Contact name"),
-        "contact_phone": _("Contact phone"),
-        "id_number": _("ID number"),
-        "kind": _("Kind"),
-    }
-
-
-# The fields field_labels() names, known without translating them.
-FIELD_NAMES = frozenset(
-    (
-        "name",
-        "birth_year",
-        "phone",
-        "lives_alone",
-        "has_smartphone",
-        "sms_consent",
-        "care_flags",
-        "floor",
-        "contact_name",
-        "contact_phone",
-        "id_number",
-        "kind",
-    )
-)
-
-
-def column_label(name: str, columns: Mapping[str, tuple[str, ...]] = COLUMNS) -> str:
-    """Return a column as the sheet spells it, Chinese and English, e.g. 小区/compound."""
-    return f"{columns[name][0]}/{columns[name][1]}"
-
-
-# Importing -------------------------------------------------------------------------------------
-
-
-def _place_key(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
-
-
-def _unit(value: str, what: str) -> str:
-    unit = roster.normalize_room(value, what=what)
-    return unit.removesuffix("单元").strip()  # "1单元" and "1" are the same unit
-
-
-def parse_resident(row: Mapping[str, object], today: date) -> roster.ResidentFields:
-    """Read a resident's fields from a sheet row, or raise InvalidInput (the form's checks)."""
-    return roster.ResidentFields(
-        name=roster.clean_text(
-            row.get("name"), limit=roster.MAX_NAME, what=_("Name"), required=True
-        ),
-        birth_year=roster.parse_birth_year(row.get("birth_year"), today),
-        phone=roster.parse_phone(row.get("phone")),
-        lives_alone=roster.parse_bool(row.get("lives_alone"), what=_("Lives alone")),
-        has_smartphone=roster.parse_bool(row.get("has_smartphone"), what=_("Has a smartphone")),
-        sms_consent=roster.parse_bool(row.get("sms_consent"), what=_("Consents to SMS")),
-        care_flags=roster.parse_care_flags(row.get("care_flags")),
-    )
-
-
-def _address(compound: str, building: str, unit: str, room: str) -> str:
-    unit_part = f"{unit}单元" if unit else ""
-    return " ".join(p for p in (compound, building, f"{unit_part}{room}") if p)
-
-
-HouseholdKey = tuple[int, str, str]
-
-
-@dataclass
-class NewHousehold:
-    """A household the sheet adds, written with the others once every row is read."""
-
-    building_id: int
-    unit: str
-    room: str
-    floor: int | None
-    contact_name: str
-    contact_phone: str | None
-
-
-@dataclass
-class NewResident:
-    """A resident the sheet adds, written in bulk at the end; later rows may still match it."""
-
-    values: dict[str, Any]
-    key: HouseholdKey
-    row: int
-
-    @property
-    def name(self) -> str:
-        return str(self.values["name"])
-
-
-Found = Resident | NewResident
-
-
-class Places:
-    """The community's grids and buildings, found by name and created when a sheet names one."""
-
-    def __init__(self, community: Community, by: Person) -> None:
-        self.community = community
-        self.by = by
-        self.buildings: dict[tuple[str, str], Building] = {}
-        for building in db.session.scalars(
-            select(Building).where(Building.community_id == community.id)
-        ):
-            self.buildings[(_place_key(building.compound), _place_key(building.name))] = building
-        self.grids = list(
-            db.session.scalars(
-                select(Grid).where(Grid.community_id == community.id).order_by(Grid.number)
-            )
-        )
-        self.buildings_created: list[str] = []
-        self.grids_created: list[str] = []
-
-    def building(self, compound: str, name: str) -> Building | None:
-        compound_key, name_key = _place_key(compound), _place_key(name)
-        found = self.buildings.get((compound_key, name_key))
-        if found is None and name_key.isdigit():
-            found = self.buildings.get((compound_key, f"{name_key}号楼"))
-        return found
-
-    def grid(self, text: str) -> Grid | None:
-        """Return the grid a cell names (its name, or its number); None when none does."""
-        key = _place_key(text)
-        for grid in self.grids:
-            if _place_key(grid.name) == key or (key.isdigit() and grid.number == int(key)):
-                return grid
-        return None
-
-    def _new_grid(self, name: str) -> Grid:
-        number = max((g.number for g in self.grids), default=0) + 1
-        grid = Grid(community_id=self.community.id, number=number, name=name)
-        db.session.add(grid)
-        db.session.flush()
-        self.grids.append(grid)
-        self.grids_created.append(name)
-        return grid
-
-    def add_building(self, compound: str, name: str, grid_text: str) -> Building:
-        """Create a building the sheet names, in its grid; raise InvalidInput when none fits."""
-        grid_name = roster.clean_text(grid_text, limit=100, what=_("Grid"))
-        if grid_name:
-            grid = self.grid(grid_name) or self._new_grid(grid_name)
-        elif len(self.grids) == 1:
-            grid = self.grids[0]
-        elif not self.grids:
-            grid = self._new_grid(_("Grid 1"))
-        else:
-            raise InvalidInput(
-                _(
-                    "Unknown building “%(building)s”: give its grid in a 网格 column, or add "
-                    "it on the buildings page first.",
-                    building=f"{compound} {name}",
-                )
-            )
-        if name.isdigit():
-            name = f"{name}号楼"  # as the bulk form names them
-        building = Building(
-            community_id=self.community.id, grid_id=grid.id, compound=compound, name=name
-        )
-        db.session.add(building)
-        db.session.flush()
-        self.buildings[(_place_key(compound), _place_key(name))] = building
-        self.buildings_created.append(f"{compound} {name}")
-        audit.record(
-            actor=self.by,
-            community_id=self.community.id,
-            action="create",
-            subject_type="building",
-            subject_id=building.id,
-            detail=f"{building.label} (import)",
-        )
-        return building
 
 
 class _Importer:
@@ -383,7 +174,7 @@ class _Importer:
         raw = {name: cells[i] if i < len(cells) else "" for name, i in self.columns.items()}
         shown_name = raw["name"].strip()[: roster.MAX_NAME]
         parts = ("compound", "building", "unit", "room")
-        address = _address(*(raw.get(k, "").strip() for k in parts))
+        address = address_of(*(raw.get(k, "").strip() for k in parts))
         try:
             compound = roster.clean_text(
                 raw["compound"], limit=100, what=self.what["compound"], required=True
@@ -391,12 +182,12 @@ class _Importer:
             building_name = roster.clean_text(
                 raw["building"], limit=50, what=self.what["building"], required=True
             )
-            unit = _unit(raw.get("unit", ""), self.what["unit"])
+            unit = unit_of(raw.get("unit", ""), self.what["unit"])
             room = roster.normalize_room(raw["room"], what=self.what["room"])
             name = roster.clean_text(
                 raw["name"], limit=roster.MAX_NAME, what=self.what["name"], required=True
             )
-            address = _address(compound, building_name, unit, room)
+            address = address_of(compound, building_name, unit, room)
             # Read the whole row before a building is created for it: a bad cell creates nothing.
             fields = parse_resident(raw, self.today)
             id_number = roster.parse_id_number(raw.get("id_number"), self.id_key)
@@ -411,10 +202,10 @@ class _Importer:
                     _("Duplicate of row %(row)d: the same name in the same household.", row=first)
                 )
             self.place = (
-                _place_key(compound),
-                _place_key(building_name),
-                _place_key(unit),
-                _place_key(room),
+                place_key(compound),
+                place_key(building_name),
+                place_key(unit),
+                place_key(room),
             )
             return self._apply(number, raw, key, address, fields, id_number)
         except InvalidInput as error:
@@ -435,7 +226,7 @@ class _Importer:
         get = self.columns.get
         for _number, cells in rows:
             cell = [
-                _place_key(cells[i]) if i is not None and i < len(cells) else ""
+                place_key(cells[i]) if i is not None and i < len(cells) else ""
                 for i in (get("compound"), get("building"), get("unit"), get("room"), get("name"))
             ]
             cell[2] = cell[2].removesuffix("单元").strip()
