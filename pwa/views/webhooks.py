@@ -1,4 +1,4 @@
-"""Webhooks Twilio calls: status callbacks and inbound SMS (Telegram's is in telegram.py).
+"""Webhooks providers call: status reports and inbound SMS (Telegram's is in telegram.py).
 
 HTTP glue only: what the requests carry is read by notify/channels/twilio/webhook.py, and a
 reply leaves through the outbox like every other message.
@@ -16,8 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from models import Community, db, utcnow
 from notify import inbound, status
+from notify.channels import push
 from notify.channels.alibaba import webhook as alibaba_webhook
+from notify.channels.tencent import webhook as tencent_webhook
 from notify.channels.twilio import webhook as twilio_webhook
+from notify.channels.base import InboundText
 from notify.mainland import sign_name
 from pwa.extensions import csrf
 from pwa.redis_conn import web_redis
@@ -88,15 +91,19 @@ def twilio_sms() -> Any:
     return Response(twilio_webhook.empty_answer(), mimetype=twilio_webhook.ANSWER_MIMETYPE)
 
 
-def _check_alibaba_push(secret: str) -> None:
+def _check_push(provider: str, secret: str) -> None:
     """Refuse (404) a push whose URL lacks the secret, (403) one from an address not listed."""
-    if not alibaba_webhook.secret_matches(current_app.config.get("ALIBABA_PUSH_SECRET"), secret):
+    prefix = provider.upper()
+    if not push.secret_matches(current_app.config.get(f"{prefix}_PUSH_SECRET"), secret):
         abort(404)
-    allowed = alibaba_webhook.allowed_networks(current_app.config.get("ALIBABA_PUSH_ALLOWED_IPS"))
+    allowed = push.allowed_networks(current_app.config.get(f"{prefix}_PUSH_ALLOWED_IPS"))
     # After ProxyFix (TRUSTED_PROXIES), remote_addr is the address the proxy saw.
-    if not alibaba_webhook.address_allowed(allowed, request.remote_addr):
+    if not push.address_allowed(allowed, request.remote_addr):
         log.warning(
-            "Alibaba push from %s refused: not in ALIBABA_PUSH_ALLOWED_IPS", request.remote_addr
+            "%s push from %s refused: not in %s_PUSH_ALLOWED_IPS",
+            provider,
+            request.remote_addr,
+            prefix,
         )
         abort(403)
 
@@ -109,10 +116,10 @@ def _alibaba_answer() -> Response:
 @bp.post("/alibaba/<secret>/report")
 def alibaba_report(secret: str) -> Any:
     """SmsReport: apply each delivery report; 503 when they cannot be (the service retries)."""
-    _check_alibaba_push(secret)
+    _check_push("alibaba", secret)
     try:
         reports = alibaba_webhook.status_reports(request.get_data())
-    except alibaba_webhook.BadPush:
+    except push.BadPush:
         abort(400)
     for report in reports:
         status.record(web_redis(), report, utcnow())
@@ -133,11 +140,17 @@ def _community_of_sign(name: str) -> str | None:
 @bp.post("/alibaba/<secret>/up")
 def alibaba_up(secret: str) -> Any:
     """SmsUp: each reply goes through the command grammar; answers leave through the outbox."""
-    _check_alibaba_push(secret)
+    _check_push("alibaba", secret)
     try:
         texts = alibaba_webhook.inbound_texts(request.get_data(), _phone)
-    except alibaba_webhook.BadPush:
+    except push.BadPush:
         abort(400)
+    _handle_replies(texts)
+    return _alibaba_answer()
+
+
+def _handle_replies(texts: list[tuple[InboundText, str]]) -> None:
+    """Each reply through the command grammar, as an SMS; answers leave through the outbox."""
     for text, sign in texts:
         inbound.handle(
             channel="sms",
@@ -149,4 +162,29 @@ def alibaba_up(secret: str) -> Any:
             to=_community_of_sign(sign),
         )
     db.session.commit()
-    return _alibaba_answer()
+
+
+@bp.post("/tencent/<secret>/report")
+def tencent_report(secret: str) -> Any:
+    """Status callback (短信下发状态回调): each report moves its delivery forward."""
+    _check_push("tencent", secret)
+    try:
+        reports = tencent_webhook.status_reports(request.get_data())
+    except push.BadPush:
+        abort(400)
+    for report in reports:
+        status.record(web_redis(), report, utcnow())
+    db.session.commit()
+    return jsonify(tencent_webhook.ANSWER)
+
+
+@bp.post("/tencent/<secret>/reply")
+def tencent_reply(secret: str) -> Any:
+    """Reply callback (短信回复回调): through the command grammar, answered through the outbox."""
+    _check_push("tencent", secret)
+    try:
+        texts = tencent_webhook.inbound_texts(request.get_data(), _phone)
+    except push.BadPush:
+        abort(400)
+    _handle_replies(texts)
+    return jsonify(tencent_webhook.ANSWER)

@@ -2,7 +2,8 @@
 
 SendSms takes up to 200 numbers with the same TemplateParamSet (the template's {1}, {2} …
 values in order) and answers a SendStatusSet with a code per number. SessionContext carries
-the delivery ids ("1234" or "1200-1299") and the provider id kept is SessionContext@phone.
+the delivery ids ("1234" or "1200-1299"); the provider id kept is each number's SerialNo,
+which the status callback gives back as its "sid".
 A call whose answer never came marks its deliveries uncertain; before they go again,
 PullSmsSendStatusByPhoneNumber is asked for a send of the last two days whose SessionContext
 covers them. TENCENT_SMS_ENDPOINT points the SDK at another host (the test fake).
@@ -147,7 +148,9 @@ class TencentSms:
             if item is None:
                 results[out.delivery_id] = TransientFailure("missing", "no status for the number")
             elif item.Code == status.OK:
-                results[out.delivery_id] = Sent(provider_id=f"{context}@{out.address}")
+                # The status callback names the message by this SerialNo (its "sid").
+                serial = str(item.SerialNo or "") or f"{context}@{out.address}"
+                results[out.delivery_id] = Sent(provider_id=serial)
             else:
                 results[out.delivery_id] = status.failure(item.Code, item.Message or "", utcnow())
         return results
@@ -166,5 +169,6 @@ class TencentSms:
             return TransientFailure(str(error.get_code()), "could not ask", uncertain=True)
         for item in answer.PullSmsSendStatusSet or []:
             if out_id_covers(str(item.SessionContext or ""), out.delivery_id):
-                return Sent(provider_id=f"{item.SessionContext}@{out.address}")
+                serial = str(item.SerialNo or "") or f"{item.SessionContext}@{out.address}"
+                return Sent(provider_id=serial)
         return None
