@@ -18,9 +18,9 @@ from models import Community, db, utcnow
 from notify import inbound, status
 from notify.channels import push
 from notify.channels.alibaba import webhook as alibaba_webhook
+from notify.channels.base import InboundText
 from notify.channels.tencent import webhook as tencent_webhook
 from notify.channels.twilio import webhook as twilio_webhook
-from notify.channels.base import InboundText
 from notify.mainland import sign_name
 from pwa.extensions import csrf
 from pwa.redis_conn import web_redis
