@@ -381,3 +381,35 @@ def test_a_bad_allowed_addresses_setting_stops_the_start(tmp_path: Path) -> None
         config.load(
             tmp_path, {"LINLI_ENV": "development", "TENCENT_PUSH_ALLOWED_IPS": "10.0.0.0/8, x"}
         )
+
+
+def test_a_message_relayed_through_a_household_contact_goes_by_its_own_template(
+    make: Any, fake: FakeTencent
+) -> None:
+    community = _community(make)
+    relayed = mainland.relayed(templates.get("notice"))
+    assert mainland.provider_text(relayed, "tencent") == "请转告{1}：{2}"
+    fake.register("邻里", {"2000009": mainland.provider_text(relayed, "tencent")})
+    household = make.household(
+        make.building(make.grid(community)), contact_name="儿子", contact_phone="+8613977778888"
+    )
+    grandma = make.resident(household, name="王秀英", phone=None)
+    first = _notice(community, [grandma], "明天上午9点停水", "n:r1")
+    _dispatcher(fake).deliver(first)
+    (refused,) = _rows(first)
+    assert (refused.state, refused.error_code) == (DeliveryState.FAILED, "relay_template")
+    assert fake.messages == []
+    db.session.add(
+        SmsTemplate(
+            community_id=community.id, provider="tencent", kind=relayed.name, code="2000009"
+        )
+    )
+    db.session.commit()
+    ids = _notice(community, [grandma], "明天上午9点停水", "n:r2")
+    _dispatcher(fake).deliver(ids)
+    (row,) = _rows(ids)
+    assert row.state == DeliveryState.SENT
+    (sent,) = fake.messages
+    assert (sent.phone, sent.template_id) == ("+8613977778888", "2000009")
+    assert sent.params == ["王秀英", "明天上午9点停水"]
+    assert sent.text == "【邻里】请转告王秀英：明天上午9点停水" == row.body
