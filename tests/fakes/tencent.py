@@ -314,3 +314,65 @@ def _accepted(answer: WebhookResponse) -> bool:
         return bool(answer.json().get("result") == 0)
     except (ValueError, AttributeError):
         return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve a FakeTencent in this process until SIGTERM/SIGINT; then write what it received.
+
+    For benchmarks (the fake's CPU is not the app's). It approves the sign name 邻里 and the
+    template 1000001 = "{1}", prints one JSON line (base_url, secret_id, secret_key, app_id)
+    once listening, and with --report writes on stopping {"messages": [[phone, received_at
+    epoch seconds], ...], "rejections": {code: n}, "requests": n, "calls": n}; a call refused
+    for pace (RequestLimitExceeded) counts as "429", as Twilio's do.
+    """
+    import argparse
+    import signal
+    import sys
+    import threading
+
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.tencent")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before answering")
+    parser.add_argument("--rate", type=float, default=0.0, help="API calls/s allowed (0: any)")
+    parser.add_argument("--report", help="write what was received here on stopping")
+    args = parser.parse_args(argv)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    fake = FakeTencent().start()
+    fake.register("邻里", {"1000001": "{1}"})
+    with fake.lock:
+        fake.latency_seconds = args.latency
+        fake.rate_per_second = args.rate
+    print(
+        json.dumps(
+            {
+                "base_url": fake.base_url,
+                "secret_id": fake.secret_id,
+                "secret_key": fake.secret_key,
+                "app_id": fake.app_id,
+            }
+        ),
+        flush=True,
+    )
+    while not stopping.wait(0.5):
+        pass
+    fake.stop()
+    if args.report:
+        rejections: dict[str, int] = {}
+        for code in fake.refusals:
+            key = "429" if code == "RequestLimitExceeded" else code
+            rejections[key] = rejections.get(key, 0) + 1
+        report = {
+            "messages": [[m.phone, m.at] for m in fake.messages],
+            "rejections": rejections,
+            "requests": fake.requests_seen,
+            "calls": sum(1 for action in fake.calls if action == "SendSms"),
+        }
+        with open(args.report, "w", encoding="utf-8") as out:
+            json.dump(report, out)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
