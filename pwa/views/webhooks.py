@@ -7,7 +7,8 @@ reply leaves through the outbox like every other message.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from redis.exceptions import RedisError
@@ -18,7 +19,7 @@ from models import Community, db, utcnow
 from notify import inbound, status
 from notify.channels import push
 from notify.channels.alibaba import webhook as alibaba_webhook
-from notify.channels.base import InboundText
+from notify.channels.base import InboundText, StatusReport
 from notify.channels.tencent import webhook as tencent_webhook
 from notify.channels.twilio import webhook as twilio_webhook
 from notify.mainland import sign_name
@@ -28,6 +29,8 @@ from services import phones
 from services.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
@@ -108,23 +111,27 @@ def _check_push(provider: str, secret: str) -> None:
         abort(403)
 
 
-def _alibaba_answer() -> Response:
-    """The answer that stops the service from pushing again."""
-    return jsonify(alibaba_webhook.ANSWER)
+def _read_push(provider: str, secret: str, read: Callable[[bytes], T]) -> T:
+    """Let a mainland provider's push in (secret, address) and read it; 400 when unreadable."""
+    _check_push(provider, secret)
+    try:
+        return read(request.get_data())
+    except push.BadPush:
+        abort(400)
+
+
+def _record_reports(reports: list[StatusReport]) -> None:
+    """Apply each delivery report; raise (503, the provider retries) when one cannot be."""
+    for report in reports:
+        status.record(web_redis(), report, utcnow())
+    db.session.commit()
 
 
 @bp.post("/alibaba/<secret>/report")
 def alibaba_report(secret: str) -> Any:
-    """SmsReport: apply each delivery report; 503 when they cannot be (the service retries)."""
-    _check_push("alibaba", secret)
-    try:
-        reports = alibaba_webhook.status_reports(request.get_data())
-    except push.BadPush:
-        abort(400)
-    for report in reports:
-        status.record(web_redis(), report, utcnow())
-    db.session.commit()
-    return _alibaba_answer()
+    """SmsReport: each report moves its delivery forward."""
+    _record_reports(_read_push("alibaba", secret, alibaba_webhook.status_reports))
+    return jsonify(alibaba_webhook.ANSWER)
 
 
 def _community_of_sign(name: str) -> str | None:
@@ -140,13 +147,10 @@ def _community_of_sign(name: str) -> str | None:
 @bp.post("/alibaba/<secret>/up")
 def alibaba_up(secret: str) -> Any:
     """SmsUp: each reply goes through the command grammar; answers leave through the outbox."""
-    _check_push("alibaba", secret)
-    try:
-        texts = alibaba_webhook.inbound_texts(request.get_data(), _phone)
-    except push.BadPush:
-        abort(400)
-    _handle_replies(texts)
-    return _alibaba_answer()
+    _handle_replies(
+        _read_push("alibaba", secret, lambda body: alibaba_webhook.inbound_texts(body, _phone))
+    )
+    return jsonify(alibaba_webhook.ANSWER)
 
 
 def _handle_replies(texts: list[tuple[InboundText, str]]) -> None:
@@ -167,24 +171,14 @@ def _handle_replies(texts: list[tuple[InboundText, str]]) -> None:
 @bp.post("/tencent/<secret>/report")
 def tencent_report(secret: str) -> Any:
     """Status callback (短信下发状态回调): each report moves its delivery forward."""
-    _check_push("tencent", secret)
-    try:
-        reports = tencent_webhook.status_reports(request.get_data())
-    except push.BadPush:
-        abort(400)
-    for report in reports:
-        status.record(web_redis(), report, utcnow())
-    db.session.commit()
+    _record_reports(_read_push("tencent", secret, tencent_webhook.status_reports))
     return jsonify(tencent_webhook.ANSWER)
 
 
 @bp.post("/tencent/<secret>/reply")
 def tencent_reply(secret: str) -> Any:
     """Reply callback (短信回复回调): through the command grammar, answered through the outbox."""
-    _check_push("tencent", secret)
-    try:
-        texts = tencent_webhook.inbound_texts(request.get_data(), _phone)
-    except push.BadPush:
-        abort(400)
-    _handle_replies(texts)
+    _handle_replies(
+        _read_push("tencent", secret, lambda body: tencent_webhook.inbound_texts(body, _phone))
+    )
     return jsonify(tencent_webhook.ANSWER)

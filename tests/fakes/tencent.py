@@ -29,7 +29,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from itertools import count
 from typing import Any
 
-from tests.fakes import FakeServer, Request, Response, WebhookResponse, post_to_app
+from tests.fakes import (
+    FakeServer,
+    Request,
+    Response,
+    WebhookResponse,
+    bench_arguments,
+    post_to_app,
+    serve_for_bench,
+)
 
 MAX_NUMBERS = 200
 PUSH_RETRIES = 3
@@ -325,53 +333,32 @@ def main(argv: list[str] | None = None) -> int:
     epoch seconds], ...], "rejections": {code: n}, "requests": n, "calls": n}; a call refused
     for pace (RequestLimitExceeded) counts as "429", as Twilio's do.
     """
-    import argparse
-    import signal
-    import sys
-    import threading
-
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes.tencent")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds before answering")
-    parser.add_argument("--rate", type=float, default=0.0, help="API calls/s allowed (0: any)")
-    parser.add_argument("--report", help="write what was received here on stopping")
-    args = parser.parse_args(argv)
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
+    args = bench_arguments("python -m tests.fakes.tencent", argv)
     fake = FakeTencent().start()
     fake.register("邻里", {"1000001": "{1}"})
     with fake.lock:
         fake.latency_seconds = args.latency
         fake.rate_per_second = args.rate
-    print(
-        json.dumps(
-            {
-                "base_url": fake.base_url,
-                "secret_id": fake.secret_id,
-                "secret_key": fake.secret_key,
-                "app_id": fake.app_id,
-            }
-        ),
-        flush=True,
-    )
-    while not stopping.wait(0.5):
-        pass
-    fake.stop()
-    if args.report:
+
+    def report() -> dict[str, Any]:
         rejections: dict[str, int] = {}
         for code in fake.refusals:
             key = "429" if code == "RequestLimitExceeded" else code
             rejections[key] = rejections.get(key, 0) + 1
-        report = {
+        return {
             "messages": [[m.phone, m.at] for m in fake.messages],
             "rejections": rejections,
             "requests": fake.requests_seen,
             "calls": sum(1 for action in fake.calls if action == "SendSms"),
         }
-        with open(args.report, "w", encoding="utf-8") as out:
-            json.dump(report, out)
-    sys.stdout.flush()
-    return 0
+
+    info = {
+        "base_url": fake.base_url,
+        "secret_id": fake.secret_id,
+        "secret_key": fake.secret_key,
+        "app_id": fake.app_id,
+    }
+    return serve_for_bench(fake, info, args.report, report)
 
 
 if __name__ == "__main__":
