@@ -46,10 +46,12 @@ def status_reports(body: bytes) -> list[StatusReport]:
 
 
 def reply_id(item: dict[str, object]) -> str:
-    """An id for a reply, the same each time Tencent calls again with it (it gives none)."""
-    text = str(item.get("text") or "")
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return f"tencent-up:{_phone(item)}:{item.get('time') or ''}:{digest}"
+    """An id for a reply, the same each time Tencent calls again with it (it gives none).
+
+    A digest of the phone, the time and the text: the same length whatever they hold.
+    """
+    seen = f"{_phone(item)}|{item.get('time') or ''}|{item.get('text') or ''}"
+    return "tencent-up:" + hashlib.sha256(seen.encode("utf-8")).hexdigest()[:40]
 
 
 def inbound_texts(
