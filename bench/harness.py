@@ -82,7 +82,7 @@ class FakeProvider:
     workdir: Path
     latency: float = 0.0
     rate: float = 0.0
-    kind: str = "twilio"  # or "alibaba": tests.fakes.<kind>, its rate in API calls/s
+    kind: str = "twilio"  # or "alibaba", "tencent": tests.fakes.<kind>, rate in API calls/s
     proc: subprocess.Popen[bytes] | None = None
     info: dict[str, str] = field(default_factory=dict)
 
@@ -111,6 +111,14 @@ class FakeProvider:
                 "ALIBABA_ACCESS_KEY_SECRET": self.info["access_key_secret"],
                 "ALIBABA_SMS_ENDPOINT": self.info["base_url"],
                 "SMS_PROVIDER": "alibaba",
+            }
+        if self.kind == "tencent":
+            return {
+                "TENCENT_SECRET_ID": self.info["secret_id"],
+                "TENCENT_SECRET_KEY": self.info["secret_key"],
+                "TENCENT_SMS_APP_ID": self.info["app_id"],
+                "TENCENT_SMS_ENDPOINT": self.info["base_url"],
+                "SMS_PROVIDER": "tencent",
             }
         return {
             "TWILIO_ACCOUNT_SID": self.info["account_sid"],

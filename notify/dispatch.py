@@ -15,31 +15,27 @@ from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import Insert, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from models import (
     Community,
-    DailySends,
     Delivery,
     DeliveryState,
     Household,
     Resident,
     SmsOptOut,
-    SmsProviderHold,
     TelegramLink,
     db,
     utcnow,
 )
 from models.base import writing
-from models.clock import today_of
-from notify import alerts, mainland, quiet, reasons, status, templates
+from notify import daily_cap, mainland, quiet, reasons, status, template_sending, templates
 from notify.channels import (
     Channel,
     Outgoing,
@@ -53,6 +49,7 @@ from notify.channels.telegram import status as telegram_status
 from notify.channels.twilio import status as twilio_status
 from notify.channels.wecom import status as wecom_status
 from notify.ratelimit import SendRate
+from notify.template_sending import TemplateSending
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +135,7 @@ class Dispatcher:
         )
         self.channels: dict[str, Channel] = {}
         self._releases = quiet.Releases(self.settings.rate_per_second)
-        self.provider_rates: dict[str, SendRate] = {}
-        # For the batch being sent: the template provider of each delivery, and the holds.
-        self._providers: dict[int, str] = {}
+        self.templated = TemplateSending(config, redis)
         self.redis = redis
         self.rate = (
             SendRate(redis, "linli:rate:sms", self.settings.rate_per_second)
@@ -158,15 +153,6 @@ class Dispatcher:
                 else for_name(name, self.config)
             )
         return self.channels[name]
-
-    def _pace(self, provider: str) -> SendRate | None:
-        """The shared rate of a template provider's API calls (e.g. ALIBABA_SMS_RATE)."""
-        rate = float(self.config.get(f"{provider.upper()}_SMS_RATE", 0) or 0)
-        if self.redis is None or rate <= 0:
-            return None
-        if provider not in self.provider_rates:
-            self.provider_rates[provider] = SendRate(self.redis, f"linli:rate:sms:{provider}", rate)
-        return self.provider_rates[provider]
 
     # -- claiming -------------------------------------------------------------------------
 
@@ -242,84 +228,8 @@ class Dispatcher:
         )
         if same_text is not None:
             return DeliveryState.SUPPRESSED, "duplicate"
-        # The daily cap comes last, for the whole batch at once: _take_daily_slots.
+        # The daily cap comes last, for the whole batch at once: notify.daily_cap.
         return None
-
-    def _take_daily_slots(
-        self, rows: Sequence[Delivery], now: datetime
-    ) -> dict[int, tuple[str, date]]:
-        """Let through at most MESSAGES_PER_DAY non-urgent messages per address today.
-
-        Returns {delivery id: (address, day)} of the rows let through; the caller holds the rest
-        until tomorrow. The addresses' counter rows (DailySends) are locked in address order
-        (SELECT … FOR UPDATE: on PostgreSQL a second worker waits there, then reads what the
-        first committed; SQLite's IMMEDIATE transactions serialise writers anyway), so what is
-        sent, plus what other workers have let through and are sending, never passes the cap,
-        inside one batch or across batches. A counter row starts at what was already sent
-        today, so the cap holds from the first batch after an upgrade too.
-        """
-        wanted: dict[str, list[Delivery]] = {}
-        for d in sorted(rows, key=lambda row: row.id):
-            wanted.setdefault(d.address, []).append(d)
-        if not wanted:
-            return {}
-        day = today_of(now)
-        addresses = sorted(wanted)
-        known = set(
-            db.session.scalars(
-                select(DailySends.address).where(
-                    DailySends.day == day, DailySends.address.in_(addresses)
-                )
-            )
-        )
-        missing = [a for a in addresses if a not in known]
-        if missing:
-            sent = dict(
-                db.session.execute(
-                    select(Delivery.address, func.count(Delivery.id))
-                    .where(
-                        Delivery.address.in_(missing),
-                        Delivery.urgent.is_(False),
-                        Delivery.sent_at >= quiet.start_of_local_day(now),
-                    )
-                    .group_by(Delivery.address)
-                ).all()
-            )
-            values = [{"address": a, "day": day, "used": int(sent.get(a, 0))} for a in missing]
-            db.session.execute(_insert_missing(values))
-        counters = db.session.scalars(
-            select(DailySends)
-            .where(DailySends.day == day, DailySends.address.in_(addresses))
-            .order_by(DailySends.address)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        granted: dict[int, tuple[str, date]] = {}
-        for counter in counters:
-            free = max(0, self.settings.messages_per_day - counter.used)
-            let_through = wanted[counter.address][:free]
-            counter.used += len(let_through)
-            granted.update((d.id, (d.address, day)) for d in let_through)
-        db.session.flush()
-        return granted
-
-    @staticmethod
-    def _give_back(slots: Sequence[tuple[str, date]]) -> None:
-        """Return daily slots of messages that did not go (retry later, another channel).
-
-        In address order, as _take_daily_slots locks them: two workers never wait on each other
-        in a circle.
-        """
-        for address, day in sorted(slots):
-            db.session.execute(
-                update(DailySends)
-                .where(
-                    DailySends.address == address,
-                    DailySends.day == day,
-                    DailySends.used > 0,
-                )
-                .values(used=DailySends.used - 1)
-            )
 
     @staticmethod
     def _opted_out_among(deliveries: Sequence[Delivery]) -> set[str]:
@@ -391,10 +301,7 @@ class Dispatcher:
         opted_out = self._opted_out_among(claimed)
         gone = self._gone_among(claimed)
         codes = mainland.Codes()
-        holds: dict[tuple[int | None, str], SmsProviderHold] = {
-            (h.community_id, h.provider): h for h in db.session.scalars(select(SmsProviderHold))
-        }
-        self._providers = {}
+        self.templated.begin_batch()
         for d in claimed:
             if d.resident_id is not None and d.resident_id in gone:
                 # Queued before the resident died or moved out: never sent.
@@ -411,7 +318,7 @@ class Dispatcher:
             passed.append(d)
         # A work group is no phone: its robot's own rate (20 a minute) applies, not the cap.
         capped = [d for d in passed if not d.urgent and d.channel != "wecom"]
-        counted = self._take_daily_slots(capped, now)
+        counted = daily_cap.take(capped, now, self.settings.messages_per_day)
         capped_ids = {d.id for d in capped}
         for d in passed:
             if d.id in capped_ids and d.id not in counted:
@@ -430,14 +337,14 @@ class Dispatcher:
             if community is not None and community.sms_provider:
                 provider = community.sms_provider
             if d.channel == "sms" and provider in mainland.TEMPLATED:
-                hold_row = holds.get((d.community_id, provider))
-                if hold_row is not None and hold_row.until > now:
-                    self._wait_for_balance(d, hold_row, now)
+                hold_row = self.templated.held(d, provider, now)
+                if hold_row is not None:
+                    template_sending.wait_for_balance(d, hold_row, now)
                     continue
                 try:
                     template = mainland.template_sms(d, provider, signature, codes)
                 except mainland.TemplateRefused as refused:
-                    self._fail(d, refused.code, refused.reason, now)
+                    template_sending.refuse(d, refused.code, refused.reason, now)
                     continue
                 name = f"sms:{provider}"
                 try:
@@ -450,7 +357,7 @@ class Dispatcher:
                         now,
                     )
                     continue
-                self._providers[d.id] = provider
+                self.templated.providers[d.id] = provider
             out = Outgoing(
                 d.id,
                 d.address,
@@ -464,7 +371,7 @@ class Dispatcher:
         # A place under the daily cap taken by a message that will not go now (no template,
         # the balance empty, the provider not set up) is given back.
         going = {d.id for d, _name, _out in to_send}
-        self._give_back([slot for d_id, slot in counted.items() if d_id not in going])
+        daily_cap.give_back([slot for d_id, slot in counted.items() if d_id not in going])
         # Commit the bodies and holds first: no write lock may be held while providers are called.
         _commit_keeping_rows()
         for name in {channel for _d, channel, _out in to_send}:
@@ -489,7 +396,8 @@ class Dispatcher:
                 self._apply_early_reports(written)
         requeue += self._write_outcomes(pending, written, counted, wipe=claimed)
         self._apply_early_reports(written)
-        self._lift_holds(holds, to_send, now)
+        if self.templated.lift_holds([d for d, _name, _out in to_send]):
+            _commit_keeping_rows()
         return requeue
 
     def _results(
@@ -509,7 +417,12 @@ class Dispatcher:
         for name, indexes in groups.items():
             for start in range(0, len(indexes), BATCH_SEND):
                 chunk = indexes[start : start + BATCH_SEND]
-                future = self.pool.submit(self._send_group, name, [to_send[i][2] for i in chunk])
+                future = self.pool.submit(
+                    self.templated.send_group,
+                    self.channel(name),
+                    name,
+                    [to_send[i][2] for i in chunk],
+                )
                 for position, index in enumerate(chunk):
                     grouped[index] = (future, position)
         for index, (_d, name, out) in enumerate(to_send):
@@ -520,83 +433,6 @@ class Dispatcher:
         for future, place in futures:
             result: Any = future.result()
             yield result if place is None else result[place]  # a group answers a list
-
-    def _send_group(self, name: str, outgoing: list[Outgoing]) -> list[Sent | Exception]:
-        channel: Any = self.channel(name)
-        rate = self._pace(name.partition(":")[2])
-        try:
-            results: list[Sent | Exception] = channel.send_many(
-                outgoing, pace=rate.acquire if rate is not None else None
-            )
-            return results
-        except Exception as error:  # an unexpected error is treated as worth retrying
-            log.exception("sending %d deliveries failed", len(outgoing))
-            return [TransientFailure("error", type(error).__name__)] * len(outgoing)
-
-    def _fail(self, d: Delivery, code: str, reason: str, now: datetime) -> None:
-        """Refuse a delivery before any provider is called (no template, a bad parameter)."""
-        d.claim_token = None
-        d.state = DeliveryState.FAILED
-        d.error_code = code
-        d.error_reason = reason
-        d.finished_at = now
-        d.note(now, "refused", code=code)
-
-    def _wait_for_balance(self, d: Delivery, hold: SmsProviderHold, now: datetime) -> None:
-        d.claim_token = None
-        d.attempts = max(0, d.attempts - 1)  # waiting is not a try
-        d.state = DeliveryState.DEFERRED
-        d.not_before = hold.until
-        d.error_code = hold.code
-        d.error_reason = reasons.reason("balance_empty")
-        d.note(now, "deferred", reason="balance_empty")
-
-    def _stop_provider(self, d: Delivery, failure: TransientFailure, now: datetime) -> None:
-        """Stop this community's sending through the provider; tell its staff once."""
-        provider = self._providers.get(d.id)
-        if d.community_id is None or provider is None:
-            return
-        until = now + timedelta(seconds=failure.retry_after or 600)
-        hold = db.session.get(SmsProviderHold, (d.community_id, provider))
-        if hold is None:
-            hold = SmsProviderHold(
-                community_id=d.community_id,
-                provider=provider,
-                code=failure.code,
-                since=now,
-                until=until,
-            )
-            db.session.add(hold)
-        hold.until = max(hold.until, until)
-        if hold.alerted_at is None:
-            hold.alerted_at = now
-            alerts.balance_empty(d.community_id, provider, now)
-
-    def _lift_holds(
-        self,
-        holds: Mapping[tuple[int | None, str], SmsProviderHold],
-        sent: Sequence[tuple[Delivery, str, Outgoing]],
-        now: datetime,
-    ) -> None:
-        """A send that went through a held provider means the balance is back: lift the hold."""
-        if not holds:
-            return
-        lifted = {
-            (d.community_id, self._providers[d.id])
-            for d, _name, _out in sent
-            if d.id in self._providers
-            and d.state in (DeliveryState.SENT, DeliveryState.DELIVERED)
-            and (d.community_id, self._providers[d.id]) in holds
-        }
-        for community_id, provider in lifted:
-            db.session.execute(
-                delete(SmsProviderHold).where(
-                    SmsProviderHold.community_id == community_id,
-                    SmsProviderHold.provider == provider,
-                )
-            )
-        if lifted:
-            _commit_keeping_rows()
 
     def _record(self, d: Delivery, result: Sent | Exception, finished: datetime) -> bool:
         """Write one send's outcome on its row; return True when it goes to another channel."""
@@ -613,7 +449,7 @@ class Dispatcher:
         self,
         pending: Sequence[tuple[Delivery, Sent | Exception, datetime]],
         written: list[str],
-        counted: Mapping[int, tuple[str, date]],
+        counted: Mapping[int, daily_cap.Slot],
         wipe: Sequence[Delivery] = (),
     ) -> list[int]:
         """Record these outcomes and commit; return the ids to queue on another channel.
@@ -631,7 +467,7 @@ class Dispatcher:
                     d.id for d, result, finished in pending if self._record(d, result, finished)
                 ]
                 # A message let through under the daily cap that did not go frees its place.
-                self._give_back(
+                daily_cap.give_back(
                     [
                         counted[d.id]
                         for d, result, _finished in pending
@@ -737,7 +573,7 @@ class Dispatcher:
         if failure.uncertain:
             d.uncertain = True  # it may have gone: the provider is asked before it goes again
         if failure.stop_provider:
-            self._stop_provider(d, failure, now)
+            self.templated.stop_provider(d, failure, now)
         if failure.hold:
             # The provider asked us to wait (a per-number limit, an empty balance): not a try.
             d.attempts = max(0, d.attempts - 1)
@@ -758,13 +594,6 @@ class Dispatcher:
         )
         d.error_code = failure.code
         d.error_reason = reasons.reason(failure.code, failure.reason)
-
-
-def _insert_missing(values: list[dict[str, Any]]) -> Insert:
-    """Return an INSERT of counter rows that leaves alone those another worker just made."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(DailySends).values(values).on_conflict_do_nothing()
-    return sqlite.insert(DailySends).values(values).on_conflict_do_nothing()
 
 
 def _commit_keeping_rows() -> None:

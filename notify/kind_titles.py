@@ -114,7 +114,13 @@ TITLES: dict[str, Any] = {
 }
 
 
+# A kind relayed through a household contact ("请转告…"): notify.mainland.RELAY_PREFIX.
+RELAYED = "relay:"
+
+
 def title(name: str) -> str:
     """Return how a message kind reads; an unknown name shows as it is (tests catch that)."""
+    if name.startswith(RELAYED):
+        return str(_l("%(kind)s, relayed (请转告…)", kind=title(name.removeprefix(RELAYED))))
     label = TITLES.get(name)
     return str(label) if label is not None else name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,25 @@ _FIELD = re.compile(r"\{(\w+)\}")
 # What a provider's template code looks like: Alibaba SMS_123456789, Tencent digits.
 CODE_FORMS = {"alibaba": re.compile(r"^SMS_\d{6,12}$"), "tencent": re.compile(r"^\d{4,10}$")}
 CODE_EXAMPLES = {"alibaba": "SMS_123456789", "tencent": "1234567"}
+
+
+# The codes of a delivery refused here, before any provider is called.
+REFUSAL_CODES = (
+    "no_template",
+    "relay_template",
+    "no_sign_name",
+    "param_too_long",
+    "param_link",
+    "param_empty",
+)
+
+
+# A message relayed through a household contact ("请转告王奶奶：…") is a template of its own:
+# the kind's text after "请转告{relay_for}：", recorded under this prefix and the kind's name.
+RELAY_PREFIX = "relay:"
+RELAY_PARAM = "relay_for"
+# Kinds never relayed: they go to staff or to a Telegram chat, or carry a secret.
+_NEVER_RELAYED = ("telegram_", "group_", "sign_in_code", "sms_balance_empty")
 
 
 class TemplateRefused(Exception):
@@ -61,6 +81,33 @@ def provider_text(kind: MessageKind, provider: str = "alibaba") -> str:
 
         return _FIELD.sub(number, kind.zh)
     return _FIELD.sub(lambda found: "${" + found.group(1) + "}", kind.zh)
+
+
+def relayed(kind: MessageKind) -> MessageKind:
+    """Return the kind as relayed through a household contact: its own template to approve.
+
+    The words are the ones notify.dispatch.render_for puts around the text, so the phone
+    shows the same with or without a template provider.
+    """
+    return replace(
+        kind,
+        name=RELAY_PREFIX + kind.name,
+        zh="请转告{" + RELAY_PARAM + "}：" + kind.zh,
+        en="Please tell {" + RELAY_PARAM + "}: " + kind.en,
+        example={RELAY_PARAM: "王秀英", **kind.example},
+    )
+
+
+def relayable(kind: MessageKind) -> bool:
+    """Return True for a kind that may reach a resident through a household contact."""
+    return not kind.sensitive and not kind.name.startswith(_NEVER_RELAYED)
+
+
+def template_kind(name: str) -> MessageKind:
+    """Return the kind a template row is for: a registered kind, or one relayed."""
+    if name.startswith(RELAY_PREFIX):
+        return relayed(templates.get(name.removeprefix(RELAY_PREFIX)))
+    return templates.get(name)
 
 
 def variables(kind: MessageKind) -> list[str]:
@@ -117,15 +164,22 @@ class Codes:
 
 def template_sms(d: Delivery, provider: str, signature: str, codes: Codes) -> TemplateSms:
     """Return the template call for this delivery, or raise TemplateRefused."""
-    if (d.params or {}).get("_relay_for"):
-        # "请转告…" is text around the template: an approved template cannot carry it.
-        raise TemplateRefused(
-            "relay_template", "A message relayed through a household contact has no template."
-        )
-    code = codes.of(d.community_id, provider).get(d.kind)
+    kind = templates.get(d.kind)
+    params = dict(d.params or {})
+    relay = params.get("_relay_for")
+    if relay:
+        # "请转告…" is text around the kind's template: the relayed template carries it.
+        kind = relayed(kind)
+        params[RELAY_PARAM] = relay
+    code = codes.of(d.community_id, provider).get(kind.name)
     if not code:
+        if relay:
+            raise TemplateRefused(
+                "relay_template",
+                f"no approved template for {d.kind} relayed through a household contact",
+            )
         raise TemplateRefused("no_template", f"no approved template for {d.kind}")
     name = sign_name(signature)
     if not name:
         raise TemplateRefused("no_sign_name", "The community has no approved SMS sign name.")
-    return TemplateSms(d.kind, code, name, check_params(templates.get(d.kind), d.params or {}))
+    return TemplateSms(kind.name, code, name, check_params(kind, params))

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from models import clock
-from notify.channels.alibaba.webhook import allowed_networks
+from notify.channels.push import allowed_networks
 from notify.channels.twilio.sending import status_retry
 
 MB = 1024 * 1024
@@ -167,6 +167,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # The pushes (SmsReport, SmsUp) come to /webhooks/alibaba/<secret>/report and /up.
         "ALIBABA_PUSH_SECRET": env.get("ALIBABA_PUSH_SECRET"),
         "ALIBABA_PUSH_ALLOWED_IPS": env.get("ALIBABA_PUSH_ALLOWED_IPS", ""),
+        # Tencent's callbacks come to /webhooks/tencent/<secret>/report and /reply.
+        "TENCENT_PUSH_SECRET": env.get("TENCENT_PUSH_SECRET"),
+        "TENCENT_PUSH_ALLOWED_IPS": env.get("TENCENT_PUSH_ALLOWED_IPS", ""),
         # The Telegram bot.
         "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN"),
         "TELEGRAM_WEBHOOK_SECRET": env.get("TELEGRAM_WEBHOOK_SECRET"),
@@ -233,13 +236,14 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
             f"SMS_PROVIDER={config['SMS_PROVIDER']!r} is not known: set it to "
             + " or ".join(SMS_PROVIDERS)
         )
-    try:
-        allowed_networks(config["ALIBABA_PUSH_ALLOWED_IPS"])
-    except ValueError as error:
-        raise ConfigError(
-            f"ALIBABA_PUSH_ALLOWED_IPS: {error} (list addresses or networks, comma-separated, "
-            "e.g. 106.11.0.0/16, 140.205.1.2)"
-        ) from None
+    for setting in ("ALIBABA_PUSH_ALLOWED_IPS", "TENCENT_PUSH_ALLOWED_IPS"):
+        try:
+            allowed_networks(config[setting])
+        except ValueError as error:
+            raise ConfigError(
+                f"{setting}: {error} (list addresses or networks, comma-separated, "
+                "e.g. 106.11.0.0/16, 140.205.1.2)"
+            ) from None
     if production:
         problems = _production_problems(config)
         if problems:

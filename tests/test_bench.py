@@ -26,7 +26,7 @@ def test_quick_bench_sends_every_phone_one_sms(tmp_path: Path) -> None:
     output = result.stdout[-3000:] + result.stderr[-3000:]
     assert result.returncode == 0, output
     scenarios = json.loads(figures.read_text())
-    assert [s["scenario"] for s in scenarios] == ["A", "B", "C"]
+    assert [s["scenario"] for s in scenarios] == ["A", "B", "C", "D"]
     for s in scenarios:
         phones = s["phones"]
         assert phones == 1000
@@ -35,7 +35,8 @@ def test_quick_bench_sends_every_phone_one_sms(tmp_path: Path) -> None:
         assert s["distinct"] == phones, f"{s['scenario']}: a phone got none\n{output}"
         assert s["states"] == {"sent": phones}, f"{s['scenario']}: left unsent\n{output}"
         assert s["uncertain"] == 0
-    # The table the benchmark prints names every scenario (C: through Alibaba Cloud SMS).
+    # The table names every scenario (C: through Alibaba Cloud SMS, D: Tencent Cloud SMS).
     assert "A: at the provider's limit" in result.stdout
     assert "B: no limit" in result.stdout
     assert "C: Alibaba Cloud, 10 calls/s" in result.stdout
+    assert "D: Tencent Cloud, 10 calls/s" in result.stdout

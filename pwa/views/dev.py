@@ -16,14 +16,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from models import DevInboxMessage, InboundMessage, db, utcnow
-from notify import commands, inbound
+from models import Delivery, DeliveryState, DevInboxMessage, InboundMessage, db, utcnow
+from notify import commands, inbound, mainland
 from notify.channels import sms_provider_configured
 from pwa.forms.messages import PhoneTextForm
 from pwa.steps import run_step
 from pwa.views import sms
 from services import phones
 from services.errors import DomainError
+from services.messages import reasons as delivery_reasons
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -138,8 +139,30 @@ def _conversation(phone: str) -> list[Line]:
         .order_by(InboundMessage.id.desc())
         .limit(MESSAGES_SHOWN)
     )
+    # Refused before any provider was called (no approved template, a bad parameter): the
+    # phone got nothing, and the simulator says why, as the outbox does.
+    refused = db.session.scalars(
+        select(Delivery)
+        .where(
+            Delivery.address == phone,
+            Delivery.channel == "sms",
+            Delivery.state == DeliveryState.FAILED,
+            Delivery.error_code.in_(mainland.REFUSAL_CODES),
+        )
+        .order_by(Delivery.id.desc())
+        .limit(MESSAGES_SHOWN)
+    )
     lines = [Line(m.created_at, True, m.body, _carrier(m)) for m in sent]
     language = str(get_locale() or "zh")[:2]
+    lines += [
+        Line(
+            d.finished_at or d.created_at,
+            True,
+            delivery_reasons.shown(d.error_code, d.error_reason, d.kind),
+            _("not sent"),
+        )
+        for d in refused
+    ]
     lines += [
         Line(
             t.received_at,

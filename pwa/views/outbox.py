@@ -28,6 +28,7 @@ from pwa.views import sms
 from pwa.views.secretary import _community
 from services import phones
 from services.messages import outbox as outbox_admin
+from services.messages import reasons as delivery_reasons
 from services.messages import sms_templates
 
 bp = Blueprint("outbox", __name__, url_prefix="/secretary/outbox")
@@ -123,6 +124,7 @@ def deliveries() -> Any:
         retried=request.args.get("retried", type=int),
         skipped=request.args.get("skipped", type=int),
         mask=phones.mask,
+        reason=delivery_reasons.shown,
         goes=lambda moment: outbox_admin.goes_at(moment, now),
     )
 

@@ -1,4 +1,4 @@
-"""Webhooks Twilio calls: status callbacks and inbound SMS (Telegram's is in telegram.py).
+"""Webhooks providers call: status reports and inbound SMS (Telegram's is in telegram.py).
 
 HTTP glue only: what the requests carry is read by notify/channels/twilio/webhook.py, and a
 reply leaves through the outbox like every other message.
@@ -7,7 +7,8 @@ reply leaves through the outbox like every other message.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from redis.exceptions import RedisError
@@ -16,7 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from models import Community, db, utcnow
 from notify import inbound, status
+from notify.channels import push
 from notify.channels.alibaba import webhook as alibaba_webhook
+from notify.channels.base import InboundText, StatusReport
+from notify.channels.tencent import webhook as tencent_webhook
 from notify.channels.twilio import webhook as twilio_webhook
 from notify.mainland import sign_name
 from pwa.extensions import csrf
@@ -25,6 +29,8 @@ from services import phones
 from services.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
@@ -88,36 +94,44 @@ def twilio_sms() -> Any:
     return Response(twilio_webhook.empty_answer(), mimetype=twilio_webhook.ANSWER_MIMETYPE)
 
 
-def _check_alibaba_push(secret: str) -> None:
+def _check_push(provider: str, secret: str) -> None:
     """Refuse (404) a push whose URL lacks the secret, (403) one from an address not listed."""
-    if not alibaba_webhook.secret_matches(current_app.config.get("ALIBABA_PUSH_SECRET"), secret):
+    prefix = provider.upper()
+    if not push.secret_matches(current_app.config.get(f"{prefix}_PUSH_SECRET"), secret):
         abort(404)
-    allowed = alibaba_webhook.allowed_networks(current_app.config.get("ALIBABA_PUSH_ALLOWED_IPS"))
+    allowed = push.allowed_networks(current_app.config.get(f"{prefix}_PUSH_ALLOWED_IPS"))
     # After ProxyFix (TRUSTED_PROXIES), remote_addr is the address the proxy saw.
-    if not alibaba_webhook.address_allowed(allowed, request.remote_addr):
+    if not push.address_allowed(allowed, request.remote_addr):
         log.warning(
-            "Alibaba push from %s refused: not in ALIBABA_PUSH_ALLOWED_IPS", request.remote_addr
+            "%s push from %s refused: not in %s_PUSH_ALLOWED_IPS",
+            provider,
+            request.remote_addr,
+            prefix,
         )
         abort(403)
 
 
-def _alibaba_answer() -> Response:
-    """The answer that stops the service from pushing again."""
-    return jsonify(alibaba_webhook.ANSWER)
+def _read_push(provider: str, secret: str, read: Callable[[bytes], T]) -> T:
+    """Let a mainland provider's push in (secret, address) and read it; 400 when unreadable."""
+    _check_push(provider, secret)
+    try:
+        return read(request.get_data())
+    except push.BadPush:
+        abort(400)
+
+
+def _record_reports(reports: list[StatusReport]) -> None:
+    """Apply each delivery report; raise (503, the provider retries) when one cannot be."""
+    for report in reports:
+        status.record(web_redis(), report, utcnow())
+    db.session.commit()
 
 
 @bp.post("/alibaba/<secret>/report")
 def alibaba_report(secret: str) -> Any:
-    """SmsReport: apply each delivery report; 503 when they cannot be (the service retries)."""
-    _check_alibaba_push(secret)
-    try:
-        reports = alibaba_webhook.status_reports(request.get_data())
-    except alibaba_webhook.BadPush:
-        abort(400)
-    for report in reports:
-        status.record(web_redis(), report, utcnow())
-    db.session.commit()
-    return _alibaba_answer()
+    """SmsReport: each report moves its delivery forward."""
+    _record_reports(_read_push("alibaba", secret, alibaba_webhook.status_reports))
+    return jsonify(alibaba_webhook.ANSWER)
 
 
 def _community_of_sign(name: str) -> str | None:
@@ -133,11 +147,14 @@ def _community_of_sign(name: str) -> str | None:
 @bp.post("/alibaba/<secret>/up")
 def alibaba_up(secret: str) -> Any:
     """SmsUp: each reply goes through the command grammar; answers leave through the outbox."""
-    _check_alibaba_push(secret)
-    try:
-        texts = alibaba_webhook.inbound_texts(request.get_data(), _phone)
-    except alibaba_webhook.BadPush:
-        abort(400)
+    _handle_replies(
+        _read_push("alibaba", secret, lambda body: alibaba_webhook.inbound_texts(body, _phone))
+    )
+    return jsonify(alibaba_webhook.ANSWER)
+
+
+def _handle_replies(texts: list[tuple[InboundText, str]]) -> None:
+    """Each reply through the command grammar, as an SMS; answers leave through the outbox."""
     for text, sign in texts:
         inbound.handle(
             channel="sms",
@@ -149,4 +166,19 @@ def alibaba_up(secret: str) -> Any:
             to=_community_of_sign(sign),
         )
     db.session.commit()
-    return _alibaba_answer()
+
+
+@bp.post("/tencent/<secret>/report")
+def tencent_report(secret: str) -> Any:
+    """Status callback (短信下发状态回调): each report moves its delivery forward."""
+    _record_reports(_read_push("tencent", secret, tencent_webhook.status_reports))
+    return jsonify(tencent_webhook.ANSWER)
+
+
+@bp.post("/tencent/<secret>/reply")
+def tencent_reply(secret: str) -> Any:
+    """Reply callback (短信回复回调): through the command grammar, answered through the outbox."""
+    _handle_replies(
+        _read_push("tencent", secret, lambda body: tencent_webhook.inbound_texts(body, _phone))
+    )
+    return jsonify(tencent_webhook.ANSWER)

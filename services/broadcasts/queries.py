@@ -25,6 +25,7 @@ from models import (
     WorkOrderClaim,
     db,
 )
+from services.messages import reasons as delivery_reasons
 from services.phones import mask
 
 MAX_AGE = 120
@@ -193,7 +194,14 @@ def report(broadcast: Broadcast, failures: int = 50) -> Report:
                 n, state, replied, claimed
             )
     failed_rows = db.session.execute(
-        select(Delivery.recipient_key, Delivery.state, Delivery.error_reason, Delivery.address)
+        select(
+            Delivery.recipient_key,
+            Delivery.state,
+            Delivery.error_reason,
+            Delivery.address,
+            Delivery.error_code,
+            Delivery.kind,
+        )
         .where(
             Delivery.batch_key == broadcast.batch_key,
             Delivery.state.in_(
@@ -216,7 +224,10 @@ def report(broadcast: Broadcast, failures: int = 50) -> Report:
         by_grid=sorted(grids.values(), key=lambda t: (t.label == _("No grid"), t.label)),
         by_unit=sorted(units.values(), key=lambda t: t.label),
         order=db.session.get(WorkOrder, broadcast.order_id) if broadcast.order_id else None,
-        failures=[(mask(addr) or key, state, reason) for key, state, reason, addr in failed_rows],
+        failures=[
+            (mask(addr) or key, state, delivery_reasons.shown(code, reason, kind))
+            for key, state, reason, addr, code, kind in failed_rows
+        ],
     )
 
 

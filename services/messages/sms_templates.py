@@ -37,14 +37,17 @@ def rows(community_id: int, provider: str) -> list[TemplateRow]:
             )
         ).all()
     )
+    kinds = [kind for _name, kind in sorted(templates.KINDS.items())]
+    # After the kinds, their relayed forms ("请转告…"), for residents reached through a contact.
+    kinds += [mainland.relayed(kind) for kind in kinds if mainland.relayable(kind)]
     return [
         TemplateRow(
             kind,
             mainland.provider_text(kind, provider),
             mainland.variables(kind),
-            codes.get(name, ""),
+            codes.get(kind.name, ""),
         )
-        for name, kind in sorted(templates.KINDS.items())
+        for kind in kinds
     ]
 
 
@@ -54,7 +57,10 @@ def set_code(
     """Record the code the provider approved for one kind's template."""
     if provider not in mainland.TEMPLATED:
         raise InvalidInput(str(_l("That SMS provider takes no templates.")))
-    if kind not in templates.KINDS:
+    base = kind.removeprefix(mainland.RELAY_PREFIX)
+    if base not in templates.KINDS or (
+        kind != base and not mainland.relayable(templates.get(base))
+    ):
         raise InvalidInput(str(_l("There is no message kind “%(kind)s”.", kind=kind[:40])))
     code = (code or "").strip()
     if not code:

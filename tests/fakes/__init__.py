@@ -391,3 +391,35 @@ def wait_for_items(
     server.wait_until(lambda: len(items()) >= count, timeout, f"{count} {what}")
     with server.lock:
         return list(items())
+
+
+def bench_arguments(prog: str, argv: list[str] | None) -> Any:
+    """Parse a template provider fake's command line when it runs as a benchmark's process."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before answering")
+    parser.add_argument("--rate", type=float, default=0.0, help="API calls/s allowed (0: any)")
+    parser.add_argument("--report", help="write what was received here on stopping")
+    return parser.parse_args(argv)
+
+
+def serve_for_bench(
+    fake: FakeServer, info: dict[str, str], report_to: str | None, report: Callable[[], Any]
+) -> int:
+    """Print `info` as one JSON line, serve until SIGTERM/SIGINT, then write `report()`."""
+    import signal
+    import sys
+
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    print(json.dumps(info), flush=True)
+    while not stopping.wait(0.5):
+        pass
+    fake.stop()
+    if report_to:
+        with open(report_to, "w", encoding="utf-8") as out:
+            json.dump(report(), out)
+    sys.stdout.flush()
+    return 0

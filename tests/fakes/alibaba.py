@@ -30,7 +30,15 @@ from itertools import count
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from tests.fakes import FakeServer, Request, Response, WebhookResponse, post_to_app
+from tests.fakes import (
+    FakeServer,
+    Request,
+    Response,
+    WebhookResponse,
+    bench_arguments,
+    post_to_app,
+    serve_for_bench,
+)
 
 CHINA = timezone(timedelta(hours=8))
 MAX_SEND_NUMBERS = 1000
@@ -390,52 +398,31 @@ def main(argv: list[str] | None = None) -> int:
     {"messages": [[phone, received_at epoch seconds], ...], "rejections": {code: n},
     "requests": n}; a call refused for pace counts as "429", as Twilio's do.
     """
-    import argparse
-    import signal
-    import sys
-    import threading
-
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes.alibaba")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds before answering")
-    parser.add_argument("--rate", type=float, default=0.0, help="API calls/s allowed (0: any)")
-    parser.add_argument("--report", help="write what was received here on stopping")
-    args = parser.parse_args(argv)
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
+    args = bench_arguments("python -m tests.fakes.alibaba", argv)
     fake = FakeAlibaba().start()
     fake.register("邻里", {"SMS_100001": "${text}"})
     with fake.lock:
         fake.latency_seconds = args.latency
         fake.rate_per_second = args.rate
-    print(
-        json.dumps(
-            {
-                "base_url": fake.base_url,
-                "access_key_id": fake.access_key_id,
-                "access_key_secret": fake.access_key_secret,
-            }
-        ),
-        flush=True,
-    )
-    while not stopping.wait(0.5):
-        pass
-    fake.stop()
-    if args.report:
+
+    def report() -> dict[str, Any]:
         rejections: dict[str, int] = {}
         for code, _message in fake.refusals:
             key = "429" if code.startswith("Throttling") else code
             rejections[key] = rejections.get(key, 0) + 1
-        report = {
+        return {
             "messages": [["+86" + m.phone, m.at.timestamp()] for m in fake.messages],
             "rejections": rejections,
             "requests": fake.requests_seen,
             "calls": len(fake.calls),
         }
-        with open(args.report, "w", encoding="utf-8") as out:
-            json.dump(report, out)
-    sys.stdout.flush()
-    return 0
+
+    info = {
+        "base_url": fake.base_url,
+        "access_key_id": fake.access_key_id,
+        "access_key_secret": fake.access_key_secret,
+    }
+    return serve_for_bench(fake, info, args.report, report)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,13 @@ characters, no link). SendSms answers a SendStatusSet with a Code per number: "O
 knobs' `LimitExceeded.PhoneNumberDailyLimit`, `InvalidParameterValue.IncorrectPhoneNumber`,
 `FailedOperation.InsufficientBalanceInSmsPackage`. PullSmsSendStatusByPhoneNumber gives what
 was sent to a number, with its SessionContext. `lose_answer_next()` sends and never answers.
+
+Each message sent queues a status report; `push_reports()` posts the pending ones to
+`report_url` as the status callback does (a JSON array: user_receive_time, nationcode, mobile,
+report_status, errmsg, description, sid) and keeps those not answered {"result": 0} for the
+next push, at most three more times; `fail_report(phone)` turns a phone's into a FAIL.
+`reply(phone, text)` posts a reply callback (one object: extend, mobile, nationcode, sign, text,
+time) to `reply_url`, again until answered {"result": 0}, as Tencent retries.
 """
 
 from __future__ import annotations
@@ -18,13 +25,23 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import count
 from typing import Any
 
-from tests.fakes import FakeServer, Request, Response
+from tests.fakes import (
+    FakeServer,
+    Request,
+    Response,
+    WebhookResponse,
+    bench_arguments,
+    post_to_app,
+    serve_for_bench,
+)
 
 MAX_NUMBERS = 200
+PUSH_RETRIES = 3
+CHINA = timezone(timedelta(hours=8))
 MAX_PARAM_CHARS = 35
 _AUTH = re.compile(
     r"^TC3-HMAC-SHA256 Credential=([^/]+)/(\d{4}-\d{2}-\d{2})/sms/tc3_request, "
@@ -43,6 +60,12 @@ class TencentSms:
     session_context: str
     text: str
     at: float
+
+
+@dataclass
+class _Push:
+    payload: dict[str, Any]
+    tries: int = 0
 
 
 def _hmac(key: bytes, message: str) -> bytes:
@@ -68,8 +91,14 @@ class FakeTencent(FakeServer):
         self.daily_limited: set[str] = set()
         self.invalid_numbers: set[str] = set()
         self.balance_empty = False
+        self.rate_per_second = 0.0
+        self.report_url = ""  # where status callbacks go
+        self.reply_url = ""  # where reply callbacks go
+        self.pushes: list[WebhookResponse] = []  # every answer the app gave a callback
         self._lose = 0
         self._serials = count(1)
+        self._second = (0, 0)  # (second, calls in it)
+        self._reports: list[_Push] = []
 
     def register(self, sign_name: str, templates: dict[str, str]) -> None:
         with self.lock:
@@ -123,6 +152,14 @@ class FakeTencent(FakeServer):
             return self._error("AuthFailure.SignatureFailure", "signature does not match")
         action = request.headers.get("x-tc-action", "")
         self.calls.append(action)
+        if self.rate_per_second > 0:
+            now = int(time.monotonic())
+            second, calls = self._second
+            calls = calls + 1 if second == now else 1
+            self._second = (now, calls)
+            if calls > self.rate_per_second:
+                self.refusals.append("RequestLimitExceeded")
+                return self._error("RequestLimitExceeded", "request frequency limit exceeded")
         params = json.loads(request.body or b"{}")
         if params.get("SmsSdkAppId") != self.app_id:
             return self._error("FailedOperation.SmsSdkAppIdVerifyFail", "SmsSdkAppId")
@@ -169,6 +206,7 @@ class FakeTencent(FakeServer):
                     TencentSms(serial, phone, params["SignName"], str(params["TemplateId"]),
                                list(values), params.get("SessionContext", ""), text, time.time())
                 )  # fmt: skip
+                self._reports.append(_Push(_report(serial, phone)))
             else:
                 self.refusals.append(code)
             statuses.append(
@@ -206,3 +244,122 @@ class FakeTencent(FakeServer):
                 }
             },
         )
+
+    # -- callbacks ---------------------------------------------------------------------------
+
+    def fail_report(self, phone: str, errmsg: str = "MK:0001", description: str = "空号") -> None:
+        """Turn the pending reports for this phone (E.164) into failures."""
+        with self.lock:
+            for push in self._reports:
+                if "+" + push.payload["nationcode"] + push.payload["mobile"] == phone:
+                    push.payload.update(
+                        report_status="FAIL", errmsg=errmsg, description=description
+                    )
+
+    def pending_reports(self) -> int:
+        with self.lock:
+            return len(self._reports)
+
+    def push_reports(self, client: Any = None) -> WebhookResponse | None:
+        """Post the pending reports as one callback; keep them unless answered result 0."""
+        with self.lock:
+            batch = list(self._reports)
+        if not batch:
+            return None
+        answer = self._post(self.report_url, [p.payload for p in batch], client)
+        with self.lock:
+            done = _accepted(answer)
+            for push in batch:
+                push.tries += 1
+                if done or push.tries > PUSH_RETRIES:
+                    self._reports.remove(push)
+        return answer
+
+    def reply(
+        self, phone: str, text: str, client: Any = None, sign: str = "", at: int | None = None
+    ) -> WebhookResponse:
+        """Post a reply callback: the phone (E.164, +86…) sent `text` back."""
+        item = {
+            "extend": "",
+            "mobile": phone.removeprefix("+86"),
+            "nationcode": "86",
+            "sign": sign or next(iter(sorted(self.signs)), ""),
+            "text": text,
+            "time": at if at is not None else int(time.time()),
+        }
+        answer = self._post(self.reply_url, item, client)
+        for _retry in range(PUSH_RETRIES):
+            if _accepted(answer):
+                break
+            answer = self._post(self.reply_url, item, client)
+        return answer
+
+    def _post(self, url: str, payload: Any, client: Any) -> WebhookResponse:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        answer = post_to_app(url, body, {"Content-Type": "application/json"}, client=client)
+        with self.lock:
+            self.pushes.append(answer)
+        return answer
+
+
+def _report(serial: str, phone: str) -> dict[str, Any]:
+    return {
+        "user_receive_time": datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+        "nationcode": "86",
+        "mobile": phone.removeprefix("+86"),
+        "report_status": "SUCCESS",
+        "errmsg": "DELIVRD",
+        "description": "用户短信送达成功",
+        "sid": serial,
+    }
+
+
+def _accepted(answer: WebhookResponse) -> bool:
+    """Tencent takes a callback as done on HTTP 200 with result 0."""
+    if answer.status != 200:
+        return False
+    try:
+        return bool(answer.json().get("result") == 0)
+    except (ValueError, AttributeError):
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve a FakeTencent in this process until SIGTERM/SIGINT; then write what it received.
+
+    For benchmarks (the fake's CPU is not the app's). It approves the sign name 邻里 and the
+    template 1000001 = "{1}", prints one JSON line (base_url, secret_id, secret_key, app_id)
+    once listening, and with --report writes on stopping {"messages": [[phone, received_at
+    epoch seconds], ...], "rejections": {code: n}, "requests": n, "calls": n}; a call refused
+    for pace (RequestLimitExceeded) counts as "429", as Twilio's do.
+    """
+    args = bench_arguments("python -m tests.fakes.tencent", argv)
+    fake = FakeTencent().start()
+    fake.register("邻里", {"1000001": "{1}"})
+    with fake.lock:
+        fake.latency_seconds = args.latency
+        fake.rate_per_second = args.rate
+
+    def report() -> dict[str, Any]:
+        rejections: dict[str, int] = {}
+        for code in fake.refusals:
+            key = "429" if code == "RequestLimitExceeded" else code
+            rejections[key] = rejections.get(key, 0) + 1
+        return {
+            "messages": [[m.phone, m.at] for m in fake.messages],
+            "rejections": rejections,
+            "requests": fake.requests_seen,
+            "calls": sum(1 for action in fake.calls if action == "SendSms"),
+        }
+
+    info = {
+        "base_url": fake.base_url,
+        "secret_id": fake.secret_id,
+        "secret_key": fake.secret_key,
+        "app_id": fake.app_id,
+    }
+    return serve_for_bench(fake, info, args.report, report)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

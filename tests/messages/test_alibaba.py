@@ -411,3 +411,35 @@ def test_a_community_on_a_provider_this_server_has_no_account_for_waits(make: An
     (row,) = _rows(ids)
     assert (row.state, row.error_code) == (DeliveryState.DEFERRED, "provider_unconfigured")
     assert row.error_reason == "The community's SMS provider is not set up on the server."
+
+
+def test_a_message_relayed_through_a_household_contact_goes_by_its_own_template(
+    make: Any, fake: FakeAlibaba
+) -> None:
+    community = _community(make)
+    relayed = mainland.relayed(templates.get("notice"))
+    assert mainland.provider_text(relayed) == "请转告${relay_for}：${text}"
+    fake.register("邻里", {"SMS_100009": mainland.provider_text(relayed)})
+    household = make.household(
+        make.building(make.grid(community)), contact_name="儿子", contact_phone="+8613977778888"
+    )
+    grandma = make.resident(household, name="王秀英", phone=None)
+    first = _notice(community, [grandma], "明天上午9点停水", "n:r1")
+    _dispatcher(fake).deliver(first)
+    (refused,) = _rows(first)  # its relayed form has no code yet: refused, never free text
+    assert (refused.state, refused.error_code) == (DeliveryState.FAILED, "relay_template")
+    assert fake.requests_seen == 0
+    db.session.add(
+        SmsTemplate(
+            community_id=community.id, provider="alibaba", kind=relayed.name, code="SMS_100009"
+        )
+    )
+    db.session.commit()
+    ids = _notice(community, [grandma], "明天上午9点停水", "n:r2")
+    _dispatcher(fake).deliver(ids)
+    (row,) = _rows(ids)
+    assert row.state == DeliveryState.SENT
+    (sent,) = fake.sent_to("13977778888")
+    assert sent.template_code == "SMS_100009"
+    assert sent.params == {"relay_for": "王秀英", "text": "明天上午9点停水"}
+    assert sent.text == "【邻里】请转告王秀英：明天上午9点停水" == row.body

@@ -106,8 +106,13 @@ def test_the_simulator_shows_the_provider_and_template_that_carried_each_message
     db.session.commit()
     run_jobs(app)
     html = en.get(f"/dev/phones/{PHONE}").get_data(as_text=True)
-    assert _bodies(html) == ["【新丰路社区】周六义诊"]
+    # What reached the phone, and what was refused before sending, saying why (by its title).
+    assert sorted(_bodies(html)) == [
+        "No approved template for “Urgent notice”: enter its code on the SMS templates page.",
+        "【新丰路社区】周六义诊",
+    ]
     assert "Alibaba Cloud SMS, template SMS_100001" in html
+    assert "not sent" in html and "urgent_notice" not in html
     refused = db.session.scalar(select(Delivery).where(Delivery.kind == "urgent_notice"))
     assert (
         refused.state == "failed"

@@ -110,3 +110,19 @@ def test_tencent_templates_are_shown_numbered_and_take_numeric_codes(
         URL, data={"kind": "notice", "code": "SMS_123456789", "provider": "tencent"}
     )
     assert refused.status_code == 422
+
+
+def test_each_kinds_relayed_form_is_shown_and_takes_its_own_code(
+    client: FlaskClient, world: SimpleNamespace
+) -> None:
+    page = client.get(URL).get_data(as_text=True)
+    assert 'id="kind-relay:notice"' in page
+    assert "请转告${relay_for}：${text}" in page
+    assert "通知（转告：请转告…）" in page  # its title, in Chinese
+    assert 'id="kind-relay:sign_in_code"' not in page  # a secret is never relayed
+    saved = client.post(URL, data={"kind": "relay:notice", "code": "SMS_123456780"})
+    assert saved.status_code == 302
+    assert _codes(world.c.id) == {"relay:notice": "SMS_123456780"}
+    refused = client.post(URL, data={"kind": "relay:sign_in_code", "code": "SMS_123456781"})
+    assert refused.status_code == 422
+    assert _codes(world.c.id) == {"relay:notice": "SMS_123456780"}

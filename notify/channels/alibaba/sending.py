@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from alibabacloud_dysmsapi20170525 import models as sms_models
 from alibabacloud_dysmsapi20170525.client import Client
@@ -33,6 +31,14 @@ from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 from models import clock, utcnow
 from notify.channels.alibaba import status
 from notify.channels.base import Outgoing, PermanentFailure, Sent, TransientFailure
+from notify.channels.templated import (
+    Result,
+    TemplateChannel,
+    call_id,
+    never_sent,
+    split_endpoint,
+)
+from notify.channels.templated import call_id_covers as out_id_covers
 
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
 TIMEOUT_MS = 10_000
@@ -40,10 +46,9 @@ CONNECT_TIMEOUT_MS = 5_000
 MAX_SEND_NUMBERS = 1000
 MAX_BATCH_NUMBERS = 100
 QUERY_PAGE = 50
-# Words of a network error that prove the request never left (so it is not uncertain).
-_NEVER_SENT = ("Connection refused", "NewConnectionError", "Name or service not known")
 
-Result = Sent | Exception
+__all__ = ["AlibabaSettings", "AlibabaSms", "national", "out_id_covers"]
+
 log = logging.getLogger(__name__)
 
 
@@ -60,27 +65,14 @@ def national(phone: str) -> str:
     return digits[2:] if phone.startswith("+86") else digits
 
 
-def out_id_covers(out_id: str, delivery_id: int) -> bool:
-    """Return True when an OutId we sent ("7" or "3-9") names this delivery."""
-    first, _, last = (out_id or "").partition("-")
-    try:
-        low, high = int(first), int(last or first)
-    except ValueError:
-        return False
-    return low <= delivery_id <= high
-
-
-class AlibabaSms:
+class AlibabaSms(TemplateChannel):
     """The SMS channel on Alibaba Cloud; one SDK client per sending thread."""
 
-    name = "sms"
     provider = "alibaba"
-    single_part_chars = 70
-    multi_part_chars = 67
 
     def __init__(self, settings: AlibabaSettings) -> None:
+        super().__init__()
         self.settings = settings
-        self._local = threading.local()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AlibabaSms:
@@ -92,33 +84,17 @@ class AlibabaSms:
             )
         )
 
-    def client(self) -> Client:
-        client: Client | None = getattr(self._local, "client", None)
-        if client is None:
-            endpoint = self.settings.endpoint
-            protocol = "https"
-            if "://" in endpoint:
-                parts = urlsplit(endpoint)
-                protocol, endpoint = parts.scheme, parts.netloc
-            config = openapi_models.Config(
-                access_key_id=self.settings.access_key_id,
-                access_key_secret=self.settings.access_key_secret,
-                endpoint=endpoint,
-                protocol=protocol,
-                read_timeout=TIMEOUT_MS,
-                connect_timeout=CONNECT_TIMEOUT_MS,
-            )
-            client = Client(config)
-            self._local.client = client
-        return client
-
-    # -- the Channel interface ---------------------------------------------------------------
-
-    def send(self, outgoing: Outgoing) -> Sent:
-        result = self.send_many([outgoing])[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
+    def new_client(self) -> Client:
+        protocol, endpoint = split_endpoint(self.settings.endpoint)
+        config = openapi_models.Config(
+            access_key_id=self.settings.access_key_id,
+            access_key_secret=self.settings.access_key_secret,
+            endpoint=endpoint,
+            protocol=protocol,
+            read_timeout=TIMEOUT_MS,
+            connect_timeout=CONNECT_TIMEOUT_MS,
+        )
+        return Client(config)
 
     def send_many(
         self, outgoings: Sequence[Outgoing], pace: Callable[[], None] | None = None
@@ -147,7 +123,7 @@ class AlibabaSms:
 
     def _call(self, call: list[Outgoing], pace: Callable[[], None] | None) -> dict[int, Result]:
         ids = [out.delivery_id for out in call]
-        out_id = str(ids[0]) if len(ids) == 1 else f"{min(ids)}-{max(ids)}"
+        out_id = call_id(ids)
         first = call[0].template
         assert first is not None
         same = all(out.template == first for out in call[1:]) or len(call) == 1
@@ -183,7 +159,7 @@ class AlibabaSms:
         except Exception as error:  # the SDK wraps network errors in its own exceptions
             text = str(error)
             log.warning("Alibaba call for %d messages failed: %s", len(ids), text)
-            if any(word in text for word in _NEVER_SENT):
+            if never_sent(text):
                 return dict.fromkeys(ids, TransientFailure("timeout", "connection refused"))
             return dict.fromkeys(
                 ids, TransientFailure("uncertain", type(error).__name__, uncertain=True)

@@ -57,7 +57,9 @@ REASONS = {
         "The provider did not answer; checking whether it sent it before trying again."
     ),
     "no_template": N_("No approved template for this message kind."),
-    "relay_template": N_("A message relayed through a household contact has no template."),
+    "relay_template": N_(
+        "No approved template for this message relayed through a household contact."
+    ),
     "no_sign_name": N_("The community has no approved SMS sign name."),
     "param_too_long": N_("A parameter is longer than the SMS provider allows."),
     "param_link": N_("A parameter holds a link; the SMS provider takes none."),

@@ -2,7 +2,8 @@
 
 SendSms takes up to 200 numbers with the same TemplateParamSet (the template's {1}, {2} …
 values in order) and answers a SendStatusSet with a code per number. SessionContext carries
-the delivery ids ("1234" or "1200-1299") and the provider id kept is SessionContext@phone.
+the delivery ids ("1234" or "1200-1299"); the provider id kept is each number's SerialNo,
+which the status callback gives back as its "sid".
 A call whose answer never came marks its deliveries uncertain; before they go again,
 PullSmsSendStatusByPhoneNumber is asked for a send of the last two days whose SessionContext
 covers them. TENCENT_SMS_ENDPOINT points the SDK at another host (the test fake).
@@ -10,12 +11,10 @@ covers them. TENCENT_SMS_ENDPOINT points the SDK at another host (the test fake)
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
@@ -27,18 +26,21 @@ from tencentcloud.sms.v20210111 import models as sms_models
 from tencentcloud.sms.v20210111.sms_client import SmsClient
 
 from models import utcnow
-from notify.channels.alibaba.sending import out_id_covers
 from notify.channels.base import Outgoing, PermanentFailure, Sent, TransientFailure
+from notify.channels.templated import (
+    Result,
+    TemplateChannel,
+    call_id,
+    call_id_covers,
+    never_sent,
+    split_endpoint,
+)
 from notify.channels.tencent import status
 
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
 TIMEOUT_SECONDS = 10
 MAX_NUMBERS = 200
 LOOK_BACK_SECONDS = 2 * 86400
-# Words of a network error that prove the request never left (so it is not uncertain).
-_NEVER_SENT = ("Connection refused", "NewConnectionError")
-
-Result = Sent | Exception
 
 
 @dataclass
@@ -50,18 +52,15 @@ class TencentSettings:
     endpoint: str = DEFAULT_ENDPOINT
 
 
-class TencentSms:
+class TencentSms(TemplateChannel):
     """The SMS channel on Tencent Cloud; one SDK client per sending thread."""
 
-    name = "sms"
     provider = "tencent"
-    single_part_chars = 70
-    multi_part_chars = 67
 
     def __init__(self, settings: TencentSettings) -> None:
+        super().__init__()
         self.settings = settings
         self.timeout = TIMEOUT_SECONDS
-        self._local = threading.local()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TencentSms:
@@ -75,24 +74,11 @@ class TencentSms:
             )
         )
 
-    def client(self) -> SmsClient:
-        client: SmsClient | None = getattr(self._local, "client", None)
-        if client is None:
-            endpoint, scheme = self.settings.endpoint, "https"
-            if "://" in endpoint:
-                parts = urlsplit(endpoint)
-                scheme, endpoint = parts.scheme, parts.netloc
-            http = HttpProfile(protocol=scheme, endpoint=endpoint, reqTimeout=self.timeout)
-            cred = credential.Credential(self.settings.secret_id, self.settings.secret_key)
-            client = SmsClient(cred, self.settings.region, ClientProfile(httpProfile=http))
-            self._local.client = client
-        return client
-
-    def send(self, outgoing: Outgoing) -> Sent:
-        result = self.send_many([outgoing])[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
+    def new_client(self) -> SmsClient:
+        scheme, endpoint = split_endpoint(self.settings.endpoint)
+        http = HttpProfile(protocol=scheme, endpoint=endpoint, reqTimeout=self.timeout)
+        cred = credential.Credential(self.settings.secret_id, self.settings.secret_key)
+        return SmsClient(cred, self.settings.region, ClientProfile(httpProfile=http))
 
     def send_many(
         self, outgoings: Sequence[Outgoing], pace: Callable[[], None] | None = None
@@ -120,7 +106,7 @@ class TencentSms:
 
     def _call(self, call: list[Outgoing]) -> dict[int, Result]:
         ids = [out.delivery_id for out in call]
-        context = str(ids[0]) if len(ids) == 1 else f"{min(ids)}-{max(ids)}"
+        context = call_id(ids)
         template = call[0].template
         assert template is not None
         request = sms_models.SendSmsRequest()
@@ -136,7 +122,7 @@ class TencentSms:
             code = str(error.get_code() or "")
             if code == "ClientNetworkError":
                 text = str(error.get_message() or "")
-                if any(word in text for word in _NEVER_SENT):
+                if never_sent(text):
                     return dict.fromkeys(ids, TransientFailure("timeout", "connection refused"))
                 return dict.fromkeys(ids, TransientFailure("uncertain", text[:80], uncertain=True))
             return dict.fromkeys(ids, status.failure(code, str(error.get_message()), utcnow()))
@@ -147,7 +133,9 @@ class TencentSms:
             if item is None:
                 results[out.delivery_id] = TransientFailure("missing", "no status for the number")
             elif item.Code == status.OK:
-                results[out.delivery_id] = Sent(provider_id=f"{context}@{out.address}")
+                # The status callback names the message by this SerialNo (its "sid").
+                serial = str(item.SerialNo or "") or f"{context}@{out.address}"
+                results[out.delivery_id] = Sent(provider_id=serial)
             else:
                 results[out.delivery_id] = status.failure(item.Code, item.Message or "", utcnow())
         return results
@@ -165,6 +153,7 @@ class TencentSms:
         except TencentCloudSDKException as error:
             return TransientFailure(str(error.get_code()), "could not ask", uncertain=True)
         for item in answer.PullSmsSendStatusSet or []:
-            if out_id_covers(str(item.SessionContext or ""), out.delivery_id):
-                return Sent(provider_id=f"{item.SessionContext}@{out.address}")
+            if call_id_covers(str(item.SessionContext or ""), out.delivery_id):
+                serial = str(item.SerialNo or "") or f"{item.SessionContext}@{out.address}"
+                return Sent(provider_id=serial)
         return None

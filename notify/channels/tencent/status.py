@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from models import DeliveryState
 from notify.channels.alibaba.status import BALANCE_RETRY_SECONDS, flow_wait
 from notify.channels.base import N_, PermanentFailure, TransientFailure
 
@@ -24,8 +25,8 @@ TRANSIENT = frozenset(
 REASONS = {
     BALANCE_EMPTY: N_("The SMS account's balance is empty; sending resumes once it is topped up."),
     INVALID_NUMBER: N_("The phone number is not valid."),
-    "LimitExceeded.PhoneNumberDailyLimit": N_(
-        "Too many SMS to this phone for now (provider limit); it will go later."
+    **dict.fromkeys(
+        LIMITS, N_("Too many SMS to this phone for now (provider limit); it will go later.")
     ),
     "FailedOperation.TemplateIncorrectOrUnapproved": N_(
         "The template code is not approved by the provider."
@@ -48,3 +49,12 @@ def failure(code: str, message: str, now: datetime) -> Exception:
     if code in TRANSIENT or code.startswith("InternalError"):
         return TransientFailure(code, message or "provider busy")
     return PermanentFailure(code, message or "refused")
+
+
+def report_state(report_status: str) -> tuple[str, DeliveryState | None]:
+    """Return the word kept in the history and the state a status callback means."""
+    if report_status.upper() == "SUCCESS":
+        return "delivered", DeliveryState.DELIVERED
+    if report_status.upper() == "FAIL":
+        return "undelivered", DeliveryState.UNDELIVERED
+    return report_status.lower()[:20], None
