@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import SelectMultipleField
 
-from pwa.forms.work_orders import ChoiceIdsField, TextField, checked_text
+from pwa.forms.work_orders import ChoiceCodesField, ChoiceIdsField, TextField, checked_text
 from pwa.steps import Form
 from services.patrols import operations
 
@@ -26,9 +25,7 @@ class RouteForm(Form):
 
 class ScheduleForm(Form):
     # Checked by operations.parse_weekdays (a clear message for none or an unknown day).
-    weekdays = SelectMultipleField(
-        choices=[(str(d), str(d)) for d in range(1, 8)], validate_choice=False
-    )
+    weekdays = ChoiceCodesField()
     starts = TextField()
     ends = TextField()
     places_needed = TextField()

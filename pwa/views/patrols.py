@@ -165,7 +165,13 @@ def _managed() -> set[int]:
     return grids
 
 
-def _manage(error: str = "", status: int = 200, form: Any = None) -> Any:
+def _manage(
+    error: str = "",
+    status: int = 200,
+    form: Any = None,
+    schedule_form: Any = None,
+    schedule_route: int | None = None,
+) -> Any:
     grids_ids = _managed()
     grids = db.session.scalars(
         select(Grid).where(Grid.id.in_(grids_ids)).order_by(Grid.community_id, Grid.number)
@@ -194,6 +200,8 @@ def _manage(error: str = "", status: int = 200, form: Any = None) -> Any:
         when=queries.when_text,
         error=error,
         form=form,
+        schedule_form=schedule_form,
+        schedule_route=schedule_route,
         this_month=month_start(auth.today()).strftime("%Y-%m"),
     )
     response.status_code = status
@@ -258,7 +266,7 @@ def add_schedule(route_id: int) -> Any:
             now=auth.now(),
         ),
         form=form,
-        refused=lambda m: _manage(m, 422, form),
+        refused=lambda m: _manage(m, 422, schedule_form=form, schedule_route=route.id),
         done=done,
     )
 
