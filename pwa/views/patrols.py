@@ -16,6 +16,7 @@ from models import (
     PartnerUnit,
     PatrolFinding,
     PatrolRoute,
+    PatrolSchedule,
     PatrolShift,
     PatrolSignup,
     Photo,
@@ -267,6 +268,24 @@ def add_schedule(route_id: int) -> Any:
         ),
         form=form,
         refused=lambda m: _manage(m, 422, schedule_form=form, schedule_route=route.id),
+        done=done,
+    )
+
+
+@bp.post("/schedules/<int:schedule_id>/end")
+def end_schedule(schedule_id: int) -> Any:
+    grids = _managed()
+    schedule = db.session.get(PatrolSchedule, schedule_id)
+    if schedule is None or schedule.route.grid_id not in grids:
+        abort(404)
+
+    def done(cancelled: int) -> Any:
+        flash(_("Shifts stopped; %(n)d coming shifts nobody held were called off.", n=cancelled))
+        return redirect(url_for("patrols.manage"))
+
+    return run_step(
+        lambda: operations.end_schedule(schedule, by=auth.person_required(), now=auth.now()),
+        refused=lambda m: _manage(m, 422),
         done=done,
     )
 

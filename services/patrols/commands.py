@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import Person, db
+from models import PatrolShift, Person, db
 from models.clock import today_of
 from notify.commands import Command, Help, Inbound, Reply
 from services.errors import DomainError
@@ -44,13 +44,8 @@ def _person(message: Inbound) -> Person | None:
     return person
 
 
-def _params(signup_shift: object) -> dict[str, str]:
-    shift = signup_shift
-    return {
-        "ref": shift.ref,  # type: ignore[attr-defined]
-        "route": shift.route.name,  # type: ignore[attr-defined]
-        "when": queries.when_text(shift),  # type: ignore[arg-type]
-    }
+def _params(shift: PatrolShift) -> dict[str, str]:
+    return {"ref": shift.ref, "route": shift.route.name, "when": queries.when_text(shift)}
 
 
 def _list(person: Person, message: Inbound) -> Reply:

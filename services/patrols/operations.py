@@ -220,7 +220,12 @@ def schedule_text(schedule: PatrolSchedule) -> str:
 
 
 def end_schedule(schedule: PatrolSchedule, *, by: Person, now: datetime) -> int:
-    """Stop a schedule: its coming shifts nobody holds are cancelled. Returns how many."""
+    """Stop a schedule: its coming shifts nobody holds are cancelled. Returns how many.
+
+    Shifts someone signed up for stay (they were promised); they end with their day.
+    """
+    if not schedule.active:
+        raise DomainError(_("These shifts were already stopped."))
     schedule.active = False
     coming = db.session.scalars(
         select(PatrolShift).where(

@@ -13,6 +13,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from models import PatrolFinding, PatrolRoute, PatrolSchedule, PatrolShift, WorkOrder, db, utcnow
+from models.clock import today_of
+from services.patrols import operations, queries
 from tests.patrols.test_patrols import World
 from tests.support import sign_in
 
@@ -132,3 +134,48 @@ def test_patroller_patrols_in_the_app_and_the_leader_makes_a_finding_a_work_orde
     log = client.get(f"/patrols/log?grid={w.grid.id}&month={month}").get_data(as_text=True)
     assert "巡逻员0" in log and "3号楼消防通道堵塞" in log and finding.order_ref in log
     assert client.get("/patrols/log?month=2026-13").status_code == 404
+
+
+def test_stopping_shifts_calls_off_the_empty_ones_and_keeps_the_held(
+    client: FlaskClient, make: Any
+) -> None:
+    w = World(make)
+    now = utcnow()
+    schedule = operations.add_schedule(
+        w.route,
+        weekdays=[1, 2, 3, 4, 5, 6, 7],
+        starts="19:00",
+        ends="21:00",
+        places_needed=2,
+        by=w.leader,
+        now=now,
+    )
+    db.session.commit()
+    shifts = db.session.scalars(
+        select(PatrolShift)
+        .where(PatrolShift.schedule_id == schedule.id)
+        .order_by(PatrolShift.starts_at)
+    ).all()
+    held = shifts[-1]
+    operations.sign_up(held, by=w.patrollers[0], via="app", now=now, today=today_of(now))
+    db.session.commit()
+    sign_in(client, w.leader.phone)
+    assert "停止这些班次" in client.get("/patrols/manage").get_data(as_text=True)
+    stopped = client.post(f"/patrols/schedules/{schedule.id}/end")
+    assert stopped.status_code == 302
+    db.session.expire_all()
+    left = db.session.scalars(
+        select(PatrolShift).where(
+            PatrolShift.schedule_id == schedule.id, PatrolShift.cancelled_at.is_(None)
+        )
+    ).all()
+    assert [s.id for s in left] == [held.id]
+    again = client.post(f"/patrols/schedules/{schedule.id}/end")
+    assert again.status_code == 422 and "已经停止" in again.get_data(as_text=True)
+    # A stopped schedule makes no more shifts.
+    assert operations.make_shifts(now + timedelta(days=20)) == 0
+    # The patroller no longer sees the called-off shifts.
+    client.post("/sign-out")
+    sign_in(client, w.patrollers[1].phone)
+    shown = queries.upcoming_for(w.patrollers[1], today_of(now), now, days=20)
+    assert [s.id for s in shown] == [held.id]

@@ -192,6 +192,7 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("patrols.manage", "GET"): ("/patrols/manage", P.DISPATCH),
     ("patrols.add_route", "POST"): ("/patrols/routes", P.DISPATCH),
     ("patrols.add_schedule", "POST"): ("/patrols/routes/{route}/schedules", P.DISPATCH),
+    ("patrols.end_schedule", "POST"): ("/patrols/schedules/{schedule}/end", P.DISPATCH),
     ("patrols.take_up", "POST"): ("/patrols/findings/999999/need", P.DISPATCH),
     ("patrols.finding_photo", "GET"): ("/patrols/findings/999999/photo", P.DISPATCH),
     ("patrols.log", "GET"): ("/patrols/log", P.DISPATCH),
@@ -373,9 +374,19 @@ def world(make: Any) -> World:
         grid=g,
     )
     route = patrols.add_route(g, name="小区夜巡", covers="", by=people["secretary"], now=now)
+    schedule = patrols.add_schedule(
+        route,
+        weekdays=[1],
+        starts="19:00",
+        ends="21:00",
+        places_needed=1,
+        by=people["secretary"],
+        now=now,
+    )
     db.session.commit()
     ids = {
         "route": route.id,
+        "schedule": schedule.id,
         "community": c.id,
         "code": c.code,
         "grid": g.id,
