@@ -116,7 +116,9 @@ TITLES: dict[str, Any] = {
     "patrol_finished": _l("Patrol: finished"),
     "patrol_list": _l("Patrol: your shifts"),
     "patrol_refused": _l("Patrol: refused"),
+    "patrol_signed_up": _l("Patrol: signed up"),
     "patrol_started": _l("Patrol: started"),
+    "patrol_withdrawn": _l("Patrol: withdrawn"),
     "patrol_unstarted": _l("Patrol: nobody started the shift"),
 }
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from models import (
@@ -30,7 +29,7 @@ from pwa.steps import run_step
 from services.errors import DomainError, NotFound
 from services.needs.queries import CATEGORIES
 from services.patrols import operations, queries
-from services.patrols.operations import SignUpOutcome
+from services.patrols.operations import SIGN_UP_ANSWERS, SignUpOutcome
 from services.photos import save_photo
 
 bp = Blueprint("patrols", __name__, url_prefix="/patrols")
@@ -84,15 +83,6 @@ def _signup(shift: Any) -> PatrolSignup:
     if found is None or found.withdrawn_at is not None:
         raise DomainError(_("You have not signed up for this shift."))
     return found
-
-
-SIGN_UP_ANSWERS = {
-    SignUpOutcome.SIGNED_UP: _l("You signed up."),
-    SignUpOutcome.ALREADY: _l("You have already signed up for this shift."),
-    SignUpOutcome.FULL: _l("This shift is full. Thank you!"),
-    SignUpOutcome.CLOSED: _l("This shift is over or called off."),
-    SignUpOutcome.NOT_FOR_YOU: _l("This shift is not on your routes."),
-}
 
 
 @bp.post("/shifts/<int:shift_id>/<any(sign_up, withdraw, start, finish, finding):action>")

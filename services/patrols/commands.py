@@ -1,5 +1,6 @@
 """Patrols by SMS and Telegram: "巡逻 开始", "巡逻 结束 正常", "巡逻 结束 <what was found>",
-"巡逻 发现 <text>", and "巡逻" alone for one's coming shifts.
+"巡逻 发现 <text>", "巡逻 报名 X12" / "巡逻 退出 X12", and "巡逻" alone for one's coming
+shifts (or those open to sign up) with their codes.
 
 Each acts on the sender's current shift (queries.current_signup: one under way, else the one
 whose window holds now, else the next within an hour). Telegram sends the same text, so one
@@ -7,6 +8,8 @@ grammar serves both channels.
 """
 
 from __future__ import annotations
+
+import re
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,16 +19,26 @@ from models.clock import today_of
 from notify.commands import Command, Help, Inbound, Reply
 from services.errors import DomainError
 from services.patrols import operations, queries
+from services.patrols.operations import SIGN_UP_ANSWERS, SignUpOutcome
 
 START_WORDS = ("开始", "START", "BEGIN", "KS")
 END_WORDS = ("结束", "END", "FINISH", "JS")
 FINDING_WORDS = ("发现", "FOUND", "FX")
+SIGN_UP_WORDS = ("报名", "SIGNUP", "JOIN", "BM")
+WITHDRAW_WORDS = ("退出", "WITHDRAW", "TC")
+SHIFT_RE = re.compile(r"^X\s*(\d{1,9})$")
 # "巡逻 结束 正常" (all well) is a finish with no finding.
 ALL_WELL = ("正常", "无异常", "OK", "NORMAL", "")
 
 
 def _split(rest: str) -> tuple[str, str]:
-    for words, name in ((START_WORDS, "start"), (END_WORDS, "end"), (FINDING_WORDS, "finding")):
+    for words, name in (
+        (START_WORDS, "start"),
+        (END_WORDS, "end"),
+        (FINDING_WORDS, "finding"),
+        (SIGN_UP_WORDS, "sign_up"),
+        (WITHDRAW_WORDS, "withdraw"),
+    ):
         for word in words:
             if (
                 rest == word
@@ -49,19 +62,53 @@ def _params(shift: PatrolShift) -> dict[str, str]:
 
 
 def _list(person: Person, message: Inbound) -> Reply:
+    """Name one's coming shifts, else those open to sign up, each with its code."""
     shifts = queries.upcoming_for(person, today_of(message.now), message.now)
-    mine = [
-        s
-        for s in shifts
-        if any(x.person_id == person.id and x.withdrawn_at is None for x in s.signups)
-    ]
-    if not mine:
+    lines = []
+    for shift in shifts:
+        held = any(x.person_id == person.id and x.withdrawn_at is None for x in shift.signups)
+        if held:
+            lines.append(f"{shift.ref} {queries.when_text(shift)} {shift.route.name}（已报名）")
+        elif shift.places_free and shift.starts_at > message.now:
+            lines.append(
+                f"{shift.ref} {queries.when_text(shift)} {shift.route.name}"
+                f"（差{shift.places_free}人）"
+            )
+        if len(lines) == 3:
+            break
+    if not lines:
+        return Reply(
+            "patrol_refused", {"reason": _("You have no patrol shift in the coming days.")}
+        )
+    return Reply("patrol_list", {"shifts": "；".join(lines)})
+
+
+def _by_code(person: Person, action: str, text: str, message: Inbound) -> Reply:
+    """Sign up for or withdraw from a shift named by its code: "巡逻 报名 X12"."""
+    found = SHIFT_RE.match(text)
+    shift = db.session.get(PatrolShift, int(found.group(1))) if found else None
+    if shift is None:
         return Reply(
             "patrol_refused",
-            {"reason": _("You have no patrol shift in the coming days. Sign up in the app.")},
+            {
+                "reason": _(
+                    "Name the shift by its code, e.g. 巡逻 报名 X12 (send 巡逻 for the codes)."
+                )
+            },
         )
-    lines = [f"{queries.when_text(s)} {s.route.name}" for s in mine[:3]]
-    return Reply("patrol_list", {"shifts": "；".join(lines)})
+    params = _params(shift)
+    if action == "sign_up":
+        result = operations.sign_up(
+            shift, by=person, via=message.channel, now=message.now, today=today_of(message.now)
+        )
+        if result.outcome != SignUpOutcome.SIGNED_UP:
+            return Reply("patrol_refused", {"reason": str(SIGN_UP_ANSWERS[result.outcome])})
+        return Reply("patrol_signed_up", params)
+    try:
+        operations.withdraw(shift, by=person, via=message.channel, now=message.now)
+    except DomainError as error:
+        return Reply("patrol_refused", {"reason": error.message})
+    return Reply("patrol_withdrawn", params)
 
 
 def _patrol(message: Inbound) -> Reply | None:
@@ -76,6 +123,8 @@ def _patrol(message: Inbound) -> Reply | None:
                 {"reason": _("Reply 巡逻 开始, 巡逻 结束 正常 or 巡逻 发现 and what you found.")},
             )
         return _list(person, message)
+    if action in ("sign_up", "withdraw"):
+        return _by_code(person, action, text, message)
     current = queries.current_signup(person, message.now)
     if current.signup is None:
         return Reply("patrol_refused", {"reason": current.reason})

@@ -38,6 +38,19 @@ PATROL_FINDING_NOTED = shift_kind(
     example={"finding": "F7"},
     **REPLY,
 )
+PATROL_SIGNED_UP = shift_kind(
+    "patrol_signed_up",
+    "已报名{route}巡逻（{when}）。开始时回复“巡逻 开始”，不能来回复“巡逻 退出 {ref}”。",
+    "Signed up: patrol {route} ({when}). Reply PATROL START when you begin, "
+    "or PATROL WITHDRAW {ref} if you cannot come.",
+    **REPLY,
+)
+PATROL_WITHDRAWN = shift_kind(
+    "patrol_withdrawn",
+    "已退出{route}巡逻（{when}），名额已让出。",
+    "You withdrew from patrol {route} ({when}); your place is open again.",
+    **REPLY,
+)
 PATROL_REFUSED = MessageKind(
     name="patrol_refused",
     zh="巡逻：{reason}",
@@ -47,9 +60,9 @@ PATROL_REFUSED = MessageKind(
 )
 PATROL_LIST = MessageKind(
     name="patrol_list",
-    zh="您的巡逻班次：{shifts}",
-    en="Your patrol shifts: {shifts}",
-    example={"shifts": "11-26 19:00-21:00 东区夜巡"},
+    zh="巡逻班次：{shifts}。报名回复“巡逻 报名 班次号”。",
+    en="Patrol shifts: {shifts}. To sign up reply PATROL SIGNUP and the code.",
+    example={"shifts": "X12 11-26 19:00-21:00 东区夜巡（差1人）"},
     **REPLY,  # type: ignore[arg-type]
 )
 PATROL_UNSTARTED = shift_kind(
@@ -64,6 +77,8 @@ MESSAGE_KINDS: tuple[MessageKind, ...] = (
     PATROL_STARTED,
     PATROL_FINISHED,
     PATROL_FINDING_NOTED,
+    PATROL_SIGNED_UP,
+    PATROL_WITHDRAWN,
     PATROL_REFUSED,
     PATROL_LIST,
     PATROL_UNSTARTED,

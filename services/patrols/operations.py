@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -53,8 +54,18 @@ class SignUpOutcome(enum.StrEnum):
     SIGNED_UP = "signed_up"
     ALREADY = "already"
     FULL = "full"
-    CLOSED = "closed"  # cancelled or begun
+    CLOSED = "closed"  # cancelled or over
     NOT_FOR_YOU = "not_for_you"
+
+
+# What a sign-up's outcome says, in the app and by SMS.
+SIGN_UP_ANSWERS = {
+    SignUpOutcome.SIGNED_UP: _l("You signed up."),
+    SignUpOutcome.ALREADY: _l("You have already signed up for this shift."),
+    SignUpOutcome.FULL: _l("This shift is full. Thank you!"),
+    SignUpOutcome.CLOSED: _l("This shift is over or called off."),
+    SignUpOutcome.NOT_FOR_YOU: _l("This shift is not on your routes."),
+}
 
 
 def record(

@@ -355,3 +355,23 @@ def test_month_log_and_the_ledgers_events(w: World) -> None:
     events = queries.events(w.community.id, start, end, grid_id=w.grid.id)
     assert [e.action for e in events] == ["signed_up", "started", "finished"]
     assert queries.events(w.community.id, start, end, grid_id=w.grid2.id) == []
+
+
+def test_sign_up_and_withdraw_by_sms_with_the_shift_code(w: World) -> None:
+    shift = w.shift(at(TODAY, time(19)), places=1)
+    a, b = w.patrollers[0], w.patrollers[1]
+    listed = sms(a.phone, "巡逻", NOW)
+    assert f"{shift.ref} " in listed and "差1人" in listed and "巡逻 报名" in listed
+    assert "已报名小区夜巡巡逻" in sms(a.phone, f"巡逻 报名 {shift.ref}", NOW)
+    assert "（已报名）" in sms(a.phone, "巡逻", NOW)
+    assert "已满员" in sms(b.phone, f"巡逻 报名 {shift.ref.lower()}", NOW)
+    assert "您已报名" in sms(a.phone, f"巡逻 报名 {shift.ref}", NOW)
+    assert "不在您的巡逻路线" in sms(w.other.phone, f"巡逻 报名 {shift.ref}", NOW)
+    assert "班次号" in sms(a.phone, "巡逻 报名", NOW)
+    assert "班次号" in sms(a.phone, "巡逻 报名 X99999", NOW)
+    assert "名额已让出" in sms(a.phone, f"巡逻 退出 {shift.ref}", NOW)
+    assert "没有报名" in sms(a.phone, f"巡逻 退出 {shift.ref}", NOW)
+    assert "已报名" in sms(b.phone, f"巡逻 报名 {shift.ref}", NOW)
+    actions = [e.action for e in db.session.scalars(select(PatrolEvent).order_by(PatrolEvent.id))]
+    assert actions == ["signed_up", "withdrew", "signed_up"]
+    assert [e.via for e in db.session.scalars(select(PatrolEvent))] == ["sms"] * 3
