@@ -77,7 +77,10 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
             ).all()
             for shift in past:
                 if rng.random() < 0.1:
-                    continue  # nobody that evening: the flag went to the grid leader
+                    # Nobody that evening: the flag went to the grid leader, as the job does.
+                    shift.flagged_at = shift.starts_at + timedelta(minutes=30)
+                    operations.record(shift, "flagged", shift.flagged_at, via="system", detail="0")
+                    continue
                 team = rng.sample(patrollers, min(shift.places_needed, len(patrollers)))
                 for person in team:
                     signed = shift.starts_at - timedelta(days=1)
