@@ -12,6 +12,14 @@ from models.messages import (
     TelegramLink,
     TelegramUpdate,
 )
+from models.patrols import (
+    PatrolEvent,
+    PatrolFinding,
+    PatrolRoute,
+    PatrolSchedule,
+    PatrolShift,
+    PatrolSignup,
+)
 from models.people import (
     Administrator,
     CustomRole,
@@ -79,6 +87,12 @@ __all__ = [
     "NeedStatus",
     "OrderStatus",
     "PartnerUnit",
+    "PatrolEvent",
+    "PatrolFinding",
+    "PatrolRoute",
+    "PatrolSchedule",
+    "PatrolShift",
+    "PatrolSignup",
     "Permission",
     "Person",
     "Photo",

@@ -72,6 +72,7 @@ class NeedSource(enum.StrEnum):
     VISIT = "visit"
     OBSERVER = "observer"
     RESIDENT = "resident"
+    PATROL = "patrol"  # a patrol's finding (services/patrols)
 
 
 class NeedStatus(enum.StrEnum):

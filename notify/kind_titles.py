@@ -111,6 +111,15 @@ TITLES: dict[str, Any] = {
     "work_order_verified": _l("Work order verified"),
     "work_order_who": _l("Work order: volunteer not found"),
     "work_order_withdrawn": _l("Work order: place given up"),
+    # Patrols (services/patrols)
+    "patrol_finding_noted": _l("Patrol: finding noted"),
+    "patrol_finished": _l("Patrol: finished"),
+    "patrol_list": _l("Patrol: your shifts"),
+    "patrol_refused": _l("Patrol: refused"),
+    "patrol_signed_up": _l("Patrol: signed up"),
+    "patrol_started": _l("Patrol: started"),
+    "patrol_withdrawn": _l("Patrol: withdrawn"),
+    "patrol_unstarted": _l("Patrol: nobody started the shift"),
 }
 
 

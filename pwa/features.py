@@ -31,6 +31,7 @@ from pwa.views import (
     health,
     needs,
     outbox,
+    patrols,
     public,
     resident,
     roster_import,
@@ -50,6 +51,9 @@ from services.broadcasts import messages as broadcast_messages
 from services.messages import help as sms_help
 from services.needs import commands as need_commands
 from services.needs import messages as need_messages
+from services.patrols import commands as patrol_commands
+from services.patrols import demo as patrol_demo
+from services.patrols import messages as patrol_messages
 from services.roster import demo as roster_demo
 from services.visits import commands as visit_commands
 from services.visits import demo as visits_demo
@@ -66,6 +70,7 @@ from tasks import broadcasts as broadcast_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import needs as need_jobs
+from tasks import patrols as patrol_jobs
 from tasks import visits as visit_jobs
 from tasks import wishes as wish_jobs
 from tasks import work_orders as work_order_jobs
@@ -191,6 +196,20 @@ FEATURES: tuple[Feature, ...] = (
         periodic=(
             Periodic("wish-escalation", wish_jobs.escalate, cron="*/10 * * * *", timeout=300),
         ),
+    ),
+    # Patrols (巡逻): routes and recurring shifts per grid, sign-ups, "巡逻 开始/结束/发现".
+    Feature(
+        "patrols",
+        commands=patrol_commands.COMMANDS,
+        message_kinds=patrol_messages.MESSAGE_KINDS,
+        blueprints=(patrols.bp,),
+        periodic=(
+            # Shifts exist 14 days ahead; made again each night (and when a schedule is added).
+            Periodic("patrol-shifts", patrol_jobs.make_shifts, cron="5 16 * * *"),
+            # A shift nobody started, PATROL_FLAG_MINUTES after its start: the grid leader.
+            Periodic("patrol-flag", patrol_jobs.flag_unstarted, cron="*/5 * * * *", timeout=300),
+        ),
+        demo=patrol_demo.load,
     ),
     # The grids' work groups (WeCom group robots): the other features' events reach them
     # through services.work_groups.telling; this is the settings page and the kinds.

@@ -28,6 +28,9 @@ from models import (
     Need,
     NeedReferral,
     PartnerUnit,
+    PatrolFinding,
+    PatrolRoute,
+    PatrolShift,
     Person,
     Post,
     Resident,
@@ -161,6 +164,9 @@ def _candidates() -> dict[str, list[Any]]:
         "code": [demo_data.COMMUNITY_CODE],
         "token": [PARTNER_TOKEN],
         "post_id": _first(select(Post.id).where(Post.person_id == head.id)),
+        "finding_id": _first(select(PatrolFinding.id)),
+        "route_id": _first(select(PatrolRoute.id)),
+        "shift_id": _first(select(PatrolShift.id)),
     }
 
 

@@ -40,6 +40,7 @@ from models.roles import (
 from pwa import auth
 from services.administration import operations as administration
 from services.broadcasts import operations as broadcasts
+from services.patrols import operations as patrols
 from services.roster import permissions
 from services.work_orders import operations as work_orders
 from services.work_orders.audiences import Audience
@@ -188,6 +189,14 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("work_groups.set_robot", "POST"): ("/work-groups/{grid}", GRID_LEAD),
     ("work_groups.remove_robot", "POST"): ("/work-groups/{grid}/remove", GRID_LEAD),
     ("work_groups.test_robot", "POST"): ("/work-groups/{grid}/test", GRID_LEAD),
+    # patrols: routes, findings and the log to whoever organises the grid's work (dispatch)
+    ("patrols.manage", "GET"): ("/patrols/manage", P.DISPATCH),
+    ("patrols.add_route", "POST"): ("/patrols/routes", P.DISPATCH),
+    ("patrols.add_schedule", "POST"): ("/patrols/routes/{route}/schedules", P.DISPATCH),
+    ("patrols.end_schedule", "POST"): ("/patrols/schedules/{schedule}/end", P.DISPATCH),
+    ("patrols.take_up", "POST"): ("/patrols/findings/999999/need", P.DISPATCH),
+    ("patrols.finding_photo", "GET"): ("/patrols/findings/999999/photo", P.DISPATCH),
+    ("patrols.log", "GET"): ("/patrols/log", P.DISPATCH),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
@@ -197,6 +206,8 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
 # for them the table checks only that a role without the permission gets 404.
 GUARD_ONLY = {
     ("work_orders.claim_photo", "GET"),
+    ("patrols.take_up", "POST"),
+    ("patrols.finding_photo", "GET"),
     ("outbox.retry", "POST"),
 }
 # Blueprint routes that show or change nothing a permission covers, and why.
@@ -213,6 +224,8 @@ EXEMPT = {
     "dev": "the development SMS simulator (off in production)",
     "volunteer": "one's own work",
     "my_orders": "one's own work orders",
+    "patrols.mine": "one's own patrol shifts (those of one's routes)",
+    "patrols.act": "signing up for and patrolling one's own shifts (patrols.queries.may_patrol)",
     "needs.my_needs": "a resident's own needs",
     "wishes.my_wishes": "a resident's own wishes",
     "wishes.post_my_wish": "a resident's own wishes",
@@ -361,8 +374,20 @@ def world(make: Any) -> World:
         today=today,
         grid=g,
     )
+    route = patrols.add_route(g, name="小区夜巡", covers="", by=people["secretary"], now=now)
+    schedule = patrols.add_schedule(
+        route,
+        weekdays=[1],
+        starts="19:00",
+        ends="21:00",
+        places_needed=1,
+        by=people["secretary"],
+        now=now,
+    )
     db.session.commit()
     ids = {
+        "route": route.id,
+        "schedule": schedule.id,
         "community": c.id,
         "code": c.code,
         "grid": g.id,

@@ -1,0 +1,1 @@
+"""Patrols (巡逻): routes, recurring shifts, sign-ups, patrols by app/SMS/Telegram, findings."""
