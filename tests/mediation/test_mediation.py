@@ -362,3 +362,13 @@ def test_a_need_without_household_cannot_go_to_mediation(w: World) -> None:
     db.session.rollback()
     assert _count(MediationCase) == 0
     assert today_of(NOW) == TODAY
+
+
+def test_help_lists_the_commands_to_those_who_mediate_only(w: World, make: Any) -> None:
+    assert "调解 M3 已达成" in sms(w.mediator.phone, "帮助")
+    assert "“调解”" in sms(w.leader.phone, "帮助")
+    patroller = make.person(name="巡逻员")
+    make.post(patroller, "patroller", community=w.community, grid=w.grid)
+    assert "调解" not in sms(patroller.phone, "帮助")
+    assert "调解" not in sms(w.staff.phone, "帮助")
+    assert "调解" not in sms(w.wang.phone, "帮助")  # a resident's one-SMS answer
