@@ -38,7 +38,10 @@ def _case(w: World) -> MediationCase:
 
 
 def test_the_whole_path_by_sms_through_twilio(
-    app: Flask, client: FlaskClient, make: Any, twilio: FakeTwilio  # noqa: F811
+    app: Flask,
+    client: FlaskClient,
+    make: Any,
+    twilio: FakeTwilio,  # noqa: F811
 ) -> None:
     twilio.app_client = client
     w = World(make)
