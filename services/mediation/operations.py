@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from models import (
     CaseStatus,
@@ -23,11 +24,13 @@ from models import (
     Need,
     Outcome,
     Person,
+    Post,
     Resident,
     SessionKind,
     db,
 )
 from models.clock import today_of
+from models.roles import Role
 from notify.message import Message
 from notify.outbox import send_later
 from notify.routing import Recipient
@@ -178,7 +181,7 @@ def open_case(
         source=source,
         summary=text,
         status=CaseStatus.OPEN,
-        mediator_id=by.id,
+        mediator_id=_mediator_for(first.grid_id, by, today_of(now)).id,
         need_id=need.id if need is not None else None,
         opened_by_id=by.id,
         opened_at=now,
@@ -190,6 +193,26 @@ def open_case(
         _add(case, household, resident, by=by, now=now, via=via, event=False)
     db.session.flush()
     return case
+
+
+def _mediator_for(grid_id: int, by: Person, today: date) -> Person:
+    """Who looks after a new case: its opener if they mediate in the grid, else the grid's
+    first mediator (a grid leader or the secretary opening it hands it on), else the opener."""
+    if any(p.role == Role.MEDIATOR and p.grid_id == grid_id for p in by.active_posts(today)):
+        return by
+    found = db.session.scalar(
+        select(Person)
+        .join(Post, Post.person_id == Person.id)
+        .where(
+            Post.role == Role.MEDIATOR,
+            Post.grid_id == grid_id,
+            Post.active_on(today),
+            Person.active.is_(True),
+        )
+        .order_by(Post.id)
+        .limit(1)
+    )
+    return found or by
 
 
 def _add(

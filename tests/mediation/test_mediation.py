@@ -191,6 +191,8 @@ def test_parties_outside_ones_grids_are_refused(w: World) -> None:
     # The secretary reaches every grid of the community.
     case = w.case(by=w.secretary, parties=[PartyChoice(w.h901.id, w.zhao.id)])
     assert case.grid_id == w.grid2.id
+    # It is handed to that grid's mediator, who gets the follow-up reminder.
+    assert case.mediator_id == w.other_mediator.id
 
 
 def test_bad_sessions_and_outcomes_are_refused(w: World) -> None:
@@ -327,6 +329,7 @@ def test_need_taken_up_for_mediation_and_settled_by_the_outcome(w: World) -> Non
     db.session.commit()
     case = db.session.scalar(select(MediationCase))
     assert case is not None and case.need_id == need.id and case.source == "need"
+    assert case.mediator_id == w.mediator.id and case.grid_id == w.grid.id
     assert need.status == NeedStatus.IN_HAND and need.converted_ref == case.ref
     told = db.session.scalar(select(Delivery).where(Delivery.kind == "need_in_hand"))
     assert told is not None and told.params["what"] == "矛盾调解"
