@@ -161,13 +161,8 @@ COMMANDS: tuple[Command, ...] = (
         ("调解", "MEDIATION", "TJ"),
         _act,
         shape="ref",
-        help=(
-            Help(
-                "“调解 M3 已达成 协议/转司法/转派出所/结案/回访 情况”",
-                "MEDIATION M3 AGREED text/JUDICIAL/POLICE/CLOSE/FOLLOWUP note",
-                permission=Permission.SEE_MEDIATION,
-            ),
-        ),
+        # No help line of its own: a grid leader's 帮助 must stay within two SMS; "调解 M3"
+        # with anything it does not understand answers how to write it (mediation_how).
     ),
 )
 # A bare "1"–"5" from a party's phone answers "is it settled?".

@@ -368,7 +368,7 @@ def test_a_need_without_household_cannot_go_to_mediation(w: World) -> None:
 
 
 def test_help_lists_the_commands_to_those_who_mediate_only(w: World, make: Any) -> None:
-    assert "调解 M3 已达成" in sms(w.mediator.phone, "帮助")
+    assert "“调解”看调解" in sms(w.mediator.phone, "帮助")
     assert "“调解”" in sms(w.leader.phone, "帮助")
     patroller = make.person(name="巡逻员")
     make.post(patroller, "patroller", community=w.community, grid=w.grid)
