@@ -2,6 +2,15 @@
 
 from models.access import AuditEntry, DevInboxMessage, SignInCode, UserSession
 from models.base import db, utcnow
+from models.mediation import (
+    CaseStatus,
+    MediationCase,
+    MediationEvent,
+    MediationParty,
+    MediationSession,
+    Outcome,
+    SessionKind,
+)
 from models.messages import (
     DailySends,
     Delivery,
@@ -67,6 +76,7 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "Building",
+    "CaseStatus",
     "Community",
     "CustomRole",
     "DailySends",
@@ -80,12 +90,17 @@ __all__ = [
     "HouseholdMonth",
     "InboundMessage",
     "InboxItem",
+    "MediationCase",
+    "MediationEvent",
+    "MediationParty",
+    "MediationSession",
     "Need",
     "NeedEvent",
     "NeedReferral",
     "NeedSource",
     "NeedStatus",
     "OrderStatus",
+    "Outcome",
     "PartnerUnit",
     "PatrolEvent",
     "PatrolFinding",
@@ -101,6 +116,7 @@ __all__ = [
     "Role",
     "RolePermissions",
     "Scope",
+    "SessionKind",
     "SignInCode",
     "SmsOptOut",
     "SmsProviderHold",

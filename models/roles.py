@@ -63,6 +63,9 @@ class Permission(enum.StrEnum):
     BROADCAST = "broadcast"  # broadcasts and mobilisation
     MANAGE_ROSTER = "manage_roster"  # posts, roles, buildings, partner units, imports, outbox
     SEE_AUDIT = "see_audit"  # the audit trail
+    # Mediation cases (矛盾调解) of one's grid: only mediators, the grid leader and the
+    # secretary ever see them, whatever a community grants (services/mediation/queries.py).
+    SEE_MEDIATION = "see_mediation"
 
 
 P = Permission
@@ -74,7 +77,8 @@ _N_MEMBER_VISITOR = _N_MEMBER_BASE | {P.LOG_VISITS, P.RAISE_NEEDS}
 # grid leader's "see households" is their grid's households, a building head's their building's.
 DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.SECRETARY: frozenset(Permission),
-    Role.STAFF: frozenset(Permission),
+    # Staff keep the records but not the disputes: mediation stays with the secretary.
+    Role.STAFF: frozenset(Permission) - {P.SEE_MEDIATION},
     Role.GRID_LEADER: frozenset(
         {
             P.SEE_HOUSEHOLDS,
@@ -90,6 +94,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.CLAIM_WISHES,
             P.DISPATCH,
             P.BROADCAST,
+            P.SEE_MEDIATION,
         }
     ),
     Role.BUILDING_HEAD: frozenset(
@@ -112,7 +117,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # Explains policies door to door on the monthly visits.
     Role.PUBLICIST: _N_MEMBER_VISITOR,
     # Takes up disputes between neighbours met on the visits.
-    Role.MEDIATOR: _N_MEMBER_VISITOR,
+    Role.MEDIATOR: _N_MEMBER_VISITOR | {P.SEE_MEDIATION},
     # Carries residents' needs to the property company: sees the needs list.
     Role.PROPERTY_LIAISON: _N_MEMBER_VISITOR | {P.SEE_NEEDS},
     Role.CIVILITY_ADVOCATE: _N_MEMBER_VISITOR,

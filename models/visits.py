@@ -87,6 +87,7 @@ class Decision(enum.StrEnum):
     WORK_ORDER = "work_order"
     REFERRED = "referred"
     DECLINED = "declined"
+    MEDIATION = "mediation"  # taken up by the grid's mediators (services/mediation)
 
 
 class Need(db.Model):  # type: ignore[name-defined]

@@ -29,6 +29,7 @@ from pwa.views import (
     dev,
     head,
     health,
+    mediation,
     needs,
     outbox,
     patrols,
@@ -48,6 +49,9 @@ from pwa.views import (
 from services.broadcasts import commands as broadcast_commands
 from services.broadcasts import demo as broadcast_demo
 from services.broadcasts import messages as broadcast_messages
+from services.mediation import commands as mediation_commands
+from services.mediation import demo as mediation_demo
+from services.mediation import messages as mediation_messages
 from services.messages import help as sms_help
 from services.needs import commands as need_commands
 from services.needs import messages as need_messages
@@ -69,6 +73,7 @@ from tasks import audit as audit_jobs
 from tasks import broadcasts as broadcast_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
+from tasks import mediation as mediation_jobs
 from tasks import needs as need_jobs
 from tasks import patrols as patrol_jobs
 from tasks import visits as visit_jobs
@@ -217,6 +222,18 @@ FEATURES: tuple[Feature, ...] = (
         "work_groups",
         message_kinds=work_group_messages.MESSAGE_KINDS,
         blueprints=(work_groups.bp,),
+    ),
+    # Mediation (矛盾调解): cases seen only by the grid's mediators, its leader and the
+    # secretary; "调解" commands; a bare 1-5 from a party answers "is it settled?".
+    Feature(
+        "mediation",
+        commands=mediation_commands.COMMANDS,
+        message_kinds=mediation_messages.MESSAGE_KINDS,
+        answerers=mediation_commands.ANSWERERS,
+        blueprints=(mediation.bp,),
+        # Follow-up visits due (30 days after the outcome): the mediator is told once.
+        periodic=(Periodic("mediation-follow-ups", mediation_jobs.remind, cron="25 * * * *"),),
+        demo=mediation_demo.load,
     ),
 )
 

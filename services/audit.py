@@ -90,6 +90,8 @@ SUBJECTS: dict[str, Any] = {
     "community": lazy_gettext("Community"),
     "grid": lazy_gettext("Grid"),
     "administrator": lazy_gettext("Administrator"),
+    "mediation": lazy_gettext("Mediation case"),
+    "mediation party search": lazy_gettext("Mediation: finding parties"),
 }
 
 
@@ -107,6 +109,10 @@ PAGES: dict[str, Any] = {
     "own household": lazy_gettext("Own household"),
     "wish details": lazy_gettext("Wish"),
     "new wish form": lazy_gettext("New wish form"),
+    "mediation cases": lazy_gettext("Mediation cases"),
+    "mediation case": lazy_gettext("Mediation case"),
+    "mediation search": lazy_gettext("Mediation: finding parties"),
+    "mediation parties chosen": lazy_gettext("Mediation: parties chosen"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),

@@ -16,6 +16,7 @@ from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm, PartnerAnswerForm
 from pwa.rendering import render
 from pwa.steps import run_step
 from services.errors import NotFound
+from services.mediation import from_need as mediation_from_need
 from services.needs import operations, queries, referrals
 from services.needs.operations import Conversion
 from services.roster.areas import Area
@@ -34,6 +35,7 @@ partner_bp = Blueprint("partner", __name__)
 NEED_CONVERSIONS: Mapping[str, Conversion] = {
     Decision.WISH: wish_from_need.to_wish,
     Decision.WORK_ORDER: order_from_need.to_order,
+    Decision.MEDIATION: mediation_from_need.to_case,
 }
 # Above this many households the form asks for the household from the list, not a menu.
 FORM_CHOICES_LIMIT = 400

@@ -162,7 +162,11 @@ MESSAGE_KINDS: tuple[MessageKind, ...] = (
 )
 
 # What a need became, as the resident reads it (Chinese, English).
-WHAT = {"wish": ("微心愿", "micro-wish"), "work_order": ("工单", "work order")}
+WHAT = {
+    "wish": ("微心愿", "micro-wish"),
+    "work_order": ("工单", "work order"),
+    "mediation": ("矛盾调解", "mediation"),
+}
 
 
 def short(text: str, limit: int = 20) -> str:

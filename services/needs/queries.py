@@ -36,6 +36,7 @@ DECISIONS: dict[str, Any] = {
     Decision.WORK_ORDER: lazy_gettext("Turned into a work order"),
     Decision.REFERRED: lazy_gettext("Referred to a partner unit"),
     Decision.DECLINED: lazy_gettext("Declined"),
+    Decision.MEDIATION: lazy_gettext("Taken up for mediation"),
 }
 # Where a need came from, as the needs list says it.
 SOURCES: dict[str, Any] = {

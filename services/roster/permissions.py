@@ -47,6 +47,9 @@ PERMISSION_NAMES = {
     Permission.BROADCAST: _l("Send broadcasts"),
     Permission.MANAGE_ROSTER: _l("Manage the roster, posts and messages"),
     Permission.SEE_AUDIT: _l("See the audit trail"),
+    Permission.SEE_MEDIATION: _l(
+        "See the grid's mediation cases (mediators, grid leaders and the secretary only)"
+    ),
 }
 
 

@@ -25,6 +25,7 @@ from models import (
     Building,
     Community,
     Household,
+    MediationCase,
     Need,
     NeedReferral,
     PartnerUnit,
@@ -161,6 +162,10 @@ def _candidates() -> dict[str, list[Any]]:
             *_first(select(WorkOrder.id)),
         ],
         "broadcast_id": _first(select(Broadcast.id)),
+        "case_id": [
+            *_first(select(MediationCase.id).where(MediationCase.grid_id == building.grid_id)),
+            *_first(select(MediationCase.id)),
+        ],
         "code": [demo_data.COMMUNITY_CODE],
         "token": [PARTNER_TOKEN],
         "post_id": _first(select(Post.id).where(Post.person_id == head.id)),

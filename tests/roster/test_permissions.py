@@ -21,6 +21,8 @@ from sqlalchemy import select
 from models import (
     AuditEntry,
     CustomRole,
+    MediationCase,
+    MediationParty,
     Need,
     NeedSource,
     PartnerUnit,
@@ -61,6 +63,8 @@ ADMINS = frozenset({"street_admin", "community_admin"})
 ADMIN = "administrator"
 STREET_ADMIN = "street administrator"  # creating communities
 SETTINGS = "administrator or the community's secretary"
+# Mediation cases: the roles that may ever see them (services/mediation/queries.reach_of).
+MEDIATION = frozenset({Role.SECRETARY, Role.GRID_LEADER, Role.MEDIATOR})
 # The grid's work group robot: its grid leader and the secretary, whatever the permissions.
 GRID_LEAD = "grid_lead"
 
@@ -197,6 +201,18 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("patrols.take_up", "POST"): ("/patrols/findings/999999/need", P.DISPATCH),
     ("patrols.finding_photo", "GET"): ("/patrols/findings/999999/photo", P.DISPATCH),
     ("patrols.log", "GET"): ("/patrols/log", P.DISPATCH),
+    # mediation: the grid's mediators, its grid leader and the secretary, never anyone else
+    ("mediation.case_list", "GET"): ("/mediation", (P.SEE_MEDIATION, MEDIATION)),
+    ("mediation.new_case", "GET"): ("/mediation/new", (P.SEE_MEDIATION, MEDIATION)),
+    ("mediation.new_case", "POST"): ("/mediation/new", (P.SEE_MEDIATION, MEDIATION)),
+    ("mediation.detail", "GET"): ("/mediation/{case}", (P.SEE_MEDIATION, MEDIATION)),
+    ("mediation.add_party", "POST"): ("/mediation/{case}/parties", (P.SEE_MEDIATION, MEDIATION)),
+    ("mediation.add_session", "POST"): (
+        "/mediation/{case}/sessions",
+        (P.SEE_MEDIATION, MEDIATION),
+    ),
+    ("mediation.conclude", "POST"): ("/mediation/{case}/outcome", (P.SEE_MEDIATION, MEDIATION)),
+    ("mediation.follow_up", "POST"): ("/mediation/{case}/follow-up", (P.SEE_MEDIATION, MEDIATION)),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
@@ -347,6 +363,19 @@ def world(make: Any) -> World:
         via="head",
     )
     db.session.add_all([need, wish])
+    db.session.flush()
+    case = MediationCase(
+        community_id=c.id,
+        grid_id=g.id,
+        category="noise",
+        source="visit",
+        summary="楼上夜间噪音",
+        mediator_id=people["mediator"].id,
+        opened_by_id=people["mediator"].id,
+    )
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(MediationParty(case_id=case.id, household_id=h.id, resident_id=r.id))
     now = utcnow()
     today = auth.today()
     broadcast = broadcasts.mobilise(
@@ -400,6 +429,7 @@ def world(make: Any) -> World:
         "broadcast": broadcast.id,
         "spare_post": spare_post.id,
         "unit": unit.id,
+        "case": case.id,
     }
     return World(ids, people)
 
