@@ -1,7 +1,7 @@
 """mediation: cases, their parties, sessions and events (矛盾调解, issue 13)
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-05 22:58:46.908562
 
 """
