@@ -2,6 +2,14 @@
 
 from models.access import AuditEntry, DevInboxMessage, SignInCode, UserSession
 from models.base import db, utcnow
+from models.campaigns import (
+    Campaign,
+    CampaignAttachment,
+    CampaignEvent,
+    CampaignHousehold,
+    CampaignStatus,
+    InformedBy,
+)
 from models.messages import (
     DailySends,
     Delivery,
@@ -59,6 +67,11 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "Building",
+    "Campaign",
+    "CampaignAttachment",
+    "CampaignEvent",
+    "CampaignHousehold",
+    "CampaignStatus",
     "Community",
     "CustomRole",
     "DailySends",
@@ -70,6 +83,7 @@ __all__ = [
     "GridRobot",
     "Household",
     "HouseholdMonth",
+    "InformedBy",
     "InboundMessage",
     "InboxItem",
     "Need",
