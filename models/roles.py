@@ -63,6 +63,8 @@ class Permission(enum.StrEnum):
     BROADCAST = "broadcast"  # broadcasts and mobilisation
     MANAGE_ROSTER = "manage_roster"  # posts, roles, buildings, partner units, imports, outbox
     SEE_AUDIT = "see_audit"  # the audit trail
+    # Policy campaigns: tick the area's households told of a policy, see what is left.
+    INFORM_HOUSEHOLDS = "inform_households"
 
 
 P = Permission
@@ -90,6 +92,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.CLAIM_WISHES,
             P.DISPATCH,
             P.BROADCAST,
+            P.INFORM_HOUSEHOLDS,
         }
     ),
     Role.BUILDING_HEAD: frozenset(
@@ -103,6 +106,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.RAISE_NEEDS,
             P.SEE_WALL,
             P.CLAIM_WISHES,
+            P.INFORM_HOUSEHOLDS,
         }
     ),
     # Patrols the area and records patrols: the wall and their own work, no households.
@@ -110,7 +114,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # Listens to residents on the monthly visits and keeps the needs list current.
     Role.OBSERVER: _N_MEMBER_VISITOR | {P.SEE_NEEDS},
     # Explains policies door to door on the monthly visits.
-    Role.PUBLICIST: _N_MEMBER_VISITOR,
+    Role.PUBLICIST: _N_MEMBER_VISITOR | {P.INFORM_HOUSEHOLDS},
     # Takes up disputes between neighbours met on the visits.
     Role.MEDIATOR: _N_MEMBER_VISITOR,
     # Carries residents' needs to the property company: sees the needs list.

@@ -26,6 +26,7 @@ from pwa.views import (
     app_shell,
     auth,
     broadcasts,
+    campaigns,
     dev,
     head,
     health,
@@ -47,6 +48,9 @@ from pwa.views import (
 from services.broadcasts import commands as broadcast_commands
 from services.broadcasts import demo as broadcast_demo
 from services.broadcasts import messages as broadcast_messages
+from services.campaigns import commands as campaign_commands
+from services.campaigns import demo as campaign_demo
+from services.campaigns import messages as campaign_messages
 from services.messages import help as sms_help
 from services.needs import commands as need_commands
 from services.needs import messages as need_messages
@@ -63,6 +67,7 @@ from services.work_orders import demo as work_order_demo
 from services.work_orders import messages as work_order_messages
 from tasks import audit as audit_jobs
 from tasks import broadcasts as broadcast_jobs
+from tasks import campaigns as campaign_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import needs as need_jobs
@@ -191,6 +196,16 @@ FEATURES: tuple[Feature, ...] = (
         periodic=(
             Periodic("wish-escalation", wish_jobs.escalate, cron="*/10 * * * *", timeout=300),
         ),
+    ),
+    # Policy campaigns (政策宣传): households told in person, by phone, or by an SMS answered
+    # with "1". Every 30 s the job hands asked-for SMS to the outbox and closes past deadlines.
+    Feature(
+        "campaigns",
+        message_kinds=campaign_messages.MESSAGE_KINDS,
+        answerers=campaign_commands.ANSWERERS,
+        blueprints=(campaigns.bp,),
+        periodic=(Periodic("campaign-sweep", campaign_jobs.sweep, interval=30, timeout=300),),
+        demo=campaign_demo.load,
     ),
     # The grids' work groups (WeCom group robots): the other features' events reach them
     # through services.work_groups.telling; this is the settings page and the kinds.

@@ -90,6 +90,7 @@ SUBJECTS: dict[str, Any] = {
     "community": lazy_gettext("Community"),
     "grid": lazy_gettext("Grid"),
     "administrator": lazy_gettext("Administrator"),
+    "campaign households": lazy_gettext("Households a policy campaign has not reached"),
 }
 
 
@@ -117,6 +118,7 @@ FILTERS: dict[str, Any] = {
     "building": lazy_gettext("building"),
     "deliveries": lazy_gettext("messages"),
     "texts": lazy_gettext("texts"),
+    "campaign": lazy_gettext("campaign"),
 }
 
 

@@ -47,6 +47,7 @@ PERMISSION_NAMES = {
     Permission.BROADCAST: _l("Send broadcasts"),
     Permission.MANAGE_ROSTER: _l("Manage the roster, posts and messages"),
     Permission.SEE_AUDIT: _l("See the audit trail"),
+    Permission.INFORM_HOUSEHOLDS: _l("Tick households told of a policy"),
 }
 
 
