@@ -195,9 +195,12 @@ def test_heads_tick_their_households_and_progress_counts_by_grid(town: Town) -> 
         ("informed", "in_person", town.head1.id, town.grid1.id),
         ("informed", "phone", town.publicist.id, town.grid1.id),
     ]
-    assert queries.events_between(
-        town.community.id, NOW, NOW + timedelta(seconds=1), grid_id=town.grid2.id
-    ) == []
+    assert (
+        queries.events_between(
+            town.community.id, NOW, NOW + timedelta(seconds=1), grid_id=town.grid2.id
+        )
+        == []
+    )
 
 
 def test_sms_goes_through_the_outbox_and_1_marks_the_household(town: Town) -> None:
