@@ -64,7 +64,8 @@ def test_a_campaign_from_writing_to_the_household_told(
         _fits(secretary, "the campaign page")
         campaign_path = page.url.removeprefix(live_server.url)
         audit.assert_clean()
-        assert secretary.console_errors == []
+        # The refused summary answered 422 on purpose; nothing else went wrong.
+        assert [e for e in secretary.console_errors if "422" not in e] == []
     finally:
         secretary.context.close()
 
