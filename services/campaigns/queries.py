@@ -191,14 +191,18 @@ def for_resident(person: Person) -> list[Campaign]:
     households = select(Resident.household_id).where(
         Resident.person_id == person.id, Resident.living()
     )
+    # EXISTS rather than DISTINCT: PostgreSQL cannot compare the JSON criteria column.
+    concerns = (
+        select(CampaignHousehold.id)
+        .where(
+            CampaignHousehold.campaign_id == Campaign.id,
+            CampaignHousehold.household_id.in_(households),
+        )
+        .exists()
+    )
     return list(
         db.session.scalars(
-            select(Campaign)
-            .join(CampaignHousehold, CampaignHousehold.campaign_id == Campaign.id)
-            .where(CampaignHousehold.household_id.in_(households))
-            .distinct()
-            .order_by(Campaign.created_at.desc())
-            .limit(50)
+            select(Campaign).where(concerns).order_by(Campaign.created_at.desc()).limit(50)
         )
     )
 
