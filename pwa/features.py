@@ -201,6 +201,7 @@ FEATURES: tuple[Feature, ...] = (
     # with "1". Every 30 s the job hands asked-for SMS to the outbox and closes past deadlines.
     Feature(
         "campaigns",
+        commands=campaign_commands.COMMANDS,
         message_kinds=campaign_messages.MESSAGE_KINDS,
         answerers=campaign_commands.ANSWERERS,
         blueprints=(campaigns.bp,),

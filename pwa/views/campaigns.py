@@ -27,11 +27,7 @@ bp.before_request(auth.require_signed_in)
 
 
 def method_labels() -> dict[str, str]:
-    return {
-        "in_person": _("In person"),
-        "phone": _("By phone"),
-        "sms": _("By SMS"),
-    }
+    return {code: str(label) for code, label in queries.METHOD_LABELS.items()}
 
 
 def _area() -> Area:

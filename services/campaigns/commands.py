@@ -1,20 +1,47 @@
-"""A bare "1" answers the latest campaign SMS: the resident has read it, their household is told.
+"""Campaigns by SMS and Telegram, one grammar for both.
 
-ANSWERERS is declared to the registry (pwa.features), which registers it with notify.replies
-when the app is built; the reply goes to whichever question was put to the sender last.
+    告知 C3 3-2-501 电话     a head or publicist records household 3-2-501 told of campaign C3
+                            (当面 / 上门 in person, the default; 电话 by phone; 短信 by SMS)
+    TOLD C3 3-2-501 PHONE   the English form (IN, PHONE, SMS)
+    1                       a resident acknowledges the latest campaign SMS they received
+
+ANSWERERS and COMMANDS are declared to the registry (pwa.features); a bare number goes to
+whichever question was put to the sender last (notify.replies).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from models import Campaign, CampaignStatus, Delivery, Resident, db
-from notify.commands import Inbound, Reply
+from models import Campaign, CampaignStatus, Delivery, InformedBy, Permission, Resident, db
+from models.clock import today_of
+from notify.commands import Command, Help, Inbound, Reply
 from notify.replies import Answerer, Question
-from services.campaigns import operations
-from services.campaigns.messages import CAMPAIGN_NOTICE, CAMPAIGN_THANKS
+from services.campaigns import operations, queries
+from services.campaigns.messages import (
+    CAMPAIGN_CORRECTION,
+    CAMPAIGN_NOTICE,
+    CAMPAIGN_THANKS,
+    CAMPAIGN_TOLD,
+)
+from services.errors import DomainError, InvalidInput, NotFound
+from services.visits.queries import address_code, find_by_code
+
+# The words after the household that say how it was told (matched upper-cased).
+METHOD_WORDS = {
+    "": InformedBy.IN_PERSON,
+    "当面": InformedBy.IN_PERSON,
+    "上门": InformedBy.IN_PERSON,
+    "IN": InformedBy.IN_PERSON,
+    "电话": InformedBy.PHONE,
+    "PHONE": InformedBy.PHONE,
+    "短信": InformedBy.SMS,
+    "SMS": InformedBy.SMS,
+}
 
 # A "1" answers a campaign's SMS for this long after it was queued (and while it is open).
 REPLY_WINDOW = timedelta(days=14)
@@ -63,4 +90,66 @@ def latest_question(message: Inbound) -> Question | None:
     )
 
 
+def _problem(message: str) -> Reply:
+    return Reply(CAMPAIGN_CORRECTION.name, {"problem": message})
+
+
+def _told(message: Inbound) -> Reply | None:
+    """Record a household told, from a head's or publicist's phone or Telegram."""
+    person = message.person
+    if person is None or not message.ref or not message.ref.startswith("C"):
+        return None
+    area = queries.area_of(person, today_of(message.now))
+    with force_locale(person.language):
+        if area.is_empty:
+            return _problem(_("Only heads and publicists record households told."))
+        code, _sep, how = message.rest.strip().partition(" ")
+        method = METHOD_WORDS.get(how.strip())
+        try:
+            campaign = queries.get_visible(area, int(message.ref[1:]))
+        except NotFound:
+            return _problem(_("There is no campaign %(ref)s in your area.", ref=message.ref))
+        try:
+            if not code:
+                raise InvalidInput(_("Name the household as building-unit-room, e.g. 3-2-501."))
+            if method is None:
+                raise InvalidInput(_("Say how it was told: in person, by phone or by SMS."))
+            household = find_by_code(area, code)
+            operations.mark_informed(
+                campaign,
+                household.id,
+                method,
+                area=area,
+                by=person,
+                now=message.now,
+                via=message.channel,
+            )
+        except DomainError as error:
+            return _problem(error.message)
+        return Reply(
+            CAMPAIGN_TOLD.name,
+            {
+                "address": address_code(household),
+                "title": campaign.title,
+                "how": str(queries.METHOD_LABELS[method]),
+                "left": queries.count_unreached(campaign, area),
+            },
+        )
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "campaign_told",
+        ("告知", "TOLD"),
+        _told,
+        shape="ref",
+        help=(
+            Help(
+                "“告知 C3 房号”记宣传",
+                "TOLD C3 room",
+                permission=Permission.INFORM_HOUSEHOLDS,
+            ),
+        ),
+    ),
+)
 ANSWERERS: tuple[tuple[str, Answerer], ...] = (("campaign", latest_question),)

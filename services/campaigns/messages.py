@@ -27,4 +27,28 @@ CAMPAIGN_THANKS = MessageKind(
     description="The answer to a resident who acknowledged a campaign's SMS with 1.",
 )
 
-MESSAGE_KINDS: tuple[MessageKind, ...] = (CAMPAIGN_NOTICE, CAMPAIGN_THANKS)
+CAMPAIGN_TOLD = MessageKind(
+    name="campaign_told",
+    zh="已记：{address}已告知“{title}”（{how}），您负责的还有{left}户未告知。",
+    en="Noted: {address} told of “{title}” ({how}); {left} households left in your area.",
+    example={"address": "3-2-501", "title": "医保缴费", "how": "电话告知", "left": 12},
+    validity_seconds=HOUR,
+    urgent=True,
+    description="The answer to a head or publicist who recorded a household told by SMS.",
+)
+CAMPAIGN_CORRECTION = MessageKind(
+    name="campaign_correction",
+    zh="{problem} 格式：告知 C3 楼-单元-房号 当面/电话",
+    en="{problem} Write: TOLD C3 building-unit-room IN/PHONE",
+    example={"problem": "您的片区没有3-2-509这户。"},
+    validity_seconds=HOUR,
+    urgent=True,
+    description="A household told, sent by SMS, that could not be recorded, and how to write it.",
+)
+
+MESSAGE_KINDS: tuple[MessageKind, ...] = (
+    CAMPAIGN_NOTICE,
+    CAMPAIGN_THANKS,
+    CAMPAIGN_TOLD,
+    CAMPAIGN_CORRECTION,
+)

@@ -304,6 +304,7 @@ def mark_informed(
     area: Area,
     by: Person,
     now: datetime,
+    via: str = "app",
 ) -> CampaignHousehold:
     """Tick one household of the campaign as told, in person, by phone or by SMS."""
     _open(campaign)
@@ -324,7 +325,14 @@ def mark_informed(
         raise InvalidInput(_("This household was already marked as told."))
     row.method, row.informed_at, row.informed_by_id = method, now, by.id
     record(
-        campaign, "informed", now, by, method=method, household_id=household_id, grid=row.grid_id
+        campaign,
+        "informed",
+        now,
+        by,
+        via=via,
+        method=method,
+        household_id=household_id,
+        grid=row.grid_id,
     )
     return row
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -29,6 +30,12 @@ from services.roster import permissions
 from services.roster.areas import Area
 
 METHOD_ORDER = (InformedBy.IN_PERSON, InformedBy.PHONE, InformedBy.SMS)
+# How each way of telling reads (pages, the SMS answer, buttons).
+METHOD_LABELS: dict[str, Any] = {
+    InformedBy.IN_PERSON: lazy_gettext("In person"),
+    InformedBy.PHONE: lazy_gettext("By phone"),
+    InformedBy.SMS: lazy_gettext("By SMS"),
+}
 
 
 def area_of(person: Person, today: date) -> Area:

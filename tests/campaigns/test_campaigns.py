@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import (
     Campaign,
@@ -292,3 +292,53 @@ def test_campaigns_close_after_their_deadline(town: Town) -> None:
         select(CampaignEvent.action).where(CampaignEvent.campaign_id == campaign.id)
     ).all()
     assert actions == ["created", "closed"]
+
+
+def test_a_head_records_households_told_by_sms(town: Town) -> None:
+    campaign = town.campaign()
+    code = f"{town.b1.name}-1-{town.homes[0].room}"
+    answer = sms(town.head1.phone, f"告知 C{campaign.id} {code} 电话")
+    short = town.b1.name.removesuffix("号楼")
+    assert answer.startswith(f"已记：{short}-1-{town.homes[0].room}已告知“医保缴费”"), answer
+    assert "（电话告知）" in answer and "还有1户未告知" in answer
+    row = db.session.scalar(
+        select(CampaignHousehold).where(CampaignHousehold.household_id == town.homes[0].id)
+    )
+    assert row is not None and row.method == "phone" and row.informed_by_id == town.head1.id
+    event = db.session.scalar(select(CampaignEvent).where(CampaignEvent.action == "informed"))
+    assert event is not None and event.via == "sms"
+    # Bad input: each answer says what was wrong and how to write it; nothing is recorded.
+    again = sms(town.head1.phone, f"告知 C{campaign.id} {code}")
+    # (Answers by SMS are in the sender's language: Chinese here.)
+    assert again == "该户已标记为已告知。 格式：告知 C3 楼-单元-房号 当面/电话"
+    assert "没有9-9-999这户" in sms(town.head1.phone, f"告知 C{campaign.id} 9-9-999")
+    assert "请写明告知方式" in sms(town.head1.phone, f"告知 C{campaign.id} {code} 飞鸽")
+    assert "没有政策宣传C999" in sms(town.head1.phone, f"告知 C999 {code}")
+    assert "只有楼栋长和政策宣传员" in sms(town.patroller.phone, f"告知 C{campaign.id} {code}")
+    assert "楼-单元-房号" in sms(town.head1.phone, f"告知 C{campaign.id}")
+    assert db.session.scalar(select(func.count()).where(CampaignHousehold.method.isnot(None))) == 1
+
+
+def test_a_publicist_records_a_household_told_by_telegram(town: Town) -> None:
+    from pwa import telegram_bot
+
+    campaign = town.campaign()
+    db.session.add(TelegramLink(person_id=town.publicist.id, chat_id=7702, linked_at=NOW))
+    db.session.commit()
+    code = f"{town.b2.name}-1-{town.homes[2].room}"
+    update = {
+        "update_id": 9002,
+        "message": {
+            "message_id": 4,
+            "chat": {"id": 7702, "type": "private"},
+            "from": {"id": 7702},
+            "text": f"TOLD C{campaign.id} {code} in",
+        },
+    }
+    answer = telegram_bot.handle(update, 9002, now=NOW)
+    db.session.commit()
+    assert answer is not None and "已告知“医保缴费”（当面告知）" in (answer.text or "")
+    row = db.session.scalar(
+        select(CampaignHousehold).where(CampaignHousehold.household_id == town.homes[2].id)
+    )
+    assert row is not None and row.method == "in_person" and row.informed_by_id == town.publicist.id
