@@ -2,6 +2,14 @@
 
 from models.access import AuditEntry, DevInboxMessage, SignInCode, UserSession
 from models.base import db, utcnow
+from models.campaigns import (
+    Campaign,
+    CampaignAttachment,
+    CampaignEvent,
+    CampaignHousehold,
+    CampaignStatus,
+    InformedBy,
+)
 from models.mediation import (
     CaseStatus,
     MediationCase,
@@ -76,6 +84,11 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "Building",
+    "Campaign",
+    "CampaignAttachment",
+    "CampaignEvent",
+    "CampaignHousehold",
+    "CampaignStatus",
     "CaseStatus",
     "Community",
     "CustomRole",
@@ -90,6 +103,7 @@ __all__ = [
     "HouseholdMonth",
     "InboundMessage",
     "InboxItem",
+    "InformedBy",
     "MediationCase",
     "MediationEvent",
     "MediationParty",

@@ -66,6 +66,8 @@ class Permission(enum.StrEnum):
     # Mediation cases (矛盾调解) of one's grid: only mediators, the grid leader and the
     # secretary ever see them, whatever a community grants (services/mediation/queries.py).
     SEE_MEDIATION = "see_mediation"
+    # Policy campaigns: tick the area's households told of a policy, see what is left.
+    INFORM_HOUSEHOLDS = "inform_households"
 
 
 P = Permission
@@ -95,6 +97,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.DISPATCH,
             P.BROADCAST,
             P.SEE_MEDIATION,
+            P.INFORM_HOUSEHOLDS,
         }
     ),
     Role.BUILDING_HEAD: frozenset(
@@ -108,6 +111,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.RAISE_NEEDS,
             P.SEE_WALL,
             P.CLAIM_WISHES,
+            P.INFORM_HOUSEHOLDS,
         }
     ),
     # Patrols the area and records patrols: the wall and their own work, no households.
@@ -115,7 +119,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # Listens to residents on the monthly visits and keeps the needs list current.
     Role.OBSERVER: _N_MEMBER_VISITOR | {P.SEE_NEEDS},
     # Explains policies door to door on the monthly visits.
-    Role.PUBLICIST: _N_MEMBER_VISITOR,
+    Role.PUBLICIST: _N_MEMBER_VISITOR | {P.INFORM_HOUSEHOLDS},
     # Takes up disputes between neighbours met on the visits.
     Role.MEDIATOR: _N_MEMBER_VISITOR | {P.SEE_MEDIATION},
     # Carries residents' needs to the property company: sees the needs list.

@@ -49,6 +49,11 @@ TITLES: dict[str, Any] = {
     "need_solved": _l("Need solved"),
     "notice": _l("Notice"),
     "policy_notice": _l("Policy reminder"),
+    # policy campaigns
+    "campaign_notice": _l("Policy campaign: the SMS"),
+    "campaign_thanks": _l("Policy campaign: thanks for the 1"),
+    "campaign_told": _l("Policy campaign: household told"),
+    "campaign_correction": _l("Policy campaign: how to write it"),
     "sign_in_code": _l("Sign-in code"),
     "sms_opted_in": _l("SMS resumed"),
     "sms_opted_out": _l("SMS stopped"),

@@ -26,6 +26,7 @@ from pwa.views import (
     app_shell,
     auth,
     broadcasts,
+    campaigns,
     dev,
     head,
     health,
@@ -49,6 +50,9 @@ from pwa.views import (
 from services.broadcasts import commands as broadcast_commands
 from services.broadcasts import demo as broadcast_demo
 from services.broadcasts import messages as broadcast_messages
+from services.campaigns import commands as campaign_commands
+from services.campaigns import demo as campaign_demo
+from services.campaigns import messages as campaign_messages
 from services.mediation import commands as mediation_commands
 from services.mediation import demo as mediation_demo
 from services.mediation import messages as mediation_messages
@@ -71,6 +75,7 @@ from services.work_orders import demo as work_order_demo
 from services.work_orders import messages as work_order_messages
 from tasks import audit as audit_jobs
 from tasks import broadcasts as broadcast_jobs
+from tasks import campaigns as campaign_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import mediation as mediation_jobs
@@ -215,6 +220,17 @@ FEATURES: tuple[Feature, ...] = (
             Periodic("patrol-flag", patrol_jobs.flag_unstarted, cron="*/5 * * * *", timeout=300),
         ),
         demo=patrol_demo.load,
+    ),
+    # Policy campaigns (政策宣传): households told in person, by phone, or by an SMS answered
+    # with "1". Every 30 s the job hands asked-for SMS to the outbox and closes past deadlines.
+    Feature(
+        "campaigns",
+        commands=campaign_commands.COMMANDS,
+        message_kinds=campaign_messages.MESSAGE_KINDS,
+        answerers=campaign_commands.ANSWERERS,
+        blueprints=(campaigns.bp,),
+        periodic=(Periodic("campaign-sweep", campaign_jobs.sweep, interval=30, timeout=300),),
+        demo=campaign_demo.load,
     ),
     # The grids' work groups (WeCom group robots): the other features' events reach them
     # through services.work_groups.telling; this is the settings page and the kinds.

@@ -92,6 +92,7 @@ SUBJECTS: dict[str, Any] = {
     "administrator": lazy_gettext("Administrator"),
     "mediation": lazy_gettext("Mediation case"),
     "mediation party search": lazy_gettext("Mediation: finding parties"),
+    "campaign households": lazy_gettext("Households a policy campaign has not reached"),
 }
 
 
@@ -123,6 +124,7 @@ FILTERS: dict[str, Any] = {
     "building": lazy_gettext("building"),
     "deliveries": lazy_gettext("messages"),
     "texts": lazy_gettext("texts"),
+    "campaign": lazy_gettext("campaign"),
 }
 
 

@@ -49,9 +49,18 @@ class Criteria:
     min_age: int | None = None
     grids: tuple[int, ...] = ()
     lives_alone: bool = False
+    # Any of these care flags (services.roster.operations.CARE_FLAGS); none: no filter.
+    care_flags: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {"min_age": self.min_age, "grids": list(self.grids), "lives_alone": self.lives_alone}
+        found: dict[str, Any] = {
+            "min_age": self.min_age,
+            "grids": list(self.grids),
+            "lives_alone": self.lives_alone,
+        }
+        if self.care_flags:
+            found["care_flags"] = list(self.care_flags)
+        return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Criteria:
@@ -61,6 +70,7 @@ class Criteria:
             int(min_age) if min_age is not None else None,
             tuple(int(g) for g in data.get("grids", ())),
             bool(data.get("lives_alone")),
+            tuple(str(f) for f in data.get("care_flags", ())),
         )
 
 
@@ -80,6 +90,11 @@ def residents_matching(community: Community, criteria: Criteria, today: date) ->
         query = query.where(Building.grid_id.in_(criteria.grids))
     if criteria.lives_alone:
         query = query.where(Resident.lives_alone.is_(True))
+    if criteria.care_flags:
+        # The flags are a JSON list; its text holds each code in quotes on SQLite and
+        # PostgreSQL alike, and the codes are a fixed vocabulary (no LIKE wildcards).
+        flags_text = func.coalesce(Resident.care_flags.cast(db.String), "")
+        query = query.where(or_(*(flags_text.like(f'%"{f}"%') for f in criteria.care_flags)))
     return query
 
 

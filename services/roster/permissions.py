@@ -50,6 +50,7 @@ PERMISSION_NAMES = {
     Permission.SEE_MEDIATION: _l(
         "See the grid's mediation cases (mediators, grid leaders and the secretary only)"
     ),
+    Permission.INFORM_HOUSEHOLDS: _l("Tick households told of a policy"),
 }
 
 

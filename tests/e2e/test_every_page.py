@@ -23,6 +23,7 @@ from sqlalchemy import select
 from models import (
     Broadcast,
     Building,
+    Campaign,
     Community,
     Household,
     MediationCase,
@@ -166,6 +167,10 @@ def _candidates() -> dict[str, list[Any]]:
             *_first(select(MediationCase.id).where(MediationCase.grid_id == building.grid_id)),
             *_first(select(MediationCase.id)),
         ],
+        # The running campaign (the demo's newest), then the finished one.
+        "campaign_id": list(
+            db.session.scalars(select(Campaign.id).order_by(Campaign.id.desc()).limit(2))
+        ),
         "code": [demo_data.COMMUNITY_CODE],
         "token": [PARTNER_TOKEN],
         "post_id": _first(select(Post.id).where(Post.person_id == head.id)),

@@ -42,6 +42,8 @@ from models.roles import (
 from pwa import auth
 from services.administration import operations as administration
 from services.broadcasts import operations as broadcasts
+from services.broadcasts.queries import Criteria
+from services.campaigns import operations as campaigns
 from services.patrols import operations as patrols
 from services.roster import permissions
 from services.work_orders import operations as work_orders
@@ -136,6 +138,19 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("broadcasts.inform", "POST"): ("/broadcasts/inform", (P.BROADCAST, STAFF)),
     ("broadcasts.detail", "GET"): ("/broadcasts/{broadcast}", P.BROADCAST),
     ("broadcasts.live", "GET"): ("/broadcasts/{broadcast}/live", P.BROADCAST),
+    # policy campaigns: heads and publicists tick households; the staff write and send
+    ("campaigns.campaign_list", "GET"): ("/campaigns", P.INFORM_HOUSEHOLDS),
+    ("campaigns.new_campaign", "GET"): ("/campaigns/new", (P.BROADCAST, STAFF)),
+    ("campaigns.create_campaign", "POST"): ("/campaigns/new", (P.BROADCAST, STAFF)),
+    ("campaigns.detail", "GET"): ("/campaigns/{campaign}", P.INFORM_HOUSEHOLDS),
+    ("campaigns.households", "GET"): ("/campaigns/{campaign}/households", P.INFORM_HOUSEHOLDS),
+    ("campaigns.mark", "POST"): (
+        "/campaigns/{campaign}/households/{household}",
+        P.INFORM_HOUSEHOLDS,
+    ),
+    ("campaigns.send_sms", "POST"): ("/campaigns/{campaign}/sms", (P.BROADCAST, STAFF)),
+    ("campaigns.attach", "POST"): ("/campaigns/{campaign}/attachment", (P.BROADCAST, STAFF)),
+    ("campaigns.close", "POST"): ("/campaigns/{campaign}/close", (P.BROADCAST, STAFF)),
     # the roster, posts, roles, messages
     ("secretary.post_list", "GET"): ("/secretary/posts", P.MANAGE_ROSTER),
     ("secretary.new_post", "GET"): ("/secretary/posts/new", P.MANAGE_ROSTER),
@@ -249,6 +264,11 @@ EXEMPT = {
     "wishes.withdraw_my_wish": "a resident's own wishes",
     "wishes.echo": "the public echo wall (no names or rooms)",
     "wishes.photo": "a wish's photo, to whoever may see the wish (wishes.queries.get_visible)",
+    "campaigns.policies": "a resident's own household's policies",
+    "campaigns.policy": "a policy's page, to whoever may read the campaign: those who tell its "
+    "households, and the residents it concerns (tests/campaigns/test_web.py)",
+    "campaigns.attachment": "a campaign's attachment, to whoever may read the campaign "
+    "(tests/campaigns/test_web.py)",
     "partner": "a partner unit's contact answering a need referred to them, through the link "
     "sent to them (its unguessable, expiring token is the key; they have no account)",
 }
@@ -413,10 +433,22 @@ def world(make: Any) -> World:
         by=people["secretary"],
         now=now,
     )
+    campaign = campaigns.create(
+        c,
+        title="医保缴费",
+        summary="医保12月31日前缴费。",
+        full_text="",
+        deadline=today + timedelta(days=30),
+        criteria=Criteria(),
+        by=people["secretary"],
+        now=now,
+        today=today,
+    )
     db.session.commit()
     ids = {
         "route": route.id,
         "schedule": schedule.id,
+        "campaign": campaign.id,
         "community": c.id,
         "code": c.code,
         "grid": g.id,
