@@ -2,6 +2,13 @@
 
 from models.access import AuditEntry, DevInboxMessage, SignInCode, UserSession
 from models.base import db, utcnow
+from models.meetings import (
+    Meeting,
+    MeetingEvent,
+    MeetingInvitee,
+    MeetingKind,
+    MeetingSuggestion,
+)
 from models.messages import (
     DailySends,
     Delivery,
@@ -72,6 +79,11 @@ __all__ = [
     "HouseholdMonth",
     "InboundMessage",
     "InboxItem",
+    "Meeting",
+    "MeetingEvent",
+    "MeetingInvitee",
+    "MeetingKind",
+    "MeetingSuggestion",
     "Need",
     "NeedEvent",
     "NeedReferral",

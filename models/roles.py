@@ -61,6 +61,7 @@ class Permission(enum.StrEnum):
     CLAIM_WISHES = "claim_wishes"  # claim, hand back and fulfil wishes
     DISPATCH = "dispatch"  # work orders: create, verify, reopen, cancel
     BROADCAST = "broadcast"  # broadcasts and mobilisation
+    HOLD_MEETINGS = "hold_meetings"  # call meetings, take attendance, minutes, suggestions
     MANAGE_ROSTER = "manage_roster"  # posts, roles, buildings, partner units, imports, outbox
     SEE_AUDIT = "see_audit"  # the audit trail
 
@@ -90,6 +91,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.CLAIM_WISHES,
             P.DISPATCH,
             P.BROADCAST,
+            P.HOLD_MEETINGS,
         }
     ),
     Role.BUILDING_HEAD: frozenset(

@@ -72,6 +72,7 @@ class NeedSource(enum.StrEnum):
     VISIT = "visit"
     OBSERVER = "observer"
     RESIDENT = "resident"
+    MEETING = "meeting"  # a suggestion heard at a meeting (models.meetings)
 
 
 class NeedStatus(enum.StrEnum):

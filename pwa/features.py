@@ -29,6 +29,7 @@ from pwa.views import (
     dev,
     head,
     health,
+    meetings,
     needs,
     outbox,
     public,
@@ -47,6 +48,9 @@ from pwa.views import (
 from services.broadcasts import commands as broadcast_commands
 from services.broadcasts import demo as broadcast_demo
 from services.broadcasts import messages as broadcast_messages
+from services.meetings import commands as meeting_commands
+from services.meetings import demo as meeting_demo
+from services.meetings import messages as meeting_messages
 from services.messages import help as sms_help
 from services.needs import commands as need_commands
 from services.needs import messages as need_messages
@@ -65,6 +69,7 @@ from tasks import audit as audit_jobs
 from tasks import broadcasts as broadcast_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
+from tasks import meetings as meeting_jobs
 from tasks import needs as need_jobs
 from tasks import visits as visit_jobs
 from tasks import wishes as wish_jobs
@@ -191,6 +196,18 @@ FEATURES: tuple[Feature, ...] = (
         periodic=(
             Periodic("wish-escalation", wish_jobs.escalate, cron="*/10 * * * *", timeout=300),
         ),
+    ),
+    # Meetings (例会, 座谈会, 联席会, 季度网格长例会): invitations answered "1"/"2", attendance
+    # at the door, minutes, suggestions made needs or work orders (services/meetings/).
+    Feature(
+        "meetings",
+        message_kinds=meeting_messages.MESSAGE_KINDS,
+        answerers=meeting_commands.ANSWERERS,
+        blueprints=(meetings.bp, meetings.my_bp),
+        # The day-before reminder, the quarterly meeting's early notice, and the secretary
+        # told when none is called for the quarter: hourly, each sent once.
+        periodic=(Periodic("meeting-reminders", meeting_jobs.remind, cron="25 * * * *"),),
+        demo=meeting_demo.load,
     ),
     # The grids' work groups (WeCom group robots): the other features' events reach them
     # through services.work_groups.telling; this is the settings page and the kinds.

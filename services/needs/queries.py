@@ -42,6 +42,7 @@ SOURCES: dict[str, Any] = {
     NeedSource.VISIT: lazy_gettext("Home visit"),
     NeedSource.OBSERVER: lazy_gettext("Observer"),
     NeedSource.RESIDENT: lazy_gettext("Resident"),
+    NeedSource.MEETING: lazy_gettext("Meeting suggestion"),
 }
 STATUSES = ("open", "in_hand", "answered")
 
