@@ -90,6 +90,8 @@ SUBJECTS: dict[str, Any] = {
     "community": lazy_gettext("Community"),
     "grid": lazy_gettext("Grid"),
     "administrator": lazy_gettext("Administrator"),
+    "meeting": lazy_gettext("Meeting"),
+    "meeting_residents": lazy_gettext("Residents picked for a meeting"),
 }
 
 
@@ -107,6 +109,9 @@ PAGES: dict[str, Any] = {
     "own household": lazy_gettext("Own household"),
     "wish details": lazy_gettext("Wish"),
     "new wish form": lazy_gettext("New wish form"),
+    "meeting attendance": lazy_gettext("Attendance at a meeting's door"),
+    "meeting invitees": lazy_gettext("Residents invited to a meeting"),
+    "meeting resident search": lazy_gettext("Finding residents to invite"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),

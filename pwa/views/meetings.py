@@ -119,7 +119,7 @@ def _note_read(meeting: Meeting, what: str) -> None:
             {i.resident_id for i in meeting.invitees if i.resident_id is not None}
             | {s.resident_id for s in meeting.suggestions if s.resident_id is not None}
         ),
-        detail=f"{what} {meeting.ref}",
+        detail=what,
     )
 
 
@@ -239,7 +239,9 @@ def find_residents() -> Any:
             )
         )
         if found:
-            audit_reads.listing("meeting_residents", residents=found, detail=f"search {q}")
+            audit_reads.listing(
+                "meeting_residents", residents=found, detail=f"meeting resident search q={q}"
+            )
     response = make_response(
         render_template(
             "meetings/_residents.html",
@@ -381,7 +383,7 @@ def _door(meeting: Meeting, error: str | None = None, status: int = 200) -> Any:
 @bp.get("/<int:meeting_id>/door")
 def door(meeting_id: int) -> Any:
     meeting = _managed(meeting_id)
-    _note_read(meeting, "attendance")
+    _note_read(meeting, "meeting attendance")
     return _door(meeting)
 
 

@@ -40,6 +40,8 @@ from models.roles import (
 from pwa import auth
 from services.administration import operations as administration
 from services.broadcasts import operations as broadcasts
+from services.meetings import operations as meetings
+from services.meetings.operations import Invitees
 from services.roster import permissions
 from services.work_orders import operations as work_orders
 from services.work_orders.audiences import Audience
@@ -130,6 +132,28 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("broadcasts.inform", "POST"): ("/broadcasts/inform", (P.BROADCAST, STAFF)),
     ("broadcasts.detail", "GET"): ("/broadcasts/{broadcast}", P.BROADCAST),
     ("broadcasts.live", "GET"): ("/broadcasts/{broadcast}/live", P.BROADCAST),
+    # meetings
+    ("meetings.meeting_list", "GET"): ("/meetings", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.new_meeting", "GET"): ("/meetings/new", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.call_meeting", "POST"): ("/meetings/new", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.reach", "GET"): ("/meetings/reach?roles=patroller", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.find_residents", "GET"): ("/meetings/residents?q=王", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.detail", "GET"): ("/meetings/{meeting}", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.door", "GET"): ("/meetings/{meeting}/door", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.mark", "POST"): (
+        "/meetings/{meeting}/invitees/{invitee}/present",
+        (P.HOLD_MEETINGS, OVER_GRID),
+    ),
+    ("meetings.walk_in", "POST"): ("/meetings/{meeting}/walk-in", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.minutes", "POST"): ("/meetings/{meeting}/minutes", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.suggest", "POST"): (
+        "/meetings/{meeting}/suggestions",
+        (P.HOLD_MEETINGS, OVER_GRID),
+    ),
+    ("meetings.convert", "POST"): (
+        "/meetings/{meeting}/suggestions/999999/need",
+        (P.HOLD_MEETINGS, OVER_GRID),
+    ),
     # the roster, posts, roles, messages
     ("secretary.post_list", "GET"): ("/secretary/posts", P.MANAGE_ROSTER),
     ("secretary.new_post", "GET"): ("/secretary/posts/new", P.MANAGE_ROSTER),
@@ -197,6 +221,7 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
 GUARD_ONLY = {
     ("work_orders.claim_photo", "GET"),
     ("outbox.retry", "POST"),
+    ("meetings.convert", "POST"),
 }
 # Blueprint routes that show or change nothing a permission covers, and why.
 EXEMPT = {
@@ -212,6 +237,7 @@ EXEMPT = {
     "dev": "the development SMS simulator (off in production)",
     "volunteer": "one's own work",
     "my_orders": "one's own work orders",
+    "my_meetings": "one's own meeting invitations",
     "needs.my_needs": "a resident's own needs",
     "wishes.my_wishes": "a resident's own wishes",
     "wishes.post_my_wish": "a resident's own wishes",
@@ -360,6 +386,18 @@ def world(make: Any) -> World:
         today=today,
         grid=g,
     )
+    meeting = meetings.call_meeting(
+        c,
+        kind="regular",
+        title="网格例会",
+        starts_at=now + timedelta(days=2),
+        place="社区会议室",
+        invitees=Invitees(audience=audience),
+        by=people["secretary"],
+        now=now,
+        today=today,
+        grid=g,
+    )
     db.session.commit()
     ids = {
         "community": c.id,
@@ -374,6 +412,8 @@ def world(make: Any) -> World:
         "broadcast": broadcast.id,
         "spare_post": spare_post.id,
         "unit": unit.id,
+        "meeting": meeting.id,
+        "invitee": meeting.invitees[0].id,
     }
     return World(ids, people)
 
