@@ -201,6 +201,7 @@ FEATURES: tuple[Feature, ...] = (
     # at the door, minutes, suggestions made needs or work orders (services/meetings/).
     Feature(
         "meetings",
+        commands=meeting_commands.COMMANDS,
         message_kinds=meeting_messages.MESSAGE_KINDS,
         answerers=meeting_commands.ANSWERERS,
         blueprints=(meetings.bp, meetings.my_bp),

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, or_, select
 
 from models import Meeting, MeetingInvitee, Person, db
 from models.meetings import Reply as Answer
-from notify.commands import Inbound, Reply
+from notify.commands import Command, Help, Inbound, Reply
 from notify.replies import Answerer, Question
 from services.errors import DomainError
 from services.meetings import operations
@@ -72,4 +72,40 @@ def latest_question(message: Inbound) -> Question | None:
     )
 
 
+REPLY_LABELS = {Answer.ATTEND: "参加", Answer.EXCUSED: "请假", Answer.NONE: "未答复"}
+
+
+def _list(message: Inbound) -> Reply | None:
+    """Answer "会议" with the sender's next meetings and their answer to each."""
+    person = _sender(message)
+    phones = {p for p in (message.phone, person.phone if person else None) if p}
+    who: list[ColumnElement[bool]] = [MeetingInvitee.phone.in_(phones)] if phones else []
+    if person is not None:
+        who.append(MeetingInvitee.person_id == person.id)
+    rows = (
+        db.session.scalars(
+            select(MeetingInvitee)
+            .join(Meeting, Meeting.id == MeetingInvitee.meeting_id)
+            .where(or_(*who), MeetingInvitee.walk_in.is_(False), Meeting.starts_at > message.now)
+            .order_by(Meeting.starts_at)
+            .limit(3)
+        ).all()
+        if who
+        else []
+    )
+    lines = [
+        f"{operations.when_text(r.meeting)} {r.meeting.title}（{REPLY_LABELS[Answer(r.reply)]}）"
+        for r in rows
+    ]
+    return Reply("meeting_list", {"meetings": "；".join(lines) if lines else "-"})
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "meeting_list",
+        ("会议", "MEETINGS", "HY"),
+        _list,
+        help=(Help("“会议”看会议，邀请回1参加2请假", "MEETINGS; reply 1/2 to an invitation"),),
+    ),
+)
 ANSWERERS: tuple[tuple[str, Answerer], ...] = (("meeting", latest_question),)

@@ -67,6 +67,15 @@ MEETING_HOW = meeting_kind(
     **REPLY,
 )
 
+MEETING_LIST = MessageKind(
+    name="meeting_list",
+    zh="您的会议：{meetings}",
+    en="Your meetings: {meetings}",
+    example={"meetings": "11-28 14:30 三网格11月例会（参加）"},
+    validity_seconds=HOUR,
+    urgent=True,
+)
+
 MESSAGE_KINDS: tuple[MessageKind, ...] = (
     MEETING_INVITE,
     MEETING_REMINDER,
@@ -75,4 +84,5 @@ MESSAGE_KINDS: tuple[MessageKind, ...] = (
     MEETING_ATTENDING,
     MEETING_EXCUSED,
     MEETING_HOW,
+    MEETING_LIST,
 )

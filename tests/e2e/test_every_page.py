@@ -25,6 +25,7 @@ from models import (
     Building,
     Community,
     Household,
+    Meeting,
     Need,
     NeedReferral,
     PartnerUnit,
@@ -158,6 +159,10 @@ def _candidates() -> dict[str, list[Any]]:
             *_first(select(WorkOrder.id)),
         ],
         "broadcast_id": _first(select(Broadcast.id)),
+        "meeting_id": [
+            *_first(select(Meeting.id).where(Meeting.grid_id == building.grid_id)),
+            *_first(select(Meeting.id)),
+        ],
         "code": [demo_data.COMMUNITY_CODE],
         "token": [PARTNER_TOKEN],
         "post_id": _first(select(Post.id).where(Post.person_id == head.id)),
