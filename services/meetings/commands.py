@@ -105,7 +105,7 @@ COMMANDS: tuple[Command, ...] = (
         "meeting_list",
         ("会议", "MEETINGS", "HY"),
         _list,
-        help=(Help("“会议”看会议，邀请回1参加2请假", "MEETINGS; reply 1/2 to an invitation"),),
+        help=(Help("“会议”看会议", "MEETINGS"),),
     ),
 )
 ANSWERERS: tuple[tuple[str, Answerer], ...] = (("meeting", latest_question),)
