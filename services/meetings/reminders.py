@@ -1,7 +1,7 @@
 """Meetings' periodic reminders (the `meeting-reminders` job, hourly).
 
-- The day before a meeting (any hour of the previous local day), those who answered "1"
-  are reminded, once (`meeting.reminded_at`).
+- The day before a meeting, from REMINDER_HOUR (local) on, those who answered "1" are
+  reminded, once (`meeting.reminded_at`): late enough in the day that most answers are in.
 - The quarterly grid leaders' meeting (季度网格长例会): QUARTERLY_NOTICE_DAYS before it,
   everyone invited who has not asked to be excused gets an early notice to prepare their
   grid's report, once (`meeting.noticed_at`); not when the invitation itself went out less
@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from models import Community, Meeting, MeetingEvent, MeetingInvitee, MeetingKind, Person, Post, db
-from models.clock import at, today_of
+from models.clock import at, local, today_of
 from models.meetings import Reply
 from models.roles import Role
 from notify.message import Message
@@ -31,6 +31,8 @@ from notify.routing import Recipient
 from services.meetings.operations import record, tell
 
 QUARTERLY_NOTICE_DAYS = 7
+# The hour (community time) from which the day-before reminder goes.
+REMINDER_HOUR = 17
 # The quarter's third month: from its first day, an uncalled quarterly meeting is flagged.
 QUARTER_CHECK_MONTH = 3
 
@@ -63,6 +65,8 @@ def quarter_of(day: date) -> tuple[date, date, str]:
 
 
 def remind_day_before(now: datetime) -> int:
+    if local(now).hour < REMINDER_HOUR:
+        return 0
     tomorrow = today_of(now) + timedelta(days=1)
     start, end = at(tomorrow, time(0)), at(tomorrow + timedelta(days=1), time(0))
     meetings = db.session.scalars(

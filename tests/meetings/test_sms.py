@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 import tasks.deliveries
 from models import MeetingInvitee, db, utcnow
-from models.clock import local
+from models.clock import at, local
 from models.meetings import Reply
 from services.meetings import reminders
 from tests.fakes.twilio import FakeTwilio
@@ -118,7 +118,8 @@ def test_a_meeting_by_sms_alone(
     # The day before: only the resident, who said they attend, is reminded.
     # (remind_day_before alone: in a quarter's last month run() would also tell the
     # secretary the quarter has no quarterly meeting, a message of its own tested elsewhere.)
-    assert reminders.remind_day_before(starts - timedelta(days=1)) == 1
+    evening_before = at(local(starts).date() - timedelta(days=1), time(17, 30))
+    assert reminders.remind_day_before(evening_before) == 1
     db.session.commit()
     run_jobs(app)
     last = twilio.wait_for(9)[8:]
