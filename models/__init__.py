@@ -19,6 +19,13 @@ from models.mediation import (
     Outcome,
     SessionKind,
 )
+from models.meetings import (
+    Meeting,
+    MeetingEvent,
+    MeetingInvitee,
+    MeetingKind,
+    MeetingSuggestion,
+)
 from models.messages import (
     DailySends,
     Delivery,
@@ -108,6 +115,11 @@ __all__ = [
     "MediationEvent",
     "MediationParty",
     "MediationSession",
+    "Meeting",
+    "MeetingEvent",
+    "MeetingInvitee",
+    "MeetingKind",
+    "MeetingSuggestion",
     "Need",
     "NeedEvent",
     "NeedReferral",

@@ -61,6 +61,7 @@ class Permission(enum.StrEnum):
     CLAIM_WISHES = "claim_wishes"  # claim, hand back and fulfil wishes
     DISPATCH = "dispatch"  # work orders: create, verify, reopen, cancel
     BROADCAST = "broadcast"  # broadcasts and mobilisation
+    HOLD_MEETINGS = "hold_meetings"  # call meetings, take attendance, minutes, suggestions
     MANAGE_ROSTER = "manage_roster"  # posts, roles, buildings, partner units, imports, outbox
     SEE_AUDIT = "see_audit"  # the audit trail
     # Mediation cases (矛盾调解) of one's grid: only mediators, the grid leader and the
@@ -98,6 +99,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.BROADCAST,
             P.SEE_MEDIATION,
             P.INFORM_HOUSEHOLDS,
+            P.HOLD_MEETINGS,
         }
     ),
     Role.BUILDING_HEAD: frozenset(

@@ -73,6 +73,7 @@ class NeedSource(enum.StrEnum):
     OBSERVER = "observer"
     RESIDENT = "resident"
     PATROL = "patrol"  # a patrol's finding (services/patrols)
+    MEETING = "meeting"  # a suggestion heard at a meeting (models.meetings)
 
 
 class NeedStatus(enum.StrEnum):

@@ -31,6 +31,7 @@ from pwa.views import (
     head,
     health,
     mediation,
+    meetings,
     needs,
     outbox,
     patrols,
@@ -56,6 +57,9 @@ from services.campaigns import messages as campaign_messages
 from services.mediation import commands as mediation_commands
 from services.mediation import demo as mediation_demo
 from services.mediation import messages as mediation_messages
+from services.meetings import commands as meeting_commands
+from services.meetings import demo as meeting_demo
+from services.meetings import messages as meeting_messages
 from services.messages import help as sms_help
 from services.needs import commands as need_commands
 from services.needs import messages as need_messages
@@ -79,6 +83,7 @@ from tasks import campaigns as campaign_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import mediation as mediation_jobs
+from tasks import meetings as meeting_jobs
 from tasks import needs as need_jobs
 from tasks import patrols as patrol_jobs
 from tasks import visits as visit_jobs
@@ -231,6 +236,19 @@ FEATURES: tuple[Feature, ...] = (
         blueprints=(campaigns.bp,),
         periodic=(Periodic("campaign-sweep", campaign_jobs.sweep, interval=30, timeout=300),),
         demo=campaign_demo.load,
+    ),
+    # Meetings (例会, 座谈会, 联席会, 季度网格长例会): invitations answered "1"/"2", attendance
+    # at the door, minutes, suggestions made needs or work orders (services/meetings/).
+    Feature(
+        "meetings",
+        commands=meeting_commands.COMMANDS,
+        message_kinds=meeting_messages.MESSAGE_KINDS,
+        answerers=meeting_commands.ANSWERERS,
+        blueprints=(meetings.bp, meetings.my_bp),
+        # The day-before reminder, the quarterly meeting's early notice, and the secretary
+        # told when none is called for the quarter: hourly, each sent once.
+        periodic=(Periodic("meeting-reminders", meeting_jobs.remind, cron="25 * * * *"),),
+        demo=meeting_demo.load,
     ),
     # The grids' work groups (WeCom group robots): the other features' events reach them
     # through services.work_groups.telling; this is the settings page and the kinds.

@@ -93,6 +93,8 @@ SUBJECTS: dict[str, Any] = {
     "mediation": lazy_gettext("Mediation case"),
     "mediation party search": lazy_gettext("Mediation: finding parties"),
     "campaign households": lazy_gettext("Households a policy campaign has not reached"),
+    "meeting": lazy_gettext("Meeting"),
+    "meeting_residents": lazy_gettext("Residents picked for a meeting"),
 }
 
 
@@ -114,6 +116,9 @@ PAGES: dict[str, Any] = {
     "mediation case": lazy_gettext("Mediation case"),
     "mediation search": lazy_gettext("Mediation: finding parties"),
     "mediation parties chosen": lazy_gettext("Mediation: parties chosen"),
+    "meeting attendance": lazy_gettext("Attendance at a meeting's door"),
+    "meeting invitees": lazy_gettext("Residents invited to a meeting"),
+    "meeting resident search": lazy_gettext("Finding residents to invite"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),

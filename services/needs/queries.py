@@ -44,6 +44,7 @@ SOURCES: dict[str, Any] = {
     NeedSource.OBSERVER: lazy_gettext("Observer"),
     NeedSource.RESIDENT: lazy_gettext("Resident"),
     NeedSource.PATROL: lazy_gettext("Patrol"),
+    NeedSource.MEETING: lazy_gettext("Meeting suggestion"),
 }
 STATUSES = ("open", "in_hand", "answered")
 

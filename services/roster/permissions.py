@@ -45,6 +45,7 @@ PERMISSION_NAMES = {
     Permission.CLAIM_WISHES: _l("Claim and fulfil wishes"),
     Permission.DISPATCH: _l("Dispatch work orders"),
     Permission.BROADCAST: _l("Send broadcasts"),
+    Permission.HOLD_MEETINGS: _l("Call and hold meetings"),
     Permission.MANAGE_ROSTER: _l("Manage the roster, posts and messages"),
     Permission.SEE_AUDIT: _l("See the audit trail"),
     Permission.SEE_MEDIATION: _l(

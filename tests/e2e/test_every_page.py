@@ -27,6 +27,7 @@ from models import (
     Community,
     Household,
     MediationCase,
+    Meeting,
     Need,
     NeedReferral,
     PartnerUnit,
@@ -171,6 +172,10 @@ def _candidates() -> dict[str, list[Any]]:
         "campaign_id": list(
             db.session.scalars(select(Campaign.id).order_by(Campaign.id.desc()).limit(2))
         ),
+        "meeting_id": [
+            *_first(select(Meeting.id).where(Meeting.grid_id == building.grid_id)),
+            *_first(select(Meeting.id)),
+        ],
         "code": [demo_data.COMMUNITY_CODE],
         "token": [PARTNER_TOKEN],
         "post_id": _first(select(Post.id).where(Post.person_id == head.id)),

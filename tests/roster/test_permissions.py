@@ -44,6 +44,8 @@ from services.administration import operations as administration
 from services.broadcasts import operations as broadcasts
 from services.broadcasts.queries import Criteria
 from services.campaigns import operations as campaigns
+from services.meetings import operations as meetings
+from services.meetings.operations import Invitees
 from services.patrols import operations as patrols
 from services.roster import permissions
 from services.work_orders import operations as work_orders
@@ -151,6 +153,28 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("campaigns.send_sms", "POST"): ("/campaigns/{campaign}/sms", (P.BROADCAST, STAFF)),
     ("campaigns.attach", "POST"): ("/campaigns/{campaign}/attachment", (P.BROADCAST, STAFF)),
     ("campaigns.close", "POST"): ("/campaigns/{campaign}/close", (P.BROADCAST, STAFF)),
+    # meetings
+    ("meetings.meeting_list", "GET"): ("/meetings", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.new_meeting", "GET"): ("/meetings/new", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.call_meeting", "POST"): ("/meetings/new", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.reach", "GET"): ("/meetings/reach?roles=patroller", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.find_residents", "GET"): ("/meetings/residents?q=王", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.detail", "GET"): ("/meetings/{meeting}", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.door", "GET"): ("/meetings/{meeting}/door", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.mark", "POST"): (
+        "/meetings/{meeting}/invitees/{invitee}/present",
+        (P.HOLD_MEETINGS, OVER_GRID),
+    ),
+    ("meetings.walk_in", "POST"): ("/meetings/{meeting}/walk-in", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.minutes", "POST"): ("/meetings/{meeting}/minutes", (P.HOLD_MEETINGS, OVER_GRID)),
+    ("meetings.suggest", "POST"): (
+        "/meetings/{meeting}/suggestions",
+        (P.HOLD_MEETINGS, OVER_GRID),
+    ),
+    ("meetings.convert", "POST"): (
+        "/meetings/{meeting}/suggestions/999999/need",
+        (P.HOLD_MEETINGS, OVER_GRID),
+    ),
     # the roster, posts, roles, messages
     ("secretary.post_list", "GET"): ("/secretary/posts", P.MANAGE_ROSTER),
     ("secretary.new_post", "GET"): ("/secretary/posts/new", P.MANAGE_ROSTER),
@@ -240,6 +264,7 @@ GUARD_ONLY = {
     ("patrols.take_up", "POST"),
     ("patrols.finding_photo", "GET"),
     ("outbox.retry", "POST"),
+    ("meetings.convert", "POST"),
 }
 # Blueprint routes that show or change nothing a permission covers, and why.
 EXEMPT = {
@@ -257,6 +282,7 @@ EXEMPT = {
     "my_orders": "one's own work orders",
     "patrols.mine": "one's own patrol shifts (those of one's routes)",
     "patrols.act": "signing up for and patrolling one's own shifts (patrols.queries.may_patrol)",
+    "my_meetings": "one's own meeting invitations",
     "needs.my_needs": "a resident's own needs",
     "wishes.my_wishes": "a resident's own wishes",
     "wishes.post_my_wish": "a resident's own wishes",
@@ -444,6 +470,18 @@ def world(make: Any) -> World:
         now=now,
         today=today,
     )
+    meeting = meetings.call_meeting(
+        c,
+        kind="regular",
+        title="网格例会",
+        starts_at=now + timedelta(days=2),
+        place="社区会议室",
+        invitees=Invitees(audience=audience),
+        by=people["secretary"],
+        now=now,
+        today=today,
+        grid=g,
+    )
     db.session.commit()
     ids = {
         "route": route.id,
@@ -462,6 +500,8 @@ def world(make: Any) -> World:
         "spare_post": spare_post.id,
         "unit": unit.id,
         "case": case.id,
+        "meeting": meeting.id,
+        "invitee": meeting.invitees[0].id,
     }
     return World(ids, people)
 
