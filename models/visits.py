@@ -13,7 +13,7 @@ from models.base import UTCDateTime, db, utcnow
 
 if TYPE_CHECKING:
     from models.people import Person, Resident
-    from models.places import Household
+    from models.places import Building, Household
     from models.wishes import Photo
 
 
@@ -135,6 +135,7 @@ class Need(db.Model):  # type: ignore[name-defined]
     visit: Mapped[Visit | None] = relationship(back_populates="needs")
     photo: Mapped[Photo | None] = relationship()
     household: Mapped[Household | None] = relationship()
+    building: Mapped[Building | None] = relationship()
     resident: Mapped[Resident | None] = relationship()
     raised_by: Mapped[Person | None] = relationship(foreign_keys=[raised_by_id])
     decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id])
@@ -142,6 +143,14 @@ class Need(db.Model):  # type: ignore[name-defined]
     @property
     def ref(self) -> str:
         return f"N{self.id}"
+
+    @property
+    def where(self) -> str:
+        """Where the need is: the household's address, else the building and place reported."""
+        if self.household is not None:
+            return self.household.address
+        parts = [self.building.label if self.building is not None else "", self.place]
+        return " ".join(p for p in parts if p)
 
 
 class NeedReferral(db.Model):  # type: ignore[name-defined]

@@ -32,6 +32,7 @@ from pwa.views import (
     needs,
     outbox,
     public,
+    reports,
     resident,
     roster_import,
     secretary,
@@ -50,6 +51,9 @@ from services.broadcasts import messages as broadcast_messages
 from services.messages import help as sms_help
 from services.needs import commands as need_commands
 from services.needs import messages as need_messages
+from services.reports import commands as report_commands
+from services.reports import demo as reports_demo
+from services.reports import messages as report_messages
 from services.roster import demo as roster_demo
 from services.visits import commands as visit_commands
 from services.visits import demo as visits_demo
@@ -66,6 +70,7 @@ from tasks import broadcasts as broadcast_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import needs as need_jobs
+from tasks import reports as report_jobs
 from tasks import visits as visit_jobs
 from tasks import wishes as wish_jobs
 from tasks import work_orders as work_order_jobs
@@ -191,6 +196,16 @@ FEATURES: tuple[Feature, ...] = (
         periodic=(
             Periodic("wish-escalation", wish_jobs.escalate, cron="*/10 * * * *", timeout=300),
         ),
+    ),
+    # Observers' reports (反映 …, a public problem on the needs list) and property matters (a
+    # property need goes to the property company with a deadline; late answers chased).
+    Feature(
+        "reports",
+        commands=report_commands.COMMANDS,
+        message_kinds=report_messages.MESSAGE_KINDS,
+        blueprints=(reports.bp,),
+        periodic=(Periodic("property-chase", report_jobs.chase_property, cron="25 * * * *"),),
+        demo=reports_demo.load,
     ),
     # The grids' work groups (WeCom group robots): the other features' events reach them
     # through services.work_groups.telling; this is the settings page and the kinds.

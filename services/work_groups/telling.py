@@ -42,6 +42,7 @@ NEED_CATEGORY_ZH = {
     "neighbours": "邻里纠纷",
     "environment": "环境卫生",
     "safety": "安全",
+    "property": "物业",
     "other": "其他",
 }
 # Needs whose text may hold health details: the group hears only that there is one.
