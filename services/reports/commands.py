@@ -40,6 +40,8 @@ def split_category(text: str) -> tuple[str, str]:
     """
     text = text.strip()
     for word, category in CATEGORY_WORDS.items():
+        if text.upper().rstrip(":：") == word:
+            return category, ""  # the category alone: nothing reported yet
         if text.upper().startswith(word) and text[len(word) : len(word) + 1] in (" ", ":", "："):
             rest = text[len(word) :].lstrip(" :：")
             if rest:
