@@ -21,8 +21,8 @@ from services.needs import operations as needs
 from services.reports import commands as report_commands
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
-from tests.messages.test_telegram import _link, _send, fake  # noqa: F401 (fixture)
-from tests.needs.test_referrals import FROM, PUBLIC, place, twilio  # noqa: F401 (fixtures)
+from tests.messages.test_telegram import _link, _send
+from tests.needs.test_referrals import FROM, PUBLIC
 from tests.support import run_jobs
 from tests.visits.test_visits import Place, sign_in_en
 
@@ -150,7 +150,10 @@ def test_a_report_by_sms_through_twilio_and_the_answer_back(
 ) -> None:
     twilio.app_client = client
     hook = PUBLIC + "/webhooks/twilio/sms"
-    assert twilio.send_inbound_sms(hook, place.observer.phone, FROM, "反映 5号楼路灯坏了").status == 200
+    assert (
+        twilio.send_inbound_sms(hook, place.observer.phone, FROM, "反映 5号楼路灯坏了").status
+        == 200
+    )
     run_jobs(app)
     [reply] = twilio.wait_for(1)
     assert reply["to"] == place.observer.phone and "已记录问题N" in reply["body"]
@@ -195,7 +198,7 @@ def test_reports_by_sms_with_a_place_a_category_or_nothing(place: Place) -> None
 
 
 def test_a_report_on_telegram_goes_to_the_needs_list(
-    fake: FakeTelegram,  # noqa: F811 (the fixture)
+    fake: FakeTelegram,
     place: Place,
 ) -> None:
     _link(fake, place.observer, 8801)
