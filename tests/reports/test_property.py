@@ -29,6 +29,7 @@ from services.needs import operations as needs
 from services.needs import property_matters, referrals
 from services.reports import operations as reports
 from services.reports import queries
+from tests.administration.test_setup import community_form
 from tests.fakes.twilio import FakeTwilio
 from tests.needs.test_referrals import FROM, PUBLIC
 from tests.support import run_jobs
@@ -301,3 +302,34 @@ def test_the_liaison_sees_the_grids_matters_and_the_ledger_counts_them(
     assert actions.count("to_property") == 2 and actions.count("property_answered") == 1
     assert actions.count("property_chased") == 1
     assert queries.events(place.community.id, day, day, grid_id=place.other_grid.id) == []
+
+
+def test_the_secretary_sets_the_days_the_company_has(
+    client: FlaskClient, place: Place, make: Any
+) -> None:
+    place.community.code = "xingfu-p"
+    db.session.commit()
+    sign_in_en(client, place.secretary.phone)
+    url = "/admin/communities/xingfu-p/settings"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="property_answer_days"' in page and 'value="3"' in page
+    for bad, said in (("0", "from 1 to 30 days"), ("三", "please enter a whole number")):
+        refused = client.post(url, data=community_form(property_answer_days=bad))
+        assert refused.status_code == 422 and said in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert place.community.property_answer_days is None
+    assert client.post(url, data=community_form(property_answer_days="5")).status_code == 302
+    db.session.expire_all()
+    assert place.community.property_answer_days == 5
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "community.settings"))
+    assert entry is not None and "property_answer_days: 3 → 5" in entry.detail
+    # A property matter now has five days.
+    _company(place)
+    need, _resident = _resident_need(place, make)
+    referral = referrals.latest(need)
+    assert referral is not None and referral.due_at is not None
+    assert referral.due_at - referral.sent_at == timedelta(days=5)
+    # The app's default again: the community follows the app.
+    assert client.post(url, data=community_form(property_answer_days="3")).status_code == 302
+    db.session.expire_all()
+    assert place.community.property_answer_days is None
