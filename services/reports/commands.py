@@ -94,7 +94,7 @@ COMMANDS: tuple[Command, ...] = (
         shape="text",
         help=(
             Help(
-                "“反映 5号楼路灯坏了”报告问题",
+                "“反映 问题和地点”报问题",
                 "REPORT + problem and place",
                 permission=Permission.RAISE_NEEDS,
             ),

@@ -104,12 +104,8 @@ def need_raised(need: Need, now: datetime) -> list[int]:
     """Tell the need's grid of a new need (a need with no place in a grid goes nowhere)."""
     if need.grid_id is None:
         return []
-    if need.household is not None:
-        where = need.household.address
-    elif need.building is not None:
-        where = need.building.label
-    else:
-        where = "-"
+    # The household's address, or a reported problem's building and place.
+    where = need.where or "-"
     text = WITHHELD_TEXT if need.category in WITHHELD_CATEGORIES else clean(need.text)
     return to_groups(
         messages.GROUP_NEED.name,
