@@ -11,6 +11,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     Time,
@@ -62,6 +63,8 @@ class Community(db.Model):  # type: ignore[name-defined]
     # Hours an unclaimed wish waits before each escalation step, by category; a category
     # left out keeps the app's WISH_ESCALATION_HOURS (or its built-in default).
     wish_escalation_hours: Mapped[dict[str, float] | None] = mapped_column(JSON(none_as_null=True))
+    # Days the property company has to answer a property matter; None = PROPERTY_ANSWER_DAYS.
+    property_answer_days: Mapped[int | None] = mapped_column(Integer)
     street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

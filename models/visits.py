@@ -13,7 +13,8 @@ from models.base import UTCDateTime, db, utcnow
 
 if TYPE_CHECKING:
     from models.people import Person, Resident
-    from models.places import Household
+    from models.places import Building, Household
+    from models.wishes import Photo
 
 
 class Visit(db.Model):  # type: ignore[name-defined]
@@ -129,9 +130,15 @@ class Need(db.Model):  # type: ignore[name-defined]
     # Each chase stage tells its people once per time the need waits undecided.
     chased_leader_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     chased_secretary_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A public problem (a blocked drain, a broken light) has no household: where it is, as the
+    # reporter typed it or the building they picked (building_id), and their photo.
+    place: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
 
     visit: Mapped[Visit | None] = relationship(back_populates="needs")
+    photo: Mapped[Photo | None] = relationship()
     household: Mapped[Household | None] = relationship()
+    building: Mapped[Building | None] = relationship()
     resident: Mapped[Resident | None] = relationship()
     raised_by: Mapped[Person | None] = relationship(foreign_keys=[raised_by_id])
     decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id])
@@ -139,6 +146,14 @@ class Need(db.Model):  # type: ignore[name-defined]
     @property
     def ref(self) -> str:
         return f"N{self.id}"
+
+    @property
+    def where(self) -> str:
+        """Where the need is: the household's address, else the building and place reported."""
+        if self.household is not None:
+            return self.household.address
+        parts = [self.building.label if self.building is not None else "", self.place]
+        return " ".join(p for p in parts if p)
 
 
 class NeedReferral(db.Model):  # type: ignore[name-defined]
@@ -160,6 +175,11 @@ class NeedReferral(db.Model):  # type: ignore[name-defined]
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_via: Mapped[str] = mapped_column(String(20), default="")
+    # A property company's answer is due by due_at (None for other partner units); late, its
+    # contact is chased once, later the grid leader and secretary once (needs/property.py).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    chased_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    chased_leader_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     need: Mapped[Need] = relationship()
 

@@ -206,6 +206,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "NEED_CHASE_DAYS": float(env.get("NEED_CHASE_DAYS", "3")),
         "NEED_CHASE_SECRETARY_DAYS": float(env.get("NEED_CHASE_SECRETARY_DAYS", "2")),
         "NEED_REFERRAL_LINK_DAYS": int(env.get("NEED_REFERRAL_LINK_DAYS", "14")),
+        # Property matters: days the property company has to answer (a community may set its
+        # own), then days after chasing its contact before the grid leader hears.
+        "PROPERTY_ANSWER_DAYS": int(env.get("PROPERTY_ANSWER_DAYS", "3")),
+        "PROPERTY_CHASE_LEADER_DAYS": float(env.get("PROPERTY_CHASE_LEADER_DAYS", "1")),
         # Micro-wishes: hours a wish may wait unclaimed, per category, before each escalation
         # step (building head, grid leader, secretary); categories left out keep their default
         # (services.wishes.escalation.DEFAULT_ESCALATION_HOURS). E.g. "escort=4,repair=12".

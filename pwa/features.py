@@ -36,6 +36,7 @@ from pwa.views import (
     outbox,
     patrols,
     public,
+    reports,
     resident,
     roster_import,
     secretary,
@@ -66,6 +67,9 @@ from services.needs import messages as need_messages
 from services.patrols import commands as patrol_commands
 from services.patrols import demo as patrol_demo
 from services.patrols import messages as patrol_messages
+from services.reports import commands as report_commands
+from services.reports import demo as reports_demo
+from services.reports import messages as report_messages
 from services.roster import demo as roster_demo
 from services.visits import commands as visit_commands
 from services.visits import demo as visits_demo
@@ -86,6 +90,7 @@ from tasks import mediation as mediation_jobs
 from tasks import meetings as meeting_jobs
 from tasks import needs as need_jobs
 from tasks import patrols as patrol_jobs
+from tasks import reports as report_jobs
 from tasks import visits as visit_jobs
 from tasks import wishes as wish_jobs
 from tasks import work_orders as work_order_jobs
@@ -249,6 +254,16 @@ FEATURES: tuple[Feature, ...] = (
         # told when none is called for the quarter: hourly, each sent once.
         periodic=(Periodic("meeting-reminders", meeting_jobs.remind, cron="25 * * * *"),),
         demo=meeting_demo.load,
+    ),
+    # Observers' reports (反映 …, a public problem on the needs list) and property matters (a
+    # property need goes to the property company with a deadline; late answers chased).
+    Feature(
+        "reports",
+        commands=report_commands.COMMANDS,
+        message_kinds=report_messages.MESSAGE_KINDS,
+        blueprints=(reports.bp,),
+        periodic=(Periodic("property-chase", report_jobs.chase_property, cron="25 * * * *"),),
+        demo=reports_demo.load,
     ),
     # The grids' work groups (WeCom group robots): the other features' events reach them
     # through services.work_groups.telling; this is the settings page and the kinds.

@@ -87,6 +87,7 @@ SUBJECTS: dict[str, Any] = {
     "inbound": lazy_gettext("Texts received"),
     "work_order": lazy_gettext("Work order"),
     "need": lazy_gettext("Need"),
+    "property matters": lazy_gettext("Property matters"),
     "community": lazy_gettext("Community"),
     "grid": lazy_gettext("Grid"),
     "administrator": lazy_gettext("Administrator"),
@@ -130,6 +131,7 @@ FILTERS: dict[str, Any] = {
     "deliveries": lazy_gettext("messages"),
     "texts": lazy_gettext("texts"),
     "campaign": lazy_gettext("campaign"),
+    "list": lazy_gettext("list"),
 }
 
 

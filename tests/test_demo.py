@@ -67,7 +67,7 @@ def test_demo_loads_a_realistic_community_exactly_once(app: Flask) -> None:
         assert len(set(db.session.scalars(select(Building.compound)))) == 3
         assert count(Household) == 1200
         assert count(Resident) == 3000
-        assert count(PartnerUnit) == 3
+        assert count(PartnerUnit) == 4  # three partner units and the property company
 
         # Every grid has buildings, every building households; rooms carry their floor.
         per_grid = Counter(db.session.scalars(select(Building.grid_id)))

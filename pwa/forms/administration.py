@@ -49,6 +49,16 @@ def _hours(name: str) -> Callable[[str], float]:
     return parse
 
 
+def _days_or_default(name: str) -> Callable[[str], int | None]:
+    # Left empty (a form from before the field existed), the app's default applies.
+    whole = _whole(name)
+
+    def parse(raw: str) -> int | None:
+        return whole(raw) if _text(raw) else None
+
+    return parse
+
+
 def _time(label: Callable[[], str]) -> Callable[[str], time]:
     def parse(raw: str) -> time:
         text = _text(raw)
@@ -77,6 +87,7 @@ class SettingsForm(Form):
     digest_day = Parsed(_whole("digest_day"))
     digest_hour = Parsed(_whole("digest_hour"))
     work_order_escalate_hours = Parsed(_hours("work_order_escalate_hours"))
+    property_answer_days = Parsed(_days_or_default("property_answer_days"))
 
     def values(self) -> CommunitySettings:
         """Return the settings typed in (call after validate)."""
@@ -90,6 +101,11 @@ class SettingsForm(Form):
             digest_hour=self.digest_hour.data,
             work_order_escalate_hours=self.work_order_escalate_hours.data,
             wish_escalation_hours={k: self[f"wish_{k}"].data for k in CATEGORIES},
+            property_answer_days=(
+                settings.defaults().property_answer_days
+                if self.property_answer_days.data is None
+                else self.property_answer_days.data
+            ),
         )
 
 

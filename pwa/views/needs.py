@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import Decision, Household, Need, NeedReferral, PartnerUnit, Resident, db
 from models.roles import Permission
-from pwa import audit_reads, auth, paging
+from pwa import audit_reads, auth, paging, rendering
 from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm, PartnerAnswerForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -140,6 +140,22 @@ def decide(need_id: int) -> Any:
         done=lambda decided: _decided(decided),
         form=form,
     )
+
+
+@bp.get("/needs/<int:need_id>/photo")
+def photo(need_id: int) -> Any:
+    """A reported problem's photo, for its reporter and whoever sees the need on the list."""
+    person = auth.person_required()
+    need = db.session.get(Need, need_id)
+    if need is not None and need.raised_by_id != person.id:
+        area = visit_queries.visit_area(person, auth.today(), Permission.SEE_NEEDS)
+        try:
+            need = queries.get_need(area, need_id)
+        except NotFound:
+            need = None
+    if need is None or need.photo is None:
+        abort(404)
+    return rendering.photo(need.photo)
 
 
 def _decided(need: Need) -> Any:

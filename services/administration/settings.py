@@ -24,6 +24,7 @@ from services.work_orders import chase
 
 SIGNATURE_LENGTH = (2, 12)  # characters inside 【】, as Chinese SMS providers accept
 ESCALATION_HOURS = (0.5, 168.0)  # half an hour to a week
+PROPERTY_ANSWER_DAYS = (1, 30)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class CommunitySettings:
     digest_hour: int
     work_order_escalate_hours: float
     wish_escalation_hours: dict[str, float] = field(default_factory=dict)
+    # Days the property company has to answer a property matter (services/needs/property_matters).
+    property_answer_days: int = 3
 
     @property
     def schedule(self) -> reminders.Schedule:
@@ -76,6 +79,7 @@ def defaults() -> CommunitySettings:
         digest_hour=plan.digest_hour,
         work_order_escalate_hours=chase.setting("WORK_ORDER_ESCALATE_HOURS"),
         wish_escalation_hours=wish_defaults(),
+        property_answer_days=int(str(_config("PROPERTY_ANSWER_DAYS", 3))),
     )
 
 
@@ -101,6 +105,7 @@ def of(community: Community) -> CommunitySettings:
         wish_escalation_hours={
             k: float(own_hours.get(k, v)) for k, v in base.wish_escalation_hours.items()
         },
+        property_answer_days=community.property_answer_days or base.property_answer_days,
     )
 
 
@@ -133,6 +138,7 @@ def labels() -> dict[str, str]:
         "digest_day": _("Day grid leaders get their digest"),
         "digest_hour": _("Hour grid leaders get their digest"),
         "work_order_escalate_hours": _("Hours before an unclaimed work order goes up"),
+        "property_answer_days": _("Days the property company has to answer"),
         **{
             f"wish_{k}": _("Hours before an unclaimed wish goes up: %(category)s", category=v)
             for k, v in CATEGORIES.items()
@@ -175,6 +181,16 @@ def check(values: CommunitySettings) -> CommunitySettings:
                     high=int(high),
                 )
             )
+    first, last = PROPERTY_ANSWER_DAYS
+    if not first <= values.property_answer_days <= last:
+        raise InvalidInput(
+            _(
+                "%(field)s: from %(low)d to %(high)d days.",
+                field=names["property_answer_days"],
+                low=first,
+                high=last,
+            )
+        )
     return replace(values, sms_signature=clean_signature(values.sms_signature))
 
 
@@ -198,6 +214,11 @@ def apply(community: Community, values: CommunitySettings) -> list[str]:
         if v != base.wish_escalation_hours.get(k)
     }
     community.wish_escalation_hours = own or None
+    community.property_answer_days = (
+        None
+        if values.property_answer_days == base.property_answer_days
+        else values.property_answer_days
+    )
     if values.schedule == visit_defaults():
         db.session.execute(delete(VisitSettings).where(VisitSettings.community_id == community.id))
     else:
@@ -221,6 +242,7 @@ def _fields(
             "digest_day",
             "digest_hour",
             "work_order_escalate_hours",
+            "property_answer_days",
         )
     ]
     rows += [

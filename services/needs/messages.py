@@ -142,6 +142,50 @@ NEED_CHASE_SECRETARY = MessageKind(
     description="Needs still undecided after the grid leader's reminder, to the secretary.",
 )
 
+# Property matters (services/needs/property_matters.py): to the company with its deadline, to
+# the resident, and the chase of a late answer (the contact, then the grid leader).
+NEED_TO_PROPERTY = MessageKind(
+    name="need_to_property",
+    zh="物业事项{ref}：{need}（{address}），请于{due}前办理，回复“答复 {ref} 办理情况”"
+    "或打开 {link} 答复。",
+    en="Property matter {ref}: {need} ({address}). Please handle it by {due} and reply "
+    "ANSWER {ref} and what was done, or answer at {link}",
+    example={
+        "ref": "N12",
+        "need": "5号楼路灯不亮",
+        "address": "幸福家园 5号楼",
+        "due": "12月8日",
+        "link": "https://linli.example.cn/p/Xq3v9dK2mP8sT1wZ",
+    },
+    validity_seconds=48 * HOUR,
+    sensitive=True,
+    description="A property matter, to the property company's contact, with its deadline.",
+)
+NEED_PROPERTY_SENT = MessageKind(
+    name="need_property_sent",
+    zh="您反映的“{need}”已转{unit}办理，{due}前答复您。",
+    en="What you raised (“{need}”) has gone to {unit}, who answer by {due}.",
+    example={"need": "5号楼路灯不亮", "unit": "安居物业公司", "due": "12月8日"},
+    description="A property matter went to the property company, to the resident or reporter.",
+)
+PROPERTY_CHASE_CONTACT = MessageKind(
+    name="property_chase_contact",
+    zh="物业事项{refs}已过答复期限，请尽快办理并回复“答复 {ref} 办理情况”。",
+    en="Property matters {refs} are past their deadline: please handle them and reply "
+    "ANSWER {ref} and what was done.",
+    example={"count": 2, "refs": "N12、N15", "ref": "N12"},
+    description="Property matters answered late, to the property company's contact.",
+)
+PROPERTY_CHASE_LEADER = MessageKind(
+    name="property_chase_leader",
+    zh="物业公司有{count}件事项超期未答复（{refs}），已催过物业，请督办。",
+    en="{count} property matters are past their deadline ({refs}) although the company was "
+    "chased: please follow them up.",
+    example={"count": 2, "refs": "N12、N15"},
+    description="Property matters still unanswered after the company was chased, to the grid "
+    "leader (the secretary when the grid has none).",
+)
+
 MESSAGE_KINDS: tuple[MessageKind, ...] = (
     NEED_SOLVED,
     NEED_REFERRED,
@@ -159,6 +203,10 @@ MESSAGE_KINDS: tuple[MessageKind, ...] = (
     NEED_BACK_EXPIRED,
     NEED_CHASE_LEADER,
     NEED_CHASE_SECRETARY,
+    NEED_TO_PROPERTY,
+    NEED_PROPERTY_SENT,
+    PROPERTY_CHASE_CONTACT,
+    PROPERTY_CHASE_LEADER,
 )
 
 # What a need became, as the resident reads it (Chinese, English).

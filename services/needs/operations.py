@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import (
+    Building,
     Decision,
     Household,
     Need,
@@ -30,20 +31,23 @@ from models import (
     NeedStatus,
     PartnerUnit,
     Person,
+    Photo,
     Resident,
     Visit,
     db,
 )
+from models.clock import today_of
 from notify.message import Message
 from notify.outbox import send_later
 from notify.routing import Recipient
 from services.errors import DomainError, InvalidInput
-from services.needs import referrals
+from services.needs import property_matters, referrals
 from services.needs.messages import WHAT, short
 from services.needs.queries import CATEGORIES, DECISIONS, may_decide
 from services.work_groups import telling as work_groups
 
 TEXT_LIMIT = 500
+PLACE_LIMIT = 100
 ANSWER_LIMIT = 300
 
 # Makes the micro-wish or work order for a need (need, by, today, now) and returns its ref.
@@ -90,15 +94,31 @@ def raise_need(
     now: datetime,
     resident_id: int | None = None,
     visit: Visit | None = None,
+    building: Building | None = None,
+    grid_id: int | None = None,
+    place: str = "",
+    photo: Photo | None = None,
+    action: str = "raised",
 ) -> Need:
-    """Add a need to the list (checked first; the caller's transaction commits it)."""
+    """Add a need to the list (checked first; the caller's transaction commits it).
+
+    A public problem (an observer's report) has no household: the building picked, or the
+    grid, and the place typed say where. A property need goes to the property company at once
+    when the community has one (services/needs/property_matters.py).
+    """
     check_need(category, text)
     if source not in set(NeedSource):
         raise InvalidInput(_("Unknown source of a need."))
-    building = household.building if household is not None else None
+    place = " ".join(place.split())
+    if len(place) > PLACE_LIMIT:
+        raise InvalidInput(_("Keep the place under %(limit)d characters.", limit=PLACE_LIMIT))
+    if household is not None:
+        building = household.building
+    if building is not None:
+        grid_id = building.grid_id
     need = Need(
         community_id=community_id,
-        grid_id=building.grid_id if building else None,
+        grid_id=grid_id,
         building_id=building.id if building else None,
         household_id=household.id if household else None,
         resident_id=resident_id,
@@ -107,14 +127,38 @@ def raise_need(
         raised_by_id=by.id if by else None,
         category=category,
         text=text.strip(),
+        place=place,
+        photo_id=photo.id if photo is not None else None,
         status=NeedStatus.OPEN,
         created_at=now,
     )
     db.session.add(need)
     db.session.flush()
-    _event(need, by, "raised", source, now)
+    _event(need, by, action, source, now)
     work_groups.need_raised(need, now)
+    if category == property_matters.CATEGORY:
+        company = property_matters.company_of(community_id)
+        if company is not None:
+            send_to_property(need, company, by=None, now=now)
     return need
+
+
+def send_to_property(need: Need, unit: PartnerUnit, *, by: Person | None, now: datetime) -> None:
+    """Refer the need to the property company with its deadline; the resident is told."""
+    assert unit.contact_phone
+    need.partner_unit_id = unit.id
+    need.status = NeedStatus.IN_HAND
+    need.decision = Decision.REFERRED
+    if by is not None:
+        need.decided_by_id = by.id
+        need.decided_at = now
+    due = property_matters.due_at(need.community_id, now)
+    _event(need, by, property_matters.SENT, unit.name, now)
+    referrals.start(need, unit, now, due_at=due)
+    local = today_of(due)
+    due_text = f"{local.month}月{local.day}日"
+    _tell(need, "need_property_sent", {"unit": unit.name, "due": due_text}, now)
+    db.session.flush()
 
 
 def resident_need(
@@ -226,6 +270,9 @@ def decide(
                     unit=unit.name,
                 )
             )
+        if property_matters.is_company(unit):
+            send_to_property(need, unit, by=by, now=now)
+            return need
         note = " ".join(str(answer or "").split())[:ANSWER_LIMIT]
         need.partner_unit_id = unit.id
         # In hand until the unit's contact answers (answer_referral); the note is the
@@ -292,7 +339,8 @@ def answer_referral(referral: NeedReferral, text: str, *, via: str, now: datetim
     referral.answered_at = now
     referral.answered_via = via
     need.answer = text
-    _finish(need, None, now, "partner_answered", f"{unit_name}: {text}")
+    action = property_matters.ANSWERED if referral.due_at is not None else "partner_answered"
+    _finish(need, None, now, action, f"{unit_name}: {text}")
     _tell(need, "need_partner_answer", {"unit": unit_name, "answer": text}, now)
     db.session.flush()
     return need

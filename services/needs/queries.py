@@ -28,6 +28,7 @@ CATEGORIES: dict[str, Any] = {
     "neighbours": lazy_gettext("Neighbours and disputes"),
     "environment": lazy_gettext("Environment and sanitation"),
     "safety": lazy_gettext("Safety"),
+    "property": lazy_gettext("Property management"),
     "other": lazy_gettext("Other"),
 }
 DECISIONS: dict[str, Any] = {

@@ -16,6 +16,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from models import Need, NeedReferral, PartnerUnit, db
+from models.clock import today_of
 from notify.message import Message
 from notify.outbox import send_later
 from services.needs.messages import short
@@ -39,8 +40,13 @@ def link(token: str) -> str:
     return f"{base.rstrip('/')}{PATH}{token}"
 
 
-def start(need: Need, unit: PartnerUnit, now: datetime) -> NeedReferral:
-    """Record the referral and send the unit's contact the need with its answer link."""
+def start(
+    need: Need, unit: PartnerUnit, now: datetime, *, due_at: datetime | None = None
+) -> NeedReferral:
+    """Record the referral and send the unit's contact the need with its answer link.
+
+    `due_at`: the answer's deadline (property matters): the text names it, the chase counts it.
+    """
     assert unit.contact_phone
     token = secrets.token_urlsafe(16)
     referral = NeedReferral(
@@ -52,19 +58,27 @@ def start(need: Need, unit: PartnerUnit, now: datetime) -> NeedReferral:
         expires_at=now + timedelta(days=link_days()),
         answer="",
         answered_via="",
+        due_at=due_at,
     )
+    if due_at is not None and referral.expires_at < due_at + timedelta(days=link_days()):
+        # The link must outlive the deadline and the chase after it.
+        referral.expires_at = due_at + timedelta(days=link_days())
     db.session.add(referral)
     db.session.flush()
-    address = need.household.address if need.household is not None else "-"
+    params = {
+        "ref": need.ref,
+        "need": short(need.text, 40),
+        "address": need.where or "-",
+        "link": link(token),
+    }
+    kind = "need_to_partner"
+    if due_at is not None:
+        kind = "need_to_property"
+        params["due"] = f"{today_of(due_at).month}月{today_of(due_at).day}日"
     send_later(
         Message(
-            "need_to_partner",
-            {
-                "ref": need.ref,
-                "need": short(need.text, 40),
-                "address": address,
-                "link": link(token),
-            },
+            kind,
+            params,
             batch_key=f"need:{need.id}:partner:{referral.id}",
             ref=need.ref,
             community_id=need.community_id,
@@ -108,11 +122,13 @@ def latest(need: Need) -> NeedReferral | None:
 
 def contact_for(need: Need) -> tuple[str, str] | None:
     """Return (name, phone) the unit may call about the need: the resident, else the home's
-    contact; None when neither has a phone."""
+    contact, else (a public problem) its reporter; None when none has a phone."""
     resident = need.resident
     if resident is not None and resident.phone:
         return resident.name, resident.phone
     household = need.household
     if household is not None and household.contact_phone:
         return household.contact_name or "", household.contact_phone
+    if household is None and need.raised_by is not None:
+        return need.raised_by.name, need.raised_by.phone  # a public problem: its reporter
     return None

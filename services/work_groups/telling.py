@@ -42,6 +42,7 @@ NEED_CATEGORY_ZH = {
     "neighbours": "邻里纠纷",
     "environment": "环境卫生",
     "safety": "安全",
+    "property": "物业",
     "other": "其他",
 }
 # Needs whose text may hold health details: the group hears only that there is one.
@@ -103,12 +104,8 @@ def need_raised(need: Need, now: datetime) -> list[int]:
     """Tell the need's grid of a new need (a need with no place in a grid goes nowhere)."""
     if need.grid_id is None:
         return []
-    if need.household is not None:
-        where = need.household.address
-    elif need.building is not None:
-        where = need.building.label
-    else:
-        where = "-"
+    # The household's address, or a reported problem's building and place.
+    where = need.where or "-"
     text = WITHHELD_TEXT if need.category in WITHHELD_CATEGORIES else clean(need.text)
     return to_groups(
         messages.GROUP_NEED.name,

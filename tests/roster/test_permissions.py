@@ -116,6 +116,10 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("needs.decide", "POST"): ("/needs/{need}/decide", P.SEE_NEEDS),
     ("needs.raise_need", "GET"): ("/needs/new", P.RAISE_NEEDS),
     ("needs.raise_need", "POST"): ("/needs/new", P.RAISE_NEEDS),
+    # observers' reports and property matters
+    ("reports.report", "GET"): ("/reports/new", P.RAISE_NEEDS),
+    ("reports.report", "POST"): ("/reports/new", P.RAISE_NEEDS),
+    ("reports.property_matters", "GET"): ("/property", P.SEE_NEEDS),
     # the problem wall
     ("wishes.wall", "GET"): ("/wall", P.SEE_WALL),
     ("wishes.detail", "GET"): ("/wall/{wish}", SCOPED),
@@ -295,6 +299,8 @@ EXEMPT = {
     "households, and the residents it concerns (tests/campaigns/test_web.py)",
     "campaigns.attachment": "a campaign's attachment, to whoever may read the campaign "
     "(tests/campaigns/test_web.py)",
+    "needs.photo": "a reported problem's photo, to its reporter and whoever sees the need on the "
+    "needs list (needs.queries.get_need)",
     "partner": "a partner unit's contact answering a need referred to them, through the link "
     "sent to them (its unguessable, expiring token is the key; they have no account)",
 }
