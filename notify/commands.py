@@ -65,6 +65,9 @@ class Help:
     audience: str = VOLUNTEER
     # Listed only to those whose posts carry this permission.
     permission: Permission | None = None
+    # Listed only to those holding a post of one of these roles (empty: any post): a duty
+    # no permission names, such as patrolling.
+    roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -64,13 +64,38 @@ def _fitting(lines: list[Help], language: str, signature: str) -> list[Help]:
     return lines
 
 
+# The pointer to the whole list (the help_all command), when a volunteer's answer leaves lines out.
+MORE = Help("“帮助 全部”看全部", "HELP ALL for all")
+
+
+def _fitting_two(lines: list[Help], language: str, signature: str) -> list[Help]:
+    """Return the first lines that, with the signature and the pointer to the rest, make two
+    SMS at most (an old phone shows a third part late or not at all)."""
+    if _segments(lines, language, signature) <= 2:
+        return lines
+    while lines and _segments([*lines, MORE], language, signature) > 2:
+        lines = lines[:-1]
+    return [*lines, MORE]
+
+
+def _segments(lines: list[Help], language: str, signature: str) -> int:
+    text = signature + templates.render(KIND, language, {"commands": join_help(lines, language)})
+    return segments.count(text).count
+
+
 def commands_for(
-    person: Person | None, today: date, language: str, *, signature: str | None = None
+    person: Person | None,
+    today: date,
+    language: str,
+    *,
+    signature: str | None = None,
+    everything: bool = False,
 ) -> str:
     """Return the {commands} of the help answer for this sender.
 
-    `signature`: the SMS will start with it, and a resident's answer must fit one SMS with it
-    (None: no SMS, e.g. Telegram, where no line is left out).
+    `signature`: the SMS will start with it; a resident's answer must fit one SMS with it and
+    a volunteer's two, the rest named by "帮助 全部" (None: no SMS, e.g. Telegram, where no
+    line is left out). `everything`: the volunteer asked for the whole list.
     """
     audience = audience_of(person, today)
     if audience == RESIDENT:
@@ -78,20 +103,41 @@ def commands_for(
         if signature is not None:
             lines = _fitting(lines, language, signature)
         return join_help(lines, language)
+    held = {p.role for p in person.active_posts(today)} if person is not None else set()
 
     def allowed(line: Help) -> bool:
+        if line.roles and not line.roles & held:
+            return False
         return line.permission is None or permissions.may(person, line.permission, today)
 
-    return join_help(help_lines(VOLUNTEER, allowed), language)
+    lines = help_lines(VOLUNTEER, allowed)
+    if signature is not None and not everything:
+        lines = _fitting_two(lines, language, signature)
+    return join_help(lines, language)
 
 
-def answer(message: Inbound) -> Reply:
+def answer(message: Inbound, *, everything: bool = False) -> Reply:
     language = message.person.language if message.person else "zh"
     signature = signature_of(message.community_id) if message.channel == "sms" else None
     today = today_of(message.now)
     return Reply(
-        KIND, {"commands": commands_for(message.person, today, language, signature=signature)}
+        KIND,
+        {
+            "commands": commands_for(
+                message.person, today, language, signature=signature, everything=everything
+            )
+        },
     )
 
 
-COMMANDS = (Command("help", ("帮助", "HELP", "INFO", "?", "？", "BZ"), answer),)
+def answer_all(message: Inbound) -> Reply:
+    return answer(message, everything=True)
+
+
+COMMANDS = (
+    Command("help", ("帮助", "HELP", "INFO", "?", "？", "BZ"), answer),
+    # Exact words only: "帮助我修水管" is a resident asking, not a command.
+    Command(
+        "help_all", ("帮助 全部", "帮助全部", "帮助 更多", "HELP ALL", "HELP MORE"), answer_all
+    ),
+)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from models import PatrolShift, Person, db
 from models.clock import today_of
+from models.roles import Role
 from notify.commands import Command, Help, Inbound, Reply
 from services.errors import DomainError
 from services.patrols import operations, queries
@@ -155,6 +156,12 @@ COMMANDS: tuple[Command, ...] = (
         ("巡逻", "PATROL", "XL"),
         _patrol,
         shape="text",
-        help=(Help("“巡逻 开始/结束/发现”", "PATROL START/END/FOUND"),),
+        help=(
+            Help(
+                "“巡逻 开始/结束/发现”",
+                "PATROL START/END/FOUND",
+                roles=frozenset({Role.PATROLLER, Role.GRID_LEADER}),
+            ),
+        ),
     ),
 )

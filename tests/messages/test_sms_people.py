@@ -219,3 +219,25 @@ def test_the_help_kinds_example_is_a_residents_real_answer(app: Flask) -> None:
     # The message-kind page and the snapshot show what a resident really gets.
     example = templates.get("help_reply").example["commands"]
     assert example == join_help(help_lines(RESIDENT), "zh")
+
+
+def test_a_long_help_names_the_rest_and_help_all_gives_it(
+    twilio_app: Flask, client: FlaskClient, make: Any
+) -> None:
+    home = _home(make)
+    c = db.session.get(Community, home.building.community_id)
+    person = make.person()
+    # A grid leader's posts allow nearly every command: more than two SMS of them.
+    make.post(person, "grid_leader", community=c, grid=home.building.grid)
+    short = _sms(client, person.phone, "帮助")
+    assert short is not None and segments.count(short).count <= 2, short
+    assert "“帮助 全部”看全部" in short and "退订" in short
+    whole = _sms(client, person.phone, "帮助 全部")
+    assert whole is not None and "帮助 全部" not in whole and "退订" in whole
+    assert len(whole) > len(short)
+    # Patrolling is a patroller's and a grid leader's duty: a building head is not told of it.
+    assert "巡逻 开始" in whole
+    head = make.person()
+    make.post(head, "building_head", community=c, building=home.building)
+    told = _sms(client, head.phone, "帮助 全部")
+    assert told is not None and "巡逻" not in told
