@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from models import Decision, Household, Need, NeedReferral, PartnerUnit, Resident, db
 from models.roles import Permission
-from pwa import audit_reads, auth, paging, rendering
+from pwa import audit_reads, auth, figures_cache, paging, rendering
 from pwa.forms.needs import DecideForm, MyNeedForm, NeedForm, PartnerAnswerForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -61,6 +62,15 @@ def _units(community_ids: set[int]) -> list[PartnerUnit]:
     )
 
 
+def need_figures(area: Area, now: datetime) -> queries.NeedFigures:
+    """The area's open and answered needs, kept for the minute ("open over a week" moves)."""
+    return figures_cache.kept(
+        "need figures",
+        (area, now.replace(second=0, microsecond=0)),
+        lambda: queries.figures(area, now),
+    )
+
+
 @bp.get("/needs")
 @auth.permission_required(Permission.SEE_NEEDS)
 def need_list() -> Any:
@@ -89,7 +99,7 @@ def need_list() -> Any:
         decisions=queries.DECISIONS,
         categories=queries.CATEGORIES,
         units=_units({n.community_id for n in items}),
-        figures=None if more else queries.figures(area, now),
+        figures=None if more else need_figures(area, now),
     )
 
 

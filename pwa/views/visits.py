@@ -29,6 +29,7 @@ from pwa import audit_reads, auth, figures_cache, paging
 from pwa.forms.visits import ScheduleForm, VisitForm
 from pwa.rendering import render
 from pwa.steps import run_step
+from pwa.views import needs as need_views
 from services.errors import DomainError, NotFound
 from services.needs import queries as need_queries
 from services.roster import areas
@@ -353,7 +354,9 @@ def coverage_page() -> Any:
         into.visited += part.visited
         into.total += part.total
     totals = coverage.total(by_building.values())
-    to_visit = coverage.to_visit(scoped, today, limit=100)
+    to_visit = figures_cache.kept(
+        "still to visit", (scoped, today), lambda: coverage.to_visit(scoped, today, limit=100)
+    )
     audit_reads.household_rows("coverage", [r.id for r in to_visit], detail=_filter("coverage"))
     secretary_of = [p.community_id for p in person.active_posts(today) if p.role == Role.SECRETARY]
     schedule = None
@@ -466,12 +469,7 @@ def visit_summary() -> dict[str, Any] | None:
     now = auth.now()
     return {
         "coverage": _coverage_total(area, today),
-        # "Open over a week" moves with the clock: kept for the minute only.
-        "open_needs": figures_cache.kept(
-            "need figures",
-            (area, now.replace(second=0, microsecond=0)),
-            lambda: need_queries.figures(area, now),
-        ),
+        "open_needs": need_views.need_figures(area, now),
         "decides": any(
             p.role in (Role.SECRETARY, Role.GRID_LEADER) for p in person.active_posts(today)
         ),

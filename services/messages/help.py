@@ -110,7 +110,9 @@ def commands_for(
             return False
         return line.permission is None or permissions.may(person, line.permission, today)
 
-    lines = help_lines(VOLUNTEER, allowed)
+    # A post's own duties first (lines a permission or a role lets through), then what every
+    # post may send: when two SMS cannot hold them all, the general ones make way.
+    lines = sorted(help_lines(VOLUNTEER, allowed), key=lambda h: not (h.permission or h.roles))
     if signature is not None and not everything:
         lines = _fitting_two(lines, language, signature)
     return join_help(lines, language)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, Delivery, DeliveryState, DevInboxMessage, InboundMessage, db, utcnow
 from notify import Message, inbound, send_later, templates
+from pwa.views import outbox as outbox_views
 from tests.support import run_jobs, sign_in
 
 _n = itertools.count(1)
@@ -140,13 +141,15 @@ def test_pagination_newest_first(client: FlaskClient, world: SimpleNamespace) ->
     db.session.add_all(rows)
     db.session.commit()
     newest_first = [r.id for r in sorted(rows, key=lambda r: r.created_at, reverse=True)]
+    n = outbox_views.PER_PAGE
+    pages = -(-120 // n)
     first = _page(client, world.c)
-    assert _ids(first) == newest_first[:50]
-    assert "Page 1 of 3" in first and ">Older</a>" in first and ">Newer</a>" not in first
+    assert _ids(first) == newest_first[:n]
+    assert f"Page 1 of {pages}" in first and ">Older</a>" in first and ">Newer</a>" not in first
     second = _page(client, world.c, page=2)
-    assert _ids(second) == newest_first[50:100]
-    third = _page(client, world.c, page=3)
-    assert _ids(third) == newest_first[100:] and ">Older</a>" not in third
+    assert _ids(second) == newest_first[n : 2 * n]
+    last = _page(client, world.c, page=pages)
+    assert _ids(last) == newest_first[(pages - 1) * n :] and ">Older</a>" not in last
     assert _ids(_page(client, world.c, page=9)) == []
 
 
