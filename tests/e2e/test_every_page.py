@@ -31,6 +31,7 @@ from models import (
     Person,
     Post,
     Resident,
+    Street,
     Wish,
     WorkOrder,
     db,
@@ -159,6 +160,7 @@ def _candidates() -> dict[str, list[Any]]:
         ],
         "broadcast_id": _first(select(Broadcast.id)),
         "code": [demo_data.COMMUNITY_CODE],
+        "street": list(db.session.scalars(select(Street.code).limit(1))),
         "token": [PARTNER_TOKEN],
         "post_id": _first(select(Post.id).where(Post.person_id == head.id)),
     }
