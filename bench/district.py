@@ -72,7 +72,11 @@ def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 
 class Loader:
-    """Rows gathered per table and written in chunks by Core's many-row insert."""
+    """Rows gathered per table and written in chunks by Core's many-row insert.
+
+    A full table writes every table's rows, in the order tables were first given rows (parents
+    before children), so no row is written before the row it refers to.
+    """
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
@@ -83,7 +87,7 @@ class Loader:
         pending = self.rows.setdefault(table, [])
         pending.append(row)
         if len(pending) >= CHUNK:
-            self.flush(table)
+            self.flush_all()
 
     def flush(self, table: Any) -> None:
         pending = self.rows.get(table)
@@ -142,7 +146,8 @@ def build(communities: int, today: date, seed: int = 7) -> Built:
                                            "street_id": 1, "created_at": now})  # fmt: skip
         load.flush_all()
         load.add(Person.__table__, {"id": 1, "name": "街道管理员", "phone": ADMIN_PHONE,
-                                    "language": "zh", "active": True, "created_at": now})  # fmt: skip
+                                    "language": "zh", "active": True,
+                                    "created_at": now})  # fmt: skip
         load.flush_all()
         load.add(Administrator.__table__, {"person_id": 1, "street_id": 1, "community_id": None,
                                            "granted_at": now, "granted_by_id": None,
@@ -281,7 +286,8 @@ def build(communities: int, today: date, seed: int = 7) -> Built:
                 load.add(WishEvent.__table__, {"wish_id": i + 1, "community_id": c,
                                                "action": "escalated", "actor_id": None,
                                                "via": "system", "at": escalated, "level": 1,
-                                               "once_key": "escalated:1", "detail": {}})  # fmt: skip
+                                               "once_key": "escalated:1",
+                                               "detail": {}})  # fmt: skip
         load.flush_all()
         record_counts = dict(load.counts)
     with db.engine.begin() as conn:
@@ -460,9 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, tuple[Built, list[Measure]]] = {}
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-district-"))
     try:
-        runs["SQLite"] = run(
-            f"sqlite:///{workdir / 'district.sqlite3'}", communities, requests
-        )
+        runs["SQLite"] = run(f"sqlite:///{workdir / 'district.sqlite3'}", communities, requests)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.postgres:

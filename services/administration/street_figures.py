@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, distinct, func, select
@@ -132,7 +132,7 @@ def _answered_within(days: int) -> ColumnElement[bool]:
     return Need.answered_at - Need.created_at <= timedelta(days=days)
 
 
-def _grouped(query: Select[tuple[int | None, int]]) -> dict[int | None, int]:
+def _grouped(query: Select[int | None, int]) -> dict[int | None, int]:
     return {key: int(n or 0) for key, n in db.session.execute(query)}
 
 
@@ -149,16 +149,17 @@ def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | Non
     household_key: InstrumentedAttribute[int] = (
         Building.community_id if by == "community" else Building.grid_id
     )
-    need_key = Need.community_id if by == "community" else Need.grid_id
-    wish_key = Wish.community_id if by == "community" else Wish.grid_id
+    # A need may belong to no grid (community-wide): its key is None.
+    need_key: InstrumentedAttribute[Any] = Need.community_id if by == "community" else Need.grid_id
+    wish_key: InstrumentedAttribute[Any] = Wish.community_id if by == "community" else Wish.grid_id
 
     def row(key: int | None) -> Figures:
         return out.setdefault(key, Figures())
 
     # Coverage exactly as the coverage page counts it (households living here, visited).
-    for key, c in coverage.by(household_key, Area(community_ids=ids), month).items():
-        row(key).households = c.total
-        row(key).visited = c.visited
+    for place, c in coverage.by(household_key, Area(community_ids=ids), month).items():
+        row(place).households = c.total
+        row(place).visited = c.visited
 
     needs = Need.community_id.in_(ids)
     for key, status, n in db.session.execute(
@@ -167,9 +168,9 @@ def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | Non
         .group_by(need_key, Need.status)
     ):
         if status == NeedStatus.OPEN:
-            row(key).needs_open = n
+            row(key).needs_open = int(n)
         else:
-            row(key).needs_in_hand = n
+            row(key).needs_in_hand = int(n)
     for key, n in _grouped(
         select(need_key, func.count())
         .where(needs, Need.created_at >= began, Need.created_at < ends)
@@ -187,8 +188,8 @@ def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | Non
         .where(*answered)
         .group_by(need_key)
     ):
-        row(key).needs_answered = n
-        row(key).needs_answered_in_time = in_time
+        row(key).needs_answered = int(n)
+        row(key).needs_answered_in_time = int(in_time)
 
     wishes = Wish.community_id.in_(ids)
     for key, n in _grouped(
@@ -221,16 +222,12 @@ def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | Non
         WishEvent.at >= began,
         WishEvent.at < ends,
     )
-    escalated = (
-        select(WishEvent.community_id, func.count(distinct(WishEvent.wish_id)))
-        .where(*escalations)
-        .group_by(WishEvent.community_id)
-        if by == "community"
-        else select(Wish.grid_id, func.count(distinct(WishEvent.wish_id)))
+    escalated: Select[int | None, int] = (
+        select(wish_key, func.count(distinct(WishEvent.wish_id)))
         .select_from(WishEvent)
         .join(Wish, Wish.id == WishEvent.wish_id)
         .where(*escalations)
-        .group_by(Wish.grid_id)
+        .group_by(wish_key)
     )
     for key, n in _grouped(escalated).items():
         row(key).wishes_escalated = n
