@@ -101,6 +101,57 @@ class Loader:
             self.flush(table)
 
 
+VISIT_COLUMNS = (
+    "visit",
+    ("id", "key", "household_id", "building_id", "community_id", "visitor_id", "visited_on",
+     "met", "note", "via", "created_at"),
+)  # fmt: skip
+MONTH_COLUMNS = (
+    "household_month",
+    ("household_id", "month", "community_id", "grid_id", "building_id", "visits",
+     "last_visited_on"),
+)  # fmt: skip
+
+
+class RawLoader:
+    """Tuples per table, written in chunks by the driver's executemany."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+        self.rows: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+        self.counts: dict[str, int] = {}
+
+    def day(self, value: date) -> Any:
+        return value.isoformat() if self.sqlite else value
+
+    def moment(self, value: datetime) -> Any:
+        # SQLite: the text models.base.UTCDateTime stores; PostgreSQL: an aware timestamp.
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
+
+    def add(self, table: tuple[str, tuple[str, ...]], row: tuple[Any, ...]) -> None:
+        pending = self.rows.setdefault(table, [])
+        pending.append(row)
+        if len(pending) >= CHUNK:
+            self.flush(table)
+
+    def flush(self, table: tuple[str, tuple[str, ...]]) -> None:
+        pending = self.rows.get(table)
+        if not pending:
+            return
+        name, columns = table
+        marks = ", ".join([self.mark] * len(columns))
+        sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"
+        self.conn.exec_driver_sql(sql, pending)
+        self.counts[name] = self.counts.get(name, 0) + len(pending)
+        pending.clear()
+
+    def flush_all(self) -> None:
+        for table in list(self.rows):
+            self.flush(table)
+
+
 def _moment(day: date, rng: random.Random) -> datetime:
     """A moment in the community's day (09:00–19:00 there), aware in UTC."""
     local = datetime(day.year, day.month, day.day, 9, tzinfo=clock.ZONE)
@@ -115,13 +166,11 @@ def build(communities: int, today: date, seed: int = 7) -> Built:
         Community,
         Grid,
         Household,
-        HouseholdMonth,
         Need,
         Person,
         Post,
         Resident,
         Street,
-        Visit,
         Wish,
         WishEvent,
         db,
@@ -210,7 +259,11 @@ def build(communities: int, today: date, seed: int = 7) -> Built:
     visit_id = 0
     visitor = {c: 1 + 2 * c for c in range(1, communities + 1)}  # the community's head
     with db.engine.begin() as conn:
-        load = Loader(conn)
+        # The two largest tables go as plain tuples to the driver's executemany, in the forms
+        # SQLAlchemy itself writes (ISO text on SQLite): several times faster than dicts
+        # through per-row type processing, and still one statement per 20,000 rows.
+        raw = RawLoader(conn)
+        stamp = raw.moment(now)
         for h, b, g, c, _first in homes:
             for m, month in enumerate(months):
                 if m == 11:
@@ -223,20 +276,13 @@ def build(communities: int, today: date, seed: int = 7) -> Built:
                     days = sorted(rng.randint(1, 28) for _ in range(1 + (rng.random() < 0.1)))
                 for day in days:
                     visit_id += 1
-                    visited_on = month.replace(day=day)
-                    load.add(Visit.__table__, {
-                        "id": visit_id, "key": f"d{visit_id:012d}", "household_id": h,
-                        "building_id": b, "community_id": c, "visitor_id": visitor[c],
-                        "visited_on": visited_on, "met": "", "note": "好", "via": "web",
-                        "created_at": now,
-                    })  # fmt: skip
-                load.add(HouseholdMonth.__table__, {
-                    "household_id": h, "month": month, "community_id": c, "grid_id": g,
-                    "building_id": b, "visits": len(days),
-                    "last_visited_on": month.replace(day=days[-1]),
-                })  # fmt: skip
-        load.flush_all()
-        visit_counts = dict(load.counts)
+                    raw.add(VISIT_COLUMNS, (visit_id, f"d{visit_id:012d}", h, b, c, visitor[c],
+                                            raw.day(month.replace(day=day)), "", "好", "web",
+                                            stamp))  # fmt: skip
+                raw.add(MONTH_COLUMNS, (h, raw.day(month), c, g, b, len(days),
+                                        raw.day(month.replace(day=days[-1]))))  # fmt: skip
+        raw.flush_all()
+        visit_counts = dict(raw.counts)
     print(f"  {visit_id:,} visits: {time.monotonic() - started:.1f} s", flush=True)
 
     # Needs and wishes over the year, in time order; answered ones within 0–20 days.
@@ -363,7 +409,6 @@ def run(database_url: str, communities: int, requests: int) -> tuple[Built, list
             "TESTING": False,
             "DEV_INBOX": False,
             "RATELIMIT_ENABLED": False,
-            "SQLALCHEMY_DATABASE_URI": database_url,
         }
     )
     with app.app_context():
