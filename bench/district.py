@@ -473,13 +473,17 @@ p95 / 100 ms (below 1 meets it). Load average while measuring: {load} (2 cores s
 other work: a busy machine reads higher).
 
 {body}
-Why it stays fast: each page is nine grouped queries over the whole street (or community),
-grouped by community (or grid), whatever the number of communities
-(`services/administration/street_figures.py`): coverage counts household-month rows by the
-`(community_id, month)` index, as the coverage page does; needs and wishes are counted by
+Why it costs what it does: each page is ten grouped queries over the whole street (or
+community), grouped by community (or grid), whatever the number of communities
+(`services/administration/street_figures.py`). What grows with the district is the rows they
+count: the street's page counts every household of the street from the
+`(building_id, moved_out_on)` index alone (150,000 index entries) and the month's
+household-month rows from the `(community_id, month)` index alone, less those of households
+that moved out (found by the `moved_out_on` index); needs and wishes are counted from
 `(community_id, status)`, `(community_id, created_at)`, `(community_id, answered_at)`,
-`(community_id, posted_at)` and `(community_id, fulfilled_at)` indexes (migration 0023), and
-escalations by `wish_event (community_id, at)`.
+`(community_id, posted_at)` and `(community_id, fulfilled_at)` indexes and escalations from
+`wish_event (community_id, at)` (migration 0023). A community's page counts one community's
+rows the same way.
 
 Not measured: **a quarter's ledger export in under 5 s** (issue 14) needs the ledgers, which
 are not built yet.
