@@ -107,6 +107,7 @@ PAGES: dict[str, Any] = {
     "own household": lazy_gettext("Own household"),
     "wish details": lazy_gettext("Wish"),
     "new wish form": lazy_gettext("New wish form"),
+    "need decision": lazy_gettext("A need's decision page"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),
