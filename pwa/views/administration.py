@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from models import Community, Person
 from models.clock import month_start
-from pwa import audit_reads, auth
+from pwa import audit_reads, auth, figures_cache
 from pwa.forms.administration import CommunityForm, SecretaryForm, SettingsForm
 from pwa.steps import run_step
 from services import phones
@@ -142,7 +142,11 @@ def street(code: str) -> Any:
         abort(404)
     return _figures_page(
         "administration/street.html",
-        lambda month: street_figures.street_rows(found, month),
+        # Kept per process under the data version, as the coverage page's figures are: counted
+        # afresh after any change, and whenever Redis cannot be asked.
+        lambda month: figures_cache.kept(
+            "street figures", (found.id, month), lambda: street_figures.street_rows(found, month)
+        ),
         street=found,
     )
 
@@ -153,7 +157,11 @@ def community(code: str) -> Any:
     found = _administered(code)
     return _figures_page(
         "administration/community.html",
-        lambda month: street_figures.grid_rows(found, month),
+        lambda month: figures_cache.kept(
+            "community figures by grid",
+            (found.id, month),
+            lambda: street_figures.grid_rows(found, month),
+        ),
         community=found,
         street=found.street,
         street_administrator=found.street is not None
