@@ -467,8 +467,9 @@ each, and a year of records (visits with their household-month rows, needs, micr
 their escalations), written by bulk Core inserts into a database migrated like production.
 Each page is asked for through the app's own test client with a real signed-in session of the
 street's administrator; the time is the whole request in the server process (routing,
-session, queries, template), without network. Nothing is kept between requests: every
-request counts its figures afresh. Target: 100 ms at the 95th percentile; the ratio is
+session, queries, template), without network. Nothing is kept between requests: the bench
+runs no Redis, so `pwa.figures_cache` keeps nothing and every request counts its figures
+afresh (in production a page is counted again only after a change). Target: 100 ms at the 95th percentile; the ratio is
 p95 / 100 ms (below 1 meets it). Load average while measuring: {load} (2 cores shared with
 other work: a busy machine reads higher).
 
