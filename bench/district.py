@@ -469,9 +469,9 @@ Each page is asked for through the app's own test client with a real signed-in s
 street's administrator; the time is the whole request in the server process (routing,
 session, queries, template), without network. Nothing is kept between requests: the bench
 runs no Redis, so `pwa.figures_cache` keeps nothing and every request counts its figures
-afresh (in production a page is counted again only after a change). Target: 100 ms at the 95th percentile; the ratio is
-p95 / 100 ms (below 1 meets it). Load average while measuring: {load} (2 cores shared with
-other work: a busy machine reads higher).
+afresh (in production a page is counted again only after a change). Target: 100 ms at the
+95th percentile; the ratio is p95 / 100 ms (below 1 meets it). Load average while
+measuring: {load} (2 cores shared with other work: a busy machine reads higher).
 
 {body}
 Why it costs what it does: each page is ten grouped queries over the whole street (or
