@@ -17,7 +17,7 @@ help:
 	@echo "make run    start Linli (web, worker, scheduler, Redis) on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make run-empty  the same, without the demo: an empty database for a real community"
 	@echo "make test   lint, type-check and run every test"
-	@echo "make bench  measure broadcast send rates, a 100,000-recipient fan-out, visit pages at district scale, reply latency and pages under 16 clients; writes docs/performance.md"
+	@echo "make bench  measure broadcast send rates, a 100,000-recipient fan-out, visit pages at district scale, reply latency, pages under 16 clients and the street's pages at district scale; writes docs/performance.md"
 	@echo "make lock   refresh the locked dependencies (requirements/) to the newest pyproject.toml allows"
 
 # Everything comes from the lock, checked against its hashes (pip and setuptools too); Linli
@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fanout --write docs/performance.md
 	$(BIN)/python -m bench.replies --write docs/performance.md
 	$(BIN)/python -m bench.pages --write docs/performance.md
+	$(BIN)/python -m bench.district --write docs/performance.md
 
 # pip-compile resolves on this interpreter and platform: the lock is for CPython 3.11 on Linux
 # x86_64 (glibc). Each pin carries the hashes of every file the indexes serve for that version.

@@ -124,6 +124,10 @@ class Household(db.Model):  # type: ignore[name-defined]
             postgresql_where=text("moved_out_on IS NULL"),
         ),
         Index("ix_household_building_room", "building_id", "room"),
+        # Counting households living here (coverage, the street's figures) reads the index alone;
+        # those who moved out are found without a scan.
+        Index("ix_household_building_moved_out", "building_id", "moved_out_on"),
+        Index("ix_household_moved_out_on", "moved_out_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

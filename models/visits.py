@@ -99,6 +99,9 @@ class Need(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         Index("ix_need_community_status_created", "community_id", "status", "created_at"),
         Index("ix_need_building_status", "building_id", "status"),
+        # The street's figures: needs raised and answered in a month, per community.
+        Index("ix_need_community_created", "community_id", "created_at"),
+        Index("ix_need_community_answered", "community_id", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

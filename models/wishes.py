@@ -63,6 +63,9 @@ class Wish(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         Index("ix_wish_community_status", "community_id", "status"),
         Index("ix_wish_grid_status", "grid_id", "status"),
+        # The street's figures: wishes posted and fulfilled in a month, per community.
+        Index("ix_wish_community_posted", "community_id", "posted_at"),
+        Index("ix_wish_community_fulfilled", "community_id", "fulfilled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -120,6 +120,7 @@ PAGES: dict[str, Any] = {
     "meeting attendance": lazy_gettext("Attendance at a meeting's door"),
     "meeting invitees": lazy_gettext("Residents invited to a meeting"),
     "meeting resident search": lazy_gettext("Finding residents to invite"),
+    "need decision": lazy_gettext("A need's decision page"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),

@@ -5,17 +5,21 @@ Anyone who is not an administrator (or, for a community's settings, its secretar
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from models import Community, Person
-from pwa import audit_reads, auth
+from models.clock import month_start
+from pwa import audit_reads, auth, figures_cache
 from pwa.forms.administration import CommunityForm, SecretaryForm, SettingsForm
 from pwa.steps import run_step
 from services import phones
-from services.administration import operations, queries, settings
-from services.errors import NotFound
+from services.administration import operations, queries, settings, street_figures
+from services.errors import DomainError, NotFound
 from services.wishes.operations import CATEGORIES
 
 bp = Blueprint("administration", __name__, url_prefix="/admin")
@@ -66,6 +70,102 @@ def home() -> Any:
         communities=communities,
         secretaries=queries.secretaries([c.id for c in communities], today),
         mask=phones.mask,
+    )
+
+
+def figure_names() -> dict[str, str]:
+    """Each figure's name on the page (its column and its sort choice)."""
+    return {
+        "name": _("Name"),
+        "households": _("Households"),
+        "coverage": _("Visit coverage"),
+        "visited": _("Households visited"),
+        "needs_open": _("Needs waiting for a decision"),
+        "needs_in_hand": _("Needs in hand"),
+        "needs_raised": _("Needs raised"),
+        "needs_answered": _("Needs answered"),
+        "in_time": _("Answered within %(days)s days", days=street_figures.ANSWER_DAYS),
+        "wishes_open": _("Wishes open on the wall"),
+        "wishes_posted": _("Wishes posted"),
+        "wishes_fulfilled": _("Wishes fulfilled"),
+        "wishes_escalated": _("Wishes escalated"),
+    }
+
+
+def _figures_view() -> tuple[date, str | None, str, bool]:
+    """Read the month picker and the sort from the address: (month, error, sort, descending).
+
+    A month that cannot be read is refused with a message, and this month is shown."""
+    today = auth.today()
+    error = None
+    try:
+        month = street_figures.parse_month(request.args.get("month"), today)
+    except DomainError as refused:
+        error, month = str(refused), month_start(today)
+    sort = request.args.get("sort", "name")
+    if sort not in street_figures.SORT_KEYS:
+        sort = "name"
+    # Names read A to Z by default; figures largest first.
+    descending = request.args.get("order", "asc" if sort == "name" else "desc") == "desc"
+    return month, error, sort, descending
+
+
+def _figures_page(
+    template: str, rows_of: Callable[[date], list[street_figures.Row]], **context: Any
+) -> Any:
+    month, error, sort, descending = _figures_view()
+    rows = rows_of(month)
+    return render_template(
+        template,
+        rows=street_figures.sort_rows(rows, sort, descending),
+        total=street_figures.total(rows),
+        month=month,
+        this_month=month == month_start(auth.today()),
+        typed_month=request.args.get("month", "") if error else f"{month:%Y-%m}",
+        error=error,
+        sort=sort,
+        descending=descending,
+        sort_keys=street_figures.SORT_KEYS,
+        names=figure_names(),
+        answer_days=street_figures.ANSWER_DAYS,
+        **context,
+    ), (422 if error else 200)
+
+
+@bp.get("/streets/<code>")
+def street(code: str) -> Any:
+    """The street's communities side by side: counts only, no personal data (not audited)."""
+    person = _administrator()
+    try:
+        found = queries.administered_street(person, code, auth.today())
+    except NotFound:
+        abort(404)
+    return _figures_page(
+        "administration/street.html",
+        # Kept per process under the data version, as the coverage page's figures are: counted
+        # afresh after any change, and whenever Redis cannot be asked.
+        lambda month: figures_cache.kept(
+            "street figures", (found.id, month), lambda: street_figures.street_rows(found, month)
+        ),
+        street=found,
+    )
+
+
+@bp.get("/communities/<code>")
+def community(code: str) -> Any:
+    """One community's figures per grid: counts only, no personal data (not audited)."""
+    found = _administered(code)
+    return _figures_page(
+        "administration/community.html",
+        lambda month: figures_cache.kept(
+            "community figures by grid",
+            (found.id, month),
+            lambda: street_figures.grid_rows(found, month),
+        ),
+        community=found,
+        street=found.street,
+        street_administrator=found.street is not None
+        and found.street in queries.streets(auth.person_required(), auth.today()),
     )
 
 

@@ -37,6 +37,15 @@ def streets(person: Person, today: date) -> list[Street]:
     return sorted(found, key=lambda s: s.name)
 
 
+def administered_street(person: Person, code: str, today: date) -> Street:
+    """Return the street with this code if the person administers it; else NotFound (a
+    community's administrator administers no street)."""
+    for street in streets(person, today):
+        if street.code == code:
+            return street
+    raise NotFound(code)
+
+
 def _communities_query(person: Person, today: date) -> Select[tuple[Community]]:
     held = grants(person, today)
     street_ids = [g.street_id for g in held if g.street_id is not None]

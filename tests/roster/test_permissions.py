@@ -230,6 +230,9 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("administration.change_settings", "POST"): ("/admin/communities/{code}/settings", SETTINGS),
     ("administration.name_secretary", "POST"): ("/admin/communities/{code}/secretary", ADMIN),
     ("administration.strangers_texts", "GET"): ("/admin/texts", ADMIN),
+    # the street's view: its communities side by side, and a community's grids (counts only)
+    ("administration.street", "GET"): ("/admin/streets/{street}", STREET_ADMIN),
+    ("administration.community", "GET"): ("/admin/communities/{code}", ADMIN),
     # the grids' work groups (WeCom group robots)
     ("work_groups.index", "GET"): ("/work-groups", GRID_LEAD),
     ("work_groups.grid_page", "GET"): ("/work-groups/{grid}", GRID_LEAD),
@@ -495,6 +498,7 @@ def world(make: Any) -> World:
         "campaign": campaign.id,
         "community": c.id,
         "code": c.code,
+        "street": street.code,
         "grid": g.id,
         "building": b.id,
         "household": h.id,

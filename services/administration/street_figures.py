@@ -1,0 +1,333 @@
+"""The street's figures (街道): each community of a street side by side, or one community's grids.
+
+Every figure is counted by a few grouped queries over the whole street (or community) at
+once, grouped by community or by grid, never a query per row: a street of 50 communities costs
+what a street of 5 does, plus the rows it counts through indexes. Counts only, no names.
+
+The figures of a month: households visited (coverage), needs answered (and of those, answered
+within ANSWER_DAYS of being raised), needs raised, wishes posted, fulfilled and escalated.
+The figures of now: households, needs open and in hand, wishes open on the problem wall.
+
+A later issue adds the assessment ranking and the ledgers here: another field on `Figures`
+and its grouped query in `figures`, and the pages show it as one more sortable column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from models import (
+    Building,
+    Community,
+    Grid,
+    Household,
+    HouseholdMonth,
+    Need,
+    NeedStatus,
+    Street,
+    Wish,
+    WishEvent,
+    db,
+)
+from models.clock import at, month_start
+from models.wishes import WishStatus
+from services.errors import DomainError
+from services.roster.areas import Area
+from services.visits import coverage
+
+# A need counts as answered in time when its answer went out within this many days.
+ANSWER_DAYS = 7
+# How far back the month picker goes: the records kept for the ledgers (a few years).
+OLDEST_MONTH = date(2000, 1, 1)
+
+By = Literal["community", "grid"]
+
+
+@dataclass
+class Figures:
+    households: int = 0
+    visited: int = 0
+    needs_open: int = 0
+    needs_in_hand: int = 0
+    needs_raised: int = 0
+    needs_answered: int = 0
+    needs_answered_in_time: int = 0
+    wishes_open: int = 0
+    wishes_posted: int = 0
+    wishes_fulfilled: int = 0
+    wishes_escalated: int = 0
+
+    @property
+    def coverage(self) -> int:
+        """Households visited in the month, in percent of those living here."""
+        return round(100 * self.visited / self.households) if self.households else 0
+
+    @property
+    def in_time(self) -> int:
+        """Needs answered within ANSWER_DAYS, in percent of those answered in the month."""
+        if not self.needs_answered:
+            return 0
+        return round(100 * self.needs_answered_in_time / self.needs_answered)
+
+    def add(self, other: Figures) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+# What a page may sort by: every figure, and the percentages.
+SORT_KEYS = (
+    "name",
+    "households",
+    "coverage",
+    "visited",
+    "needs_open",
+    "needs_in_hand",
+    "needs_raised",
+    "needs_answered",
+    "in_time",
+    "wishes_open",
+    "wishes_posted",
+    "wishes_fulfilled",
+    "wishes_escalated",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int | None  # the community's or grid's id; None: needs of no grid (community-wide)
+    name: str
+    code: str  # a community's code (its pages' addresses); "" for a grid
+    figures: Figures
+
+
+def parse_month(text: str | None, today: date) -> date:
+    """Return the first day of the month typed as YYYY-MM (this month when empty).
+
+    Raises DomainError for anything else, or a month not yet begun.
+    """
+    if not text:
+        return month_start(today)
+    try:
+        year, month = (int(part) for part in text.strip().split("-"))
+        picked = date(year, month, 1)
+    except ValueError:
+        raise DomainError(
+            _("The month must be written as year-month, for example 2026-03.")
+        ) from None
+    if picked > month_start(today):
+        raise DomainError(_("That month has not begun yet: pick this month or an earlier one."))
+    if picked < OLDEST_MONTH:
+        raise DomainError(_("That month is before any record: pick a later one."))
+    return picked
+
+
+def _next_month(month: date) -> date:
+    return coverage.add_months(month, 1)
+
+
+def _span(month: date) -> tuple[datetime, datetime]:
+    """The month's first moment and the next month's, on the community calendar."""
+    return at(month, time()), at(_next_month(month), time())
+
+
+def _answered_within(days: int) -> ColumnElement[bool]:
+    # The time between two stored moments: SQLite keeps them as text, PostgreSQL as timestamps.
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.julianday(Need.answered_at) - func.julianday(Need.created_at) <= days
+    return Need.answered_at - Need.created_at <= timedelta(days=days)
+
+
+def _grouped(query: Select[int | None, int]) -> dict[int | None, int]:
+    return {key: int(n or 0) for key, n in db.session.execute(query)}
+
+
+def _coverage_of_communities(ids: frozenset[int], month: date) -> dict[int, coverage.Coverage]:
+    """Return `coverage.by(Building.community_id, ...)`'s figures, counted from indexes alone.
+
+    A street's coverage reads every household-month row of the month: joined to each household
+    (as the coverage page's query does, to leave out those who moved out) that is a lookup per
+    row. Instead: the month's rows per community from the (community_id, month) index, less
+    those of households that moved out (few, found by their own index). A household-month row
+    keeps its building's community, so the two counts agree.
+    """
+    out: dict[int, coverage.Coverage] = {}
+    for key, n in db.session.execute(
+        select(Building.community_id, func.count(Household.id))
+        .select_from(Household)
+        .join(Building)
+        .where(Building.community_id.in_(ids), Household.current())
+        .group_by(Building.community_id)
+    ):
+        out[key] = coverage.Coverage(total=int(n))
+    gone = select(Household.id).where(Household.moved_out_on.is_not(None))
+    month_rows = (HouseholdMonth.community_id.in_(ids), HouseholdMonth.month == month)
+    left = {
+        key: int(n)
+        for key, n in db.session.execute(
+            select(HouseholdMonth.community_id, func.count())
+            .where(*month_rows, HouseholdMonth.household_id.in_(gone))
+            .group_by(HouseholdMonth.community_id)
+        )
+    }
+    for key, n in db.session.execute(
+        select(HouseholdMonth.community_id, func.count())
+        .where(*month_rows)
+        .group_by(HouseholdMonth.community_id)
+    ):
+        out.setdefault(key, coverage.Coverage()).visited = int(n) - left.get(key, 0)
+    return out
+
+
+def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | None, Figures]:
+    """Return the figures of these communities, per community or per grid, for the month.
+
+    Ten grouped queries whatever the number of communities.
+    """
+    ids = frozenset(community_ids)
+    out: dict[int | None, Figures] = {}
+    if not ids:
+        return out
+    began, ends = _span(month)
+    household_key: InstrumentedAttribute[int] = (
+        Building.community_id if by == "community" else Building.grid_id
+    )
+    # A need may belong to no grid (community-wide): its key is None.
+    need_key: InstrumentedAttribute[Any] = Need.community_id if by == "community" else Need.grid_id
+    wish_key: InstrumentedAttribute[Any] = Wish.community_id if by == "community" else Wish.grid_id
+
+    def row(key: int | None) -> Figures:
+        return out.setdefault(key, Figures())
+
+    # Coverage as the coverage page counts it (households living here, visited).
+    if by == "community":
+        counted = _coverage_of_communities(ids, month)
+    else:
+        counted = coverage.by(household_key, Area(community_ids=ids), month)
+    for place, c in counted.items():
+        row(place).households = c.total
+        row(place).visited = c.visited
+
+    needs = Need.community_id.in_(ids)
+    for key, status, n in db.session.execute(
+        select(need_key, Need.status, func.count())
+        .where(needs, Need.status.in_((NeedStatus.OPEN, NeedStatus.IN_HAND)))
+        .group_by(need_key, Need.status)
+    ):
+        if status == NeedStatus.OPEN:
+            row(key).needs_open = int(n)
+        else:
+            row(key).needs_in_hand = int(n)
+    for key, n in _grouped(
+        select(need_key, func.count())
+        .where(needs, Need.created_at >= began, Need.created_at < ends)
+        .group_by(need_key)
+    ).items():
+        row(key).needs_raised = n
+    answered = (
+        needs,
+        Need.status == NeedStatus.ANSWERED,
+        Need.answered_at >= began,
+        Need.answered_at < ends,
+    )
+    for key, n, in_time in db.session.execute(
+        select(need_key, func.count(), func.count().filter(_answered_within(ANSWER_DAYS)))
+        .where(*answered)
+        .group_by(need_key)
+    ):
+        row(key).needs_answered = int(n)
+        row(key).needs_answered_in_time = int(in_time)
+
+    wishes = Wish.community_id.in_(ids)
+    for key, n in _grouped(
+        select(wish_key, func.count())
+        .where(wishes, Wish.status == WishStatus.OPEN)
+        .group_by(wish_key)
+    ).items():
+        row(key).wishes_open = n
+    for key, n in _grouped(
+        select(wish_key, func.count())
+        .where(wishes, Wish.posted_at >= began, Wish.posted_at < ends)
+        .group_by(wish_key)
+    ).items():
+        row(key).wishes_posted = n
+    for key, n in _grouped(
+        select(wish_key, func.count())
+        .where(
+            wishes,
+            Wish.status.in_((WishStatus.FULFILLED, WishStatus.CONFIRMED)),
+            Wish.fulfilled_at >= began,
+            Wish.fulfilled_at < ends,
+        )
+        .group_by(wish_key)
+    ).items():
+        row(key).wishes_fulfilled = n
+    # A wish escalated twice in the month counts once.
+    escalations = (
+        WishEvent.community_id.in_(ids),
+        WishEvent.action == "escalated",
+        WishEvent.at >= began,
+        WishEvent.at < ends,
+    )
+    escalated: Select[int | None, int] = (
+        select(wish_key, func.count(distinct(WishEvent.wish_id)))
+        .select_from(WishEvent)
+        .join(Wish, Wish.id == WishEvent.wish_id)
+        .where(*escalations)
+        .group_by(wish_key)
+    )
+    for key, n in _grouped(escalated).items():
+        row(key).wishes_escalated = n
+    return out
+
+
+def street_communities(street: Street) -> list[Community]:
+    """Return the street's communities, by name."""
+    return list(
+        db.session.scalars(
+            select(Community)
+            .where(Community.street_id == street.id)
+            .order_by(Community.name, Community.id)
+        )
+    )
+
+
+def street_rows(street: Street, month: date) -> list[Row]:
+    """Return one row per community of the street, by name."""
+    communities = street_communities(street)
+    found = figures([c.id for c in communities], month, "community")
+    return [Row(c.id, c.name, c.code, found.get(c.id, Figures())) for c in communities]
+
+
+def grid_rows(community: Community, month: date) -> list[Row]:
+    """Return one row per grid of the community, by number; then community-wide needs (no
+    grid) if there are any."""
+    grids = db.session.execute(
+        select(Grid.id, Grid.name).where(Grid.community_id == community.id).order_by(Grid.number)
+    ).all()
+    found = figures([community.id], month, "grid")
+    rows = [Row(grid_id, name, "", found.get(grid_id, Figures())) for grid_id, name in grids]
+    if None in found:
+        rows.append(Row(None, "", "", found[None]))
+    return rows
+
+
+def total(rows: Iterable[Row]) -> Figures:
+    out = Figures()
+    for r in rows:
+        out.add(r.figures)
+    return out
+
+
+def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
+    """Return the rows sorted by a figure (or the name); ties by name. Unknown keys: by name."""
+    if key not in SORT_KEYS or key == "name":
+        return sorted(rows, key=lambda r: r.name, reverse=descending)
+    ordered = sorted(rows, key=lambda r: r.name)
+    return sorted(ordered, key=lambda r: getattr(r.figures, key), reverse=descending)
