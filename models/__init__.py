@@ -22,6 +22,7 @@ from models.people import (
     RolePermissions,
 )
 from models.places import Building, Community, Grid, Household, Street
+from models.report_in import ReportIn, ReportKind, ReportStatus, UnitQuarter
 from models.roles import Permission, Role, Scope
 from models.sms import SmsProviderHold, SmsTemplate
 from models.visits import (
@@ -83,6 +84,9 @@ __all__ = [
     "Person",
     "Photo",
     "Post",
+    "ReportIn",
+    "ReportKind",
+    "ReportStatus",
     "Resident",
     "Role",
     "RolePermissions",
@@ -94,6 +98,7 @@ __all__ = [
     "Street",
     "TelegramLink",
     "TelegramUpdate",
+    "UnitQuarter",
     "UserSession",
     "Visit",
     "VisitConversation",
