@@ -32,6 +32,7 @@ from pwa.views import (
     needs,
     outbox,
     public,
+    report_in,
     resident,
     roster_import,
     secretary,
@@ -50,6 +51,10 @@ from services.broadcasts import messages as broadcast_messages
 from services.messages import help as sms_help
 from services.needs import commands as need_commands
 from services.needs import messages as need_messages
+from services.report_in import commands as report_in_commands
+from services.report_in import demo as report_in_demo
+from services.report_in import messages as report_in_messages
+from services.report_in import records as service_records
 from services.roster import demo as roster_demo
 from services.visits import commands as visit_commands
 from services.visits import demo as visits_demo
@@ -66,6 +71,7 @@ from tasks import broadcasts as broadcast_jobs
 from tasks import deliveries as delivery_jobs
 from tasks import housekeeping as housekeeping_jobs
 from tasks import needs as need_jobs
+from tasks import report_in as report_in_jobs
 from tasks import visits as visit_jobs
 from tasks import wishes as wish_jobs
 from tasks import work_orders as work_order_jobs
@@ -92,6 +98,9 @@ class Feature:
     blueprints: tuple[Blueprint, ...] = ()
     # Adds the feature's demo data (see services/<name>/demo.py); called in this order.
     demo: Callable[..., Any] | None = None
+    # Where in-service members' service records and hours come from (双报到's unit reports):
+    # (code, label, function) as services/report_in/records.py describes.
+    service_records: tuple[tuple[str, Any, service_records.Source], ...] = ()
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -199,6 +208,28 @@ FEATURES: tuple[Feature, ...] = (
         message_kinds=work_group_messages.MESSAGE_KINDS,
         blueprints=(work_groups.bp,),
     ),
+    # 双报到: partner units and in-service party members report in; their service record and
+    # hours from the work they did (each feature's service_records), the quarter's report.
+    Feature(
+        "report_in",
+        commands=report_in_commands.COMMANDS,
+        message_kinds=report_in_messages.MESSAGE_KINDS,
+        blueprints=(report_in.bp, report_in.join_bp, report_in.liaison_bp),
+        # The quarter just ended, to each unit's liaison: 09:00 in Beijing on the 1st of
+        # January, April, July and October (a repeat sends nothing: summary_sent_at).
+        periodic=(
+            Periodic("report-in-summaries", report_in_jobs.send_summaries, cron="0 1 1 1,4,7,10 *"),
+        ),
+        demo=report_in_demo.load,
+        service_records=(
+            (
+                "work_order",
+                service_records.KIND_LABELS["work_order"],
+                service_records.work_orders_done,
+            ),
+            ("wish", service_records.KIND_LABELS["wish"], service_records.wishes_fulfilled),
+        ),
+    ),
 )
 
 
@@ -211,6 +242,8 @@ def install_messages() -> None:
             commands.register(command)
         for name, answerer in feature.answerers:
             replies.register_answerer(name, answerer)
+        for code, label, source in feature.service_records:
+            service_records.register(source, code, label)
 
 
 def install(app: Flask) -> None:

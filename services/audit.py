@@ -58,6 +58,10 @@ ACTIONS: dict[str, Any] = {
     "work_group.robot_set": lazy_gettext("Set a work group's robot"),
     "work_group.robot_changed": lazy_gettext("Replaced a work group's robot"),
     "work_group.robot_removed": lazy_gettext("Removed a work group's robot"),
+    "report_in.enter": lazy_gettext("Entered a member's report-in"),
+    "report_in.approve": lazy_gettext("Approved a report-in"),
+    "report_in.decline": lazy_gettext("Declined a report-in"),
+    "report_in.evaluate": lazy_gettext("Evaluated a partner unit"),
 }
 # The role a read is kept under when the reader holds no post (a resident at home).
 NO_POST_ROLE = "resident"
@@ -90,6 +94,7 @@ SUBJECTS: dict[str, Any] = {
     "community": lazy_gettext("Community"),
     "grid": lazy_gettext("Grid"),
     "administrator": lazy_gettext("Administrator"),
+    "report_in": lazy_gettext("Report-in (双报到)"),
 }
 
 
@@ -107,6 +112,10 @@ PAGES: dict[str, Any] = {
     "own household": lazy_gettext("Own household"),
     "wish details": lazy_gettext("Wish"),
     "new wish form": lazy_gettext("New wish form"),
+    "report-in list": lazy_gettext("Report-ins"),
+    "unit report": lazy_gettext("A partner unit's quarter"),
+    "unit report.xlsx": lazy_gettext("A partner unit's quarterly report"),
+    "liaison page": lazy_gettext("The liaison's page of the unit"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),
@@ -117,6 +126,7 @@ FILTERS: dict[str, Any] = {
     "building": lazy_gettext("building"),
     "deliveries": lazy_gettext("messages"),
     "texts": lazy_gettext("texts"),
+    "quarter": lazy_gettext("quarter"),
 }
 
 
