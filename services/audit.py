@@ -94,7 +94,7 @@ SUBJECTS: dict[str, Any] = {
     "community": lazy_gettext("Community"),
     "grid": lazy_gettext("Grid"),
     "administrator": lazy_gettext("Administrator"),
-    "report_in": lazy_gettext("Report-in (双报到)"),
+    "report_in": lazy_gettext("Report-in"),
 }
 
 

@@ -39,3 +39,10 @@ class FeedbackForm(Form):
 
 class QuarterForm(Form):
     quarter = TextField()
+
+
+class LiaisonMemberForm(Form):
+    """A member entered by the unit's liaison: the unit is the liaison's own."""
+
+    name = TextField()
+    phone = TextField(validators=[InputRequired(_l("Please enter a phone number."))])

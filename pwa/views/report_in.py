@@ -17,6 +17,7 @@ from pwa.forms.report_in import (
     DeclineForm,
     EvaluateForm,
     FeedbackForm,
+    LiaisonMemberForm,
     MemberForm,
     QuarterForm,
     UnitForm,
@@ -486,7 +487,7 @@ def liaison() -> Any:
 @liaison_bp.post("/members")
 def liaison_enter() -> Any:
     unit = _liaison_unit()
-    form = MemberForm()
+    form = LiaisonMemberForm()
 
     def step() -> ReportIn:
         if not form.name.data.strip():
