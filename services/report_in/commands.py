@@ -28,12 +28,12 @@ def join_link(code: str) -> str:
 
 
 def typed_rest(message: Inbound, keywords: tuple[str, ...]) -> str:
-    """What follows the keyword as typed (the grammar's `rest` is upper-cased)."""
-    text = unicodedata.normalize("NFKC", message.text or "").replace("\u3000", " ")
-    text = re.sub(r"\s+", " ", text).strip()
+    """What follows the keyword as typed: the grammar's `rest` is upper-cased and full-width
+    folded, and feedback is kept as the liaison wrote it."""
+    text = (message.text or "").strip()
     for keyword in keywords:
-        if text.upper().startswith(keyword):
-            return text[len(keyword) :].lstrip(" :：,，")
+        if unicodedata.normalize("NFKC", text[: len(keyword)]).upper() == keyword:
+            return re.sub(r"\s+", " ", text[len(keyword) :].lstrip(" :：,，\u3000")).strip()
     return message.rest
 
 

@@ -4,6 +4,7 @@ evaluation are kept. Flush, never commit."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -166,7 +167,7 @@ def approve(report: ReportIn, *, by: Person, now: datetime) -> ReportIn:
     """The secretary approves: a member joins the unit, a unit becomes a partner unit."""
     _pending(report)
     if report.kind == ReportKind.UNIT:
-        unit = partners.add_unit(
+        made = partners.add_unit(
             report.community_id,
             name=report.unit_name,
             kind="",
@@ -174,15 +175,15 @@ def approve(report: ReportIn, *, by: Person, now: datetime) -> ReportIn:
             contact_phone=report.phone,
             by=by,
         )
-        report.partner_unit_id = unit.id
-        kind, params, to = "report_in_unit_approved", {"unit": unit.name}, report.phone
+        report.partner_unit_id = made.id
+        kind, unit_name = "report_in_unit_approved", made.name
     else:
         unit = report.partner_unit
         if unit is None or unit.ended_on is not None:
             raise DomainError(_("The unit no longer takes part: decline the report-in instead."))
         person = partners.add_member(unit, name=report.name, phone=report.phone, by=by)
         report.person_id = person.id
-        kind, params, to = "report_in_approved", {"unit": unit.name}, report.phone
+        kind, unit_name = "report_in_approved", unit.name
     report.status = ReportStatus.APPROVED
     report.decided_at = now
     report.decided_by_id = by.id
@@ -193,9 +194,9 @@ def approve(report: ReportIn, *, by: Person, now: datetime) -> ReportIn:
         action="report_in.approve",
         subject_type="report_in",
         subject_id=report.id,
-        detail=f"{params['unit']} {report.name}",
+        detail=f"{unit_name} {report.name}",
     )
-    _tell(report, kind, params, to, now)
+    _tell(report, kind, {"unit": unit_name}, report.phone, now)
     return report
 
 
@@ -223,7 +224,9 @@ def decline(report: ReportIn, reason: str, *, by: Person, now: datetime) -> Repo
     return report
 
 
-def _tell(report: ReportIn, kind: str, params: dict[str, object], to: str, now: datetime) -> None:
+def _tell(
+    report: ReportIn, kind: str, params: Mapping[str, object], to: str, now: datetime
+) -> None:
     send_later(
         Message(
             kind,

@@ -47,7 +47,7 @@ def unit_xlsx(
                 [m.person.name, r.day.isoformat(), kind_label(r.kind), r.ref, r.title, r.hours],
             )
     summary = book.create_sheet(h.summary_sheet[:31])
-    values = [
+    values: list[exports.Cell] = [
         service.unit.name,
         quarter_label,
         len(service.members),
