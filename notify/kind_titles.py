@@ -111,6 +111,18 @@ TITLES: dict[str, Any] = {
     "work_order_verified": _l("Work order verified"),
     "work_order_who": _l("Work order: volunteer not found"),
     "work_order_withdrawn": _l("Work order: place given up"),
+    # 双报到 (services/report_in)
+    "report_in_already": _l("Report-in: already reported in"),
+    "report_in_approved": _l("Report-in approved"),
+    "report_in_declined": _l("Report-in declined"),
+    "report_in_feedback_empty": _l("Report-in: feedback without text"),
+    "report_in_feedback_thanks": _l("Report-in: the unit's feedback received"),
+    "report_in_need_name": _l("Report-in: name needed"),
+    "report_in_no_community": _l("Report-in: community unknown"),
+    "report_in_quarter_summary": _l("Report-in: a unit's quarter"),
+    "report_in_received": _l("Report-in received"),
+    "report_in_unit_approved": _l("Report-in: unit approved"),
+    "report_in_unknown_unit": _l("Report-in: unit not found"),
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import Community, PartnerUnit, Person, Resident, db
 from models.clock import today_of
-from notify.commands import Command, Help, Inbound, Reply
+from notify.commands import Command, Inbound, Reply
 from services.errors import DomainError
 from services.report_in import operations, queries
 from services.report_in.quarters import Quarter
@@ -137,13 +137,9 @@ def _feedback(message: Inbound) -> Reply | None:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(
-        "report_in",
-        KEYWORDS,
-        _report,
-        shape="text",
-        help=(Help("“报到 单位名 姓名”在职党员报到", "REPORT unit name"),),
-    ),
+    # No help line: whoever reports in holds no post yet, and the volunteers' 帮助 answer must
+    # stay within two SMS; the QR page, its poster and the unit's liaison say how.
+    Command("report_in", KEYWORDS, _report, shape="text"),
     # No help line: only units' liaisons use it, and their summary text explains it.
     Command("unit_feedback", FEEDBACK, _feedback, shape="text"),
 )
