@@ -89,7 +89,7 @@ def _report(message: Inbound) -> Reply | None:
         return Reply(
             "report_in_unknown_unit",
             {
-                "unit": rest[:20],
+                "unit": rest[:20] or "？",
                 "hint": hint,
                 "link": join_link(community.code if community else ""),
             },

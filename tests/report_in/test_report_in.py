@@ -22,7 +22,9 @@ from models import (
     ReportIn,
     ReportStatus,
     db,
+    utcnow,
 )
+from notify import inbound
 from tests.fakes.twilio import FakeTwilio
 from tests.report_in.conftest import LIAISON, NUMBER, World, text
 from tests.support import run_jobs, sign_in
@@ -275,3 +277,26 @@ def test_the_liaison_enters_members_for_approval(
         )
         == 1
     )
+
+
+def test_report_in_by_telegram_uses_the_linked_persons_phone(world: World, make: Any) -> None:
+    person = make.person(name="周九")
+    handled = inbound.handle(
+        channel="telegram",
+        provider_id="tg-report-1",
+        address="777001",
+        person=person,
+        text="报到 市第二医院",
+        now=utcnow(),
+    )
+    db.session.commit()
+    assert handled.reply is not None and "待社区书记审核" in handled.reply
+    [report] = _reports()
+    assert (report.via, report.phone, report.name, report.person_id) == (
+        "telegram",
+        person.phone,
+        "周九",
+        person.id,
+    )
+    # "报到" alone names no unit: answered with how to find it.
+    assert "未找到共建单位“？”" in text(NEW, "报到")
