@@ -112,6 +112,7 @@ PAGES: dict[str, Any] = {
     "own household": lazy_gettext("Own household"),
     "wish details": lazy_gettext("Wish"),
     "new wish form": lazy_gettext("New wish form"),
+    "need decision": lazy_gettext("A need's decision"),
     "report-in list": lazy_gettext("Report-ins"),
     "unit report": lazy_gettext("A partner unit's quarter"),
     "unit report.xlsx": lazy_gettext("A partner unit's quarterly report"),

@@ -161,6 +161,8 @@ def _candidates() -> dict[str, list[Any]]:
         "code": [demo_data.COMMUNITY_CODE],
         "token": [PARTNER_TOKEN],
         "post_id": _first(select(Post.id).where(Post.person_id == head.id)),
+        # The first partner unit: the demo's report-ins and last quarter's hours are its.
+        "unit_id": _first(select(PartnerUnit.id).order_by(PartnerUnit.id)),
     }
 
 
