@@ -43,12 +43,6 @@ def units(community_id: int) -> list[PartnerUnit]:
     )
 
 
-def find_unit(community_id: int, name: str) -> PartnerUnit | None:
-    """Return the unit taking part whose name is `name` (spaces and width aside), or None."""
-    wanted = folded(name)
-    return next((u for u in units(community_id) if folded(u.name) == wanted), None)
-
-
 def near_names(community_id: int, name: str) -> list[str]:
     """Names of units that hold the typed name or are held in it ("供电局" → "区供电局")."""
     wanted = folded(name)
