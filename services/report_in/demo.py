@@ -68,6 +68,23 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
     quarter = Quarter.of(today).previous
     decided = _moment(quarter.first + timedelta(days=3), 10)
 
+    # The first unit itself reported in on the QR page, through its liaison, and was approved.
+    if first.contact_phone:
+        db.session.add(
+            ReportIn(
+                community_id=community.id,
+                kind=ReportKind.UNIT,
+                partner_unit_id=first.id,
+                unit_name=first.name,
+                name=first.contact_name or first.name,
+                phone=first.contact_phone,
+                via="page",
+                status=ReportStatus.APPROVED,
+                created_at=decided - timedelta(days=2),
+                decided_at=decided - timedelta(days=1),
+                decided_by_id=secretary.id,
+            )
+        )
     # Two members of the first unit reported in last quarter, by SMS and by the QR page.
     joined: list[Person] = []
     for name, via in NEW_MEMBERS[:2]:
