@@ -54,6 +54,7 @@ from models.people import (
     RolePermissions,
 )
 from models.places import Building, Community, Grid, Household, Street
+from models.report_in import ReportIn, ReportKind, ReportStatus, UnitQuarter
 from models.roles import Permission, Role, Scope
 from models.sms import SmsProviderHold, SmsTemplate
 from models.visits import (
@@ -138,6 +139,9 @@ __all__ = [
     "Person",
     "Photo",
     "Post",
+    "ReportIn",
+    "ReportKind",
+    "ReportStatus",
     "Resident",
     "Role",
     "RolePermissions",
@@ -150,6 +154,7 @@ __all__ = [
     "Street",
     "TelegramLink",
     "TelegramUpdate",
+    "UnitQuarter",
     "UserSession",
     "Visit",
     "VisitConversation",

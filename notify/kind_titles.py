@@ -147,6 +147,18 @@ TITLES: dict[str, Any] = {
     "patrol_started": _l("Patrol: started"),
     "patrol_withdrawn": _l("Patrol: withdrawn"),
     "patrol_unstarted": _l("Patrol: nobody started the shift"),
+    # 双报到 (services/report_in)
+    "report_in_already": _l("Report-in: already reported in"),
+    "report_in_approved": _l("Report-in approved"),
+    "report_in_declined": _l("Report-in declined"),
+    "report_in_feedback_empty": _l("Report-in: feedback without text"),
+    "report_in_feedback_thanks": _l("Report-in: the unit's feedback received"),
+    "report_in_need_name": _l("Report-in: name needed"),
+    "report_in_no_community": _l("Report-in: community unknown"),
+    "report_in_quarter_summary": _l("Report-in: a unit's quarter"),
+    "report_in_received": _l("Report-in received"),
+    "report_in_unit_approved": _l("Report-in: unit approved"),
+    "report_in_unknown_unit": _l("Report-in: unit not found"),
 }
 
 

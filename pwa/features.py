@@ -36,6 +36,7 @@ from pwa.views import (
     outbox,
     patrols,
     public,
+    report_in,
     reports,
     resident,
     roster_import,
@@ -67,6 +68,10 @@ from services.needs import messages as need_messages
 from services.patrols import commands as patrol_commands
 from services.patrols import demo as patrol_demo
 from services.patrols import messages as patrol_messages
+from services.report_in import commands as report_in_commands
+from services.report_in import demo as report_in_demo
+from services.report_in import messages as report_in_messages
+from services.report_in import records as service_records
 from services.reports import commands as report_commands
 from services.reports import demo as reports_demo
 from services.reports import messages as report_messages
@@ -90,6 +95,7 @@ from tasks import mediation as mediation_jobs
 from tasks import meetings as meeting_jobs
 from tasks import needs as need_jobs
 from tasks import patrols as patrol_jobs
+from tasks import report_in as report_in_jobs
 from tasks import reports as report_jobs
 from tasks import visits as visit_jobs
 from tasks import wishes as wish_jobs
@@ -117,6 +123,9 @@ class Feature:
     blueprints: tuple[Blueprint, ...] = ()
     # Adds the feature's demo data (see services/<name>/demo.py); called in this order.
     demo: Callable[..., Any] | None = None
+    # Where in-service members' service records and hours come from (双报到's unit reports):
+    # (code, label, function) as services/report_in/records.py describes.
+    service_records: tuple[tuple[str, Any, service_records.Source], ...] = ()
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -284,6 +293,28 @@ FEATURES: tuple[Feature, ...] = (
         periodic=(Periodic("mediation-follow-ups", mediation_jobs.remind, cron="25 * * * *"),),
         demo=mediation_demo.load,
     ),
+    # 双报到: partner units and in-service party members report in; their service record and
+    # hours from the work they did (each feature's service_records), the quarter's report.
+    Feature(
+        "report_in",
+        commands=report_in_commands.COMMANDS,
+        message_kinds=report_in_messages.MESSAGE_KINDS,
+        blueprints=(report_in.bp, report_in.join_bp, report_in.liaison_bp),
+        # The quarter just ended, to each unit's liaison: 09:00 in Beijing on the 1st of
+        # January, April, July and October (a repeat sends nothing: summary_sent_at).
+        periodic=(
+            Periodic("report-in-summaries", report_in_jobs.send_summaries, cron="0 1 1 1,4,7,10 *"),
+        ),
+        demo=report_in_demo.load,
+        service_records=(
+            (
+                "work_order",
+                service_records.KIND_LABELS["work_order"],
+                service_records.work_orders_done,
+            ),
+            ("wish", service_records.KIND_LABELS["wish"], service_records.wishes_fulfilled),
+        ),
+    ),
 )
 
 
@@ -296,6 +327,8 @@ def install_messages() -> None:
             commands.register(command)
         for name, answerer in feature.answerers:
             replies.register_answerer(name, answerer)
+        for code, label, source in feature.service_records:
+            service_records.register(source, code, label)
 
 
 def install(app: Flask) -> None:

@@ -58,6 +58,10 @@ ACTIONS: dict[str, Any] = {
     "work_group.robot_set": lazy_gettext("Set a work group's robot"),
     "work_group.robot_changed": lazy_gettext("Replaced a work group's robot"),
     "work_group.robot_removed": lazy_gettext("Removed a work group's robot"),
+    "report_in.enter": lazy_gettext("Entered a member's report-in"),
+    "report_in.approve": lazy_gettext("Approved a report-in"),
+    "report_in.decline": lazy_gettext("Declined a report-in"),
+    "report_in.evaluate": lazy_gettext("Evaluated a partner unit"),
 }
 # The role a read is kept under when the reader holds no post (a resident at home).
 NO_POST_ROLE = "resident"
@@ -96,6 +100,7 @@ SUBJECTS: dict[str, Any] = {
     "campaign households": lazy_gettext("Households a policy campaign has not reached"),
     "meeting": lazy_gettext("Meeting"),
     "meeting_residents": lazy_gettext("Residents picked for a meeting"),
+    "report_in": lazy_gettext("Report-in"),
 }
 
 
@@ -121,6 +126,10 @@ PAGES: dict[str, Any] = {
     "meeting invitees": lazy_gettext("Residents invited to a meeting"),
     "meeting resident search": lazy_gettext("Finding residents to invite"),
     "need decision": lazy_gettext("A need's decision page"),
+    "report-in list": lazy_gettext("Report-ins"),
+    "unit report": lazy_gettext("A partner unit's quarter"),
+    "unit report.xlsx": lazy_gettext("A partner unit's quarterly report"),
+    "liaison page": lazy_gettext("The liaison's page of the unit"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),
@@ -133,6 +142,7 @@ FILTERS: dict[str, Any] = {
     "texts": lazy_gettext("texts"),
     "campaign": lazy_gettext("campaign"),
     "list": lazy_gettext("list"),
+    "quarter": lazy_gettext("quarter"),
 }
 
 

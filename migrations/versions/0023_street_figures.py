@@ -1,7 +1,7 @@
 """the street's figures: needs and wishes of a month per community (issue 14)
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 
 The street's pages count, for every community of a street at once, the needs raised and
 answered and the wishes posted and fulfilled in a month: each count reads an index on
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -184,6 +184,8 @@ def _candidates() -> dict[str, list[Any]]:
         "finding_id": _first(select(PatrolFinding.id)),
         "route_id": _first(select(PatrolRoute.id)),
         "shift_id": _first(select(PatrolShift.id)),
+        # The first partner unit: the demo's report-ins and last quarter's hours are its.
+        "unit_id": _first(select(PartnerUnit.id).order_by(PartnerUnit.id)),
     }
 
 

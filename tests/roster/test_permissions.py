@@ -259,6 +259,22 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ),
     ("mediation.conclude", "POST"): ("/mediation/{case}/outcome", (P.SEE_MEDIATION, MEDIATION)),
     ("mediation.follow_up", "POST"): ("/mediation/{case}/follow-up", (P.SEE_MEDIATION, MEDIATION)),
+    # 双报到: report-ins, each unit's quarter (the secretary decides and evaluates)
+    ("report_in.index", "GET"): ("/report-in", (P.MANAGE_ROSTER, STAFF)),
+    ("report_in.enter", "POST"): ("/report-in/enter", (P.MANAGE_ROSTER, STAFF)),
+    ("report_in.approve", "POST"): ("/report-in/999999/approve", SECRETARY),
+    ("report_in.decline", "POST"): ("/report-in/999999/decline", SECRETARY),
+    ("report_in.unit_page", "GET"): ("/report-in/units/{unit}", (P.MANAGE_ROSTER, STAFF)),
+    ("report_in.unit_report", "GET"): (
+        "/report-in/units/{unit}/report.xlsx",
+        (P.MANAGE_ROSTER, STAFF),
+    ),
+    ("report_in.send_summary", "POST"): (
+        "/report-in/units/{unit}/summary",
+        (P.MANAGE_ROSTER, STAFF),
+    ),
+    ("report_in.evaluate", "POST"): ("/report-in/units/{unit}/evaluate", SECRETARY),
+    ("report_in.poster", "GET"): ("/report-in/poster", (P.MANAGE_ROSTER, STAFF)),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
@@ -267,6 +283,8 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
 # Pages whose allowed answer needs a record the world does not hold (a photo, a delivery):
 # for them the table checks only that a role without the permission gets 404.
 GUARD_ONLY = {
+    ("report_in.approve", "POST"),
+    ("report_in.decline", "POST"),
     ("work_orders.claim_photo", "GET"),
     ("patrols.take_up", "POST"),
     ("patrols.finding_photo", "GET"),
@@ -304,6 +322,10 @@ EXEMPT = {
     "(tests/campaigns/test_web.py)",
     "needs.photo": "a reported problem's photo, to its reporter and whoever sees the need on the "
     "needs list (needs.queries.get_need)",
+    "report_in_join": "the public report-in page a community's QR code opens (a member or unit "
+    "reporting in has no account; what they send waits for the secretary)",
+    "report_in_liaison": "a partner unit's liaison's own unit (found by their phone being the "
+    "unit's contact phone; anyone else gets 404), tested in tests/report_in",
     "partner": "a partner unit's contact answering a need referred to them, through the link "
     "sent to them (its unguessable, expiring token is the key; they have no account)",
 }

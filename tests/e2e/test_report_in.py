@@ -1,0 +1,91 @@
+"""双报到 on a 360 px phone: a party member reports in on the page the community's QR code
+opens, the secretary approves them and opens the unit's quarter, and nothing scrolls sideways."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Browser
+from sqlalchemy import select
+
+from models import PartnerUnit, Person, ReportIn, db
+from tests.e2e.conftest import LiveServer, new_visitor
+from tests.e2e.test_accessibility import TAP_TARGETS
+
+WIDE = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+SMALL = """(selector) => [...document.querySelectorAll(selector)]
+    .filter((e) => e.offsetParent !== null)
+    .filter((e) => e.getBoundingClientRect().height < 47.5)
+    .map((e) => e.outerHTML.slice(0, 80))"""
+PHONE = {"width": 360, "height": 740}
+
+
+def test_a_member_reports_in_on_the_qr_page_and_the_secretary_approves(
+    chromium: Browser, live_server: LiveServer, make: Any
+) -> None:
+    community = make.community(code="dongyue", name="东岳社区")
+    secretary = make.person(name="李书记")
+    make.post(secretary, "secretary", community=community)
+    unit = PartnerUnit(
+        community_id=community.id, name="渭南市华州区供电分公司", contact_phone=make.phone()
+    )
+    db.session.add(unit)
+    db.session.commit()
+    member_phone = make.phone()
+
+    phone = new_visitor(chromium, live_server, viewport=PHONE)
+    try:
+        page = phone.page
+        phone.go("/join/dongyue")
+        assert page.evaluate(WIDE) <= 0, "the report-in page is wider than a 360px phone"
+        assert not page.evaluate(SMALL, TAP_TARGETS)
+        # Left empty, the browser keeps the form; a bad phone is answered by the server.
+        page.select_option("#j-unit", label="渭南市华州区供电分公司")
+        page.fill("#j-name", "张三")
+        page.fill("#j-phone", "12345")
+        with page.expect_navigation():
+            page.get_by_role("button", name="报到", exact=True).click()
+        assert "不是" in page.locator("[role=alert]").inner_text()
+        assert page.locator("#j-name").input_value() == "张三"
+        page.fill("#j-phone", member_phone)
+        with page.expect_navigation():
+            page.get_by_role("button", name="报到", exact=True).click()
+        assert "已收到您的报到" in page.locator("main").inner_text()
+        assert page.evaluate(WIDE) <= 0
+        # The refused phone number was answered 422, as it should; nothing else went wrong.
+        unexpected = [e for e in phone.console_errors if "422" not in e]
+        assert not unexpected, unexpected
+    finally:
+        phone.context.close()
+
+    db.session.rollback()
+    report = db.session.scalar(select(ReportIn))
+    assert report is not None and report.status == "pending" and report.via == "page"
+
+    office = new_visitor(chromium, live_server, viewport=PHONE)
+    try:
+        page = office.page
+        office.sign_in_quickly(secretary.phone)
+        office.go("/area")
+        with page.expect_navigation():
+            page.get_by_role("link", name="双报到").first.click()
+        text = page.locator("main").inner_text()
+        assert "张三" in text and "扫码报到" in text and "member" not in text
+        assert page.evaluate(WIDE) <= 0, "the report-in list is wider than a 360px phone"
+        assert not page.evaluate(SMALL, TAP_TARGETS)
+        with page.expect_navigation():
+            page.get_by_role("button", name="通过", exact=True).click()
+        assert "已通过：张三" in page.locator("main").inner_text()
+        with page.expect_navigation():
+            page.get_by_role("link", name="渭南市华州区供电分公司").click()
+        text = page.locator("main").inner_text()
+        assert "在职党员1人" in text and "张三" in text
+        assert page.evaluate(WIDE) <= 0, "the unit's page is wider than a 360px phone"
+        assert not page.evaluate(SMALL, TAP_TARGETS)
+        assert not office.console_errors, office.console_errors
+    finally:
+        office.context.close()
+
+    db.session.rollback()
+    member = db.session.scalar(select(Person).where(Person.name == "张三"))
+    assert member is not None and member.partner_unit_id == unit.id
