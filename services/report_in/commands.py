@@ -16,7 +16,8 @@ from services.errors import DomainError
 from services.report_in import operations, queries
 from services.report_in.quarters import Quarter
 
-KEYWORDS = ("报到", "REPORT")
+# CHECKIN, not REPORT: REPORT is an observer's 反映 (services/reports).
+KEYWORDS = ("报到", "CHECKIN")
 FEEDBACK = ("反馈", "FEEDBACK")
 JOIN_PATH = "/join/"
 

@@ -20,7 +20,7 @@ REPORT_IN_UNKNOWN_UNIT = MessageKind(
     name="report_in_unknown_unit",
     zh="未找到共建单位“{unit}”。{hint}请发“报到 单位全称 姓名”。单位全称可问本单位联络人或社区，"
     "也可在{link}查看。",
-    en="No partner unit is called “{unit}”. {hint}Send REPORT, the unit's full name and your "
+    en="No partner unit is called “{unit}”. {hint}Send CHECKIN, the unit's full name and your "
     "name. Ask your unit's liaison or the community for the name, or see {link}",
     example={
         "unit": "供电局",
@@ -33,7 +33,7 @@ REPORT_IN_UNKNOWN_UNIT = MessageKind(
 REPORT_IN_NEED_NAME = MessageKind(
     name="report_in_need_name",
     zh="请在单位名后写上您的姓名，如“报到 {unit} 张三”。",
-    en="Add your name after the unit's, e.g. REPORT {unit} Zhang San.",
+    en="Add your name after the unit's, e.g. CHECKIN {unit} Zhang San.",
     example={"unit": "区供电局"},
     description="The reply to 报到 from an unknown phone without a name.",
     **REPLY,  # type: ignore[arg-type]
@@ -67,7 +67,7 @@ REPORT_IN_UNIT_APPROVED = MessageKind(
     name="report_in_unit_approved",
     zh="{unit}已通过社区报到，成为共驻共建单位。在职党员可发“报到 {unit} 姓名”报到。",
     en="{unit} is now a partner unit of the community. Its members report in by sending "
-    "REPORT {unit} and their name.",
+    "CHECKIN {unit} and their name.",
     example={"unit": "区供电局"},
     description="The secretary approved a unit's report-in; to its liaison.",
 )

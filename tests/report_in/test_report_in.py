@@ -145,7 +145,7 @@ def test_a_new_phone_must_give_a_name_a_resident_need_not(world: World) -> None:
     assert "请在单位名后写上您的姓名" in text(NEW, "报到 区供电局")
     assert _reports() == []
     # The resident's phone is on the roster: their name is known.
-    assert "待社区书记审核" in text(world.resident.phone, "REPORT 区供电局")
+    assert "待社区书记审核" in text(world.resident.phone, "CHECKIN 区供电局")
     [report] = _reports()
     assert report.name == "王建国"
 
