@@ -41,7 +41,7 @@ class SmsProviderHold(db.Model):  # type: ignore[name-defined]
 
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), primary_key=True)
     provider: Mapped[str] = mapped_column(String(20), primary_key=True)
-    code: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(60))  # the provider's code, as delivery.error_code
     since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     until: Mapped[datetime] = mapped_column(UTCDateTime())
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
