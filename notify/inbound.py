@@ -263,6 +263,8 @@ def handle(
         message.command, message.ref, message.rest = command.name, ref, rest
         reply = command.handler(message)
         if reply is not None:
+            # A handler may learn the community from the text itself (报到 <unit>).
+            row.community_id = message.community_id
             row.command = command.name
             row.outcome = "handled"
             break

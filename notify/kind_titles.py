@@ -116,6 +116,7 @@ TITLES: dict[str, Any] = {
     "meeting_how": _l("Meeting: how to answer"),
     "meeting_invite": _l("Meeting invitation"),
     "meeting_list": _l("Meeting: your list"),
+    "meeting_list_empty": _l("Meeting: none coming up"),
     "meeting_quarter_unscheduled": _l("Quarterly grid leaders' meeting not called"),
     "meeting_quarterly_ahead": _l("Quarterly grid leaders' meeting ahead"),
     "meeting_reminder": _l("Meeting: reminder the day before"),

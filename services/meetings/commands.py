@@ -97,7 +97,9 @@ def _list(message: Inbound) -> Reply | None:
         f"{operations.when_text(r.meeting)} {r.meeting.title}（{REPLY_LABELS[Answer(r.reply)]}）"
         for r in rows
     ]
-    return Reply("meeting_list", {"meetings": "；".join(lines) if lines else "-"})
+    if not lines:
+        return Reply("meeting_list_empty")
+    return Reply("meeting_list", {"meetings": "；".join(lines)})
 
 
 COMMANDS: tuple[Command, ...] = (

@@ -75,6 +75,14 @@ MEETING_LIST = MessageKind(
     validity_seconds=HOUR,
     urgent=True,
 )
+MEETING_LIST_EMPTY = MessageKind(
+    name="meeting_list_empty",
+    zh="您近期没有要参加的会议。有新会议时会短信通知您。",
+    en="You have no meetings coming up. You will get a text when one is called.",
+    example={},
+    validity_seconds=HOUR,
+    urgent=True,
+)
 
 MESSAGE_KINDS: tuple[MessageKind, ...] = (
     MEETING_INVITE,
@@ -85,4 +93,5 @@ MESSAGE_KINDS: tuple[MessageKind, ...] = (
     MEETING_EXCUSED,
     MEETING_HOW,
     MEETING_LIST,
+    MEETING_LIST_EMPTY,
 )

@@ -187,7 +187,11 @@ def current_signup(person: Person, now: datetime) -> Current:
         .order_by(PatrolShift.starts_at)
     ).all()
     if not rows:
-        return Current(reason=_("You have no patrol shift now. Sign up for one in the app."))
+        return Current(
+            reason=_(
+                "You have no patrol shift now. Send 巡逻 to see the shifts you can sign up for."
+            )
+        )
     under_way = [s for s in rows if s.started_at is not None and s.finished_at is None]
     if under_way:
         return Current(under_way[0])

@@ -82,6 +82,9 @@ def _report(message: Inbound) -> Reply | None:
     community_id = _community_for(message, rest)
     if phone is None or community_id is None:
         return Reply("report_in_no_community")
+    # The answer is signed with that community's name, not Linli's: the member learns where
+    # they reported in, and a mainland provider sends under the community's own sign name.
+    message.community_id = community_id
     community = db.session.get(Community, community_id)
     unit, name = _split(queries.units(community_id), rest)
     if unit is None:

@@ -59,8 +59,8 @@ def _report(message: Inbound) -> Reply | None:
                 "report_problem",
                 {
                     "problem": _(
-                        "only observers, heads and volunteers with a post can report problems; "
-                        "residents send 需求 and what they need."
+                        "your post does not note problems with 反映: on patrol send 巡逻 发现 and "
+                        "what you found; residents send 需求 and what they need."
                     )
                 },
             )

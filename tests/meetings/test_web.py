@@ -194,5 +194,5 @@ def test_the_meetings_command_and_help(world: World) -> None:
     world.call(title="季度网格长例会", invitees=Invitees(audience=Audience(roles=("grid_leader",))))
     sms(world.leader1.phone, "1")
     assert sms(world.leader1.phone, "会议") == "您的会议：11-28 14:30 季度网格长例会（参加）"
-    assert sms(world.patroller.phone, "HY") == "您的会议：-"
+    assert sms(world.patroller.phone, "HY") == "您近期没有要参加的会议。有新会议时会短信通知您。"
     assert "“会议”看会议" in sms(world.patroller.phone, "帮助")

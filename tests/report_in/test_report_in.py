@@ -17,6 +17,7 @@ import tasks.deliveries
 from models import (
     AuditEntry,
     Delivery,
+    InboundMessage,
     PartnerUnit,
     Person,
     ReportIn,
@@ -139,6 +140,18 @@ def test_a_second_report_in_is_told_it_has_been_done(world: World) -> None:
     elsewhere = text(NEW, "报到 市第二医院 张三")
     assert "已报到过" in elsewhere
     assert len(_reports()) == 1
+
+
+def test_a_text_to_no_community_s_number_is_answered_in_the_unit_s_community(
+    world: World, make: Any
+) -> None:
+    # Another community, so the phone alone cannot say which one; the unit's name does.
+    make.community(code="other")
+    assert "待社区书记审核" in text(NEW, "报到 区供电局 张三", to=None)
+    (answer,) = _sent("report_in_received")
+    assert answer.community_id == world.community.id  # signed with its name, not Linli's
+    received = db.session.scalars(select(InboundMessage)).all()
+    assert [m.community_id for m in received] == [world.community.id]
 
 
 def test_a_new_phone_must_give_a_name_a_resident_need_not(world: World) -> None:
