@@ -56,6 +56,7 @@ TITLES: dict[str, Any] = {
     "notice": _l("Notice"),
     "policy_notice": _l("Policy reminder"),
     # policy campaigns
+    "campaign_list": _l("Policy campaign: open ones in your area"),
     "campaign_notice": _l("Policy campaign: the SMS"),
     "campaign_thanks": _l("Policy campaign: thanks for the 1"),
     "campaign_told": _l("Policy campaign: household told"),

@@ -24,6 +24,7 @@ from notify.replies import Answerer, Question
 from services.campaigns import operations, queries
 from services.campaigns.messages import (
     CAMPAIGN_CORRECTION,
+    CAMPAIGN_LIST,
     CAMPAIGN_NOTICE,
     CAMPAIGN_THANKS,
     CAMPAIGN_TOLD,
@@ -42,6 +43,9 @@ METHOD_WORDS = {
     "短信": InformedBy.SMS,
     "SMS": InformedBy.SMS,
 }
+
+# 告知 alone lists this many open campaigns: more would not fit one SMS.
+LISTED = 3
 
 # A "1" answers a campaign's SMS for this long after it was queued (and while it is open).
 REPLY_WINDOW = timedelta(days=14)
@@ -137,7 +141,34 @@ def _told(message: Inbound) -> Reply | None:
         )
 
 
+def _list(message: Inbound) -> Reply | None:
+    """告知 alone: the open campaigns of the sender's area and how many households are left."""
+    person = message.person
+    if person is None or message.rest.strip():
+        return None
+    area = queries.area_of(person, today_of(message.now))
+    with force_locale(person.language):
+        if area.is_empty:
+            return _problem(_("Only heads and publicists record households told."))
+        open_ones = [
+            c for c in queries.visible(area, limit=LISTED) if c.status == CampaignStatus.OPEN
+        ]
+        if not open_ones:
+            return _problem(_("There is no open campaign in your area now."))
+        lines = [
+            _(
+                "%(ref)s %(title)s (%(left)s households left)",
+                ref=c.ref,
+                title=c.title,
+                left=queries.count_unreached(c, area),
+            )
+            for c in open_ones
+        ]
+        return Reply(CAMPAIGN_LIST.name, {"campaigns": "；".join(lines)})
+
+
 COMMANDS: tuple[Command, ...] = (
+    Command("campaign_list", ("告知", "TOLD"), _list),
     Command(
         "campaign_told",
         ("告知", "TOLD"),

@@ -46,9 +46,20 @@ CAMPAIGN_CORRECTION = MessageKind(
     description="A household told, sent by SMS, that could not be recorded, and how to write it.",
 )
 
+CAMPAIGN_LIST = MessageKind(
+    name="campaign_list",
+    zh="进行中的宣传：{campaigns}。告知后回复“告知 C3 房号 当面/电话”。",
+    en="Open campaigns: {campaigns}. Once told, write: TOLD C3 room IN/PHONE",
+    example={"campaigns": "C3 医保缴费（12户未告知）"},
+    validity_seconds=HOUR,
+    urgent=True,
+    description="The answer to 告知 alone: the sender's open campaigns and households left.",
+)
+
 MESSAGE_KINDS: tuple[MessageKind, ...] = (
     CAMPAIGN_NOTICE,
     CAMPAIGN_THANKS,
     CAMPAIGN_TOLD,
     CAMPAIGN_CORRECTION,
+    CAMPAIGN_LIST,
 )

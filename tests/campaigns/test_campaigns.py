@@ -319,6 +319,21 @@ def test_a_head_records_households_told_by_sms(town: Town) -> None:
     assert db.session.scalar(select(func.count()).where(CampaignHousehold.method.isnot(None))) == 1
 
 
+def test_told_alone_lists_the_open_campaigns_and_households_left(town: Town) -> None:
+    assert sms(town.head1.phone, "告知") == (
+        "您的片区现在没有进行中的政策宣传。 格式：告知 C3 楼-单元-房号 当面/电话"
+    )
+    campaign = town.campaign()
+    answer = sms(town.head1.phone, "告知")
+    assert answer == (
+        f"进行中的宣传：C{campaign.id} 医保缴费（2户未告知）。告知后回复“告知 C3 房号 当面/电话”。"
+    ), answer
+    code = f"{town.b1.name}-1-{town.homes[0].room}"
+    sms(town.head1.phone, f"告知 C{campaign.id} {code} 电话")
+    assert "（1户未告知）" in sms(town.head1.phone, "TOLD")
+    assert "只有楼栋长和政策宣传员" in sms(town.patroller.phone, "告知")
+
+
 def test_a_publicist_records_a_household_told_by_telegram(town: Town) -> None:
     from pwa import telegram_bot
 
