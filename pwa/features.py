@@ -37,6 +37,8 @@ from pwa.views import (
     patrols,
     public,
     report_in,
+    report_in_join,
+    report_in_liaison,
     reports,
     resident,
     roster_import,
@@ -299,7 +301,7 @@ FEATURES: tuple[Feature, ...] = (
         "report_in",
         commands=report_in_commands.COMMANDS,
         message_kinds=report_in_messages.MESSAGE_KINDS,
-        blueprints=(report_in.bp, report_in.join_bp, report_in.liaison_bp),
+        blueprints=(report_in.bp, report_in_join.join_bp, report_in_liaison.liaison_bp),
         # The quarter just ended, to each unit's liaison: 09:00 in Beijing on the 1st of
         # January, April, July and October (a repeat sends nothing: summary_sent_at).
         periodic=(
