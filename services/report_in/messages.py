@@ -48,6 +48,13 @@ REPORT_IN_UNKNOWN_UNIT = reply_kind(
     },
     description="The reply to 报到 naming no partner unit of the community: how to find the name.",
 )
+REPORT_IN_HOW = reply_kind(
+    name="report_in_how",
+    zh="请发“报到 单位全称 您的姓名”报到。单位全称见{link}",
+    en="Send CHECKIN, your unit's full name and your name. The units' names are at {link}",
+    example={"link": "https://linli.example.cn/join/xf"},
+    description="The reply to 报到 with nothing after it: how to report in.",
+)
 REPORT_IN_NEED_NAME = reply_kind(
     name="report_in_need_name",
     zh="请在单位名后写上您的姓名，如“报到 {unit} 张三”。",
@@ -119,6 +126,7 @@ REPORT_IN_FEEDBACK_EMPTY = reply_kind(
 MESSAGE_KINDS: tuple[MessageKind, ...] = (
     REPORT_IN_RECEIVED,
     REPORT_IN_UNKNOWN_UNIT,
+    REPORT_IN_HOW,
     REPORT_IN_NEED_NAME,
     REPORT_IN_ALREADY,
     REPORT_IN_NO_COMMUNITY,
