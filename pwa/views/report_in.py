@@ -9,7 +9,6 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from models import Community, PartnerUnit, ReportIn, db, utcnow
-from models.clock import today_of
 from models.roles import Permission, Role
 from pwa import audit_reads, auth
 from pwa.forms.report_in import (
@@ -20,8 +19,7 @@ from pwa.forms.report_in import (
 )
 from pwa.rendering import render
 from pwa.steps import run_step
-from pwa.views.report_in_join import join_url
-from services import phones
+from pwa.views.report_in_join import join_url, page
 from services.errors import InvalidInput
 from services.report_in import operations, queries
 from services.report_in.quarters import Quarter
@@ -95,8 +93,10 @@ def _index_page(community: Community, error: str | None = None, status: int = 20
     decided = queries.recent_decided(community.id)
     units = queries.units(community.id)
     audit_reads.note(community.id, "report_in", detail="report-in list")
-    response = render(
+    return page(
         "report_in/index.html",
+        error,
+        status,
         community=community,
         pending=pending,
         decided=decided,
@@ -106,13 +106,7 @@ def _index_page(community: Community, error: str | None = None, status: int = 20
         secretary=_is_secretary_of(community),
         vias=via_labels(),
         statuses=status_labels(),
-        mask=phones.mask,
-        day=today_of,
-        error=error,
-        form=request.form,
     )
-    response.status_code = status
-    return response
 
 
 @bp.get("")
@@ -222,8 +216,10 @@ def _unit_page(
         subject_id=unit.id,
         detail=f"unit report quarter={quarter.code}",
     )
-    response = render(
+    return page(
         "report_in/unit.html",
+        error,
+        status,
         community=community,
         unit=unit,
         quarter=quarter,
@@ -232,14 +228,7 @@ def _unit_page(
         row=queries.quarter_row(unit, quarter),
         secretary=_is_secretary_of(community),
         kind_label=kind_label,
-        hours=queries.hours_text,
-        mask=phones.mask,
-        day=today_of,
-        error=error,
-        form=request.form,
     )
-    response.status_code = status
-    return response
 
 
 @bp.get("/units/<int:unit_id>")

@@ -9,10 +9,12 @@ from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import gettext as _
 
 from models import Community, ReportIn, ReportKind, utcnow
+from models.clock import today_of
 from pwa.extensions import limiter
 from pwa.forms.report_in import MemberForm, UnitForm
 from pwa.rendering import render
 from pwa.steps import run_step
+from services import phones
 from services.errors import InvalidInput
 from services.report_in import operations, queries
 from services.report_in.commands import join_link
@@ -23,6 +25,22 @@ join_bp = Blueprint("report_in_join", __name__, url_prefix="/join")
 JOIN_LIMIT = "20/hour"
 # The image changes only when the community's code or the public address does.
 QR_MAX_AGE = 24 * 3600
+
+
+def page(template: str, error: str | None, status: int, **context: Any) -> Response:
+    """A report-in page (the three report-in modules' own): the helpers its templates share,
+    what was typed (kept when refused), the error and the status."""
+    response = render(
+        template,
+        hours=queries.hours_text,
+        mask=phones.mask,
+        day=today_of,
+        error=error,
+        form=request.form,
+        **context,
+    )
+    response.status_code = status
+    return response
 
 
 def join_url(community: Community) -> str:
@@ -42,16 +60,14 @@ def _join_community(code: str) -> Community:
 
 
 def _join_page(community: Community, error: str | None = None, status: int = 200) -> Any:
-    response = render(
+    return page(
         "report_in/join.html",
+        error,
+        status,
         community=community,
         units=queries.units(community.id),
-        error=error,
-        form=request.form,
         done=request.args.get("done") if status == 200 else None,
     )
-    response.status_code = status
-    return response
 
 
 @join_bp.get("/<code>")

@@ -10,13 +10,10 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from models import PartnerUnit, ReportIn, utcnow
-from models.clock import today_of
 from pwa import audit_reads, auth
 from pwa.forms.report_in import FeedbackForm, LiaisonMemberForm
-from pwa.rendering import render
 from pwa.steps import run_step
-from pwa.views.report_in_join import join_url
-from services import phones
+from pwa.views.report_in_join import join_url, page
 from services.errors import InvalidInput
 from services.report_in import operations, queries
 from services.report_in.quarters import Quarter
@@ -44,8 +41,10 @@ def _liaison_page(unit: PartnerUnit, error: str | None = None, status: int = 200
     members = queries.members(unit)
     waiting = [r for r in queries.pending(unit.community_id) if r.partner_unit_id == unit.id]
     audit_reads.note(unit.community_id, "partner_unit", subject_id=unit.id, detail="liaison page")
-    response = render(
+    return page(
         "report_in/liaison.html",
+        error,
+        status,
         unit=unit,
         units=queries.liaison_units(auth.person_required()),
         members=members,
@@ -55,14 +54,7 @@ def _liaison_page(unit: PartnerUnit, error: str | None = None, status: int = 200
         row=queries.quarter_row(unit, quarter),
         community=community,
         join_url=join_url(community),
-        hours=queries.hours_text,
-        mask=phones.mask,
-        day=today_of,
-        error=error,
-        form=request.form,
     )
-    response.status_code = status
-    return response
 
 
 @liaison_bp.get("")
