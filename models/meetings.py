@@ -16,6 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import UTCDateTime, db, utcnow
 from models.people import Person
 
+# A usual meeting's length (an hour and a half).
+MEETING_MINUTES = 90
+
 
 class MeetingKind(enum.StrEnum):
     REGULAR = "regular"  # 网格例会
@@ -42,6 +45,11 @@ class Meeting(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(100))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # How long it lasts, as called: an attendee's service hours (双报到) count it. Meetings
+    # called before it was asked count MEETING_MINUTES.
+    duration_minutes: Mapped[int] = mapped_column(
+        default=MEETING_MINUTES, server_default=str(MEETING_MINUTES)
+    )
     place: Mapped[str] = mapped_column(String(200))
     agenda: Mapped[str] = mapped_column(Text, default="")
     # The posts picked: {"grids": [ids], "roles": [codes], "partner_units": [], "people": [ids]}

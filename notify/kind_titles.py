@@ -155,6 +155,7 @@ TITLES: dict[str, Any] = {
     "report_in_declined": _l("Report-in declined"),
     "report_in_feedback_empty": _l("Report-in: feedback without text"),
     "report_in_feedback_thanks": _l("Report-in: the unit's feedback received"),
+    "report_in_how": _l("Report-in: how to report in"),
     "report_in_need_name": _l("Report-in: name needed"),
     "report_in_no_community": _l("Report-in: community unknown"),
     "report_in_quarter_summary": _l("Report-in: a unit's quarter"),

@@ -37,6 +37,8 @@ from pwa.views import (
     patrols,
     public,
     report_in,
+    report_in_join,
+    report_in_liaison,
     reports,
     resident,
     roster_import,
@@ -62,12 +64,14 @@ from services.mediation import messages as mediation_messages
 from services.meetings import commands as meeting_commands
 from services.meetings import demo as meeting_demo
 from services.meetings import messages as meeting_messages
+from services.meetings import records as meeting_records
 from services.messages import help as sms_help
 from services.needs import commands as need_commands
 from services.needs import messages as need_messages
 from services.patrols import commands as patrol_commands
 from services.patrols import demo as patrol_demo
 from services.patrols import messages as patrol_messages
+from services.patrols import records as patrol_records
 from services.report_in import commands as report_in_commands
 from services.report_in import demo as report_in_demo
 from services.report_in import messages as report_in_messages
@@ -239,6 +243,8 @@ FEATURES: tuple[Feature, ...] = (
             Periodic("patrol-flag", patrol_jobs.flag_unstarted, cron="*/5 * * * *", timeout=300),
         ),
         demo=patrol_demo.load,
+        # A kept shift is an in-service member's service (双报到): its window's hours.
+        service_records=((patrol_records.KIND, patrol_records.LABEL, patrol_records.shifts_kept),),
     ),
     # Policy campaigns (政策宣传): households told in person, by phone, or by an SMS answered
     # with "1". Every 30 s the job hands asked-for SMS to the outbox and closes past deadlines.
@@ -263,6 +269,10 @@ FEATURES: tuple[Feature, ...] = (
         # told when none is called for the quarter: hourly, each sent once.
         periodic=(Periodic("meeting-reminders", meeting_jobs.remind, cron="25 * * * *"),),
         demo=meeting_demo.load,
+        # A meeting attended is an in-service member's service (双报到): its length.
+        service_records=(
+            (meeting_records.KIND, meeting_records.LABEL, meeting_records.meetings_attended),
+        ),
     ),
     # Observers' reports (反映 …, a public problem on the needs list) and property matters (a
     # property need goes to the property company with a deadline; late answers chased).
@@ -299,7 +309,7 @@ FEATURES: tuple[Feature, ...] = (
         "report_in",
         commands=report_in_commands.COMMANDS,
         message_kinds=report_in_messages.MESSAGE_KINDS,
-        blueprints=(report_in.bp, report_in.join_bp, report_in.liaison_bp),
+        blueprints=(report_in.bp, report_in_join.join_bp, report_in_liaison.liaison_bp),
         # The quarter just ended, to each unit's liaison: 09:00 in Beijing on the 1st of
         # January, April, July and October (a repeat sends nothing: summary_sent_at).
         periodic=(

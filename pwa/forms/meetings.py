@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms.validators import ValidationError
 
-from models.meetings import MeetingKind
+from models.meetings import MEETING_MINUTES, MeetingKind
 from pwa.forms.work_orders import (
     ChoiceCodesField,
     ChoiceIdsField,
@@ -68,10 +68,19 @@ class MeetingForm(InviteesForm):
     kind = TextField()
     title = TextField(validators=[checked_text(_l("a title"), meetings.MAX_TITLE, required=True)])
     starts_at = LocalDateTimeField(what=_l("when it starts"))
+    duration_minutes = TextField(default=str(MEETING_MINUTES))
     place = TextField(validators=[checked_text(_l("the place"), meetings.MAX_PLACE, required=True)])
     agenda = TextField(
         validators=[checked_text(_l("the agenda"), meetings.MAX_AGENDA, required=False)]
     )
+
+    def minutes(self) -> int:
+        """The length chosen, the usual one when none is sent (the services refuse one the
+        form does not offer)."""
+        raw = (self.duration_minutes.data or "").strip()
+        if not raw:
+            return MEETING_MINUTES
+        return int(raw) if raw.isdigit() else 0
 
     def validate_kind(self, field: Field) -> None:
         if field.data not in set(MeetingKind):

@@ -71,6 +71,10 @@ def kind_names() -> dict[str, str]:
     }
 
 
+def duration_names() -> dict[int, str]:
+    return {m: _("%(hours)s hours", hours=f"{m / 60:g}") for m in meetings.DURATIONS}
+
+
 def reply_names() -> dict[str, str]:
     return {Reply.ATTEND: _("Attends"), Reply.EXCUSED: _("Excused"), Reply.NONE: _("No answer")}
 
@@ -198,6 +202,7 @@ def _form(error: str | None, status: int) -> Any:
         form=form,
         error=error,
         kinds=kinds,
+        durations=duration_names(),
         grids=grids,
         roles=posts.roles_for(community.id),
         units=units,
@@ -267,6 +272,7 @@ def call_meeting() -> Any:
             "kind": form.kind.data,
             "title": form.title.data,
             "starts_at": form.starts_at.data,
+            "duration_minutes": form.minutes(),
             "place": form.place.data,
             "agenda": form.agenda.data,
             "invitees": form.invitees(),
@@ -285,6 +291,7 @@ def call_meeting() -> Any:
             (_("Kind"), kind_names()[values["kind"]]),
             (_("Title"), values["title"]),
             (_("When"), values["starts_at"].strftime("%Y-%m-%d %H:%M")),
+            (_("How long"), duration_names().get(values["duration_minutes"], "")),
             (_("Place"), values["place"]),
             *audience_lines(community, invitees.audience),
         ]

@@ -1,5 +1,5 @@
-"""双报到: the secretary's report-in pages (waiting list, decisions, each unit's quarter), the
-public page a community's QR code opens, and a partner unit's liaison's own page."""
+"""双报到: the secretary's report-in pages (waiting list, decisions, each unit's quarter, the
+poster). The public page the QR code opens is report_in_join, the liaison's report_in_liaison."""
 
 from __future__ import annotations
 
@@ -8,39 +8,26 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from models import Community, PartnerUnit, ReportIn, ReportKind, db, utcnow
-from models.clock import today_of
+from models import Community, PartnerUnit, ReportIn, db, utcnow
 from models.roles import Permission, Role
 from pwa import audit_reads, auth
-from pwa.extensions import limiter
 from pwa.forms.report_in import (
     DeclineForm,
     EvaluateForm,
-    FeedbackForm,
-    LiaisonMemberForm,
     MemberForm,
     QuarterForm,
-    UnitForm,
 )
 from pwa.rendering import render
 from pwa.steps import run_step
-from services import phones
+from pwa.views.report_in_join import join_url, page
 from services.errors import InvalidInput
 from services.report_in import operations, queries
-from services.report_in.commands import join_link
 from services.report_in.quarters import Quarter
 from services.report_in.records import kind_label
 from services.report_in.report import Headings, unit_xlsx
 
 bp = Blueprint("report_in", __name__, url_prefix="/report-in")
 bp.before_request(auth.require_staff)
-# The page a community's QR code opens: no account (a member or unit reporting in has none).
-join_bp = Blueprint("report_in_join", __name__, url_prefix="/join")
-# A partner unit's liaison (the person whose phone is the unit's contact phone).
-liaison_bp = Blueprint("report_in_liaison", __name__, url_prefix="/my/unit")
-liaison_bp.before_request(auth.require_signed_in)
-
-JOIN_LIMIT = "20/hour"
 
 
 def _community() -> Community:
@@ -106,36 +93,26 @@ def _index_page(community: Community, error: str | None = None, status: int = 20
     decided = queries.recent_decided(community.id)
     units = queries.units(community.id)
     audit_reads.note(community.id, "report_in", detail="report-in list")
-    response = render(
+    return page(
         "report_in/index.html",
+        error,
+        status,
         community=community,
         pending=pending,
         decided=decided,
         units=units,
         members={u.id: len(queries.members(u)) for u in units},
-        join_url=join_link(community.code),
+        join_url=join_url(community),
         secretary=_is_secretary_of(community),
         vias=via_labels(),
         statuses=status_labels(),
-        mask=phones.mask,
-        day=today_of,
-        error=error,
-        form=request.form,
     )
-    response.status_code = status
-    return response
 
 
 @bp.get("")
 @auth.permission_required(Permission.MANAGE_ROSTER)
 def index() -> Any:
     return _index_page(_community())
-
-
-def _unit_id(raw: str) -> int:
-    if not raw.isdigit():
-        raise InvalidInput(_("Choose the unit."))
-    return int(raw)
 
 
 @bp.post("/enter")
@@ -146,9 +123,7 @@ def enter() -> Any:
     form = MemberForm()
 
     def step() -> ReportIn:
-        unit = queries.get_unit(community.id, _unit_id(form.unit_id.data))
-        if unit is None:
-            raise InvalidInput(_("Choose one of the community's partner units."))
+        unit = queries.chosen_unit(community.id, form.unit_id.data)
         by, now = auth.person_required(), utcnow()
         report = operations.report_member(
             community.id,
@@ -241,8 +216,10 @@ def _unit_page(
         subject_id=unit.id,
         detail=f"unit report quarter={quarter.code}",
     )
-    response = render(
+    return page(
         "report_in/unit.html",
+        error,
+        status,
         community=community,
         unit=unit,
         quarter=quarter,
@@ -251,14 +228,7 @@ def _unit_page(
         row=queries.quarter_row(unit, quarter),
         secretary=_is_secretary_of(community),
         kind_label=kind_label,
-        hours=queries.hours_text,
-        mask=phones.mask,
-        day=today_of,
-        error=error,
-        form=request.form,
     )
-    response.status_code = status
-    return response
 
 
 @bp.get("/units/<int:unit_id>")
@@ -371,157 +341,4 @@ def evaluate(unit_id: int) -> Any:
 @auth.permission_required(Permission.MANAGE_ROSTER)
 def poster() -> Any:
     community = _community()
-    return render("report_in/poster.html", community=community, join_url=join_link(community.code))
-
-
-# The public page (the QR code's).
-
-
-def _join_community(code: str) -> Community:
-    community = queries.community_by_code(code)
-    if community is None:
-        abort(404)
-    return community
-
-
-def _join_page(community: Community, error: str | None = None, status: int = 200) -> Any:
-    response = render(
-        "report_in/join.html",
-        community=community,
-        units=queries.units(community.id),
-        error=error,
-        form=request.form,
-        done=request.args.get("done") if status == 200 else None,
-    )
-    response.status_code = status
-    return response
-
-
-@join_bp.get("/<code>")
-def join(code: str) -> Any:
-    return _join_page(_join_community(code))
-
-
-@join_bp.post("/<code>")
-@limiter.limit(JOIN_LIMIT, methods=["POST"])
-def join_post(code: str) -> Any:
-    community = _join_community(code)
-    unit_report = request.form.get("kind") == ReportKind.UNIT
-    form: MemberForm | UnitForm = UnitForm() if unit_report else MemberForm()
-
-    def step() -> ReportIn:
-        now = utcnow()
-        if isinstance(form, UnitForm):
-            return operations.report_unit(
-                community.id,
-                unit_name=form.unit_name.data,
-                contact_name=form.name.data,
-                contact_phone=form.phone.data,
-                via="page",
-                now=now,
-            )
-        unit = queries.get_unit(community.id, _unit_id(form.unit_id.data))
-        if unit is None:
-            raise InvalidInput(_("Choose one of the community's partner units."))
-        if not form.name.data.strip():
-            raise InvalidInput(_("Name is required."))
-        return operations.report_member(
-            community.id, unit, name=form.name.data, phone=form.phone.data, via="page", now=now
-        )
-
-    return run_step(
-        step,
-        refused=lambda m: _join_page(community, m, 422),
-        done=lambda report: redirect(
-            url_for("report_in_join.join", code=community.code, done=report.kind)
-        ),
-        form=form,
-    )
-
-
-# The liaison's page.
-
-
-def _liaison_unit() -> PartnerUnit:
-    units = queries.liaison_units(auth.person_required())
-    wanted = request.values.get("unit", type=int)
-    chosen = (
-        next((u for u in units if u.id == wanted), None)
-        if wanted
-        else (units[0] if units else None)
-    )
-    if chosen is None:
-        abort(404)
-    return chosen
-
-
-def _liaison_page(unit: PartnerUnit, error: str | None = None, status: int = 200) -> Any:
-    quarter = Quarter.of(auth.today()).previous
-    members = queries.members(unit)
-    waiting = [r for r in queries.pending(unit.community_id) if r.partner_unit_id == unit.id]
-    audit_reads.note(unit.community_id, "partner_unit", subject_id=unit.id, detail="liaison page")
-    response = render(
-        "report_in/liaison.html",
-        unit=unit,
-        units=queries.liaison_units(auth.person_required()),
-        members=members,
-        waiting=waiting,
-        quarter=quarter,
-        service=queries.unit_service(unit, quarter),
-        row=queries.quarter_row(unit, quarter),
-        hours=queries.hours_text,
-        mask=phones.mask,
-        day=today_of,
-        error=error,
-        form=request.form,
-    )
-    response.status_code = status
-    return response
-
-
-@liaison_bp.get("")
-def liaison() -> Any:
-    return _liaison_page(_liaison_unit())
-
-
-@liaison_bp.post("/members")
-def liaison_enter() -> Any:
-    unit = _liaison_unit()
-    form = LiaisonMemberForm()
-
-    def step() -> ReportIn:
-        if not form.name.data.strip():
-            raise InvalidInput(_("Name is required."))
-        return operations.report_member(
-            unit.community_id,
-            unit,
-            name=form.name.data,
-            phone=form.phone.data,
-            via="liaison",
-            now=utcnow(),
-            by=auth.person_required(),
-        )
-
-    def done(report: ReportIn) -> Any:
-        flash(_("%(name)s waits for the secretary's approval.", name=report.name))
-        return redirect(url_for("report_in_liaison.liaison", unit=unit.id))
-
-    return run_step(step, refused=lambda m: _liaison_page(unit, m, 422), done=done, form=form)
-
-
-@liaison_bp.post("/feedback")
-def liaison_feedback() -> Any:
-    unit = _liaison_unit()
-    form = FeedbackForm()
-    quarter = Quarter.of(auth.today()).previous
-
-    def done(_row: Any) -> Any:
-        flash(_("Thank you: the community reads the unit's feedback."))
-        return redirect(url_for("report_in_liaison.liaison", unit=unit.id))
-
-    return run_step(
-        lambda: operations.give_feedback(unit, quarter, form.text.data, via="page", now=utcnow()),
-        refused=lambda m: _liaison_page(unit, m, 422),
-        done=done,
-        form=form,
-    )
+    return render("report_in/poster.html", community=community, join_url=join_url(community))

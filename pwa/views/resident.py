@@ -11,6 +11,7 @@ from pwa import audit_reads, auth
 from pwa.steps import run_step
 from services import phones
 from services.messages import inbox, outbox
+from services.report_in import queries as report_in
 from services.roster import areas
 
 bp = Blueprint("resident", __name__, url_prefix="/me")
@@ -29,6 +30,8 @@ def my_home() -> Any:
         households=households,
         display=phones.display,
         today=auth.today(),
+        # 双报到: a partner unit's liaison reaches the unit's own page from here.
+        liaison_units=report_in.liaison_units(person),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from pwa import auth
+from services.report_in import queries as report_in
 from services.roster import posts
 
 bp = Blueprint("volunteer", __name__, url_prefix="/my")
@@ -21,4 +22,6 @@ def my_work() -> Any:
         person=person,
         active=person.active_posts(auth.today()),
         role_name=posts.role_name,
+        # 双报到: a partner unit's liaison reaches the unit's own page from here.
+        liaison_units=report_in.liaison_units(person),
     )

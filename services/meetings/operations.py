@@ -32,7 +32,7 @@ from models import (
     db,
 )
 from models.clock import local, today_of
-from models.meetings import Reply
+from models.meetings import MEETING_MINUTES, Reply
 from models.visits import Decision
 from notify.message import Message
 from notify.outbox import send_later
@@ -44,6 +44,8 @@ from services.work_orders import from_need
 from services.work_orders.audiences import Audience, audience_people, check_audience
 
 MAX_TITLE = 100
+# The lengths the call form offers, in minutes: half an hour to half a day.
+DURATIONS = (30, 60, 90, 120, 180, 240)
 MAX_PLACE = 200
 MAX_AGENDA = 2000
 MAX_MINUTES = 5000
@@ -245,6 +247,7 @@ def check_meeting(
     now: datetime,
     today: date,
     grid: Grid | None = None,
+    duration_minutes: int = MEETING_MINUTES,
 ) -> Invited:
     """Refuse what call_meeting would refuse, saving nothing; return whom it invites."""
     if kind not in set(MeetingKind):
@@ -256,6 +259,8 @@ def check_meeting(
     check_text(agenda, _("the agenda"), MAX_AGENDA, required=False)
     if starts_at <= now:
         raise InvalidInput(_("The meeting must start later than now."))
+    if duration_minutes not in DURATIONS:
+        raise InvalidInput(_("Choose how long the meeting lasts."))
     if grid is not None and grid.community_id != community.id:
         raise InvalidInput(_("That grid is not in your area."))
     found = invited(community, grid, invitees, today)
@@ -281,6 +286,7 @@ def call_meeting(
     now: datetime,
     today: date,
     grid: Grid | None = None,
+    duration_minutes: int = MEETING_MINUTES,
 ) -> Meeting:
     """Save a meeting, its invitees, and send each the invitation (answer 1 attend, 2 excused)."""
     found = check_meeting(
@@ -294,6 +300,7 @@ def call_meeting(
         now=now,
         today=today,
         grid=grid,
+        duration_minutes=duration_minutes,
     )
     meeting = Meeting(
         community_id=community.id,
@@ -301,6 +308,7 @@ def call_meeting(
         kind=kind,
         title=title.strip(),
         starts_at=starts_at,
+        duration_minutes=duration_minutes,
         place=place.strip(),
         agenda=(agenda or "").strip(),
         audience=invitees.as_json(),

@@ -66,13 +66,20 @@ def _community_for(message: Inbound, rest: str) -> int | None:
     if message.community_id is not None:
         return message.community_id
     # A text to no community's number from a phone no community knows: the unit's name may
-    # still say which community (when only one has a unit of that name).
+    # still say which community (when only one has a unit of that name, or, for a name typed
+    # short, one near it); else a server holding one community serves only it.
     folded = queries.folded(rest)
-    found = {
-        unit.community_id
-        for unit in db.session.scalars(select(PartnerUnit).where(PartnerUnit.taking_part()))
-        if folded.startswith(queries.folded(unit.name))
-    }
+    units = db.session.scalars(select(PartnerUnit).where(PartnerUnit.taking_part())).all()
+    found = {u.community_id for u in units if folded.startswith(queries.folded(u.name))}
+    if not found and rest:
+        typed = queries.folded(rest.split(" ")[0])
+        found = {
+            u.community_id
+            for u in units
+            if typed in queries.folded(u.name) or queries.folded(u.name) in typed
+        }
+    if not found:
+        found = set(db.session.scalars(select(Community.id).limit(2)))
     return found.pop() if len(found) == 1 else None
 
 
@@ -86,6 +93,9 @@ def _report(message: Inbound) -> Reply | None:
     # they reported in, and a mainland provider sends under the community's own sign name.
     message.community_id = community_id
     community = db.session.get(Community, community_id)
+    link = join_link(community.code if community else "")
+    if not rest:
+        return Reply("report_in_how", {"link": link})
     unit, name = _split(queries.units(community_id), rest)
     if unit is None:
         near = queries.near_names(community_id, rest.split(" ")[0] if rest else "")
@@ -95,7 +105,7 @@ def _report(message: Inbound) -> Reply | None:
             {
                 "unit": rest[:20] or "？",
                 "hint": hint,
-                "link": join_link(community.code if community else ""),
+                "link": link,
             },
         )
     known = db.session.scalar(select(Person).where(Person.phone == phone))

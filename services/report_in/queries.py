@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import (
@@ -20,6 +21,7 @@ from models import (
     UnitQuarter,
     db,
 )
+from services.errors import InvalidInput, NotFound
 from services.report_in.quarters import Quarter
 from services.report_in.records import ServiceRecord, records_of
 
@@ -105,6 +107,23 @@ def get_unit(community_id: int, unit_id: int) -> PartnerUnit | None:
             PartnerUnit.id == unit_id, PartnerUnit.community_id == community_id
         )
     )
+
+
+def chosen_unit(community_id: int, raw: str) -> PartnerUnit:
+    """The unit a form's list chose (its id as sent), refused when it is not the community's."""
+    if not raw.strip().isdigit():
+        raise InvalidInput(_("Choose the unit."))
+    unit = get_unit(community_id, int(raw))
+    if unit is None:
+        raise InvalidInput(_("Choose one of the community's partner units."))
+    return unit
+
+
+def community_of(unit: PartnerUnit) -> Community:
+    community = db.session.get(Community, unit.community_id)
+    if community is None:  # a foreign key: only a broken database lands here
+        raise NotFound(_("Not found."))
+    return community
 
 
 def liaison_units(person: Person) -> list[PartnerUnit]:

@@ -1,9 +1,9 @@
 """A member's service record (服务记录) and hours, from the work they did.
 
 Each source is a function that returns the records of some people over a time span. The
-built-in two read work orders and micro-wishes; a later feature (patrols, meetings) declares
-its own in its `Feature(service_records=...)` entry in pwa/features.py, which registers it
-here, so this feature never imports theirs.
+built-in two read work orders and micro-wishes; other features (patrols, meetings) declare
+their own (services/<feature>/records.py) in their `Feature(service_records=...)` entry in
+pwa/features.py, which registers them here, so this feature never imports theirs.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def register(source: Source, kind: str | None = None, label: object = None) -> S
     return source
 
 
-def _half_hours(hours: float) -> float:
+def half_hours(hours: float) -> float:
+    """Hours as counted: whole and half hours, never below nothing."""
     return round(max(hours, 0.0) * 2) / 2
 
 
@@ -65,7 +66,7 @@ def claim_hours(claim: WorkOrderClaim) -> float:
         span = claim.done_at - claim.started_at
     else:
         span = order.ends_at - order.starts_at
-    return _half_hours(min(span.total_seconds() / 3600, MAX_CLAIM_HOURS))
+    return half_hours(min(span.total_seconds() / 3600, MAX_CLAIM_HOURS))
 
 
 def work_orders_done(people: Sequence[int], start: datetime, end: datetime) -> list[ServiceRecord]:

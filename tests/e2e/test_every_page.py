@@ -54,6 +54,8 @@ WIDTH = 360
 STREET_ADMIN_PHONE = "+8613800009999"
 # A partner unit's answer link (no account): a referral of the demo's with this token.
 PARTNER_TOKEN = "sweep-partner-token-0123456789"
+# The first partner unit's liaison (its contact, a cadre of the demo's) is given this phone.
+LIAISON_PHONE = "+8613800009998"
 ROLES = {
     "resident": "resident",
     "volunteer": "N member",
@@ -62,6 +64,7 @@ ROLES = {
     "secretary": "secretary",
     "staff": "staff",
     "street administrator": STREET_ADMIN_PHONE,
+    "partner unit's liaison": LIAISON_PHONE,
 }
 # Development tools (never in production) and files that are not pages (other non-pages are
 # told by their content type).
@@ -190,7 +193,8 @@ def _candidates() -> dict[str, list[Any]]:
 
 
 def _street_administrator_and_partner_link() -> None:
-    """What the demo lacks for the sweep: an administrator of its street, and a referral."""
+    """What the demo lacks for the sweep: an administrator of its street, a referral, and a
+    known phone for a unit's liaison."""
     community = db.session.scalar(
         select(Community).where(Community.code == demo_data.COMMUNITY_CODE)
     )
@@ -201,9 +205,15 @@ def _street_administrator_and_partner_link() -> None:
     community.street_id = grant.street_id
     need = db.session.scalar(select(Need).where(Need.household_id.is_not(None)).limit(1))
     unit = db.session.scalar(
-        select(PartnerUnit).where(PartnerUnit.community_id == community.id).limit(1)
+        select(PartnerUnit)
+        .where(PartnerUnit.community_id == community.id)
+        .order_by(PartnerUnit.id)
+        .limit(1)
     )
     assert need is not None and unit is not None
+    liaison = db.session.scalar(select(Person).where(Person.phone == unit.contact_phone))
+    assert liaison is not None, "the demo's first partner unit has no liaison on the roster"
+    liaison.phone = unit.contact_phone = LIAISON_PHONE
     now = utcnow()
     db.session.add(
         NeedReferral(

@@ -89,3 +89,78 @@ def test_a_member_reports_in_on_the_qr_page_and_the_secretary_approves(
     db.session.rollback()
     member = db.session.scalar(select(Person).where(Person.name == "张三"))
     assert member is not None and member.partner_unit_id == unit.id
+
+
+QR_LOADED = """() => [...document.querySelectorAll("img.qr")]
+    .map((img) => img.complete && img.naturalWidth > 0)"""
+
+
+def test_the_liaison_finds_the_units_page_shows_the_qr_code_and_answers_on_a_phone(
+    chromium: Browser, live_server: LiveServer, make: Any
+) -> None:
+    community = make.community(code="dongyue", name="东岳社区")
+    secretary = make.person(name="李书记")
+    make.post(secretary, "secretary", community=community)
+    liaison = make.person(name="王联络")
+    unit = PartnerUnit(
+        community_id=community.id,
+        name="渭南市华州区供电分公司",
+        contact_name="王联络",
+        contact_phone=liaison.phone,
+    )
+    db.session.add(unit)
+    db.session.flush()
+    make.person(name="赵在职", partner_unit_id=unit.id)
+    db.session.commit()
+
+    phone = new_visitor(chromium, live_server, viewport=PHONE)
+    try:
+        page = phone.page
+        phone.sign_in_quickly(liaison.phone)
+        # Holding no post and no household, the liaison lands on their own home: the unit is
+        # one tap away.
+        phone.go("/home")
+        with page.expect_navigation():
+            page.get_by_role("link", name="我的共建单位：渭南市华州区供电分公司").click()
+        text = page.locator("main").inner_text()
+        assert (
+            "赵在职" in text
+            and "本单位党员如何报到" in text
+            and "报到 渭南市华州区供电分公司 姓名" in text
+        )
+        assert page.evaluate(QR_LOADED) == [True], "the QR code did not load (CSP or route)"
+        assert page.evaluate(WIDE) <= 0, "the liaison's page is wider than a 360px phone"
+        assert not page.evaluate(SMALL, TAP_TARGETS)
+        # A wrong phone is answered and what was typed stays; then the colleague waits.
+        page.fill("#l-name", "钱同事")
+        page.fill("#l-phone", "12345")
+        with page.expect_navigation():
+            page.get_by_role("button", name="录入", exact=True).click()
+        assert page.locator("[role=alert]").count() == 1
+        assert page.locator("#l-name").input_value() == "钱同事"
+        page.fill("#l-phone", make.phone())
+        with page.expect_navigation():
+            page.get_by_role("button", name="录入", exact=True).click()
+        assert "钱同事" in page.locator("main").inner_text()
+        page.fill("#f-text", "服务及时，希望多安排周末活动")
+        with page.expect_navigation():
+            page.get_by_role("button", name="提交反馈", exact=True).click()
+        assert "服务及时，希望多安排周末活动" in page.locator("main").inner_text()
+        assert page.evaluate(WIDE) <= 0
+        unexpected = [e for e in phone.console_errors if "422" not in e]
+        assert not unexpected, unexpected
+    finally:
+        phone.context.close()
+
+    office = new_visitor(chromium, live_server, viewport=PHONE)
+    try:
+        page = office.page
+        office.sign_in_quickly(secretary.phone)
+        office.go(f"/report-in/poster?community={community.id}")
+        text = page.locator("main").inner_text()
+        assert "扫描二维码" in text and "/join/dongyue" in text
+        assert page.evaluate(QR_LOADED) == [True], "the poster's QR code did not load"
+        assert page.evaluate(WIDE) <= 0, "the poster is wider than a 360px phone"
+        assert not office.console_errors, office.console_errors
+    finally:
+        office.context.close()

@@ -69,6 +69,7 @@ def test_calling_shows_the_count_then_sends(client: FlaskClient, world: World) -
     assert done.status_code == 302
     meeting = db.session.scalar(select(Meeting))
     assert meeting is not None and len(meeting.invitees) == 4
+    assert meeting.duration_minutes == 90  # the length offered first, sent by no field here
     detail = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "invitations sent: 4" in detail and "王奶奶" in detail and "区供电局（李工）" in detail
 
@@ -83,6 +84,8 @@ def test_calling_shows_the_count_then_sends(client: FlaskClient, world: World) -
         ({"kind": "party"}, "kind of meeting"),
         ({"grids": [], "partner_units": [], "residents": []}, "Choose whom to invite"),
         ({"residents": ["abc"]}, "unknown choice"),
+        ({"duration_minutes": "45"}, "how long the meeting lasts"),
+        ({"duration_minutes": "一小时"}, "how long the meeting lasts"),
     ],
 )
 def test_bad_input_keeps_what_was_typed(
@@ -196,3 +199,20 @@ def test_the_meetings_command_and_help(world: World) -> None:
     assert sms(world.leader1.phone, "会议") == "您的会议：11-28 14:30 季度网格长例会（参加）"
     assert sms(world.patroller.phone, "HY") == "您近期没有要参加的会议。有新会议时会短信通知您。"
     assert "“会议”看会议" in sms(world.patroller.phone, "帮助")
+
+
+def test_the_length_chosen_is_kept_through_the_confirmation(
+    client: FlaskClient, world: World
+) -> None:
+    sign_in(client, world.secretary.phone)
+    page = client.get("/meetings/new").get_data(as_text=True)
+    assert 'name="duration_minutes"' in page and 'value="90" selected' in page
+    first = client.post("/meetings/new", data=_form(world, duration_minutes="120"))
+    assert "2 hours" in first.get_data(as_text=True)
+    done = client.post(
+        "/meetings/new", data={**_form(world, duration_minutes="120"), "confirmed": "4"}
+    )
+    assert done.status_code == 302
+    meeting = db.session.scalar(select(Meeting))
+    assert meeting is not None and meeting.duration_minutes == 120
+    assert "2 hours" in client.get(done.headers["Location"]).get_data(as_text=True)

@@ -311,5 +311,6 @@ def test_report_in_by_telegram_uses_the_linked_persons_phone(world: World, make:
         "周九",
         person.id,
     )
-    # "报到" alone names no unit: answered with how to find it.
-    assert "未找到共建单位“？”" in text(NEW, "报到")
+    # "报到" alone names no unit: answered with how to report in and where the names are.
+    alone = text(NEW, "报到")
+    assert "请发“报到 单位全称 您的姓名”报到" in alone and "/join/xf" in alone
