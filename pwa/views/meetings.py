@@ -45,8 +45,9 @@ from pwa.steps import run_step
 from pwa.views.audiences import audience_lines, scope
 from pwa.views.meeting_names import helpers, kind_names
 from services.errors import DomainError
+from services.meetings import attendance, queries
+from services.meetings import minutes as meeting_minutes
 from services.meetings import operations as meetings
-from services.meetings import queries
 from services.meetings.operations import Invitees
 from services.roster import posts
 from services.roster.areas import visible_residents
@@ -354,7 +355,9 @@ def mark(meeting_id: int, invitee_id: int, mark: str) -> Any:
     person = auth.person_required()
 
     def step() -> MeetingInvitee:
-        return meetings.mark(meeting, invitee, present=mark == "present", by=person, now=auth.now())
+        return attendance.mark(
+            meeting, invitee, present=mark == "present", by=person, now=auth.now()
+        )
 
     def done(_row: MeetingInvitee) -> Any:
         if request.headers.get("HX-Request"):
@@ -380,7 +383,7 @@ def walk_in(meeting_id: int) -> Any:
             )
             if resident is None:
                 raise DomainError(_("That resident is not in your area."))
-        return meetings.walk_in(
+        return attendance.walk_in(
             meeting, by=person, now=auth.now(), resident=resident, name=form.name.data or ""
         )
 
@@ -406,7 +409,7 @@ def minutes(meeting_id: int) -> Any:
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
 
     return run_step(
-        lambda: meetings.save_minutes(
+        lambda: meeting_minutes.save_minutes(
             meeting,
             minutes=form.minutes.data,
             decisions=form.decisions.data,
@@ -432,7 +435,7 @@ def suggest(meeting_id: int) -> Any:
             )
             if resident is None:
                 raise DomainError(_("That resident is not in your area."))
-        return meetings.add_suggestion(
+        return meeting_minutes.add_suggestion(
             meeting,
             text=form.text.data,
             resident=resident,
@@ -464,11 +467,11 @@ def convert(meeting_id: int, suggestion_id: int, to: str) -> Any:
     def step() -> str:
         if to == "need":
             return str(
-                meetings.to_need(
+                meeting_minutes.to_need(
                     suggestion, category=form.category.data, by=person, now=auth.now()
                 ).ref
             )
-        return meetings.to_work_order(
+        return meeting_minutes.to_work_order(
             suggestion, category=form.category.data, by=person, now=auth.now(), today=auth.today()
         )
 

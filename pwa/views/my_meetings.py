@@ -13,8 +13,7 @@ from pwa import auth
 from pwa.rendering import render
 from pwa.steps import run_step
 from pwa.views.meeting_names import helpers
-from services.meetings import operations as meetings
-from services.meetings import queries
+from services.meetings import attendance, queries
 
 bp = Blueprint("my_meetings", __name__, url_prefix="/my/meetings")
 bp.before_request(auth.require_signed_in)
@@ -52,7 +51,7 @@ def answer(invitee_id: int, reply: str) -> Any:
         return redirect(url_for("my_meetings.mine"))
 
     return run_step(
-        lambda: meetings.answer(
+        lambda: attendance.answer(
             invitee,
             Reply.ATTEND if reply == "attend" else Reply.EXCUSED,
             via="app",

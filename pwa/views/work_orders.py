@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from models import Need, Photo, WorkOrder, WorkOrderClaim, db
 from models.roles import Permission, Role
 from models.work_orders import OrderStatus, Priority
-from pwa import audit_reads, auth
+from pwa import audit_reads, auth, rendering
 from pwa.confirming import kept_fields, two_steps
 from pwa.forms.work_orders import OrderForm, ReopenForm
 from pwa.rendering import render
@@ -333,3 +333,4 @@ def claim_photo(order_id: int, claim_id: int) -> Any:
     if photo is None:
         abort(404)
     _note_read(order, "work order photo")
+    return rendering.photo(photo)
