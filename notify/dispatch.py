@@ -12,10 +12,9 @@ import logging
 import secrets
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from redis import Redis
@@ -27,15 +26,20 @@ from models import (
     Community,
     Delivery,
     DeliveryState,
-    Household,
-    Resident,
-    SmsOptOut,
-    TelegramLink,
     db,
     utcnow,
 )
 from models.base import writing
-from notify import daily_cap, mainland, quiet, reasons, status, template_sending, templates
+from notify import (
+    daily_cap,
+    holds,
+    mainland,
+    outcomes,
+    quiet,
+    status,
+    template_sending,
+    templates,
+)
 from notify.channels import (
     Channel,
     Outgoing,
@@ -45,19 +49,13 @@ from notify.channels import (
     for_name,
     for_provider,
 )
-from notify.channels.telegram import status as telegram_status
 from notify.channels.twilio import status as twilio_status
-from notify.channels.wecom import status as wecom_status
 from notify.ratelimit import SendRate
 from notify.template_sending import TemplateSending
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIGNATURE = "【邻里】"
-SENDING_STALE_SECONDS = 90
-NEVER_QUEUED_SECONDS = 10
-LOST_JOB_SECONDS = 600
-MAX_ATTEMPTS = 8
 # A 429 from the SMS provider (Twilio's code, or the bare status): sent again on the next
 # slot of the shared rate, this many times, when sends are paced (SMS_RATE_PER_SECOND).
 SMS_RATE_LIMITED = twilio_status.RATE_LIMITED
@@ -93,14 +91,6 @@ class Settings:
             retry_base_seconds=float(config.get("SEND_RETRY_BASE_SECONDS", 10) or 10),
             sms_provider=str(config.get("SMS_PROVIDER") or "twilio"),
         )
-
-
-def backoff(attempts: int, retry_after: float | None = None, base: float = 10.0) -> timedelta:
-    """Return how long to wait before the next try: 10 s, 20 s, 40 s … capped at 10 minutes."""
-    seconds = min(600.0, base * 2 ** max(0, attempts - 1))
-    if retry_after:
-        seconds = max(seconds, retry_after)
-    return timedelta(seconds=seconds)
 
 
 def render_for(delivery: Delivery, channel: str, signature: str) -> str:
@@ -184,78 +174,6 @@ class Dispatcher:
             )
         )
 
-    # -- rules ------------------------------------------------------------------------------
-
-    def _hold_reason(
-        self, d: Delivery, now: datetime, opted_out: AbstractSet[str] | None = None
-    ) -> tuple[str, str | None] | None:
-        """Return (state, code) when a rule stops or delays this delivery, else None.
-
-        `opted_out` holds the batch's opted-out phones, read at once (see _opted_out_among).
-        """
-        if d.valid_until is not None and d.valid_until < now:
-            return DeliveryState.SUPPRESSED, "stale"
-        if (
-            d.channel == "sms"
-            # The confirmation of an opt-out must still reach the phone that opted out.
-            and not templates.get(d.kind).reaches_opted_out
-            and (
-                d.address in opted_out
-                if opted_out is not None
-                else db.session.get(SmsOptOut, d.address) is not None
-            )
-        ):
-            return DeliveryState.SUPPRESSED, "opted_out"
-        if d.urgent:
-            return None
-        community = db.session.get(Community, d.community_id) if d.community_id else None
-        if quiet.next_allowed(now, community) is not None:
-            return DeliveryState.DEFERRED, "quiet_hours"
-        window = now - timedelta(hours=self.settings.duplicate_window_hours)
-        same_text = db.session.scalar(
-            select(Delivery.id)
-            .where(
-                Delivery.address == d.address,
-                Delivery.channel == d.channel,
-                Delivery.body == d.body,
-                Delivery.id != d.id,
-                Delivery.created_at > window,
-                Delivery.state.in_(
-                    [DeliveryState.SENDING, DeliveryState.SENT, DeliveryState.DELIVERED]
-                ),
-            )
-            .limit(1)
-        )
-        if same_text is not None:
-            return DeliveryState.SUPPRESSED, "duplicate"
-        # The daily cap comes last, for the whole batch at once: notify.daily_cap.
-        return None
-
-    @staticmethod
-    def _opted_out_among(deliveries: Sequence[Delivery]) -> set[str]:
-        """Return which of these deliveries' SMS numbers have opted out."""
-        phones = {d.address for d in deliveries if d.channel == "sms"}
-        if not phones:
-            return set()
-        return set(db.session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(phones))))
-
-    @staticmethod
-    def _gone_among(deliveries: Sequence[Delivery]) -> set[int]:
-        """Return which of these deliveries' residents died or moved out since they were queued."""
-        ids = {d.resident_id for d in deliveries if d.resident_id is not None}
-        if not ids:
-            return set()
-        return set(
-            db.session.scalars(
-                select(Resident.id)
-                .join(Household, Household.id == Resident.household_id)
-                .where(
-                    Resident.id.in_(ids),
-                    or_(Resident.deceased_on.isnot(None), Household.moved_out_on.isnot(None)),
-                )
-            )
-        )
-
     # -- sending ----------------------------------------------------------------------------
 
     def _send_one(self, channel_name: str, outgoing: Outgoing) -> Sent | Exception:
@@ -298,22 +216,22 @@ class Dispatcher:
         to_send: list[tuple[Delivery, str, Outgoing]] = []
         passed: list[Delivery] = []
         # One query for the batch: a query per row would also flush the rows rendered so far.
-        opted_out = self._opted_out_among(claimed)
-        gone = self._gone_among(claimed)
+        opted_out = holds.opted_out_among(claimed)
+        gone = holds.gone_among(claimed)
         codes = mainland.Codes()
         self.templated.begin_batch()
         for d in claimed:
             if d.resident_id is not None and d.resident_id in gone:
                 # Queued before the resident died or moved out: never sent.
-                self._hold(d, DeliveryState.SUPPRESSED, "gone", now)
+                holds.hold(d, DeliveryState.SUPPRESSED, "gone", now, self._releases)
                 continue
             community = db.session.get(Community, d.community_id) if d.community_id else None
             signature = (community.sms_signature if community else "") or self.settings.signature
             d.body = render_for(d, d.channel, signature)
-            hold = self._hold_reason(d, now, opted_out)
+            hold = holds.hold_reason(d, now, self.settings.duplicate_window_hours, opted_out)
             if hold is not None:
                 state, code = hold
-                self._hold(d, state, code, now)
+                holds.hold(d, state, code, now, self._releases)
                 continue
             passed.append(d)
         # A work group is no phone: its robot's own rate (20 a minute) applies, not the cap.
@@ -322,7 +240,7 @@ class Dispatcher:
         capped_ids = {d.id for d in capped}
         for d in passed:
             if d.id in capped_ids and d.id not in counted:
-                self._hold(d, DeliveryState.DEFERRED, "daily_cap", now)
+                holds.hold(d, DeliveryState.DEFERRED, "daily_cap", now, self._releases)
                 continue
             community = db.session.get(Community, d.community_id) if d.community_id else None
             signature = (community.sms_signature if community else "") or self.settings.signature
@@ -351,10 +269,12 @@ class Dispatcher:
                     self.channel(name)
                 except KeyError:
                     # Chosen by the community, but this server has no account for it: wait.
-                    self._retry_later(
+                    outcomes.retry_later(
                         d,
                         TransientFailure("provider_unconfigured", f"{provider} is not configured"),
                         now,
+                        self.templated,
+                        self.settings.retry_base_seconds,
                     )
                     continue
                 self.templated.providers[d.id] = provider
@@ -434,17 +354,6 @@ class Dispatcher:
             result: Any = future.result()
             yield result if place is None else result[place]  # a group answers a list
 
-    def _record(self, d: Delivery, result: Sent | Exception, finished: datetime) -> bool:
-        """Write one send's outcome on its row; return True when it goes to another channel."""
-        if isinstance(result, Sent):
-            self._sent(d, result, finished)
-            return False
-        if isinstance(result, PermanentFailure):
-            return self._fall_back(d, result, finished)
-        assert isinstance(result, TransientFailure)
-        self._retry_later(d, result, finished)
-        return False
-
     def _write_outcomes(
         self,
         pending: Sequence[tuple[Delivery, Sent | Exception, datetime]],
@@ -457,14 +366,19 @@ class Dispatcher:
         The messages have gone: their outcomes must reach the database, or the sweep takes the
         rows for a dead worker's and sends them again. So a database error (locked, connection
         lost) is not the end of the job: roll back, wait, and write them again, for up to
-        WRITE_RETRY_SECONDS (well inside SENDING_STALE_SECONDS). Only then does it raise.
+        WRITE_RETRY_SECONDS (well inside the sweep's SENDING_STALE_SECONDS). Only then does it
+        raise.
         """
         first_failure: float | None = None
         pause = 0.25
         while True:
             try:
                 requeue = [
-                    d.id for d, result, finished in pending if self._record(d, result, finished)
+                    d.id
+                    for d, result, finished in pending
+                    if outcomes.record(
+                        d, result, finished, self.templated, self.settings.retry_base_seconds
+                    )
                 ]
                 # A message let through under the daily cap that did not go frees its place.
                 daily_cap.give_back(
@@ -505,96 +419,6 @@ class Dispatcher:
             log.warning("could not look for early status reports; they expire unapplied")
         written.clear()
 
-    def _hold(self, d: Delivery, state: str, code: str | None, now: datetime) -> None:
-        d.claim_token = None
-        d.attempts = max(0, d.attempts - 1)  # holding is not a try
-        if state == DeliveryState.DEFERRED:
-            community = db.session.get(Community, d.community_id) if d.community_id else None
-            resume = quiet.next_allowed(now, community)
-            if code == "daily_cap":
-                tomorrow = quiet.start_of_local_day(now) + timedelta(days=1)
-                resume = quiet.next_allowed(tomorrow, community) or tomorrow
-            if resume is not None:
-                # Its own time in the morning's release, at the provider's rate.
-                resume = self._releases.take(resume, d.channel)
-            d.state = DeliveryState.DEFERRED
-            d.not_before = resume
-            if d.valid_until is not None and resume is not None:
-                d.valid_until = max(d.valid_until, resume + timedelta(hours=2))
-            d.note(now, "deferred", reason=code)
-            return
-        d.state = state
-        d.error_code = code
-        d.error_reason = reasons.reason(code)
-        d.finished_at = now
-        d.note(now, state, reason=code)
-
-    def _sent(self, d: Delivery, sent: Sent, now: datetime) -> None:
-        d.state = DeliveryState.DELIVERED if sent.state == "delivered" else DeliveryState.SENT
-        d.provider_id = sent.provider_id
-        d.segments = sent.segments
-        d.sent_at = now
-        d.error_code = None
-        d.error_reason = ""
-        if d.state == DeliveryState.DELIVERED:
-            d.finished_at = now
-        d.note(now, "sent", channel=d.channel, id=sent.provider_id)
-
-    def _fall_back(self, d: Delivery, failure: PermanentFailure, now: datetime) -> bool:
-        d.note(now, "refused", channel=d.channel, code=failure.code)
-        if d.channel == "telegram" and failure.code == telegram_status.BLOCKED:
-            db.session.execute(
-                update(TelegramLink)
-                .where(TelegramLink.chat_id == int(d.address))
-                .values(blocked_at=now)
-            )
-        if d.channel == "sms" and failure.code == twilio_status.UNSUBSCRIBED:
-            db.session.merge(SmsOptOut(phone=d.address, since=now, via="provider"))
-        rest = [c for c in (d.channels or []) if c != f"{d.channel}:{d.address}"]
-        d.claim_token = None
-        if rest:
-            d.channels = rest
-            d.channel, d.address = rest[0].split(":", 1)
-            d.state = DeliveryState.QUEUED
-            d.attempts = 0
-            return True
-        d.state = DeliveryState.FAILED
-        d.error_code = failure.code
-        d.error_reason = reasons.reason(failure.code, failure.reason)
-        d.finished_at = now
-        return False
-
-    def _retry_later(self, d: Delivery, failure: TransientFailure, now: datetime) -> None:
-        d.claim_token = None
-        d.note(now, "retry", channel=d.channel, code=failure.code)
-        if failure.code == wecom_status.PACED:
-            # Waiting for a place in the robot's window never reached WeCom: not a try.
-            d.attempts = max(0, d.attempts - 1)
-        if failure.uncertain:
-            d.uncertain = True  # it may have gone: the provider is asked before it goes again
-        if failure.stop_provider:
-            self.templated.stop_provider(d, failure, now)
-        if failure.hold:
-            # The provider asked us to wait (a per-number limit, an empty balance): not a try.
-            d.attempts = max(0, d.attempts - 1)
-            d.state = DeliveryState.DEFERRED
-            d.not_before = now + timedelta(seconds=failure.retry_after or 60)
-            d.error_code = failure.code
-            d.error_reason = reasons.reason(failure.code, failure.reason)
-            return
-        if d.attempts >= MAX_ATTEMPTS:
-            d.state = DeliveryState.FAILED
-            d.error_code = failure.code
-            d.error_reason = reasons.reason("retries_exhausted")
-            d.finished_at = now
-            return
-        d.state = DeliveryState.DEFERRED
-        d.not_before = now + backoff(
-            d.attempts, failure.retry_after, self.settings.retry_base_seconds
-        )
-        d.error_code = failure.code
-        d.error_reason = reasons.reason(failure.code, failure.reason)
-
 
 def _commit_keeping_rows() -> None:
     """Commit without expiring the loaded rows: they are claimed (ours), and reloading them
@@ -605,56 +429,3 @@ def _commit_keeping_rows() -> None:
         session.commit()
     finally:
         session.expire_on_commit = expire_on_commit
-
-
-def sweep(now: datetime | None = None, limit: int = 20000) -> list[int]:
-    """Find deliveries that need queueing again; return their ids (the caller enqueues).
-
-    - "sending" for too long: the worker died. It may have reached the provider, so it is
-      marked uncertain and sent again: every recipient gets it, a few perhaps twice.
-    - "queued" but never handed to Redis (it was down), or handed over long ago and lost.
-    - "deferred" and now due (quiet hours over, retry time reached).
-    """
-    with writing():
-        return _sweep(now or utcnow(), limit)
-
-
-def _sweep(now: datetime, limit: int) -> list[int]:
-    db.session.commit()
-    stale = now - timedelta(seconds=SENDING_STALE_SECONDS)
-    lost = list(
-        db.session.scalars(
-            select(Delivery.id)
-            .where(Delivery.state == DeliveryState.SENDING, Delivery.claimed_at < stale)
-            .limit(limit)
-        )
-    )
-    if lost:
-        db.session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(lost), Delivery.state == DeliveryState.SENDING)
-            .values(state=DeliveryState.QUEUED, uncertain=True, claim_token=None, updated_at=now)
-        )
-        log.warning("%d deliveries were left sending by a dead worker; sending again", len(lost))
-    due = list(
-        db.session.scalars(
-            select(Delivery.id)
-            .where(
-                or_(
-                    (Delivery.state == DeliveryState.QUEUED)
-                    & (
-                        (
-                            Delivery.enqueued_at.is_(None)
-                            & (Delivery.created_at < now - timedelta(seconds=NEVER_QUEUED_SECONDS))
-                        )
-                        | (Delivery.enqueued_at < now - timedelta(seconds=LOST_JOB_SECONDS))
-                    ),
-                    (Delivery.state == DeliveryState.DEFERRED) & (Delivery.not_before <= now),
-                )
-            )
-            .order_by(Delivery.id)
-            .limit(limit)
-        )
-    )
-    db.session.commit()
-    return sorted(set(lost) | set(due))

@@ -39,7 +39,7 @@ PACED_BATCH_LIMITS = (5, 1000)
 # After a Redis failure, skip trying for this long: the sweep will catch up.
 BACKOFF_SECONDS = 5.0
 # A worker that dies after taking a job and before claiming its rows leaves them "queued",
-# which the sweep would only notice after notify.dispatch.LOST_JOB_SECONDS. RQ puts an
+# which the sweep would only notice after notify.sweep.LOST_JOB_SECONDS. RQ puts an
 # abandoned job back on the queue when it has retries left (once the dead worker's heartbeat
 # expires, ~90 s), so the batch goes on in 1.5 minutes rather than 10. Running a job twice
 # is safe: the claim takes only rows still due.

@@ -32,6 +32,8 @@ from pwa.views import (
     health,
     mediation,
     meetings,
+    my_meetings,
+    my_orders,
     needs,
     outbox,
     patrols,
@@ -183,7 +185,7 @@ FEATURES: tuple[Feature, ...] = (
         "work_orders",
         commands=work_order_commands.COMMANDS,
         message_kinds=work_order_messages.MESSAGE_KINDS,
-        blueprints=(work_orders.bp, work_orders.my_bp),
+        blueprints=(work_orders.bp, my_orders.bp),
         # Unclaimed orders announced again then escalated, claimers reminded before the
         # window. Quiet hours and "once a day per order and person" are kept inside.
         periodic=(
@@ -264,7 +266,7 @@ FEATURES: tuple[Feature, ...] = (
         commands=meeting_commands.COMMANDS,
         message_kinds=meeting_messages.MESSAGE_KINDS,
         answerers=meeting_commands.ANSWERERS,
-        blueprints=(meetings.bp, meetings.my_bp),
+        blueprints=(meetings.bp, my_meetings.bp),
         # The day-before reminder, the quarterly meeting's early notice, and the secretary
         # told when none is called for the quarter: hourly, each sent once.
         periodic=(Periodic("meeting-reminders", meeting_jobs.remind, cron="25 * * * *"),),

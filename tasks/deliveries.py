@@ -6,7 +6,8 @@ from flask import Flask, current_app
 from redis import Redis
 
 from notify import queueing
-from notify.dispatch import Dispatcher, sweep
+from notify.dispatch import Dispatcher
+from notify.sweep import sweep
 from tasks.app import job_context
 
 _dispatcher: Dispatcher | None = None

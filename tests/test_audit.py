@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from models import AuditEntry, Need, Wish, WorkOrder, db, utcnow
 from pwa import auth, features
-from pwa.views import secretary
+from pwa.views.secretary import audit as secretary_audit
 from services import audit
 from services.sign_in import sessions
 from tasks import audit as audit_jobs
@@ -394,7 +394,7 @@ def test_the_audit_page_pages(
     app: Flask, trail: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
-    monkeypatch.setattr(secretary, "AUDIT_PAGE_SIZE", 1)
+    monkeypatch.setattr(secretary_audit, "AUDIT_PAGE_SIZE", 1)
     client = _signed_in(app, trail["secretary"])
     first = client.get("/secretary/audit?person=张").get_data(as_text=True)
     assert f"住户 #{trail['second_household'].id}" in first  # newest first

@@ -15,7 +15,7 @@ from pwa.confirming import kept_fields, two_steps
 from pwa.forms.broadcasts import InformForm, MobiliseForm
 from pwa.rendering import render
 from pwa.steps import run_step
-from pwa.views.work_orders import (
+from pwa.views.audiences import (
     audience_choices,
     audience_lines,
     people_text,

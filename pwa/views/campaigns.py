@@ -18,6 +18,7 @@ from pwa.forms.campaigns import CampaignForm, InformedForm
 from pwa.rendering import render
 from pwa.steps import run_step
 from services.campaigns import operations, queries
+from services.campaigns import sms as campaign_sms
 from services.errors import InvalidInput, NotFound
 from services.roster.areas import Area
 from services.roster.operations import CARE_FLAG_LABELS, CARE_FLAGS
@@ -290,8 +291,8 @@ def send_sms(campaign_id: int) -> Any:
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
     return two_steps(
-        count=lambda: operations.check_sms(campaign),
-        act=lambda: operations.request_sms(campaign, by=auth.person_required(), now=auth.now()),
+        count=lambda: campaign_sms.check_sms(campaign),
+        act=lambda: campaign_sms.request_sms(campaign, by=auth.person_required(), now=auth.now()),
         confirm=confirm,
         refused=lambda message: _detail(campaign, area, message, 422),
         done=done,

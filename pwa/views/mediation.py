@@ -7,12 +7,13 @@ exist. Every page that shows a case or a party is a read in the audit trail.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from models import MediationCase, Permission
+from models import MediationCase, MediationSession, Permission
 from pwa import audit_reads, auth
 from pwa.forms.mediation import CaseForm, OutcomeForm, PartyForm, SessionForm, parties_of
 from pwa.rendering import render
@@ -210,6 +211,26 @@ def _step(case_id: int, step: Any, form: Any, said: str) -> Any:
     return run_step(lambda: step(reach, case), refused=refused, done=done, form=form)
 
 
+def _session_step(case_id: int, record: Callable[..., MediationSession], said: str) -> Any:
+    """A session or the follow-up visit: one form (day, who came, notes), each its own rule."""
+    form = SessionForm()
+    return _step(
+        case_id,
+        lambda reach, case: record(
+            reach,
+            case,
+            by=auth.person_required(),
+            held_on=form.day(),
+            attendees=form.attendees.data or "",
+            notes=form.notes.data or "",
+            today=auth.today(),
+            now=auth.now(),
+        ),
+        form,
+        said,
+    )
+
+
 @bp.post("/mediation/<int:case_id>/parties")
 @auth.permission_required(Permission.SEE_MEDIATION)
 def add_party(case_id: int) -> Any:
@@ -230,22 +251,7 @@ def add_party(case_id: int) -> Any:
 @bp.post("/mediation/<int:case_id>/sessions")
 @auth.permission_required(Permission.SEE_MEDIATION)
 def add_session(case_id: int) -> Any:
-    form = SessionForm()
-    return _step(
-        case_id,
-        lambda reach, case: operations.record_session(
-            reach,
-            case,
-            by=auth.person_required(),
-            held_on=form.day(),
-            attendees=form.attendees.data or "",
-            notes=form.notes.data or "",
-            today=auth.today(),
-            now=auth.now(),
-        ),
-        form,
-        _("Session recorded."),
-    )
+    return _session_step(case_id, operations.record_session, _("Session recorded."))
 
 
 @bp.post("/mediation/<int:case_id>/outcome")
@@ -271,19 +277,4 @@ def conclude(case_id: int) -> Any:
 @bp.post("/mediation/<int:case_id>/follow-up")
 @auth.permission_required(Permission.SEE_MEDIATION)
 def follow_up(case_id: int) -> Any:
-    form = SessionForm()
-    return _step(
-        case_id,
-        lambda reach, case: operations.record_follow_up(
-            reach,
-            case,
-            by=auth.person_required(),
-            held_on=form.day(),
-            attendees=form.attendees.data or "",
-            notes=form.notes.data or "",
-            today=auth.today(),
-            now=auth.now(),
-        ),
-        form,
-        _("Follow-up visit recorded."),
-    )
+    return _session_step(case_id, operations.record_follow_up, _("Follow-up visit recorded."))

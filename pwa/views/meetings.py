@@ -1,5 +1,5 @@
 """Meetings: the secretary and grid leaders call them, take attendance at the door, write the
-minutes and turn suggestions into needs or work orders; invitees answer in /my/meetings."""
+minutes and turn suggestions into needs or work orders; invitees answer in my_meetings."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from models import (
     Resident,
     db,
 )
-from models.meetings import MeetingKind, Reply
+from models.meetings import MeetingKind
 from models.roles import Permission, Role
 from pwa import audit_reads, auth
 from pwa.confirming import kept_fields, two_steps
@@ -42,12 +42,13 @@ from pwa.forms.meetings import (
 )
 from pwa.rendering import render
 from pwa.steps import run_step
-from pwa.views.work_orders import audience_lines, scope
+from pwa.views.audiences import audience_lines, scope
+from pwa.views.meeting_names import duration_names, helpers, kind_names
 from services.errors import DomainError
+from services.meetings import attendance, queries
+from services.meetings import minutes as meeting_minutes
 from services.meetings import operations as meetings
-from services.meetings import queries
 from services.meetings.operations import Invitees
-from services.needs.queries import CATEGORIES
 from services.roster import posts
 from services.roster.areas import visible_residents
 from services.work_orders.audiences import pickable_people
@@ -56,54 +57,7 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 bp.before_request(auth.require_roles({Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}))
 bp.before_request(auth.require_permission(Permission.HOLD_MEETINGS))
 
-my_bp = Blueprint("my_meetings", __name__, url_prefix="/my/meetings")
-my_bp.before_request(auth.require_signed_in)
-
 SEARCH_LIMIT = 20
-
-
-def kind_names() -> dict[str, str]:
-    return {
-        MeetingKind.REGULAR: _("Grid regular meeting"),
-        MeetingKind.FORUM: _("Residents' forum"),
-        MeetingKind.JOINT: _("Joint meeting with partner units"),
-        MeetingKind.QUARTERLY: _("Quarterly grid leaders' meeting"),
-    }
-
-
-def duration_names() -> dict[int, str]:
-    return {m: _("%(hours)s hours", hours=f"{m / 60:g}") for m in meetings.DURATIONS}
-
-
-def reply_names() -> dict[str, str]:
-    return {Reply.ATTEND: _("Attends"), Reply.EXCUSED: _("Excused"), Reply.NONE: _("No answer")}
-
-
-def action_name(action: str) -> str:
-    """Return how the history names an event."""
-    return {
-        "called": _("called; invitations sent"),
-        "replied": _("answered"),
-        "reminded": _("reminded the day before"),
-        "noticed": _("quarterly meeting announced ahead"),
-        "attended": _("present"),
-        "absent": _("absent"),
-        "walk_in": _("came uninvited"),
-        "minutes": _("minutes written"),
-        "suggestion": _("suggestion noted"),
-        "to_need": _("suggestion put on the needs list"),
-        "to_work_order": _("suggestion made a work order"),
-    }.get(action, action)
-
-
-def _helpers() -> dict[str, Any]:
-    return {
-        "kind_names": kind_names(),
-        "reply_names": reply_names(),
-        "action_name": action_name,
-        "when": meetings.when_text,
-        "categories": CATEGORIES,
-    }
 
 
 def _managed(meeting_id: int) -> Meeting:
@@ -143,7 +97,7 @@ def meeting_list() -> Any:
         upcoming=queries.list_meetings(area, upcoming=True, now=now),
         past=queries.list_meetings(area, upcoming=False, now=now, limit=50),
         tally=queries.tally,
-        **_helpers(),
+        **helpers(),
     )
 
 
@@ -349,7 +303,7 @@ def _detail(meeting: Meeting, error: str | None = None, status: int = 200) -> An
         started=meeting.starts_at <= auth.now(),
         error=error,
         form=request.form,
-        **_helpers(),
+        **helpers(),
     ), status
 
 
@@ -383,7 +337,7 @@ def _door(meeting: Meeting, error: str | None = None, status: int = 200) -> Any:
         found=found,
         error=error,
         form=request.form,
-        **_helpers(),
+        **helpers(),
     ), status
 
 
@@ -404,7 +358,9 @@ def mark(meeting_id: int, invitee_id: int, mark: str) -> Any:
     person = auth.person_required()
 
     def step() -> MeetingInvitee:
-        return meetings.mark(meeting, invitee, present=mark == "present", by=person, now=auth.now())
+        return attendance.mark(
+            meeting, invitee, present=mark == "present", by=person, now=auth.now()
+        )
 
     def done(_row: MeetingInvitee) -> Any:
         if request.headers.get("HX-Request"):
@@ -430,7 +386,7 @@ def walk_in(meeting_id: int) -> Any:
             )
             if resident is None:
                 raise DomainError(_("That resident is not in your area."))
-        return meetings.walk_in(
+        return attendance.walk_in(
             meeting, by=person, now=auth.now(), resident=resident, name=form.name.data or ""
         )
 
@@ -456,7 +412,7 @@ def minutes(meeting_id: int) -> Any:
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
 
     return run_step(
-        lambda: meetings.save_minutes(
+        lambda: meeting_minutes.save_minutes(
             meeting,
             minutes=form.minutes.data,
             decisions=form.decisions.data,
@@ -482,7 +438,7 @@ def suggest(meeting_id: int) -> Any:
             )
             if resident is None:
                 raise DomainError(_("That resident is not in your area."))
-        return meetings.add_suggestion(
+        return meeting_minutes.add_suggestion(
             meeting,
             text=form.text.data,
             resident=resident,
@@ -514,11 +470,11 @@ def convert(meeting_id: int, suggestion_id: int, to: str) -> Any:
     def step() -> str:
         if to == "need":
             return str(
-                meetings.to_need(
+                meeting_minutes.to_need(
                     suggestion, category=form.category.data, by=person, now=auth.now()
                 ).ref
             )
-        return meetings.to_work_order(
+        return meeting_minutes.to_work_order(
             suggestion, category=form.category.data, by=person, now=auth.now(), today=auth.today()
         )
 
@@ -533,51 +489,5 @@ def convert(meeting_id: int, suggestion_id: int, to: str) -> Any:
         step,
         form=form,
         refused=lambda message: _detail(_managed(meeting_id), message, 422),
-        done=done,
-    )
-
-
-# -- one's own invitations --------------------------------------------------------------------
-
-
-def _mine(error: str | None = None, status: int = 200) -> Any:
-    person = auth.person_required()
-    return render(
-        "meetings/mine.html",
-        "my_meetings",
-        invitations=queries.invitations_of(person, auth.now()),
-        error=error,
-        **_helpers(),
-    ), status
-
-
-@my_bp.get("")
-def mine() -> Any:
-    return _mine()
-
-
-@my_bp.post("/<int:invitee_id>/<any(attend, excused):reply>")
-def answer(invitee_id: int, reply: str) -> Any:
-    person = auth.person_required()
-    invitee = next(
-        (i for i in queries.invitations_of(person, auth.now()) if i.id == invitee_id), None
-    )
-    if invitee is None:
-        abort(404)
-
-    def done(_row: MeetingInvitee) -> Any:
-        if request.headers.get("HX-Request"):
-            return _mine()
-        flash(_("Your answer is noted."))
-        return redirect(url_for("my_meetings.mine"))
-
-    return run_step(
-        lambda: meetings.answer(
-            invitee,
-            Reply.ATTEND if reply == "attend" else Reply.EXCUSED,
-            via="app",
-            now=auth.now(),
-        ),
-        refused=lambda message: _mine(message, 422),
         done=done,
     )

@@ -25,7 +25,7 @@ from pwa.forms.messages import (
 from pwa.rendering import render
 from pwa.steps import run_step
 from pwa.views import sms
-from pwa.views.secretary import _community
+from pwa.views.secretary.blueprint import current_community
 from services import phones
 from services.messages import outbox as outbox_admin
 from services.messages import reasons as delivery_reasons
@@ -82,7 +82,7 @@ def _recipient_labels(rows: list[Delivery]) -> dict[int, str]:
 
 @bp.get("")
 def deliveries() -> Any:
-    community = _community()
+    community = current_community()
     now = auth.now()
     state, error = _state_filter()
     page = _page()
@@ -171,7 +171,7 @@ def retry(delivery_id: int) -> Any:
 
 @bp.post("/retry-all")
 def retry_all() -> Any:
-    community = _community()
+    community = current_community()
     form = RetryAllForm()
     return run_step(
         lambda: outbox_admin.retry_all(
@@ -193,7 +193,7 @@ def retry_all() -> Any:
 
 @bp.get("/inbound")
 def inbound() -> Any:
-    community = _community()
+    community = current_community()
     page = _page()
     rows = list(
         db.session.scalars(
@@ -226,7 +226,7 @@ def inbound() -> Any:
 
 @bp.get("/kinds")
 def kinds() -> Any:
-    community = _community()
+    community = current_community()
     signature = community.sms_signature or Settings.from_config(current_app.config).signature
     return render_template(
         "secretary/message_kinds.html",
@@ -275,7 +275,7 @@ def _template_provider(community: Community) -> str:
 @bp.route("/templates", methods=["GET", "POST"])
 def sms_template_codes() -> Any:
     """Each kind's template in the provider's form, to submit; the approved codes, to record."""
-    community = _community()
+    community = current_community()
     provider = _template_provider(community)
     if request.method == "GET":
         return _templates_page(community, provider, None)
@@ -305,7 +305,7 @@ def sms_template_codes() -> Any:
 @bp.post("/provider")
 def sms_provider() -> Any:
     """Choose the provider that sends this community's SMS."""
-    community = _community()
+    community = current_community()
     form = SmsProviderForm()
     return run_step(
         lambda: sms_templates.set_provider(

@@ -11,7 +11,7 @@ from models.roles import Permission
 from pwa import auth
 from pwa.forms.roster import ImportForm
 from pwa.steps import run_step
-from pwa.views.secretary import _community
+from pwa.views.secretary.blueprint import current_community
 from services.roster import import_posts
 from services.roster import importing as roster_import
 from services.roster import template as roster_template
@@ -48,12 +48,12 @@ def _page(
 
 @bp.get("/import")
 def import_form() -> Any:
-    return _page(_community())
+    return _page(current_community())
 
 
 @bp.post("/import")
 def import_sheet() -> Any:
-    community = _community()
+    community = current_community()
     form = ImportForm()
 
     def refused(message: str) -> Any:

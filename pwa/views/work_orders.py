@@ -1,173 +1,34 @@
-"""Work orders: secretary and grid leaders dispatch and check; volunteers claim in /my/orders."""
+"""Work orders: secretary and grid leaders dispatch and check (volunteers claim in my_orders)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from models import (
-    Community,
-    Grid,
-    Need,
-    PartnerUnit,
-    Person,
-    Photo,
-    WorkOrder,
-    WorkOrderClaim,
-    db,
-)
+from models import Need, Photo, WorkOrder, WorkOrderClaim, db
 from models.roles import Permission, Role
 from models.work_orders import OrderStatus, Priority
 from pwa import audit_reads, auth, rendering
 from pwa.confirming import kept_fields, two_steps
-from pwa.forms.work_orders import AudienceForm, DoneForm, OrderForm, ReopenForm
+from pwa.forms.work_orders import OrderForm, ReopenForm
 from pwa.rendering import render
 from pwa.steps import run_step
+from pwa.views.audiences import audience_choices, audience_lines, people_text, reach_fragment, scope
 from services.errors import DomainError
-from services.photos import save_photo
 from services.roster import posts
 from services.work_orders import operations as work_orders
 from services.work_orders import queries
-from services.work_orders.audiences import (
-    Audience,
-    check_audience,
-    count_reached,
-    pickable_people,
-)
-from services.work_orders.operations import ClaimOutcome, ClaimResult
+from services.work_orders.audiences import count_reached
 
 MANAGERS = {Role.SECRETARY, Role.STAFF, Role.GRID_LEADER}
 
 bp = Blueprint("work_orders", __name__, url_prefix="/work-orders")
 bp.before_request(auth.require_roles(set(MANAGERS)))
 bp.before_request(auth.require_permission(Permission.DISPATCH))
-
-my_bp = Blueprint("my_orders", __name__, url_prefix="/my/orders")
-my_bp.before_request(auth.require_signed_in)
-
-
-def scope() -> tuple[Community, Grid | None]:
-    """Return where the signed-in manager dispatches: their community, or their grid."""
-    area = auth.current_area()
-    if area.community_ids:
-        community = db.session.get(Community, min(area.community_ids))
-        if community is None:
-            abort(404)
-        return community, None
-    if area.grid_ids:
-        grid = db.session.get(Grid, min(area.grid_ids))
-        if grid is None:
-            abort(404)
-        return grid.community, grid
-    abort(404)
-
-
-@dataclass(frozen=True)
-class Reach:
-    """What the audience picker says under itself: how many it reaches, or what is wrong."""
-
-    count: int = 0
-    text: str = ""
-    error: str = ""
-
-
-def people_text(n: int) -> str:
-    return _("People it reaches: %(n)d.", n=n)
-
-
-def reach_of(community: Community, grid: Grid | None, form: AudienceForm | None) -> Reach:
-    """Count whom the picked audience reaches (the live preview and the confirmation)."""
-    if form is None:  # a fresh form: nothing is wrong yet
-        return Reach(text=_("Choose whom it goes to: grids, posts, partner units or people."))
-    if not form.validate():
-        return Reach(error=form.first_error())
-    audience = form.audience()
-    try:
-        check_audience(community, audience, grid)
-    except DomainError as error:
-        return Reach(error=error.message)
-    n = count_reached(community.id, audience, auth.today(), grid.id if grid else None)
-    if not n:
-        return Reach(error=_("Nobody serves in the audience you chose yet."))
-    return Reach(n, people_text(n))
-
-
-def audience_choices(community: Community, grid: Grid | None, reach_url: str) -> dict[str, Any]:
-    """Return what an audience may be picked from, within the manager's scope, and its reach."""
-    today = auth.today()
-    grids = db.session.scalars(
-        select(Grid)
-        .where(Grid.community_id == community.id, Grid.id == grid.id if grid else Grid.id > 0)
-        .order_by(Grid.number)
-    ).all()
-    units = (
-        db.session.scalars(
-            select(PartnerUnit)
-            .where(PartnerUnit.community_id == community.id, PartnerUnit.taking_part())
-            .order_by(PartnerUnit.name)
-        ).all()
-        if grid is None
-        else []
-    )
-    picked = AudienceForm() if request.method == "POST" else None
-    return {
-        "grids": grids,
-        "roles": posts.roles_for(community.id),
-        "units": units,
-        "people": pickable_people(community.id, today, grid.id if grid else None),
-        "reach": reach_of(community, grid, picked),
-        "reach_url": reach_url,
-    }
-
-
-def reach_fragment(community: Community, grid: Grid | None) -> Any:
-    """The live count under the audience picker (htmx asks as the choices change)."""
-    form = AudienceForm(formdata=request.args)
-    response = make_response(
-        render_template("work_orders/_reach.html", reach=reach_of(community, grid, form))
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def audience_lines(community: Community, audience: Audience) -> list[tuple[str, str]]:
-    """Describe a picked audience for the confirmation page, by the names people know."""
-    lines: list[tuple[str, str]] = []
-    if audience.grids:
-        names = db.session.scalars(
-            select(Grid.name).where(Grid.id.in_(audience.grids)).order_by(Grid.number)
-        ).all()
-        lines.append((_("Grids"), "、".join(names)))
-    if audience.roles:
-        roles = dict(posts.roles_for(community.id))
-        lines.append((_("Posts"), "、".join(roles.get(r, r) for r in audience.roles)))
-    if audience.partner_units:
-        names = db.session.scalars(
-            select(PartnerUnit.name)
-            .where(PartnerUnit.id.in_(audience.partner_units))
-            .order_by(PartnerUnit.name)
-        ).all()
-        lines.append((_("Partner units"), "、".join(names)))
-    if audience.people:
-        names = db.session.scalars(
-            select(Person.name).where(Person.id.in_(audience.people)).order_by(Person.name)
-        ).all()
-        lines.append((_("Named people"), "、".join(names)))
-    return lines
 
 
 def action_name(action: str) -> str:
@@ -192,7 +53,7 @@ def action_name(action: str) -> str:
     }.get(action, action)
 
 
-def _helpers() -> dict[str, Any]:
+def helpers() -> dict[str, Any]:
     return {
         "action_name": action_name,
         "when": queries.when_text,
@@ -246,7 +107,7 @@ def order_list() -> Any:
         show=show,
         community=community,
         grid=grid,
-        **_helpers(),
+        **helpers(),
     )
 
 
@@ -369,7 +230,7 @@ def _detail(order: WorkOrder, error: str | None = None, status: int = 200) -> An
         claims=claims,
         events=queries.history(order),
         error=error,
-        **_helpers(),
+        **helpers(),
     ), status
 
 
@@ -473,109 +334,3 @@ def claim_photo(order_id: int, claim_id: int) -> Any:
         abort(404)
     _note_read(order, "work order photo")
     return rendering.photo(photo)
-
-
-# -- volunteers -------------------------------------------------------------------------------
-
-
-def _mine(message: str | None = None, error: str | None = None, status: int = 200) -> Any:
-    person = auth.person_required()
-    orders = queries.orders_for(person, auth.today(), auth.now())
-    claims = {
-        c.order_id: c
-        for c in db.session.scalars(
-            select(WorkOrderClaim).where(
-                WorkOrderClaim.person_id == person.id,
-                WorkOrderClaim.order_id.in_([o.id for o in orders] or [0]),
-            )
-        )
-    }
-    response = render(
-        "work_orders/mine.html",
-        "my_orders",
-        orders=orders,
-        claims=claims,
-        message=message,
-        error=error,
-        **_helpers(),
-    )
-    response.status_code = status
-    return response
-
-
-@my_bp.get("")
-def mine() -> Any:
-    return _mine()
-
-
-def _order_for_me(order_id: int) -> WorkOrder:
-    order = db.session.get(WorkOrder, order_id)
-    person = auth.person_required()
-    if order is None:
-        abort(404)
-    held = queries.claim_of(order, person)
-    if held is None and not queries.in_audience(order, person, auth.today()):
-        abort(404)
-    return order
-
-
-def _claim_answer(order: WorkOrder, result: ClaimResult) -> Any:
-    messages = {
-        ClaimOutcome.CLAIMED: _("You claimed %(ref)s.", ref=order.ref),
-        ClaimOutcome.ALREADY: _("You already hold a place on %(ref)s.", ref=order.ref),
-        ClaimOutcome.FILLED: _("%(ref)s is already filled. Thank you!", ref=order.ref),
-        ClaimOutcome.CLOSED: _("%(ref)s is closed.", ref=order.ref),
-        ClaimOutcome.NOT_FOR_YOU: _("%(ref)s is not for your area.", ref=order.ref),
-    }
-    if result.outcome == ClaimOutcome.CLAIMED:
-        return _mine(messages[result.outcome])
-    # A refused claim is kept too (its event is recorded), and answered 409.
-    return _mine(error=messages[result.outcome], status=409)
-
-
-@my_bp.post("/<int:order_id>/<any(claim, withdraw, start, done):action>")
-def act(order_id: int, action: str) -> Any:
-    order = _order_for_me(order_id)
-    person = auth.person_required()
-    now = auth.now()
-
-    def refused(message: str) -> Any:
-        return _mine(error=message, status=422)
-
-    if action == "claim":
-        return run_step(
-            lambda: work_orders.claim(order, by=person, via="app", now=now, today=auth.today()),
-            refused=refused,
-            done=lambda result: _claim_answer(order, result),
-        )
-    if action == "withdraw":
-        return run_step(
-            lambda: work_orders.withdraw(order, by=person, via="app", now=now),
-            refused=refused,
-            done=lambda _claim: _mine(_("You withdrew from %(ref)s.", ref=order.ref)),
-        )
-    if action == "start":
-        return run_step(
-            lambda: work_orders.start(order, by=person, via="app", now=now),
-            refused=refused,
-            done=lambda _claim: _mine(_("Noted: %(ref)s has begun.", ref=order.ref)),
-        )
-    form = DoneForm()
-
-    def done_step() -> WorkOrderClaim:
-        # The note is checked (by the form) before a photo is stored, so a refused form
-        # saves nothing.
-        upload = form.photo.data
-        photo_id = None
-        if upload is not None and upload.filename:
-            photo_id = save_photo(upload, by=person).id
-        return work_orders.mark_done(
-            order, by=person, via="app", now=now, note=form.note.data, photo_id=photo_id
-        )
-
-    return run_step(
-        done_step,
-        form=form,
-        refused=refused,
-        done=lambda _claim: _mine(_("Noted: %(ref)s is done. Thank you!", ref=order.ref)),
-    )

@@ -14,7 +14,7 @@ from models import Broadcast, BroadcastKind, BroadcastRecipient, Person, WorkOrd
 from models.clock import today_of
 from notify.commands import Inbound, Reply
 from notify.replies import Answerer, Question
-from services.work_orders import operations as work_orders
+from services.work_orders import claims
 from services.work_orders.commands import claim_reply
 
 # A "1" answers a mobilisation for this long after it went out (and while its order is live).
@@ -49,7 +49,7 @@ def answer_join(recipient_id: int, message: Inbound, value: int) -> Reply:
     if person is None:
         return Reply("work_order_who", {})
     today = today_of(message.now)
-    result = work_orders.claim(
+    result = claims.claim(
         order, by=person, via=message.channel, now=message.now, today=today, check_audience_of=False
     )
     return claim_reply(order, result)

@@ -16,6 +16,7 @@ from services.broadcasts import fanout
 from services.broadcasts import operations as broadcasts
 from services.broadcasts.queries import Criteria
 from services.errors import InvalidInput
+from services.work_orders import claims
 from services.work_orders import operations as work_orders
 from services.work_orders.audiences import Audience
 from services.work_orders.demo import delivered, holders, hour
@@ -74,11 +75,11 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
             .values(replied_at=reply_at, reply="1")
             .execution_options(synchronize_session=False)
         )
-        work_orders.claim(
+        claims.claim(
             order, by=person, via="sms", now=reply_at, today=today, check_audience_of=False
         )
     for claim in order.active_claims():
-        work_orders.mark_done(
+        claims.mark_done(
             order, by=claim.person, via="sms", now=hour(day + timedelta(days=1), 9), note="已清扫"
         )
     if order.status == "done":

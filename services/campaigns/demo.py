@@ -22,6 +22,7 @@ from models import (
 from models.roles import Role
 from services.broadcasts.queries import Criteria
 from services.campaigns import operations
+from services.campaigns import sms as campaign_sms
 from services.roster.areas import Area
 from services.work_orders.demo import delivered, holders, hour
 
@@ -115,8 +116,8 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
         today=started,
     )
     sent_at = hour(started, 10)
-    operations.request_sms(sorting, by=secretary, now=sent_at)
-    while operations.send_step(sorting, sent_at):
+    campaign_sms.request_sms(sorting, by=secretary, now=sent_at)
+    while campaign_sms.send_step(sorting, sent_at):
         pass
     delivered(sorting.batch_key, sent_at)
     readers = db.session.scalars(

@@ -1,4 +1,5 @@
-"""Campaigns' state changes: create, attach the policy, mark households told, SMS, close.
+"""Campaigns' state changes: create, attach the policy, mark households told, close (the
+SMS: services.campaigns.sms).
 
 Functions take typed values and the actor (`by=person`), flush and never commit, and raise
 InvalidInput with a message a person can read. Every change writes a CampaignEvent.
@@ -8,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, literal, or_, select, update
-from sqlalchemy.orm import selectinload
 
 from models import (
     Building,
@@ -32,8 +32,6 @@ from models import (
 from models.clock import today_of
 from notify import segments, templates
 from notify.mainland import MAX_PARAM_CHARS
-from notify.message import Message
-from notify.outbox import send_later
 from services import photos
 from services.broadcasts.queries import Criteria, residents_matching
 from services.campaigns.messages import CAMPAIGN_NOTICE
@@ -47,7 +45,6 @@ MAX_FULL_TEXT = 20_000
 MAX_ATTACHMENT_BYTES = 10 * photos.MB
 # The longest deadline a campaign may set, so a typo (2207) cannot keep it open for ever.
 MAX_DAYS_AHEAD = 366
-SEND_CHUNK = 1000
 METHODS = tuple(InformedBy)
 
 
@@ -249,7 +246,7 @@ def create(
 
 def attach(campaign: Campaign, file: Upload, *, by: Person, now: datetime) -> CampaignAttachment:
     """Keep the policy's document: a PDF as sent, a picture cleaned as photos are."""
-    _open(campaign)
+    check_open(campaign)
     stream = file.stream
     head = stream.read(5)
     stream.seek(0)
@@ -307,7 +304,7 @@ def mark_informed(
     via: str = "app",
 ) -> CampaignHousehold:
     """Tick one household of the campaign as told, in person, by phone or by SMS."""
-    _open(campaign)
+    check_open(campaign)
     if method not in METHODS:
         raise InvalidInput(_("Choose how the household was told."))
     row = db.session.scalar(
@@ -375,95 +372,11 @@ def acknowledge(
     return bool(marked)
 
 
-# -- the SMS ----------------------------------------------------------------------------------
-
-
-def sms_recipients(campaign: Campaign) -> Any:
-    """Return the query of residents the SMS goes to: the target's, with consent or an account."""
-    community = db.session.get(Community, campaign.community_id)
-    assert community is not None
-    return (
-        residents_matching(
-            community, Criteria.from_json(campaign.criteria), today_of(campaign.created_at)
-        )
-        .join(
-            CampaignHousehold,
-            (CampaignHousehold.household_id == Resident.household_id)
-            & (CampaignHousehold.campaign_id == campaign.id),
-        )
-        .where(or_(Resident.sms_consent.is_(True), Resident.person_id.isnot(None)))
-    )
-
-
-def count_sms(campaign: Campaign) -> int:
-    query = sms_recipients(campaign).subquery()
-    return int(db.session.scalar(select(func.count()).select_from(query)) or 0)
-
-
-def check_sms(campaign: Campaign) -> int:
-    """Refuse what request_sms would refuse; return how many residents it would reach."""
-    _open(campaign)
-    if campaign.sms_requested_at is not None:
-        raise InvalidInput(_("The SMS of this campaign has already been sent."))
-    n = count_sms(campaign)
-    if not n:
-        raise InvalidInput(_("None of these residents agreed to receive SMS."))
-    return n
-
-
-def request_sms(campaign: Campaign, *, by: Person, now: datetime) -> int:
-    """Ask for the SMS; the campaigns' periodic job hands it to the outbox in chunks."""
-    n = check_sms(campaign)
-    campaign.sms_requested_at, campaign.sms_requested_by_id = now, by.id
-    campaign.sms_count = n
-    record(campaign, "sent", now, by, via="sms", detail=str(n))
-    return n
-
-
-def send_step(campaign: Campaign, now: datetime, size: int = SEND_CHUNK) -> int:
-    """Hand the next chunk of residents to the outbox; return how many (0: all handed over).
-
-    The outbox keeps one delivery per batch and recipient, so a chunk repeated after a crash
-    sends nothing twice.
-    """
-    if campaign.sms_requested_at is None or campaign.sms_done_at is not None:
-        return 0
-    residents = list(
-        db.session.scalars(
-            sms_recipients(campaign)
-            .where(Resident.id > campaign.sms_prepared_through)
-            .order_by(Resident.id)
-            .limit(size)
-            .options(
-                selectinload(Resident.household).selectinload(Household.building),
-                selectinload(Resident.person),
-            )
-        )
-    )
-    if not residents:
-        campaign.sms_done_at = now
-        db.session.flush()
-        return 0
-    send_later(
-        Message(
-            CAMPAIGN_NOTICE.name,
-            {"title": campaign.title, "summary": campaign.summary},
-            batch_key=campaign.batch_key,
-            community_id=campaign.community_id,
-        ),
-        to=residents,
-        now=now,
-    )
-    campaign.sms_prepared_through = residents[-1].id
-    db.session.flush()
-    return len(residents)
-
-
 # -- closing ----------------------------------------------------------------------------------
 
 
 def close(campaign: Campaign, *, by: Person | None, now: datetime) -> Campaign:
-    _open(campaign)
+    check_open(campaign)
     campaign.status, campaign.closed_at = CampaignStatus.CLOSED, now
     record(campaign, "closed", now, by)
     return campaign
@@ -481,7 +394,8 @@ def close_past_deadline(now: datetime) -> int:
     return len(due)
 
 
-def _open(campaign: Campaign) -> None:
+def check_open(campaign: Campaign) -> None:
+    """Refuse a change to a closed campaign."""
     if campaign.status != CampaignStatus.OPEN:
         raise InvalidInput(_("This campaign is closed."))
 

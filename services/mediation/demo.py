@@ -8,11 +8,23 @@ marked delivered, as they would have ended.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 
-from models import Building, Community, Delivery, DeliveryState, Household, Person, Post, db
+from models import (
+    Building,
+    Community,
+    Delivery,
+    DeliveryState,
+    Household,
+    MediationCase,
+    MediationSession,
+    Person,
+    Post,
+    db,
+)
 from models.clock import at
 from models.roles import Role
 from notify.outbox import PENDING_KEY
@@ -91,109 +103,124 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
     def moment(days_ago: int, hour: int = 10) -> datetime:
         return at(today - timedelta(days=days_ago), time(hour, 0))
 
+    def opened(pair: int, category: str, source: str, summary: str, days_ago: int) -> MediationCase:
+        return operations.open_case(
+            reach,
+            by=mediator,
+            parties=list(pairs[pair]),
+            category=category,
+            source=source,
+            summary=summary,
+            now=moment(days_ago),
+        )
+
+    def met(
+        record: Callable[..., MediationSession],
+        case: MediationCase,
+        attendees: str,
+        notes: str,
+        *,
+        days_ago: int,
+        hour: int,
+    ) -> None:
+        """A session (or the follow-up visit) held that day, recorded at that hour."""
+        record(
+            reach,
+            case,
+            by=mediator,
+            held_on=today - timedelta(days=days_ago),
+            attendees=attendees,
+            notes=notes,
+            today=today,
+            now=moment(days_ago, hour),
+        )
+
+    def concluded(
+        case: MediationCase, by: Person, outcome: str, agreement: str, *, days_ago: int, hour: int
+    ) -> None:
+        """The outcome recorded that day; the parties' messages have since been delivered."""
+        operations.conclude(
+            reach,
+            case,
+            by=by,
+            outcome=outcome,
+            agreement=agreement,
+            today=today - timedelta(days=days_ago),
+            now=moment(days_ago, hour),
+        )
+        _delivered(case.id, moment(days_ago, hour))
+
     # Being mediated: noise at night, one session held.
-    noise = operations.open_case(
-        reach,
-        by=mediator,
-        parties=list(pairs[0]),
-        category="noise",
-        source="resident",
-        summary="楼上住户晚上十一点后仍有拖动家具和跳动声，楼下老人无法休息。",
-        now=moment(6),
+    noise = opened(
+        0,
+        "noise",
+        "resident",
+        "楼上住户晚上十一点后仍有拖动家具和跳动声，楼下老人无法休息。",
+        days_ago=6,
     )
-    operations.record_session(
-        reach,
+    met(
+        operations.record_session,
         noise,
-        by=mediator,
-        held_on=today - timedelta(days=3),
-        attendees="双方住户、楼栋长",
-        notes="楼上同意晚十点后不再拖动家具，在客厅铺设地垫；一周后再听听楼下意见。",
-        today=today,
-        now=moment(3, 19),
+        "双方住户、楼栋长",
+        "楼上同意晚十点后不再拖动家具，在客厅铺设地垫；一周后再听听楼下意见。",
+        days_ago=3,
+        hour=19,
     )
 
     # Agreed ten days ago; both asked, one answered 4.
-    leak = operations.open_case(
-        reach,
-        by=mediator,
-        parties=list(pairs[1]),
-        category="leak",
-        source="visit",
-        summary="卫生间漏水渗到楼下天花板，双方对维修费用分担有分歧。",
-        now=moment(16),
+    leak = opened(
+        1, "leak", "visit", "卫生间漏水渗到楼下天花板，双方对维修费用分担有分歧。", days_ago=16
     )
-    operations.record_session(
-        reach,
+    met(
+        operations.record_session,
         leak,
-        by=mediator,
-        held_on=today - timedelta(days=12),
-        attendees="双方住户、物业维修员",
-        notes="物业检测确认为楼上防水层老化。",
-        today=today,
-        now=moment(12, 15),
+        "双方住户、物业维修员",
+        "物业检测确认为楼上防水层老化。",
+        days_ago=12,
+        hour=15,
     )
-    operations.conclude(
-        reach,
+    concluded(
         leak,
-        by=mediator,
-        outcome="agreed",
-        agreement="楼上住户负责重做卫生间防水并承担楼下天花板修补费用，两周内完工。",
-        today=today - timedelta(days=10),
-        now=moment(10, 16),
+        mediator,
+        "agreed",
+        "楼上住户负责重做卫生间防水并承担楼下天花板修补费用，两周内完工。",
+        days_ago=10,
+        hour=16,
     )
-    _delivered(leak.id, moment(10, 16))
     operations.rate(leak.parties[0], 4, via="sms", now=moment(10, 18))
 
     # Referred to the judicial office 35 days ago: the follow-up is overdue.
-    debt = operations.open_case(
-        reach,
-        by=mediator,
-        parties=list(pairs[2]),
-        category="debt",
-        source="police",
-        summary="两户因借款三万元未还发生争执，派出所出警后转社区调解。",
-        now=moment(40),
+    debt = opened(
+        2, "debt", "police", "两户因借款三万元未还发生争执，派出所出警后转社区调解。", days_ago=40
     )
-    operations.conclude(
-        reach,
+    concluded(
         debt,
-        by=leader,
-        outcome="judicial",
-        agreement="双方对借款金额说法不一，建议到司法所申请人民调解或诉讼。",
-        today=today - timedelta(days=35),
-        now=moment(35, 11),
+        leader,
+        "judicial",
+        "双方对借款金额说法不一，建议到司法所申请人民调解或诉讼。",
+        days_ago=35,
+        hour=11,
     )
-    _delivered(debt.id, moment(35, 11))
 
     # Done: agreed fifty days ago, followed up, both answered.
-    parking = operations.open_case(
-        reach,
-        by=mediator,
-        parties=list(pairs[3]),
-        category="parking",
-        source="observer",
-        summary="楼道口长期停放电动车堵塞通道，邻居多次争吵。",
-        now=moment(55),
+    parking = opened(
+        3, "parking", "observer", "楼道口长期停放电动车堵塞通道，邻居多次争吵。", days_ago=55
     )
-    operations.conclude(
-        reach,
+    concluded(
         parking,
-        by=mediator,
-        outcome="agreed",
-        agreement="电动车统一停到小区充电棚，楼道口不再停车。",
-        today=today - timedelta(days=50),
-        now=moment(50, 10),
+        mediator,
+        "agreed",
+        "电动车统一停到小区充电棚，楼道口不再停车。",
+        days_ago=50,
+        hour=10,
     )
-    _delivered(parking.id, moment(50, 10))
     for party, value in zip(parking.parties, (5, 4), strict=False):
         operations.rate(party, value, via="sms", now=moment(50, 19))
-    operations.record_follow_up(
-        reach,
+    met(
+        operations.record_follow_up,
         parking,
-        by=mediator,
-        held_on=today - timedelta(days=18),
-        attendees="双方住户",
-        notes="楼道口已畅通，双方关系缓和。",
-        today=today,
-        now=moment(18, 16),
+        "双方住户",
+        "楼道口已畅通，双方关系缓和。",
+        days_ago=18,
+        hour=16,
     )

@@ -15,7 +15,7 @@ from models.meetings import Reply as Answer
 from notify.commands import Command, Help, Inbound, Reply
 from notify.replies import Answerer, Question
 from services.errors import DomainError
-from services.meetings import operations
+from services.meetings import attendance, operations
 
 
 def _sender(message: Inbound) -> Person | None:
@@ -35,7 +35,7 @@ def answer(invitee_id: int, message: Inbound, value: int) -> Reply:
         return Reply("meeting_how", operations.params(meeting))
     reply = Answer.ATTEND if value == 1 else Answer.EXCUSED
     try:
-        operations.answer(invitee, reply, via=message.channel, now=message.now)
+        attendance.answer(invitee, reply, via=message.channel, now=message.now)
     except DomainError:
         return Reply("meeting_how", operations.params(meeting))
     kind = "meeting_attending" if reply == Answer.ATTEND else "meeting_excused"

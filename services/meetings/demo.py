@@ -12,6 +12,7 @@ from models import Building, Community, Household, PartnerUnit, Resident, db
 from models.clock import local_now
 from models.meetings import MeetingKind, Reply
 from models.roles import Role
+from services.meetings import attendance, minutes
 from services.meetings import operations as meetings
 from services.meetings.operations import Invitees
 from services.work_orders.audiences import Audience
@@ -67,27 +68,27 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
     delivered(f"meeting:{past.id}:", called)
     at_door = hour(held_day, 14, 25)
     for n, invitee in enumerate(past.invitees):
-        meetings.answer(invitee, Reply.ATTEND if n % 4 else Reply.EXCUSED, via="sms", now=called)
-        meetings.mark(past, invitee, present=bool(n % 4), by=secretary, now=at_door)
+        attendance.answer(invitee, Reply.ATTEND if n % 4 else Reply.EXCUSED, via="sms", now=called)
+        attendance.mark(past, invitee, present=bool(n % 4), by=secretary, now=at_door)
     if len(picked) > 2:
-        meetings.walk_in(past, resident=picked[2], by=secretary, now=at_door)
+        attendance.walk_in(past, resident=picked[2], by=secretary, now=at_door)
     after = hour(held_day, 16)
-    meetings.save_minutes(
+    minutes.save_minutes(
         past,
         minutes="通报本月走访覆盖情况；布置冬季防火排查，楼栋长负责本楼楼道杂物清理。",
         decisions="1. 12月10日前完成各楼楼道杂物清理；2. 独居老人每周电话问候一次。",
         by=secretary,
         now=after,
     )
-    heard = meetings.add_suggestion(
+    heard = minutes.add_suggestion(
         past,
         text="3号楼楼道灯坏了好几盏，晚上老人上下楼不方便。",
         resident=picked[0] if picked else None,
         by=secretary,
         now=after,
     )
-    meetings.to_need(heard, category="repairs", by=secretary, now=after)
-    meetings.add_suggestion(past, text="希望社区组织一次防诈骗讲座。", by=secretary, now=after)
+    minutes.to_need(heard, category="repairs", by=secretary, now=after)
+    minutes.add_suggestion(past, text="希望社区组织一次防诈骗讲座。", by=secretary, now=after)
 
     # Upcoming: a residents' forum next week, with a partner unit; some answers in.
     forum_day = today + timedelta(days=6)
@@ -112,7 +113,7 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
     for n, invitee in enumerate(forum.invitees):
         if n % 3 == 2:
             continue  # not answered yet
-        meetings.answer(
+        attendance.answer(
             invitee, Reply.EXCUSED if n % 5 == 4 else Reply.ATTEND, via="sms", now=called
         )
     db.session.flush()

@@ -1,6 +1,9 @@
-"""Meetings' state changes: call one (invite), answer, take attendance, minutes, suggestions.
+"""Meetings' state changes: calling one (whom it invites, and telling them), and what the
+feature's other changes share: the history, the messages, the limits on text. Answers and
+attendance are in services.meetings.attendance; minutes and suggestions in
+services.meetings.minutes.
 
-Every rule lives here so the app, SMS and Telegram behave the same. Functions flush, never
+The app, SMS and Telegram all come here, so they behave the same. Functions flush, never
 commit; the caller owns the transaction.
 """
 
@@ -24,23 +27,17 @@ from models import (
     MeetingInvitee,
     MeetingKind,
     MeetingSuggestion,
-    Need,
-    NeedSource,
     PartnerUnit,
     Person,
     Resident,
     db,
 )
-from models.clock import local, today_of
+from models.clock import local
 from models.meetings import MEETING_MINUTES, Reply
-from models.visits import Decision
 from notify.message import Message
 from notify.outbox import send_later
 from notify.routing import Recipient
-from services.errors import DomainError, InvalidInput
-from services.needs import operations as needs
-from services.needs.queries import CATEGORIES
-from services.work_orders import from_need
+from services.errors import InvalidInput
 from services.work_orders.audiences import Audience, audience_people, check_audience
 
 MAX_TITLE = 100
@@ -269,7 +266,8 @@ def check_meeting(
     return found
 
 
-def _phone_of(resident: Resident) -> str | None:
+def phone_of(resident: Resident) -> str | None:
+    """The number a resident is reached on: their own person's, else the one on the roster."""
     return resident.person.phone if resident.person is not None else resident.phone
 
 
@@ -329,7 +327,7 @@ def call_meeting(
             resident_id=r.id,
             person_id=r.person_id,
             name=r.name,
-            phone=_phone_of(r),
+            phone=phone_of(r),
         )
         for r in found.residents
     ]
@@ -353,190 +351,3 @@ def call_meeting(
     tell(meeting, "meeting_invite", to, now, "invite")
     record(meeting, "called", now, by, detail=str(found.count))
     return meeting
-
-
-# -- answers and attendance -------------------------------------------------------------------
-
-
-def answer(invitee: MeetingInvitee, reply: str, *, via: str, now: datetime) -> MeetingInvitee:
-    """Record an invitee's answer (attend or excused); a later answer replaces an earlier one."""
-    meeting = invitee.meeting
-    if reply not in (Reply.ATTEND, Reply.EXCUSED):
-        raise InvalidInput(_("Answer 1 to attend or 2 to be excused."))
-    if meeting.starts_at <= now:
-        raise DomainError(_("This meeting has already begun."))
-    invitee.reply = reply
-    invitee.replied_at = now
-    invitee.replied_via = via
-    person = db.session.get(Person, invitee.person_id) if invitee.person_id else None
-    record(meeting, "replied", now, person, via=via, detail=reply, invitee=invitee)
-    db.session.flush()
-    return invitee
-
-
-def check_door_open(meeting: Meeting, now: datetime) -> None:
-    """Attendance is taken on the meeting's own day (or later, to correct it)."""
-    if today_of(now) < today_of(meeting.starts_at):
-        raise DomainError(_("Attendance is taken on the day of the meeting."))
-
-
-def mark(
-    meeting: Meeting, invitee: MeetingInvitee, *, present: bool, by: Person, now: datetime
-) -> MeetingInvitee:
-    """Mark one invitee present or absent at the door (a second tap corrects the first)."""
-    if invitee.meeting_id != meeting.id:
-        raise DomainError(_("That person is not on this meeting's list."))
-    check_door_open(meeting, now)
-    invitee.present = present
-    invitee.marked_at = now
-    record(meeting, "attended" if present else "absent", now, by, invitee=invitee)
-    db.session.flush()
-    return invitee
-
-
-def walk_in(
-    meeting: Meeting,
-    *,
-    by: Person,
-    now: datetime,
-    resident: Resident | None = None,
-    name: str = "",
-) -> MeetingInvitee:
-    """Add someone who came uninvited, present: a resident of the area, or a name typed."""
-    check_door_open(meeting, now)
-    if resident is not None:
-        existing = db.session.scalar(
-            select(MeetingInvitee).where(
-                MeetingInvitee.meeting_id == meeting.id,
-                (MeetingInvitee.resident_id == resident.id)
-                | (
-                    MeetingInvitee.person_id == resident.person_id
-                    if resident.person_id is not None
-                    else MeetingInvitee.id.is_(None)
-                ),
-            )
-        )
-        if existing is not None:
-            return mark(meeting, existing, present=True, by=by, now=now)
-        row = MeetingInvitee(
-            meeting_id=meeting.id,
-            resident_id=resident.id,
-            person_id=resident.person_id,
-            name=resident.name,
-            phone=_phone_of(resident),
-        )
-    else:
-        typed = check_text(name, _("the name"), MAX_NAME, required=True)
-        row = MeetingInvitee(meeting_id=meeting.id, name=typed)
-    row.reply = Reply.NONE
-    row.replied_via = ""
-    row.walk_in = True
-    row.present = True
-    row.marked_at = now
-    db.session.add(row)
-    db.session.flush()
-    record(meeting, "walk_in", now, by, invitee=row, detail=row.name)
-    return row
-
-
-# -- minutes and suggestions ------------------------------------------------------------------
-
-
-def save_minutes(
-    meeting: Meeting, *, minutes: str, decisions: str, by: Person, now: datetime
-) -> Meeting:
-    """Keep the minutes and decisions (written once the meeting has begun; may be corrected)."""
-    if meeting.starts_at > now:
-        raise DomainError(_("Minutes are written once the meeting has begun."))
-    text = check_text(minutes, _("the minutes"), MAX_MINUTES, required=True)
-    meeting.minutes = text
-    meeting.decisions = check_text(decisions, _("the decisions"), MAX_MINUTES, required=False)
-    first = meeting.minutes_at is None
-    meeting.minutes_at = now
-    record(meeting, "minutes", now, by, detail="" if first else "corrected")
-    db.session.flush()
-    return meeting
-
-
-def add_suggestion(
-    meeting: Meeting,
-    *,
-    text: str,
-    by: Person,
-    now: datetime,
-    resident: Resident | None = None,
-) -> MeetingSuggestion:
-    """Note a resident's suggestion heard at the meeting."""
-    if meeting.starts_at > now:
-        raise DomainError(_("Suggestions are noted once the meeting has begun."))
-    said = check_text(text, _("the suggestion"), MAX_SUGGESTION, required=True)
-    suggestion = MeetingSuggestion(
-        meeting_id=meeting.id,
-        resident_id=resident.id if resident else None,
-        text=said,
-        by_id=by.id,
-        created_at=now,
-    )
-    db.session.add(suggestion)
-    db.session.flush()
-    record(meeting, "suggestion", now, by, suggestion=suggestion)
-    return suggestion
-
-
-def to_need(suggestion: MeetingSuggestion, *, category: str, by: Person, now: datetime) -> Need:
-    """Put a suggestion on the needs list (source: meeting), linked both ways."""
-    meeting = suggestion.meeting
-    if suggestion.need_id is not None:
-        raise DomainError(_("This suggestion is already on the needs list."))
-    if category not in CATEGORIES:
-        raise InvalidInput(_("Choose a category for the need."))
-    resident = db.session.get(Resident, suggestion.resident_id) if suggestion.resident_id else None
-    need = needs.raise_need(
-        community_id=meeting.community_id,
-        household=resident.household if resident is not None else None,
-        source=NeedSource.MEETING,
-        by=by,
-        category=category,
-        text=suggestion.text,
-        resident_id=resident.id if resident is not None else None,
-        now=now,
-    )
-    if need.grid_id is None:
-        need.grid_id = meeting.grid_id  # a grid meeting's suggestion belongs to that grid
-    suggestion.need_id = need.id
-    record(meeting, "to_need", now, by, suggestion=suggestion, need_id=need.id, detail=need.ref)
-    db.session.flush()
-    return need
-
-
-def to_work_order(
-    suggestion: MeetingSuggestion, *, category: str, by: Person, now: datetime, today: date
-) -> str:
-    """Turn a suggestion into a work order for its grid, through the needs list (the resident
-    hears when it is done); return the order's code."""
-    if suggestion.work_order_ref:
-        raise DomainError(_("This suggestion is already a work order."))
-    need = db.session.get(Need, suggestion.need_id) if suggestion.need_id is not None else None
-    if need is None:
-        need = to_need(suggestion, category=category, by=by, now=now)
-    if need.grid_id is None:
-        raise DomainError(
-            _(
-                "This suggestion belongs to no grid: it is on the needs list; decide it there "
-                "or name the resident it came from."
-            )
-        )
-    needs.decide(
-        need,
-        by=by,
-        decision=Decision.WORK_ORDER,
-        today=today,
-        now=now,
-        conversions={Decision.WORK_ORDER: from_need.to_order},
-    )
-    ref = need.converted_ref or ""
-    suggestion.work_order_ref = ref
-    meeting = suggestion.meeting
-    record(meeting, "to_work_order", now, by, suggestion=suggestion, need_id=need.id, detail=ref)
-    db.session.flush()
-    return ref

@@ -12,8 +12,8 @@ from models import Person, WorkOrder, db
 from models.clock import today_of
 from notify.commands import Command, Help, Inbound, Reply
 from services.errors import DomainError
-from services.work_orders import operations, queries
-from services.work_orders.operations import ClaimOutcome, ClaimResult
+from services.work_orders import claims, operations, queries
+from services.work_orders.claims import ClaimOutcome, ClaimResult
 
 
 def claim_reply(order: WorkOrder, result: ClaimResult) -> Reply:
@@ -48,7 +48,7 @@ def _claim(message: Inbound) -> Reply | None:
     if not isinstance(found, tuple):
         return found
     order, person = found
-    result = operations.claim(
+    result = claims.claim(
         order, by=person, via=message.channel, now=message.now, today=today_of(message.now)
     )
     return claim_reply(order, result)
@@ -67,14 +67,12 @@ def _act(message: Inbound, action: str) -> Reply | None:
         return Reply("work_order_not_yours", operations.params(order))
     try:
         if action == "withdraw":
-            operations.withdraw(order, by=person, via=message.channel, now=message.now)
+            claims.withdraw(order, by=person, via=message.channel, now=message.now)
             return Reply("work_order_withdrawn", operations.params(order))
         if action == "start":
-            operations.start(order, by=person, via=message.channel, now=message.now)
+            claims.start(order, by=person, via=message.channel, now=message.now)
             return Reply("work_order_started", operations.params(order))
-        operations.mark_done(
-            order, by=person, via=message.channel, now=message.now, note=message.rest
-        )
+        claims.mark_done(order, by=person, via=message.channel, now=message.now, note=message.rest)
         return Reply("work_order_done", operations.params(order))
     except DomainError as error:
         return Reply("work_order_refused", {"ref": order.ref, "reason": error.message})

@@ -15,6 +15,7 @@ from models import Community, Delivery, DeliveryState, Person, Post, db
 from models.clock import at, local_now
 from models.roles import Role
 from notify.outbox import PENDING_KEY
+from services.work_orders import claims
 from services.work_orders import operations as work_orders
 from services.work_orders.audiences import Audience
 
@@ -88,7 +89,7 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
         today=today,
     )
     for person in rng.sample(patrollers, min(2, len(patrollers))):
-        work_orders.claim(patrol, by=person, via="sms", now=now, today=today)
+        claims.claim(patrol, by=person, via="sms", now=now, today=today)
 
     # Reported done, waiting for the grid leader's check: a blocked drain in grid 1.
     if leaders and liaisons:
@@ -109,8 +110,8 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
             grid=grid1,
         )
         delivered(f"work_order:{drain.id}:", start)
-        work_orders.claim(drain, by=liaisons[0], via="app", now=start, today=today)
-        work_orders.mark_done(
+        claims.claim(drain, by=liaisons[0], via="app", now=start, today=today)
+        claims.mark_done(
             drain,
             by=liaisons[0],
             via="app",

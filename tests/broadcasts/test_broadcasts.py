@@ -23,8 +23,9 @@ from models import (
     db,
     utcnow,
 )
-from notify.dispatch import SENDING_STALE_SECONDS, Dispatcher, sweep
+from notify.dispatch import Dispatcher
 from notify.queueing import enqueue_now
+from notify.sweep import SENDING_STALE_SECONDS, sweep
 from services.broadcasts import operations as broadcasts
 from services.broadcasts import queries
 from services.errors import InvalidInput

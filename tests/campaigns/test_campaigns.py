@@ -21,6 +21,7 @@ from models import (
 from models.clock import ZONE
 from services.broadcasts.queries import Criteria
 from services.campaigns import operations, queries
+from services.campaigns import sms as campaign_sms
 from services.errors import InvalidInput
 from services.roster.areas import Area
 from tasks import campaigns as campaign_jobs
@@ -205,11 +206,11 @@ def test_heads_tick_their_households_and_progress_counts_by_grid(town: Town) -> 
 
 def test_sms_goes_through_the_outbox_and_1_marks_the_household(town: Town) -> None:
     campaign = town.campaign()
-    assert operations.check_sms(campaign) == 4  # four aged residents agreed to SMS
-    operations.request_sms(campaign, by=town.secretary, now=NOW)
+    assert campaign_sms.check_sms(campaign) == 4  # four aged residents agreed to SMS
+    campaign_sms.request_sms(campaign, by=town.secretary, now=NOW)
     db.session.commit()
     with pytest.raises(InvalidInput, match="already been sent"):
-        operations.check_sms(campaign)
+        campaign_sms.check_sms(campaign)
     db.session.rollback()  # the job writes in its own session: hold no lock meanwhile
     assert campaign_jobs.sweep() == {"handed": 4, "closed": 0}
     sent = db.session.scalars(select(Delivery).where(Delivery.batch_key == campaign.batch_key))
@@ -247,7 +248,7 @@ def test_a_1_by_telegram_acknowledges_too(town: Town) -> None:
     db.session.add(TelegramLink(person_id=person.id, chat_id=7701, linked_at=NOW))
     db.session.commit()
     campaign = town.campaign()
-    operations.request_sms(campaign, by=town.secretary, now=NOW)
+    campaign_sms.request_sms(campaign, by=town.secretary, now=NOW)
     db.session.commit()
     campaign_jobs.sweep()
     mine = db.session.scalar(select(Delivery).where(Delivery.person_id == person.id))

@@ -31,20 +31,18 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from tests.fakes import (
-    FakeServer,
     Request,
     Response,
     WebhookResponse,
     bench_arguments,
-    post_to_app,
     serve_for_bench,
 )
+from tests.fakes.callbacks import CallbackServer, Push
 
 CHINA = timezone(timedelta(hours=8))
 MAX_SEND_NUMBERS = 1000
 MAX_BATCH_NUMBERS = 100
 MAX_PARAM_CHARS = 35
-PUSH_RETRIES = 3
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
 _LINK = re.compile(r"(https?://|www\.|\w+\.(com|cn|net|org)\b)", re.IGNORECASE)
 _AUTH = re.compile(r"^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=(\w+)$")
@@ -63,13 +61,7 @@ class SentSms:
     action: str
 
 
-@dataclass
-class _Push:
-    payload: dict[str, Any]
-    tries: int = 0
-
-
-class FakeAlibaba(FakeServer):
+class FakeAlibaba(CallbackServer):
     def __init__(
         self, access_key_id: str = "LTAI-test-key", access_key_secret: str = "test-secret"
     ) -> None:
@@ -78,7 +70,6 @@ class FakeAlibaba(FakeServer):
         self.access_key_secret = access_key_secret
         self.signs: set[str] = set()
         self.templates: dict[str, str] = {}  # code -> text with ${name} variables
-        self.report_url = ""  # where SmsReport pushes go
         self.up_url = ""  # where SmsUp pushes go
         self.messages: list[SentSms] = []
         self.refusals: list[tuple[str, str]] = []  # (code, message) of every refused call
@@ -87,13 +78,21 @@ class FakeAlibaba(FakeServer):
         self.invalid_numbers: set[str] = set()
         self.balance_empty = False
         self.rate_per_second = 0.0
-        self.pushes: list[WebhookResponse] = []  # every answer the app gave a push
         self._lose = 0
         self._nonces: set[str] = set()
         self._second = (0, 0)  # (second, calls in it)
         self._ids = count(900000000000000001)
-        self._reports: list[_Push] = []
         self._ups = count(1)
+
+    @staticmethod
+    def accepted(answer: WebhookResponse) -> bool:
+        """The service takes a push as done on HTTP 200 with a numeric code (it checks no more)."""
+        if answer.status != 200:
+            return False
+        try:
+            return bool(answer.json().get("code") == 0)
+        except (ValueError, AttributeError):
+            return False
 
     # -- knobs -------------------------------------------------------------------------------
 
@@ -264,7 +263,7 @@ class FakeAlibaba(FakeServer):
                 "SendBatchSms" if batch else "SendSms",
             )
             self.messages.append(message)
-            self._reports.append(_Push(self._report(message)))
+            self._reports.append(Push(self._report(message)))
         if self._lose:
             self._lose -= 1
             return None  # accepted, and the answer never comes
@@ -332,25 +331,6 @@ class FakeAlibaba(FakeServer):
                 if push.payload["phone_number"] == phone:
                     push.payload.update(success=False, err_code=err_code, err_msg=err_msg)
 
-    def pending_reports(self) -> int:
-        with self.lock:
-            return len(self._reports)
-
-    def push_reports(self, client: Any = None) -> WebhookResponse | None:
-        """Post the pending reports as one SmsReport push; keep them unless answered code 0."""
-        with self.lock:
-            batch = list(self._reports)
-        if not batch:
-            return None
-        answer = self._post(self.report_url, [p.payload for p in batch], client)
-        with self.lock:
-            done = _accepted(answer)
-            for push in batch:
-                push.tries += 1
-                if done or push.tries > PUSH_RETRIES:
-                    self._reports.remove(push)
-        return answer
-
     def reply(
         self, phone: str, content: str, client: Any = None, sign_name: str = ""
     ) -> WebhookResponse:
@@ -365,28 +345,7 @@ class FakeAlibaba(FakeServer):
             "dest_code": "",
             "sequence_id": sequence,
         }
-        for _try in range(PUSH_RETRIES + 1):
-            answer = self._post(self.up_url, [item], client)
-            if _accepted(answer):
-                break
-        return answer
-
-    def _post(self, url: str, items: list[dict[str, Any]], client: Any) -> WebhookResponse:
-        body = json.dumps(items, ensure_ascii=False).encode("utf-8")
-        answer = post_to_app(url, body, {"Content-Type": "application/json"}, client=client)
-        with self.lock:
-            self.pushes.append(answer)
-        return answer
-
-
-def _accepted(answer: WebhookResponse) -> bool:
-    """The service takes a push as done on HTTP 200 with a numeric code (it checks no more)."""
-    if answer.status != 200:
-        return False
-    try:
-        return bool(answer.json().get("code") == 0)
-    except (ValueError, AttributeError):
-        return False
+        return self._post_until_accepted(self.up_url, [item], client)
 
 
 def main(argv: list[str] | None = None) -> int:

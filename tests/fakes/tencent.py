@@ -30,17 +30,15 @@ from itertools import count
 from typing import Any
 
 from tests.fakes import (
-    FakeServer,
     Request,
     Response,
     WebhookResponse,
     bench_arguments,
-    post_to_app,
     serve_for_bench,
 )
+from tests.fakes.callbacks import CallbackServer, Push
 
 MAX_NUMBERS = 200
-PUSH_RETRIES = 3
 CHINA = timezone(timedelta(hours=8))
 MAX_PARAM_CHARS = 35
 _AUTH = re.compile(
@@ -62,17 +60,11 @@ class TencentSms:
     at: float
 
 
-@dataclass
-class _Push:
-    payload: dict[str, Any]
-    tries: int = 0
-
-
 def _hmac(key: bytes, message: str) -> bytes:
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
 
 
-class FakeTencent(FakeServer):
+class FakeTencent(CallbackServer):
     def __init__(
         self,
         secret_id: str = "AKID-test",
@@ -92,13 +84,20 @@ class FakeTencent(FakeServer):
         self.invalid_numbers: set[str] = set()
         self.balance_empty = False
         self.rate_per_second = 0.0
-        self.report_url = ""  # where status callbacks go
         self.reply_url = ""  # where reply callbacks go
-        self.pushes: list[WebhookResponse] = []  # every answer the app gave a callback
         self._lose = 0
         self._serials = count(1)
         self._second = (0, 0)  # (second, calls in it)
-        self._reports: list[_Push] = []
+
+    @staticmethod
+    def accepted(answer: WebhookResponse) -> bool:
+        """Tencent takes a callback as done on HTTP 200 with result 0."""
+        if answer.status != 200:
+            return False
+        try:
+            return bool(answer.json().get("result") == 0)
+        except (ValueError, AttributeError):
+            return False
 
     def register(self, sign_name: str, templates: dict[str, str]) -> None:
         with self.lock:
@@ -206,7 +205,7 @@ class FakeTencent(FakeServer):
                     TencentSms(serial, phone, params["SignName"], str(params["TemplateId"]),
                                list(values), params.get("SessionContext", ""), text, time.time())
                 )  # fmt: skip
-                self._reports.append(_Push(_report(serial, phone)))
+                self._reports.append(Push(_report(serial, phone)))
             else:
                 self.refusals.append(code)
             statuses.append(
@@ -256,25 +255,6 @@ class FakeTencent(FakeServer):
                         report_status="FAIL", errmsg=errmsg, description=description
                     )
 
-    def pending_reports(self) -> int:
-        with self.lock:
-            return len(self._reports)
-
-    def push_reports(self, client: Any = None) -> WebhookResponse | None:
-        """Post the pending reports as one callback; keep them unless answered result 0."""
-        with self.lock:
-            batch = list(self._reports)
-        if not batch:
-            return None
-        answer = self._post(self.report_url, [p.payload for p in batch], client)
-        with self.lock:
-            done = _accepted(answer)
-            for push in batch:
-                push.tries += 1
-                if done or push.tries > PUSH_RETRIES:
-                    self._reports.remove(push)
-        return answer
-
     def reply(
         self, phone: str, text: str, client: Any = None, sign: str = "", at: int | None = None
     ) -> WebhookResponse:
@@ -287,19 +267,7 @@ class FakeTencent(FakeServer):
             "text": text,
             "time": at if at is not None else int(time.time()),
         }
-        answer = self._post(self.reply_url, item, client)
-        for _retry in range(PUSH_RETRIES):
-            if _accepted(answer):
-                break
-            answer = self._post(self.reply_url, item, client)
-        return answer
-
-    def _post(self, url: str, payload: Any, client: Any) -> WebhookResponse:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        answer = post_to_app(url, body, {"Content-Type": "application/json"}, client=client)
-        with self.lock:
-            self.pushes.append(answer)
-        return answer
+        return self._post_until_accepted(self.reply_url, item, client)
 
 
 def _report(serial: str, phone: str) -> dict[str, Any]:
@@ -312,16 +280,6 @@ def _report(serial: str, phone: str) -> dict[str, Any]:
         "description": "用户短信送达成功",
         "sid": serial,
     }
-
-
-def _accepted(answer: WebhookResponse) -> bool:
-    """Tencent takes a callback as done on HTTP 200 with result 0."""
-    if answer.status != 200:
-        return False
-    try:
-        return bool(answer.json().get("result") == 0)
-    except (ValueError, AttributeError):
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:

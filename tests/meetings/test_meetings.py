@@ -25,8 +25,8 @@ from models import (
 from models.clock import ZONE
 from models.meetings import MeetingKind, Reply
 from services.errors import DomainError, InvalidInput
+from services.meetings import attendance, minutes, queries, reminders
 from services.meetings import operations as meetings
-from services.meetings import queries, reminders
 from services.meetings.operations import Invitees
 from services.work_orders.audiences import Audience
 from tests.work_orders.test_work_orders import sms
@@ -246,22 +246,22 @@ def test_attendance_at_the_door_with_a_walk_in(world: World) -> None:
     meeting = world.call()
     patroller = world.invitee(meeting, person_id=world.patroller.id)
     with pytest.raises(DomainError, match="day of the meeting"):
-        meetings.mark(meeting, patroller, present=True, by=world.secretary, now=NOW)
+        attendance.mark(meeting, patroller, present=True, by=world.secretary, now=NOW)
     db.session.rollback()
     door = STARTS - timedelta(minutes=10)
-    meetings.mark(meeting, patroller, present=True, by=world.secretary, now=door)
+    attendance.mark(meeting, patroller, present=True, by=world.secretary, now=door)
     leader = world.invitee(meeting, person_id=world.leader1.id)
-    meetings.mark(meeting, leader, present=False, by=world.secretary, now=door)
-    meetings.mark(meeting, leader, present=True, by=world.secretary, now=door)  # corrected
-    walked = meetings.walk_in(meeting, resident=world.far_resident, by=world.secretary, now=door)
-    typed = meetings.walk_in(meeting, name="张阿姨", by=world.secretary, now=door)
+    attendance.mark(meeting, leader, present=False, by=world.secretary, now=door)
+    attendance.mark(meeting, leader, present=True, by=world.secretary, now=door)  # corrected
+    walked = attendance.walk_in(meeting, resident=world.far_resident, by=world.secretary, now=door)
+    typed = attendance.walk_in(meeting, name="张阿姨", by=world.secretary, now=door)
     # An invited resident "walking in" is simply marked present, not added twice.
-    same = meetings.walk_in(meeting, resident=world.resident, by=world.secretary, now=door)
+    same = attendance.walk_in(meeting, resident=world.resident, by=world.secretary, now=door)
     db.session.commit()
     assert walked.walk_in and walked.present and typed.name == "张阿姨"
     assert same.id == world.invitee(meeting, resident_id=world.resident.id).id and same.present
     with pytest.raises(InvalidInput, match="Enter the name"):
-        meetings.walk_in(meeting, name="  ", by=world.secretary, now=door)
+        attendance.walk_in(meeting, name="  ", by=world.secretary, now=door)
     db.session.rollback()
     tally = queries.tally(db.session.get(Meeting, meeting.id))
     assert (tally.present, tally.absent, tally.walk_ins) == (5, 0, 2)
@@ -275,26 +275,26 @@ def test_minutes_and_suggestions_to_a_need_and_a_work_order(world: World) -> Non
     )
     after = STARTS + timedelta(hours=1)
     with pytest.raises(DomainError, match="once the meeting has begun"):
-        meetings.save_minutes(meeting, minutes="x", decisions="", by=world.leader1, now=NOW)
+        minutes.save_minutes(meeting, minutes="x", decisions="", by=world.leader1, now=NOW)
     db.session.rollback()
     with pytest.raises(InvalidInput, match="Enter the minutes"):
-        meetings.save_minutes(meeting, minutes=" ", decisions="", by=world.leader1, now=after)
+        minutes.save_minutes(meeting, minutes=" ", decisions="", by=world.leader1, now=after)
     db.session.rollback()
-    meetings.save_minutes(
+    minutes.save_minutes(
         meeting, minutes="通报走访情况", decisions="12月10日前清理楼道", by=world.leader1, now=after
     )
-    lamp = meetings.add_suggestion(
+    lamp = minutes.add_suggestion(
         meeting, text="3号楼楼道灯坏了", resident=world.resident, by=world.leader1, now=after
     )
-    talk = meetings.add_suggestion(meeting, text="办一次防诈骗讲座", by=world.leader1, now=after)
-    need = meetings.to_need(talk, category="other", by=world.leader1, now=after)
+    talk = minutes.add_suggestion(meeting, text="办一次防诈骗讲座", by=world.leader1, now=after)
+    need = minutes.to_need(talk, category="other", by=world.leader1, now=after)
     db.session.commit()
     assert need.source == NeedSource.MEETING and need.grid_id == world.grid1.id
     assert talk.need_id == need.id
     with pytest.raises(DomainError, match="already on the needs list"):
-        meetings.to_need(talk, category="other", by=world.leader1, now=after)
+        minutes.to_need(talk, category="other", by=world.leader1, now=after)
     db.session.rollback()
-    ref = meetings.to_work_order(lamp, category="repairs", by=world.leader1, now=after, today=TODAY)
+    ref = minutes.to_work_order(lamp, category="repairs", by=world.leader1, now=after, today=TODAY)
     db.session.commit()
     order = db.session.scalar(select(WorkOrder).where(WorkOrder.id == int(ref[1:])))
     assert order is not None and order.grid_id == world.grid1.id and order.need_id == lamp.need_id
@@ -309,10 +309,10 @@ def test_minutes_and_suggestions_to_a_need_and_a_work_order(world: World) -> Non
 def test_a_community_suggestion_with_no_grid_says_where_to_decide_it(world: World) -> None:
     meeting = world.call()
     after = STARTS + timedelta(hours=1)
-    said = meetings.add_suggestion(meeting, text="多办文艺活动", by=world.secretary, now=after)
+    said = minutes.add_suggestion(meeting, text="多办文艺活动", by=world.secretary, now=after)
     db.session.commit()
     with pytest.raises(DomainError, match="belongs to no grid"):
-        meetings.to_work_order(said, category="other", by=world.secretary, now=after, today=TODAY)
+        minutes.to_work_order(said, category="other", by=world.secretary, now=after, today=TODAY)
     db.session.rollback()
     assert said.need_id is None and db.session.scalar(select(Need)) is None
 

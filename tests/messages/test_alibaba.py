@@ -16,9 +16,7 @@ from sqlalchemy import select
 from models import (
     Delivery,
     DeliveryState,
-    InboxItem,
     SmsOptOut,
-    SmsProviderHold,
     SmsTemplate,
     Wish,
     db,
@@ -30,11 +28,15 @@ from notify.channels.alibaba import sending
 from notify.channels.alibaba.sending import AlibabaSettings, AlibabaSms
 from notify.channels.base import TemplateSms
 from notify.dispatch import Dispatcher
-from notify.message import Message
-from notify.outbox import send_later
 from pwa import config
 from pwa.config import ConfigError
 from tests.fakes.alibaba import FakeAlibaba
+from tests.messages.template_providers import (
+    empty_balance_stops_the_community,
+    report_is_pushed_again_until_accepted,
+    rows_of,
+    send_notice,
+)
 
 SECRET = "s" * 40
 
@@ -82,34 +84,12 @@ def _community(make: Any, with_template: bool = True) -> Any:
     return community
 
 
-def _notice(community: Any, people: list[Any], text: str, key: str = "n:1") -> list[int]:
-    ids = send_later(
-        Message(
-            kind="notice",
-            params={"text": text},
-            batch_key=key,
-            urgent=True,
-            community_id=community.id,
-        ),
-        people,
-    )
-    db.session.commit()
-    return ids
-
-
-def _rows(ids: list[int]) -> list[Delivery]:
-    db.session.expire_all()
-    return list(
-        db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))
-    )
-
-
 def test_one_text_to_many_numbers_is_one_signed_sendsms_call(make: Any, fake: FakeAlibaba) -> None:
     community = _community(make)
     people = [make.person() for _ in range(3)]
-    ids = _notice(community, people, "明天上午9点停水")
+    ids = send_notice(community, people, "明天上午9点停水")
     _dispatcher(fake).deliver(ids)
-    rows = _rows(ids)
+    rows = rows_of(ids)
     assert fake.crashes == []
     assert [r.state for r in rows] == [DeliveryState.SENT] * 3
     assert fake.calls == ["SendSms"]
@@ -122,9 +102,11 @@ def test_one_text_to_many_numbers_is_one_signed_sendsms_call(make: Any, fake: Fa
 def test_each_persons_own_text_goes_by_sendbatchsms(make: Any, fake: FakeAlibaba) -> None:
     community = _community(make)
     a, b = make.person(), make.person()
-    ids = _notice(community, [a], "甲的通知", "n:a") + _notice(community, [b], "乙的通知", "n:b")
+    ids = send_notice(community, [a], "甲的通知", "n:a") + send_notice(
+        community, [b], "乙的通知", "n:b"
+    )
     _dispatcher(fake).deliver(ids)
-    assert [r.state for r in _rows(ids)] == [DeliveryState.SENT] * 2
+    assert [r.state for r in rows_of(ids)] == [DeliveryState.SENT] * 2
     assert fake.calls == ["SendBatchSms"]
     assert {m.text for m in fake.messages} == {"【邻里】甲的通知", "【邻里】乙的通知"}
 
@@ -133,9 +115,9 @@ def test_a_kind_without_an_approved_template_is_refused_never_sent(
     make: Any, fake: FakeAlibaba
 ) -> None:
     community = _community(make, with_template=False)
-    ids = _notice(community, [make.person()], "停水")
+    ids = send_notice(community, [make.person()], "停水")
     _dispatcher(fake).deliver(ids)
-    (row,) = _rows(ids)
+    (row,) = rows_of(ids)
     assert row.state == DeliveryState.FAILED
     assert row.error_reason == "no approved template for notice"
     assert fake.requests_seen == 0
@@ -153,9 +135,9 @@ def test_parameters_are_checked_before_sending(
     make: Any, fake: FakeAlibaba, text: str, code: str
 ) -> None:
     community = _community(make)
-    ids = _notice(community, [make.person()], text)
+    ids = send_notice(community, [make.person()], text)
     _dispatcher(fake).deliver(ids)
-    (row,) = _rows(ids)
+    (row,) = rows_of(ids)
     assert (row.state, row.error_code) == (DeliveryState.FAILED, code)
     assert row.error_reason
     assert fake.requests_seen == 0
@@ -165,9 +147,9 @@ def test_an_invalid_number_fails_for_good_and_the_others_go(make: Any, fake: Fak
     community = _community(make)
     good, bad = make.person(), make.person()
     fake.invalid_numbers.add(bad.phone[3:])
-    ids = _notice(community, [good, bad], "停水")
+    ids = send_notice(community, [good, bad], "停水")
     _dispatcher(fake).deliver(ids)
-    first, second = _rows(ids)
+    first, second = rows_of(ids)
     assert first.state == DeliveryState.SENT
     assert (second.state, second.error_code) == (DeliveryState.FAILED, "isv.MOBILE_NUMBER_ILLEGAL")
     assert second.error_reason == "The phone number is not valid."
@@ -177,10 +159,10 @@ def test_flow_control_holds_the_message_until_the_limit_frees(make: Any, fake: F
     community = _community(make)
     person = make.person()
     fake.flow_limited[person.phone[3:]] = "触发小时级流控Permits:5"
-    ids = _notice(community, [person], "停水")
+    ids = send_notice(community, [person], "停水")
     before = utcnow()
     _dispatcher(fake).deliver(ids)
-    (row,) = _rows(ids)
+    (row,) = rows_of(ids)
     assert (row.state, row.error_code) == (DeliveryState.DEFERRED, "isv.BUSINESS_LIMIT_CONTROL")
     assert row.attempts == 0  # holding is not a try
     assert row.not_before is not None
@@ -191,36 +173,8 @@ def test_an_empty_balance_stops_the_community_and_tells_staff_once(
     make: Any, fake: FakeAlibaba
 ) -> None:
     community = _community(make)
-    secretary = make.person()
-    make.post(secretary, "secretary", community=community)
-    fake.balance_empty = True
-    ids = _notice(community, [make.person(), make.person()], "停水")
-    dispatcher = _dispatcher(fake)
-    dispatcher.deliver(ids)
-    rows = _rows(ids)
-    assert {r.state for r in rows} == {DeliveryState.DEFERRED}
-    assert {r.error_code for r in rows} == {"isv.AMOUNT_NOT_ENOUGH"}
-    hold = db.session.get(SmsProviderHold, (community.id, "alibaba"))
-    assert hold is not None and hold.alerted_at is not None
-    alerts = list(db.session.scalars(select(InboxItem).where(InboxItem.person_id == secretary.id)))
-    assert len(alerts) == 1 and "余额不足" in alerts[0].body
-    # While held, nothing is sent, even when due; no second alert.
-    more = _notice(community, [make.person()], "停电", "n:2")
-    calls = len(fake.calls)
-    dispatcher.deliver(more)
-    assert _rows(more)[0].state == DeliveryState.DEFERRED
-    assert len(fake.calls) == calls
-    # Topped up and the hold over: the next send goes and lifts the hold.
-    fake.balance_empty = False
-    hold.until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    dispatcher.deliver(more, now=utcnow() + timedelta(hours=1))
-    assert _rows(more)[0].state == DeliveryState.SENT
-    db.session.expire_all()
-    assert db.session.get(SmsProviderHold, (community.id, "alibaba")) is None
-    assert (
-        db.session.scalar(select(InboxItem.id).where(InboxItem.person_id == secretary.id).offset(1))
-        is None
+    empty_balance_stops_the_community(
+        make, fake, _dispatcher(fake), community, "alibaba", "isv.AMOUNT_NOT_ENOUGH"
     )
 
 
@@ -232,15 +186,15 @@ def short_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("short_timeout")
 def test_an_unanswered_send_is_checked_before_it_goes_again(make: Any, fake: FakeAlibaba) -> None:
     community = _community(make)
-    ids = _notice(community, [make.person()], "停水")
+    ids = send_notice(community, [make.person()], "停水")
     dispatcher = _dispatcher(fake)
     fake.lose_answer_next()  # accepted and sent, but the answer never comes
     dispatcher.deliver(ids)
-    (row,) = _rows(ids)
+    (row,) = rows_of(ids)
     assert row.state == DeliveryState.DEFERRED and row.uncertain
     assert len(fake.messages) == 1
     dispatcher.deliver(ids, now=utcnow() + timedelta(minutes=10))
-    (row,) = _rows(ids)
+    (row,) = rows_of(ids)
     assert row.state == DeliveryState.SENT
     assert fake.calls[-1] == "QuerySendDetails"
     assert len(fake.messages) == 1  # found at the provider: not sent twice
@@ -251,13 +205,13 @@ def test_an_unanswered_send_the_provider_never_saw_is_sent_again(
     make: Any, fake: FakeAlibaba
 ) -> None:
     community = _community(make)
-    ids = _notice(community, [make.person()], "停水")
+    ids = send_notice(community, [make.person()], "停水")
     dispatcher = _dispatcher(fake)
     fake.hang_next()  # read and never answered: nothing reached the provider
     dispatcher.deliver(ids)
-    assert _rows(ids)[0].uncertain
+    assert rows_of(ids)[0].uncertain
     dispatcher.deliver(ids, now=utcnow() + timedelta(minutes=10))
-    assert _rows(ids)[0].state == DeliveryState.SENT
+    assert rows_of(ids)[0].state == DeliveryState.SENT
     assert fake.calls[-3:] == ["QuerySendDetails", "QuerySendDetails", "SendSms"]
     assert len(fake.messages) == 1
 
@@ -267,7 +221,7 @@ def test_reports_set_states_and_replies_go_through_the_grammar(
 ) -> None:
     community = _community(make)
     person, failed = make.person(), make.person()
-    ids = _notice(community, [person, failed], "停水")
+    ids = send_notice(community, [person, failed], "停水")
     _dispatcher(fake).deliver(ids)
     monkeypatch.setitem(app.config, "ALIBABA_PUSH_SECRET", SECRET)
     client = app.test_client()
@@ -279,7 +233,7 @@ def test_reports_set_states_and_replies_go_through_the_grammar(
         answer is not None and answer.status == 200 and answer.json() == {"code": 0, "msg": "成功"}
     )
     assert fake.pending_reports() == 0
-    first, second = _rows(ids)
+    first, second = rows_of(ids)
     assert first.state == DeliveryState.DELIVERED
     assert (second.state, second.error_code) == (DeliveryState.UNDELIVERED, "MK:0001")
     reply = fake.reply(person.phone[3:], "退订", client)
@@ -295,20 +249,17 @@ def test_a_report_push_not_answered_code_0_is_pushed_again(
     app: Flask, make: Any, fake: FakeAlibaba, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     community = _community(make)
-    ids = _notice(community, [make.person()], "停水")
+    ids = send_notice(community, [make.person()], "停水")
     _dispatcher(fake).deliver(ids)
-    client = app.test_client()
     fake.report_url = f"http://localhost/webhooks/alibaba/{SECRET}/report"
     # The secret is not configured yet: refused, so the service keeps the report.
-    refused = fake.push_reports(client)
-    assert refused is not None and refused.status == 404
-    assert fake.pending_reports() == 1
-    assert _rows(ids)[0].state == DeliveryState.SENT
-    monkeypatch.setitem(app.config, "ALIBABA_PUSH_SECRET", SECRET)
-    answer = fake.push_reports(client)
-    assert answer is not None and answer.json() == {"code": 0, "msg": "成功"}
-    assert fake.pending_reports() == 0
-    assert _rows(ids)[0].state == DeliveryState.DELIVERED
+    report_is_pushed_again_until_accepted(
+        fake,
+        app.test_client(),
+        ids,
+        lambda: monkeypatch.setitem(app.config, "ALIBABA_PUSH_SECRET", SECRET),
+        {"code": 0, "msg": "成功"},
+    )
 
 
 def test_a_wish_by_reply_is_answered_through_the_outbox_with_its_template(
@@ -406,9 +357,9 @@ def test_bad_provider_settings_stop_the_start_with_a_reason(
 
 def test_a_community_on_a_provider_this_server_has_no_account_for_waits(make: Any) -> None:
     community = _community(make)
-    ids = _notice(community, [make.person()], "停水")
+    ids = send_notice(community, [make.person()], "停水")
     Dispatcher({"SEND_CONCURRENCY": 1}, None).deliver(ids)
-    (row,) = _rows(ids)
+    (row,) = rows_of(ids)
     assert (row.state, row.error_code) == (DeliveryState.DEFERRED, "provider_unconfigured")
     assert row.error_reason == "The community's SMS provider is not set up on the server."
 
@@ -424,9 +375,9 @@ def test_a_message_relayed_through_a_household_contact_goes_by_its_own_template(
         make.building(make.grid(community)), contact_name="儿子", contact_phone="+8613977778888"
     )
     grandma = make.resident(household, name="王秀英", phone=None)
-    first = _notice(community, [grandma], "明天上午9点停水", "n:r1")
+    first = send_notice(community, [grandma], "明天上午9点停水", "n:r1")
     _dispatcher(fake).deliver(first)
-    (refused,) = _rows(first)  # its relayed form has no code yet: refused, never free text
+    (refused,) = rows_of(first)  # its relayed form has no code yet: refused, never free text
     assert (refused.state, refused.error_code) == (DeliveryState.FAILED, "relay_template")
     assert fake.requests_seen == 0
     db.session.add(
@@ -435,9 +386,9 @@ def test_a_message_relayed_through_a_household_contact_goes_by_its_own_template(
         )
     )
     db.session.commit()
-    ids = _notice(community, [grandma], "明天上午9点停水", "n:r2")
+    ids = send_notice(community, [grandma], "明天上午9点停水", "n:r2")
     _dispatcher(fake).deliver(ids)
-    (row,) = _rows(ids)
+    (row,) = rows_of(ids)
     assert row.state == DeliveryState.SENT
     (sent,) = fake.sent_to("13977778888")
     assert sent.template_code == "SMS_100009"

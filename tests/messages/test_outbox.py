@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from models import Delivery, DeliveryState, DevInboxMessage, InboxItem, SmsOptOut, db, utcnow
 from notify import Message, send_later
-from notify.dispatch import Dispatcher, backoff, render_for, sweep
+from notify.dispatch import Dispatcher, render_for
+from notify.outcomes import backoff
+from notify.sweep import sweep
 from tests.support import run_jobs
 
 NOON_SHANGHAI = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai

@@ -24,7 +24,8 @@ from models import (
     db,
 )
 from notify import Message, send_later
-from notify.dispatch import Dispatcher, sweep
+from notify.dispatch import Dispatcher
+from notify.sweep import sweep
 from pwa import auth
 from tests.support import sign_in
 

@@ -25,9 +25,10 @@ from sqlalchemy.exc import OperationalError
 from models import Delivery, DeliveryState, DevInboxMessage, db, utcnow
 from models.base import writing
 from notify import Message, dispatch, send_later
-from notify.dispatch import Dispatcher, sweep
+from notify.dispatch import Dispatcher
 from notify.queueing import enqueue_now, enqueuer
 from notify.ratelimit import SendRate
+from notify.sweep import sweep
 from tests.fakes.twilio import FakeTwilio
 from tests.procfile import Launcher, add_people, environment, per_phone, wait_for_worker, wait_until
 from tests.support import RedisServer, free_port

@@ -26,8 +26,8 @@ from sqlalchemy import func, select, update
 
 from models import Delivery, DeliveryState, db, utcnow
 from notify import Message, send_later
-from notify.dispatch import SENDING_STALE_SECONDS, sweep
 from notify.queueing import JOB_RETRIES, enqueue_now, enqueuer
+from notify.sweep import SENDING_STALE_SECONDS, sweep
 from tests.fakes.twilio import FakeTwilio
 from tests.procfile import (
     Launcher,

@@ -16,9 +16,7 @@ from models import (
     Delivery,
     DeliveryState,
     InboundMessage,
-    InboxItem,
     SmsOptOut,
-    SmsProviderHold,
     SmsTemplate,
     Wish,
     clock,
@@ -35,6 +33,12 @@ from notify.outbox import send_later
 from pwa import config
 from pwa.config import ConfigError
 from tests.fakes.tencent import FakeTencent
+from tests.messages.template_providers import (
+    empty_balance_stops_the_community,
+    report_is_pushed_again_until_accepted,
+    rows_of,
+    send_notice,
+)
 
 TEMPLATE = TemplateSms("notice", "1234567", "邻里", {"text": "明天停水"})
 
@@ -172,22 +176,6 @@ def _community(make: Any) -> Any:
     return community
 
 
-def _notice(community: Any, people: list[Any], text: str, key: str = "n:1") -> list[int]:
-    ids = send_later(
-        Message("notice", {"text": text}, batch_key=key, urgent=True, community_id=community.id),
-        people,
-    )
-    db.session.commit()
-    return ids
-
-
-def _rows(ids: list[int]) -> list[Delivery]:
-    db.session.expire_all()
-    return list(
-        db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))
-    )
-
-
 @pytest.fixture
 def callbacks(app: Flask, fake: FakeTencent, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The app's test client, with the fake's callback URLs pointing at it."""
@@ -202,9 +190,9 @@ def test_an_incorrect_number_fails_for_good_and_the_others_go(make: Any, fake: F
     community = _community(make)
     good, bad = make.person(), make.person()
     fake.invalid_numbers.add(bad.phone)
-    ids = _notice(community, [good, bad], "停水")
+    ids = send_notice(community, [good, bad], "停水")
     _dispatcher(fake).deliver(ids)
-    first, second = _rows(ids)
+    first, second = rows_of(ids)
     assert first.state == DeliveryState.SENT
     assert (second.state, second.error_code) == (
         DeliveryState.FAILED,
@@ -219,10 +207,10 @@ def test_a_daily_limit_holds_the_message_until_tomorrow_morning(
     community = _community(make)
     person = make.person()
     fake.daily_limited.add(person.phone)
-    ids = _notice(community, [person], "停水")
+    ids = send_notice(community, [person], "停水")
     before = utcnow()
     _dispatcher(fake).deliver(ids)
-    (row,) = _rows(ids)
+    (row,) = rows_of(ids)
     assert (row.state, row.error_code) == (
         DeliveryState.DEFERRED,
         "LimitExceeded.PhoneNumberDailyLimit",
@@ -237,31 +225,14 @@ def test_an_empty_package_stops_the_community_and_tells_staff_once(
     make: Any, fake: FakeTencent
 ) -> None:
     community = _community(make)
-    secretary = make.person()
-    make.post(secretary, "secretary", community=community)
-    fake.balance_empty = True
-    ids = _notice(community, [make.person(), make.person()], "停水")
-    dispatcher = _dispatcher(fake)
-    dispatcher.deliver(ids)
-    rows = _rows(ids)
-    assert {r.state for r in rows} == {DeliveryState.DEFERRED}
-    assert {r.error_code for r in rows} == {"FailedOperation.InsufficientBalanceInSmsPackage"}
-    hold = db.session.get(SmsProviderHold, (community.id, "tencent"))
-    assert hold is not None and hold.alerted_at is not None
-    alerts = list(db.session.scalars(select(InboxItem).where(InboxItem.person_id == secretary.id)))
-    assert len(alerts) == 1 and "余额不足" in alerts[0].body
-    more = _notice(community, [make.person()], "停电", "n:2")
-    calls = len(fake.calls)
-    dispatcher.deliver(more)
-    assert _rows(more)[0].state == DeliveryState.DEFERRED
-    assert len(fake.calls) == calls  # held: not even tried
-    fake.balance_empty = False
-    hold.until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    dispatcher.deliver(more, now=utcnow() + timedelta(hours=1))
-    assert _rows(more)[0].state == DeliveryState.SENT
-    db.session.expire_all()
-    assert db.session.get(SmsProviderHold, (community.id, "tencent")) is None
+    empty_balance_stops_the_community(
+        make,
+        fake,
+        _dispatcher(fake),
+        community,
+        "tencent",
+        "FailedOperation.InsufficientBalanceInSmsPackage",
+    )
 
 
 def test_reports_set_states_by_sid_and_repeats_change_nothing(
@@ -269,14 +240,14 @@ def test_reports_set_states_by_sid_and_repeats_change_nothing(
 ) -> None:
     community = _community(make)
     person, failed = make.person(), make.person()
-    ids = _notice(community, [person, failed], "停水")
+    ids = send_notice(community, [person, failed], "停水")
     _dispatcher(fake).deliver(ids)
     fake.fail_report(failed.phone)
     answer = fake.push_reports(callbacks)
     assert answer is not None and answer.status == 200
     assert answer.json() == {"result": 0, "errmsg": "OK"}
     assert fake.pending_reports() == 0
-    first, second = _rows(ids)
+    first, second = rows_of(ids)
     assert first.state == DeliveryState.DELIVERED
     assert (second.state, second.error_code) == (DeliveryState.UNDELIVERED, "MK:0001")
     # Tencent calls again when it missed our answer: the same reports change nothing.
@@ -289,25 +260,23 @@ def test_reports_set_states_by_sid_and_repeats_change_nothing(
     )  # fmt: skip
     again = callbacks.post(f"/webhooks/tencent/{SECRET}/report", data=body)
     assert again.status_code == 200 and again.get_json() == {"result": 0, "errmsg": "OK"}
-    assert _rows(ids)[0].state == DeliveryState.DELIVERED  # reports only move forward
+    assert rows_of(ids)[0].state == DeliveryState.DELIVERED  # reports only move forward
 
 
 def test_a_report_not_answered_result_0_is_pushed_again(
     app: Flask, make: Any, fake: FakeTencent, callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     community = _community(make)
-    ids = _notice(community, [make.person()], "停水")
+    ids = send_notice(community, [make.person()], "停水")
     _dispatcher(fake).deliver(ids)
     monkeypatch.setitem(app.config, "TENCENT_PUSH_SECRET", None)  # not configured yet
-    refused = fake.push_reports(callbacks)
-    assert refused is not None and refused.status == 404
-    assert fake.pending_reports() == 1
-    assert _rows(ids)[0].state == DeliveryState.SENT
-    monkeypatch.setitem(app.config, "TENCENT_PUSH_SECRET", SECRET)
-    answer = fake.push_reports(callbacks)
-    assert answer is not None and answer.json() == {"result": 0, "errmsg": "OK"}
-    assert fake.pending_reports() == 0
-    assert _rows(ids)[0].state == DeliveryState.DELIVERED
+    report_is_pushed_again_until_accepted(
+        fake,
+        callbacks,
+        ids,
+        lambda: monkeypatch.setitem(app.config, "TENCENT_PUSH_SECRET", SECRET),
+        {"result": 0, "errmsg": "OK"},
+    )
 
 
 def test_a_reply_goes_through_the_grammar_once_however_often_it_comes(
@@ -315,7 +284,7 @@ def test_a_reply_goes_through_the_grammar_once_however_often_it_comes(
 ) -> None:
     community = _community(make)
     person = make.person()
-    _dispatcher(fake).deliver(_notice(community, [person], "停水"))
+    _dispatcher(fake).deliver(send_notice(community, [person], "停水"))
     answer = fake.reply(person.phone, "退订", callbacks, at=1_700_000_000)
     assert answer.json() == {"result": 0, "errmsg": "OK"}
     again = fake.reply(person.phone, "退订", callbacks, at=1_700_000_000)  # a retry
@@ -394,9 +363,9 @@ def test_a_message_relayed_through_a_household_contact_goes_by_its_own_template(
         make.building(make.grid(community)), contact_name="儿子", contact_phone="+8613977778888"
     )
     grandma = make.resident(household, name="王秀英", phone=None)
-    first = _notice(community, [grandma], "明天上午9点停水", "n:r1")
+    first = send_notice(community, [grandma], "明天上午9点停水", "n:r1")
     _dispatcher(fake).deliver(first)
-    (refused,) = _rows(first)
+    (refused,) = rows_of(first)
     assert (refused.state, refused.error_code) == (DeliveryState.FAILED, "relay_template")
     assert fake.messages == []
     db.session.add(
@@ -405,9 +374,9 @@ def test_a_message_relayed_through_a_household_contact_goes_by_its_own_template(
         )
     )
     db.session.commit()
-    ids = _notice(community, [grandma], "明天上午9点停水", "n:r2")
+    ids = send_notice(community, [grandma], "明天上午9点停水", "n:r2")
     _dispatcher(fake).deliver(ids)
-    (row,) = _rows(ids)
+    (row,) = rows_of(ids)
     assert row.state == DeliveryState.SENT
     (sent,) = fake.messages
     assert (sent.phone, sent.template_id) == ("+8613977778888", "2000009")

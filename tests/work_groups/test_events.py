@@ -22,8 +22,9 @@ from models import (
     utcnow,
 )
 from notify.channels.wecom.sending import MARKDOWN_BYTES
-from notify.dispatch import Dispatcher, sweep
+from notify.dispatch import Dispatcher
 from notify.queueing import enqueue_now
+from notify.sweep import sweep
 from services.broadcasts import operations as broadcasts
 from services.needs import operations as needs
 from services.work_orders import operations as work_orders

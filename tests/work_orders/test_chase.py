@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from models import Delivery, WorkOrderReminder, db
 from models.clock import ZONE
 from services.work_orders import chase as chasing
-from services.work_orders import operations as work_orders
+from services.work_orders import claims
 from services.work_orders.audiences import Audience
 from tests.work_orders.test_work_orders import NOW, TODAY, World
 
@@ -41,7 +41,7 @@ def test_unclaimed_order_is_announced_again_then_escalated_once(make: Any) -> No
     start = datetime(2026, 11, 26, 7, 0, tzinfo=ZONE)
     order = world.order(places_needed=3, starts_at=start, ends_at=start + timedelta(hours=2))
     a = world.volunteers[0]
-    work_orders.claim(order, by=a, via="app", now=NOW, today=TODAY)
+    claims.claim(order, by=a, via="app", now=NOW, today=TODAY)
     db.session.commit()
     assert _chase(NOW + timedelta(hours=1)).announced_again == 0
     report = _chase(NOW + timedelta(hours=2))
@@ -62,7 +62,7 @@ def test_unclaimed_order_is_announced_again_then_escalated_once(make: Any) -> No
 def test_filled_order_is_not_chased(make: Any) -> None:
     world = World(make, volunteers=2)
     order = world.order(places_needed=1)
-    work_orders.claim(order, by=world.volunteers[0], via="sms", now=NOW, today=TODAY)
+    claims.claim(order, by=world.volunteers[0], via="sms", now=NOW, today=TODAY)
     db.session.commit()
     report = _chase(NOW + timedelta(hours=5))
     assert (report.announced_again, report.escalated) == (0, 0)
@@ -76,8 +76,8 @@ def test_claimer_reminded_once_before_the_window_in_the_evening_not_in_quiet_hou
     order = world.order(places_needed=3, starts_at=start, ends_at=start + timedelta(hours=2))
     waiting, started, _ = world.volunteers
     for v in (waiting, started):
-        work_orders.claim(order, by=v, via="app", now=NOW, today=TODAY)
-    work_orders.start(order, by=started, via="app", now=NOW)
+        claims.claim(order, by=v, via="app", now=NOW, today=TODAY)
+    claims.start(order, by=started, via="app", now=NOW)
     db.session.commit()
     # 18:00: the 07:00 start is far and the evening is still free: no reminder yet.
     assert _chase(datetime(2026, 11, 25, 18, 0, tzinfo=ZONE)).reminded == 0
@@ -105,7 +105,7 @@ def test_daytime_order_reminded_two_hours_before(make: Any) -> None:
     world = World(make, volunteers=1)
     start = datetime(2026, 11, 25, 15, 0, tzinfo=ZONE)
     order = world.order(places_needed=1, starts_at=start, ends_at=start + timedelta(hours=1))
-    work_orders.claim(order, by=world.volunteers[0], via="app", now=NOW, today=TODAY)
+    claims.claim(order, by=world.volunteers[0], via="app", now=NOW, today=TODAY)
     db.session.commit()
     assert _chase(datetime(2026, 11, 25, 12, 30, tzinfo=ZONE)).reminded == 0
     assert _chase(datetime(2026, 11, 25, 13, 5, tzinfo=ZONE)).reminded == 1

@@ -16,7 +16,7 @@ from models.work_orders import OrderStatus
 from pwa.views.needs import NEED_CONVERSIONS
 from services.errors import DomainError
 from services.needs import operations as needs
-from services.work_orders import expiry
+from services.work_orders import claims, expiry
 from services.work_orders import operations as work_orders
 from tasks import work_orders as work_order_jobs
 from tests.support import sign_in
@@ -116,19 +116,19 @@ def test_three_places_are_done_when_all_three_reported(world: World) -> None:
     order = world.order(places_needed=3)
     a, b, c = world.volunteers
     for v in (a, b):
-        work_orders.claim(order, by=v, via="app", now=NOW, today=TODAY)
+        claims.claim(order, by=v, via="app", now=NOW, today=TODAY)
     # The first reports two days early: still open, and one place is still free.
-    work_orders.mark_done(order, by=a, via="app", now=NOW, note="扫完东段")
+    claims.mark_done(order, by=a, via="app", now=NOW, note="扫完东段")
     db.session.commit()
     assert order.status == OrderStatus.OPEN and order.done_at is None
-    work_orders.mark_done(order, by=b, via="app", now=NOW, note="扫完西段")
+    claims.mark_done(order, by=b, via="app", now=NOW, note="扫完西段")
     db.session.commit()
     assert order.status == OrderStatus.OPEN  # every claimer reported, but a place is free
-    work_orders.claim(order, by=c, via="sms", now=NOW, today=TODAY)
+    claims.claim(order, by=c, via="sms", now=NOW, today=TODAY)
     db.session.commit()
     assert order.status == OrderStatus.FILLED
     assert _kinds("work_order_to_check") == []
-    work_orders.mark_done(order, by=c, via="sms", now=NOW, note="扫完北段")
+    claims.mark_done(order, by=c, via="sms", now=NOW, note="扫完北段")
     db.session.commit()
     assert order.status == OrderStatus.DONE
     [to_check] = _kinds("work_order_to_check")
@@ -138,12 +138,12 @@ def test_three_places_are_done_when_all_three_reported(world: World) -> None:
 def test_the_organiser_closes_early_but_not_with_nothing_reported(world: World) -> None:
     order = world.order(places_needed=3)
     a, b, _c = world.volunteers
-    work_orders.claim(order, by=a, via="app", now=NOW, today=TODAY)
-    work_orders.claim(order, by=b, via="app", now=NOW, today=TODAY)
+    claims.claim(order, by=a, via="app", now=NOW, today=TODAY)
+    claims.claim(order, by=b, via="app", now=NOW, today=TODAY)
     with pytest.raises(DomainError) as error:
         work_orders.close(order, by=world.secretary, now=NOW)
     assert "cancel it instead" in error.value.message
-    work_orders.mark_done(order, by=a, via="app", now=NOW, note="完成")
+    claims.mark_done(order, by=a, via="app", now=NOW, note="完成")
     assert work_orders.close(order, by=world.secretary, now=NOW) == 1
     db.session.commit()
     assert order.status == OrderStatus.DONE
@@ -182,7 +182,7 @@ def _need_order(world: World, **kw: Any) -> tuple[Need, WorkOrder]:
 
 def test_cancelling_asks_first_then_gives_the_need_back(client: FlaskClient, world: World) -> None:
     need, order = _need_order(world)
-    work_orders.claim(order, by=world.volunteers[0], via="app", now=NOW, today=TODAY)
+    claims.claim(order, by=world.volunteers[0], via="app", now=NOW, today=TODAY)
     db.session.commit()
     sign_in(client, world.secretary.phone)
     detail = client.get(f"/work-orders/{order.id}").get_data(as_text=True)
@@ -216,8 +216,8 @@ def test_orders_past_their_window_close_by_themselves(world: World) -> None:
     need, undone = _need_order(world)
     reported = world.order(places_needed=3)
     v = world.volunteers[0]
-    work_orders.claim(reported, by=v, via="app", now=NOW, today=TODAY)
-    work_orders.mark_done(reported, by=v, via="app", now=NOW, note="完成一部分")
+    claims.claim(reported, by=v, via="app", now=NOW, today=TODAY)
+    claims.mark_done(reported, by=v, via="app", now=NOW, note="完成一部分")
     live = world.order(starts_at=undone.ends_at, ends_at=undone.ends_at + timedelta(days=2))
     db.session.commit()
     after = max(undone.ends_at, reported.ends_at) + timedelta(minutes=1)

@@ -26,10 +26,10 @@ from models.work_orders import OrderStatus
 from notify import inbound
 from pwa.views.needs import NEED_CONVERSIONS
 from services.errors import InvalidInput
+from services.work_orders import claims, queries
 from services.work_orders import operations as work_orders
-from services.work_orders import queries
 from services.work_orders.audiences import Audience, audience_people, count_reached
-from services.work_orders.operations import ClaimOutcome
+from services.work_orders.claims import ClaimOutcome
 
 # The messages these tests read are the English ones.
 pytestmark = pytest.mark.usefixtures("english")
@@ -114,7 +114,7 @@ def test_create_announces_to_the_audience_with_a_claim_button(world: World) -> N
     assert reached == {v.id for v in world.volunteers} | {member.id}
     assert not queries.in_audience(order, patroller2, TODAY)
     assert queries.in_audience(order, world.volunteers[0], TODAY)
-    refused = work_orders.claim(order, by=patroller2, via="app", now=NOW, today=TODAY)
+    refused = claims.claim(order, by=patroller2, via="app", now=NOW, today=TODAY)
     assert refused.outcome == ClaimOutcome.NOT_FOR_YOU
     # A grid alone: everyone serving there; a post alone: that post in every grid.
     everyone2 = Audience(grids=(world.grid2.id,))
@@ -311,14 +311,14 @@ def test_fifty_volunteers_claim_twenty_places_at_once(app: Flask, make: Any) -> 
 def test_service_claim_outcomes(world: World) -> None:
     order = world.order(places_needed=1)
     a, b = world.volunteers[:2]
-    first = work_orders.claim(order, by=a, via="app", now=NOW, today=TODAY)
+    first = claims.claim(order, by=a, via="app", now=NOW, today=TODAY)
     assert first.outcome == ClaimOutcome.CLAIMED
-    assert work_orders.claim(order, by=b, via="app", now=NOW, today=TODAY).outcome == (
+    assert claims.claim(order, by=b, via="app", now=NOW, today=TODAY).outcome == (
         ClaimOutcome.FILLED
     )
     late = NOW + timedelta(days=2)
-    work_orders.withdraw(order, by=a, via="app", now=NOW)
-    assert work_orders.claim(order, by=b, via="app", now=late, today=TODAY).outcome == (
+    claims.withdraw(order, by=a, via="app", now=NOW)
+    assert claims.claim(order, by=b, via="app", now=late, today=TODAY).outcome == (
         ClaimOutcome.CLOSED
     )
 
