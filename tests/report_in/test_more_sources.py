@@ -16,6 +16,7 @@ from models import MeetingInvitee, MeetingKind, PatrolShift, db
 from models.clock import at
 from pwa import features
 from services.errors import InvalidInput
+from services.meetings import attendance
 from services.meetings import operations as meetings
 from services.meetings.operations import Invitees
 from services.patrols import operations as patrols
@@ -83,10 +84,10 @@ def _meeting(world: World, present: Any, absent: Any) -> Any:
         today=BEFORE.date(),
     )
     rows = {r.person_id: r for r in meeting.invitees}
-    meetings.mark(
+    attendance.mark(
         meeting, rows[present.id], present=True, by=world.secretary, now=_moment(DAY, 14, 40)
     )
-    meetings.mark(
+    attendance.mark(
         meeting, rows[absent.id], present=False, by=world.secretary, now=_moment(DAY, 14, 40)
     )
     db.session.commit()
