@@ -53,6 +53,18 @@ from models.people import (
     Resident,
     RolePermissions,
 )
+from models.pledges import (
+    Pledge,
+    PledgeEvent,
+    PledgePeriod,
+    PledgeRating,
+    PledgeRound,
+    PledgeStatus,
+    PlanStatus,
+    RectificationAction,
+    RectificationEvent,
+    RectificationPlan,
+)
 from models.places import Building, Community, Grid, Household, Street
 from models.report_in import ReportIn, ReportKind, ReportStatus, UnitQuarter
 from models.roles import Permission, Role, Scope
@@ -138,7 +150,17 @@ __all__ = [
     "Permission",
     "Person",
     "Photo",
+    "PlanStatus",
+    "Pledge",
+    "PledgeEvent",
+    "PledgePeriod",
+    "PledgeRating",
+    "PledgeRound",
+    "PledgeStatus",
     "Post",
+    "RectificationAction",
+    "RectificationEvent",
+    "RectificationPlan",
     "ReportIn",
     "ReportKind",
     "ReportStatus",
