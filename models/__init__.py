@@ -53,19 +53,19 @@ from models.people import (
     Resident,
     RolePermissions,
 )
+from models.places import Building, Community, Grid, Household, Street
 from models.pledges import (
+    PlanStatus,
     Pledge,
     PledgeEvent,
     PledgePeriod,
     PledgeRating,
     PledgeRound,
     PledgeStatus,
-    PlanStatus,
     RectificationAction,
     RectificationEvent,
     RectificationPlan,
 )
-from models.places import Building, Community, Grid, Household, Street
 from models.report_in import ReportIn, ReportKind, ReportStatus, UnitQuarter
 from models.roles import Permission, Role, Scope
 from models.sms import SmsProviderHold, SmsTemplate
