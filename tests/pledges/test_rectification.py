@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from models import (
     Delivery,
     PlanStatus,
+    PledgeRating,
     RectificationAction,
     RectificationEvent,
     RectificationPlan,
@@ -225,15 +226,9 @@ def test_following_quarter_satisfaction_beside_the_result(w: World) -> None:
         w.community, Q3.next, by=w.secretary, now=at(q4_day, time(10)), today=q4_day
     )
     db.session.commit()
-    rows = [
-        r for r in db.session.scalars(select(rectification.RectificationPlan)) if r.id == plan.id
-    ]
-    assert rows
     from_q4 = [
         row
-        for row in db.session.scalars(
-            select(operations.PledgeRating).where(operations.PledgeRating.grid_id == w.g1.id)
-        )
+        for row in db.session.scalars(select(PledgeRating).where(PledgeRating.grid_id == w.g1.id))
         if row.round.quarter_first == Q3.next.first
     ]
     for row, value in zip(from_q4, (4, 5), strict=False):
