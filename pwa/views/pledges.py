@@ -276,7 +276,11 @@ def _new_page(community: Community, error: str | None = None, status: int = 200)
     grid_id = request.values.get("grid", type=int)
     low = {g.grid.id: g for g in rectification.low_grids(community.id, quarter)}
     if grid_id not in low:
-        abort(404)
+        if error is None:
+            abort(404)
+        # A refused plan for a grid with nothing to rectify: say why on the list.
+        flash(error)
+        return redirect(url_for("rectification.plan_list", community=community.id))
     response = render(
         "pledges/plan_new.html",
         community=community,
@@ -391,6 +395,8 @@ def action_done(plan_id: int, action_id: int) -> Any:
 @plans_bp.post("/<int:plan_id>/result")
 def record_result(plan_id: int) -> Any:
     plan = _plan(plan_id)
+    if plan.community_id not in queries.office_of(auth.person_required(), auth.today()):
+        abort(404)  # the grid leader sees the plan; the re-check is the office's
     form = ResultForm()
 
     def step() -> Any:
