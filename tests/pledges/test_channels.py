@@ -9,7 +9,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from models import PledgeEvent, PledgeRating, db, utcnow
+from models import (
+    Delivery,
+    DeliveryState,
+    PledgeEvent,
+    PledgeRating,
+    SmsOptOut,
+    db,
+    utcnow,
+)
 from pwa import auth
 from services.pledges import operations, queries
 from tests.fakes.telegram import FakeTelegram
@@ -89,3 +97,24 @@ def test_rating_on_telegram(fake: FakeTelegram, make: Any) -> None:  # noqa: F81
     )
     assert rating is not None and rating.value == 3 and rating.rated_via == "telegram"
     assert rating.rated_by_id == person.id
+
+
+def test_a_phone_that_opted_out_is_not_texted(
+    app: Flask,
+    client: FlaskClient,
+    make: Any,
+    twilio: FakeTwilio,  # noqa: F811
+) -> None:
+    twilio.app_client = client
+    w = World(make)
+    db.session.add(SmsOptOut(phone="+8613900003010"))
+    db.session.commit()
+    _open(w)
+    run_jobs(app)
+    sent = twilio.wait_for(2)
+    db.session.expire_all()
+    kept = db.session.scalar(select(Delivery).where(Delivery.address == "+8613900003010"))
+    assert kept is not None and kept.state == DeliveryState.SUPPRESSED
+    assert "+8613900003010" not in {m["to"] for m in sent}
+    # The household can still rate in the app: its rows are there.
+    assert w.rating(w.h4, w.head3_post).asked_at is not None
