@@ -210,11 +210,13 @@ def _phone_of(household: Household) -> str | None:
     return next((r.phone for r in consenting if r.phone), None)
 
 
-def _recipient(phone: str) -> Recipient:
-    # A person with this phone is reached where they prefer (Telegram); the reply's phone
-    # is theirs either way, so the answerer finds the question.
-    person = db.session.scalar(select(Person).where(Person.phone == phone))
-    return person if person is not None else phone
+def _recipients(phones: set[str]) -> dict[str, Recipient]:
+    """Whom each phone reaches: a person with that phone where they prefer (Telegram), else
+    the phone by SMS. The reply comes from that phone either way, so the answerer finds it."""
+    found: dict[str, Recipient] = {phone: phone for phone in phones}
+    for person in db.session.scalars(select(Person).where(Person.phone.in_(phones))):
+        found[person.phone] = person
+    return found
 
 
 def open_round(
@@ -239,7 +241,9 @@ def open_round(
     db.session.flush()
     last_day = min(quarter.next.first - timedelta(days=1), today)
     posts = rated_posts(community.id, last_day)
-    asked = 0
+    # The first row of each household that may be texted, by the phone it is asked on; a
+    # phone shared by two households answers for the first (one voice per phone).
+    first: dict[str, PledgeRating] = {}
     for household in households_of(community.id):
         rows = [
             PledgeRating(
@@ -255,10 +259,11 @@ def open_round(
             continue
         db.session.add_all(rows)
         phone = _phone_of(household)
-        if phone is not None:
-            db.session.flush()
-            _ask(rows[0], phone, quarter, now)
-            asked += 1
+        if phone is not None and phone not in first:
+            first[phone] = rows[0]
+    db.session.flush()
+    _ask_all(round_, list(first.items()), quarter, now)
+    asked = len(first)
     _event(
         community.id,
         "round_opened",
@@ -279,25 +284,35 @@ def open_round(
     return round_
 
 
-def _ask(rating: PledgeRating, phone: str, quarter: Quarter | None, now: datetime) -> None:
-    rating.asked_phone = phone
-    rating.asked_at = now
-    post = rating.post
-    send_later(
-        Message(
-            kind=messages.PLEDGE_RATE_ASK.name,
-            params={
-                "post": ROLE_ZH.get(post.role, ""),
-                "name": post.person.name,
-                "quarter": quarter.sms_label() if quarter else "",
-            },
-            batch_key=f"pledge:{rating.round_id}:ask:{rating.id}",
-            community_id=rating.community_id,
-        ),
-        [_recipient(phone)],
-        now=now,
-    )
-    _event(rating.community_id, "asked", by=None, now=now, post=post, rating=rating)
+def _ask_all(
+    round_: PledgeRound, asked: list[tuple[str, PledgeRating]], quarter: Quarter, now: datetime
+) -> None:
+    """Ask each household about its first post: one batch per post (the same words to all
+    of its households), so a community's round is a few dozen sends, not thousands."""
+    recipients = _recipients({phone for phone, _row in asked})
+    by_post: dict[int, list[tuple[str, PledgeRating]]] = {}
+    for phone, row in asked:
+        row.asked_phone = phone
+        row.asked_at = now
+        by_post.setdefault(row.post_id, []).append((phone, row))
+    for rows in by_post.values():
+        post = rows[0][1].post
+        send_later(
+            Message(
+                kind=messages.PLEDGE_RATE_ASK.name,
+                params={
+                    "post": ROLE_ZH.get(post.role, ""),
+                    "name": post.person.name,
+                    "quarter": quarter.sms_label(),
+                },
+                batch_key=f"pledge:{round_.id}:ask:post:{post.id}",
+                community_id=round_.community_id,
+            ),
+            [recipients[phone] for phone, _row in rows],
+            now=now,
+        )
+        for _phone, row in rows:
+            _event(row.community_id, "asked", by=None, now=now, post=post, rating=row)
 
 
 def rate(
