@@ -340,7 +340,6 @@ def rate(
         via=via,
         detail=detail,
     )
-    db.session.flush()
     return rating
 
 
