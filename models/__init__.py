@@ -54,6 +54,18 @@ from models.people import (
     RolePermissions,
 )
 from models.places import Building, Community, Grid, Household, Street
+from models.pledges import (
+    PlanStatus,
+    Pledge,
+    PledgeEvent,
+    PledgePeriod,
+    PledgeRating,
+    PledgeRound,
+    PledgeStatus,
+    RectificationAction,
+    RectificationEvent,
+    RectificationPlan,
+)
 from models.report_in import ReportIn, ReportKind, ReportStatus, UnitQuarter
 from models.roles import Permission, Role, Scope
 from models.sms import SmsProviderHold, SmsTemplate
@@ -138,7 +150,17 @@ __all__ = [
     "Permission",
     "Person",
     "Photo",
+    "PlanStatus",
+    "Pledge",
+    "PledgeEvent",
+    "PledgePeriod",
+    "PledgeRating",
+    "PledgeRound",
+    "PledgeStatus",
     "Post",
+    "RectificationAction",
+    "RectificationEvent",
+    "RectificationPlan",
     "ReportIn",
     "ReportKind",
     "ReportStatus",

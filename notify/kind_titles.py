@@ -162,6 +162,13 @@ TITLES: dict[str, Any] = {
     "report_in_received": _l("Report-in received"),
     "report_in_unit_approved": _l("Report-in: unit approved"),
     "report_in_unknown_unit": _l("Report-in: unit not found"),
+    "pledge_rate_ask": _l("Pledges: rate your heads (to a household)"),
+    "pledge_rated": _l("Reply: a pledge rating received"),
+    "pledge_rated_next": _l("Reply: rating received, the next post asked"),
+    "pledge_rate_invalid": _l("Reply: a rating is 1 to 5"),
+    "pledge_rate_closed": _l("Reply: the rating of pledges has closed"),
+    "rectification_action_due": _l("Rectification: an action's deadline near"),
+    "rectification_recheck_due": _l("Rectification: re-check due"),
 }
 
 

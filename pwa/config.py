@@ -210,6 +210,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # own), then days after chasing its contact before the grid leader hears.
         "PROPERTY_ANSWER_DAYS": int(env.get("PROPERTY_ANSWER_DAYS", "3")),
         "PROPERTY_CHASE_LEADER_DAYS": float(env.get("PROPERTY_CHASE_LEADER_DAYS", "1")),
+        # Rectification (整改): a grid whose residents' satisfaction in a quarter is below this
+        # (of 5), over at least this many ratings, is listed for a plan.
+        "RECTIFICATION_THRESHOLD": float(env.get("RECTIFICATION_THRESHOLD", "3.5")),
+        "RECTIFICATION_MIN_RATINGS": int(env.get("RECTIFICATION_MIN_RATINGS", "5")),
         # Micro-wishes: hours a wish may wait unclaimed, per category, before each escalation
         # step (building head, grid leader, secretary); categories left out keep their default
         # (services.wishes.escalation.DEFAULT_ESCALATION_HOURS). E.g. "escort=4,repair=12".

@@ -37,6 +37,7 @@ from pwa.views import (
     needs,
     outbox,
     patrols,
+    pledges,
     public,
     report_in,
     report_in_join,
@@ -74,6 +75,9 @@ from services.patrols import commands as patrol_commands
 from services.patrols import demo as patrol_demo
 from services.patrols import messages as patrol_messages
 from services.patrols import records as patrol_records
+from services.pledges import commands as pledge_commands
+from services.pledges import demo as pledge_demo
+from services.pledges import messages as pledge_messages
 from services.report_in import commands as report_in_commands
 from services.report_in import demo as report_in_demo
 from services.report_in import messages as report_in_messages
@@ -101,6 +105,7 @@ from tasks import mediation as mediation_jobs
 from tasks import meetings as meeting_jobs
 from tasks import needs as need_jobs
 from tasks import patrols as patrol_jobs
+from tasks import pledges as pledge_jobs
 from tasks import report_in as report_in_jobs
 from tasks import reports as report_jobs
 from tasks import visits as visit_jobs
@@ -326,6 +331,22 @@ FEATURES: tuple[Feature, ...] = (
             ),
             ("wish", service_records.KIND_LABELS["wish"], service_records.wishes_fulfilled),
         ),
+    ),
+    # Public pledges (双诺双评): post-holders' pledges on the notice board, the quarter's
+    # rating by households (a bare 1-5 by SMS, or the card at home), grids' rectification.
+    Feature(
+        "pledges",
+        message_kinds=pledge_messages.MESSAGE_KINDS,
+        answerers=pledge_commands.ANSWERERS,
+        blueprints=(pledges.bp, pledges.rate_bp, pledges.plans_bp),
+        periodic=(
+            # The quarter just ended, rated from 10:00 in Beijing on the 3rd of January, April,
+            # July and October (a repeat opens nothing: one round per community and quarter).
+            Periodic("pledge-rounds", pledge_jobs.open_rounds, cron="0 2 3 1,4,7,10 *"),
+            # Actions' deadlines near and re-checks due: hourly, each told once.
+            Periodic("rectification-reminders", pledge_jobs.remind, cron="35 * * * *"),
+        ),
+        demo=pledge_demo.load,
     ),
 )
 

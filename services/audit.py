@@ -62,6 +62,12 @@ ACTIONS: dict[str, Any] = {
     "report_in.approve": lazy_gettext("Approved a report-in"),
     "report_in.decline": lazy_gettext("Declined a report-in"),
     "report_in.evaluate": lazy_gettext("Evaluated a partner unit"),
+    "pledge.write": lazy_gettext("Wrote a post's pledges"),
+    "pledge.approve": lazy_gettext("Approved a post's pledges"),
+    "pledge.round": lazy_gettext("Opened the rating of pledges"),
+    "rectification.open": lazy_gettext("Opened a rectification plan"),
+    "rectification.done": lazy_gettext("Marked a rectification action done"),
+    "rectification.result": lazy_gettext("Recorded a rectification re-check"),
 }
 # The role a read is kept under when the reader holds no post (a resident at home).
 NO_POST_ROLE = "resident"

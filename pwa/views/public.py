@@ -18,6 +18,7 @@ from pwa.i18n import LANG_COOKIE
 from pwa.steps import run_step
 from services import phones
 from services.administration import queries as administration
+from services.pledges import queries as pledge_queries
 from services.roster import posts
 
 bp = Blueprint("public", __name__)
@@ -87,6 +88,8 @@ def _board_posts(community: Community) -> Markup:
             by_grid=by_grid,
             grids=community.grids,
             mask=phones.mask,
+            # Approved pledges in force today, by post (双诺双评).
+            pledges=pledge_queries.on_board(community.id, today),
             role_name=lambda role: posts.role_name(role, community.id),
         )
     )

@@ -11,8 +11,11 @@ from pwa import audit_reads, auth
 from pwa.steps import run_step
 from services import phones
 from services.messages import inbox, outbox
+from services.pledges import queries as pledge_queries
 from services.report_in import queries as report_in
+from services.report_in.quarters import Quarter
 from services.roster import areas
+from services.roster import posts as roster_posts
 
 bp = Blueprint("resident", __name__, url_prefix="/me")
 bp.before_request(auth.require_signed_in)
@@ -32,6 +35,10 @@ def my_home() -> Any:
         today=auth.today(),
         # 双报到: a partner unit's liaison reaches the unit's own page from here.
         liaison_units=report_in.liaison_units(person),
+        # The quarter's rating of the household's heads' pledges, while it is open.
+        pledge_card=pledge_queries.card_for(person, auth.today()),
+        pledge_role=lambda post: roster_posts.role_name(post.role, post.community_id),
+        pledge_quarter=lambda first: Quarter(first).label(),
     )
 
 

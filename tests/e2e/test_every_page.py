@@ -35,7 +35,10 @@ from models import (
     PatrolRoute,
     PatrolShift,
     Person,
+    Pledge,
     Post,
+    RectificationAction,
+    RectificationPlan,
     Resident,
     Street,
     Wish,
@@ -189,6 +192,10 @@ def _candidates() -> dict[str, list[Any]]:
         "shift_id": _first(select(PatrolShift.id)),
         # The first partner unit: the demo's report-ins and last quarter's hours are its.
         "unit_id": _first(select(PartnerUnit.id).order_by(PartnerUnit.id)),
+        # Pledges: the demo's rectification plan (its last grid's), its first action.
+        "plan_id": _first(select(RectificationPlan.id)),
+        "action_id": _first(select(RectificationAction.id)),
+        "pledge_id": _first(select(Pledge.id)),
     }
 
 

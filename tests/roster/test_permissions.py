@@ -27,6 +27,9 @@ from models import (
     NeedSource,
     PartnerUnit,
     Permission,
+    Pledge,
+    RectificationAction,
+    RectificationPlan,
     RolePermissions,
     Street,
     Wish,
@@ -75,6 +78,11 @@ GRID_LEAD = "grid_lead"
 # one of its in-service members), and pages open to anyone.
 LIAISON = "the unit's liaison"
 ANYONE = "anyone"
+# Pledges (services/pledges): anyone holding a post writes their own; the community's office
+# (secretary, staff) approves and sees the figures; rectification plans also to a grid leader.
+POST_HOLDER = "post_holder"
+OFFICE = "office"
+OFFICE_OR_LEADER = "office_or_leader"
 
 # (endpoint, method) → (url, rule). Urls name the world's records by their field names.
 TABLE: dict[tuple[str, str], tuple[str, Any]] = {
@@ -285,6 +293,21 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("report_in_liaison.liaison", "GET"): ("/my/unit", LIAISON),
     ("report_in_liaison.liaison_enter", "POST"): ("/my/unit/members", LIAISON),
     ("report_in_liaison.liaison_feedback", "POST"): ("/my/unit/feedback", LIAISON),
+    # pledges (双诺双评) and rectification (整改)
+    ("pledges.index", "GET"): ("/pledges", POST_HOLDER),
+    ("pledges.write", "POST"): ("/pledges/write", POST_HOLDER),
+    ("pledges.approve", "POST"): ("/pledges/{pledge}/approve", OFFICE),
+    ("pledges.ratings", "GET"): ("/pledges/ratings", OFFICE),
+    ("pledges.open_round", "POST"): ("/pledges/rounds", OFFICE),
+    ("rectification.plan_list", "GET"): ("/rectification", OFFICE_OR_LEADER),
+    ("rectification.new_plan", "GET"): ("/rectification/new?grid={grid}", OFFICE),
+    ("rectification.create_plan", "POST"): ("/rectification/new", OFFICE),
+    ("rectification.plan_page", "GET"): ("/rectification/{plan}", OFFICE_OR_LEADER),
+    ("rectification.action_done", "POST"): (
+        "/rectification/{plan}/actions/{plan_action}/done",
+        OFFICE_OR_LEADER,
+    ),
+    ("rectification.record_result", "POST"): ("/rectification/{plan}/result", OFFICE),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
@@ -300,6 +323,8 @@ GUARD_ONLY = {
     ("patrols.finding_photo", "GET"),
     ("outbox.retry", "POST"),
     ("meetings.convert", "POST"),
+    # The world's grid has no quarter of low satisfaction: the form has nothing to open.
+    ("rectification.new_plan", "GET"),
 }
 # Blueprint routes that show or change nothing a permission covers, and why.
 EXEMPT = {
@@ -335,6 +360,8 @@ EXEMPT = {
     "report_in_join.join_post": "reporting in on the public page a community's QR code opens "
     "(no account; what is sent waits for the secretary; 20 an hour per address, so not posted "
     "once per role here: tests/report_in)",
+    "pledge_rating": "a resident's rating of their own household's heads (services.pledges."
+    "queries.rating_for; another household's row is refused), tested in tests/pledges",
     "partner": "a partner unit's contact answering a need referred to them, through the link "
     "sent to them (its unguessable, expiring token is the key; they have no account)",
 }
@@ -370,6 +397,12 @@ def allowed(role: str, rule: Any) -> bool:
         return role == Role.SECRETARY
     if rule == GRID_LEAD:
         return role in (Role.SECRETARY, Role.GRID_LEADER)
+    if rule == OFFICE:
+        return role in STAFF
+    if rule == OFFICE_OR_LEADER:
+        return role in OVER_GRID
+    if rule == POST_HOLDER:
+        return role not in ("resident", "partner_member")
     if role == "resident":
         return False
     if role == "partner_member":
@@ -537,6 +570,35 @@ def world(make: Any) -> World:
         today=today,
         grid=g,
     )
+    head_post = people["building_head"].posts[0]
+    pledge = Pledge(
+        community_id=c.id,
+        post_id=head_post.id,
+        period="year",
+        starts_on=today.replace(month=1, day=1),
+        ends_on=today.replace(year=today.year + 1, month=1, day=1),
+        text="每月走访每一户",
+        written_by_id=people["building_head"].id,
+    )
+    plan = RectificationPlan(
+        community_id=c.id,
+        grid_id=g.id,
+        quarter_first=today.replace(month=1, day=1),
+        satisfaction=2.5,
+        ratings=6,
+        recheck_on=today + timedelta(days=30),
+        opened_by_id=people["secretary"].id,
+    )
+    db.session.add_all([pledge, plan])
+    db.session.flush()
+    db.session.add(
+        RectificationAction(
+            plan_id=plan.id,
+            text="每周走访独居老人",
+            holder_id=people["grid_leader"].id,
+            due_on=today + timedelta(days=10),
+        )
+    )
     db.session.commit()
     ids = {
         "route": route.id,
@@ -557,6 +619,9 @@ def world(make: Any) -> World:
         "unit": unit.id,
         "case": case.id,
         "meeting": meeting.id,
+        "pledge": pledge.id,
+        "plan": plan.id,
+        "plan_action": plan.actions[0].id,
         "invitee": meeting.invitees[0].id,
     }
     return World(ids, people)
