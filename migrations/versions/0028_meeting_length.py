@@ -1,7 +1,7 @@
 """meeting.duration_minutes: how long a meeting lasts, for in-service members' hours (双报到)
 
 Revision ID: 0028
-Revises: 0024
+Revises: 0027
 
 Meetings called before this are given 90 minutes, the length the call form offers first.
 """
