@@ -57,6 +57,7 @@ from models.places import Building, Community, Grid, Household, Street
 from models.report_in import ReportIn, ReportKind, ReportStatus, UnitQuarter
 from models.roles import Permission, Role, Scope
 from models.sms import SmsProviderHold, SmsTemplate
+from models.tallies import BuildingCount, BuildingMonth
 from models.visits import (
     Decision,
     HouseholdMonth,
@@ -92,6 +93,8 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "Building",
+    "BuildingCount",
+    "BuildingMonth",
     "Campaign",
     "CampaignAttachment",
     "CampaignEvent",
