@@ -20,7 +20,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, distinct, func, literal, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    bindparam,
+    distinct,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models import (
@@ -36,6 +49,7 @@ from models import (
     WishEvent,
     db,
 )
+from models.base import UTCDateTime
 from models.clock import at, month_start
 from models.wishes import WishStatus
 from services.errors import DomainError
@@ -174,19 +188,15 @@ def _escalated(by: By) -> Select[Any]:
     )
 
 
-def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | None, Figures]:
-    """Return the figures of these communities, per community or per grid, for the month.
-
-    One statement whatever the number of communities: a UNION ALL of grouped counts, each
-    reading its own index. Households and households visited come from the per-building
-    tallies (services/tallies: 1,500 rows a street, not 150,000 households); needs and wishes
-    from their (community_id, moment) indexes, a month's worth of rows.
+def _statement(by: By) -> CompoundSelect[Any]:
+    """The one statement of `figures`, with its values as parameters: `ids` (the
+    communities), `began` and `ends` (the month's first moment and the next month's), `month`.
     """
-    ids = frozenset(community_ids)
-    out: dict[int | None, Figures] = {}
-    if not ids:
-        return out
-    began, ends = _span(month)
+    ids: BindParameter[int] = bindparam("ids", type_=Integer(), expanding=True)
+    # Typed as the columns they meet: a moment is stored as text on SQLite.
+    began: BindParameter[datetime] = bindparam("began", type_=UTCDateTime())
+    ends: BindParameter[datetime] = bindparam("ends", type_=UTCDateTime())
+    month: BindParameter[date] = bindparam("month", type_=Date())
     place_key: InstrumentedAttribute[int] = (
         Building.community_id if by == "community" else Building.grid_id
     )
@@ -248,7 +258,33 @@ def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | Non
         )
         .group_by(WishEvent.community_id if by == "community" else Wish.grid_id),
     ]
-    for label, key, first, second in db.session.execute(union_all(*parts)):
+    return union_all(*parts)
+
+
+# Built once per kind and database: building the statement, and SQLAlchemy's key for its cache
+# of compiled statements, cost more CPU than the database spent counting.
+_STATEMENTS: dict[tuple[By, str], CompoundSelect[Any]] = {}
+
+
+def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | None, Figures]:
+    """Return the figures of these communities, per community or per grid, for the month.
+
+    One statement whatever the number of communities: a UNION ALL of grouped counts, each
+    reading its own index. Households and households visited come from the per-building
+    tallies (services/tallies: 1,500 rows a street, not 150,000 households); needs and wishes
+    from indexes holding every column they read, a month's worth of entries.
+    """
+    ids = frozenset(community_ids)
+    out: dict[int | None, Figures] = {}
+    if not ids:
+        return out
+    began, ends = _span(month)
+    dialect = db.session.get_bind().dialect.name
+    statement = _STATEMENTS.get((by, dialect))
+    if statement is None:
+        statement = _STATEMENTS[(by, dialect)] = _statement(by)
+    values = {"ids": sorted(ids), "began": began, "ends": ends, "month": month}
+    for label, key, first, second in db.session.execute(statement, values):
         row = out.setdefault(key, Figures())
         for name, value in zip(_PARTS[label], (first, second), strict=False):
             setattr(row, name, int(value or 0))
