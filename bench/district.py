@@ -581,9 +581,8 @@ same load. A community's grids: 17.9 and 16.8 ms of CPU before, 8.3 and 8.5 ms a
 Each page was ten grouped queries; the street's counted every household of the street
 (150,000 index entries of `(building_id, moved_out_on)`) and the month's household-month rows
 (135,000 entries of `(community_id, month)`, less those of households that moved out), and
-the month's answered
-needs, fulfilled wishes and escalations each looked up their rows in the table for the status
-or the time raised.
+the month's answered needs, fulfilled wishes and escalations each looked up their rows in the
+table for the status or the time raised.
 
 What they count now (`services/administration/street_figures.py`, one UNION ALL statement
 per page whatever the number of communities):
