@@ -141,9 +141,7 @@ class Setup:
 
 def setup(community: Community) -> Setup:
     """Return the grids, buildings and households (living here) the community has so far."""
-    grids = db.session.scalar(
-        select(func.count(Grid.id)).where(Grid.community_id == community.id)
-    )
+    grids = db.session.scalar(select(func.count(Grid.id)).where(Grid.community_id == community.id))
     buildings = db.session.scalar(
         select(func.count(Building.id)).where(Building.community_id == community.id)
     )
