@@ -69,6 +69,7 @@ from models.pledges import (
 from models.report_in import ReportIn, ReportKind, ReportStatus, UnitQuarter
 from models.roles import Permission, Role, Scope
 from models.sms import SmsProviderHold, SmsTemplate
+from models.tallies import BuildingCount, BuildingMonth
 from models.visits import (
     Decision,
     HouseholdMonth,
@@ -104,6 +105,8 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "Building",
+    "BuildingCount",
+    "BuildingMonth",
     "Campaign",
     "CampaignAttachment",
     "CampaignEvent",

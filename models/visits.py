@@ -100,8 +100,16 @@ class Need(db.Model):  # type: ignore[name-defined]
         Index("ix_need_community_status_created", "community_id", "status", "created_at"),
         Index("ix_need_building_status", "building_id", "status"),
         # The street's figures: needs raised and answered in a month, per community.
-        Index("ix_need_community_created", "community_id", "created_at"),
-        Index("ix_need_community_answered", "community_id", "answered_at"),
+        # The street's figures read a month's needs from these alone (no row looked up).
+        Index("ix_need_community_created", "community_id", "created_at", "grid_id"),
+        Index(
+            "ix_need_community_answered",
+            "community_id",
+            "answered_at",
+            "status",
+            "created_at",
+            "grid_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -64,8 +64,9 @@ class Wish(db.Model):  # type: ignore[name-defined]
         Index("ix_wish_community_status", "community_id", "status"),
         Index("ix_wish_grid_status", "grid_id", "status"),
         # The street's figures: wishes posted and fulfilled in a month, per community.
-        Index("ix_wish_community_posted", "community_id", "posted_at"),
-        Index("ix_wish_community_fulfilled", "community_id", "fulfilled_at"),
+        # The street's figures read a month's wishes from these alone (no row looked up).
+        Index("ix_wish_community_posted", "community_id", "posted_at", "grid_id"),
+        Index("ix_wish_community_fulfilled", "community_id", "fulfilled_at", "status", "grid_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +123,8 @@ class WishEvent(db.Model):  # type: ignore[name-defined]
         UniqueConstraint("wish_id", "once_key"),
         Index("ix_wish_event_actor_at", "actor_id", "at"),
         Index("ix_wish_event_community_at", "community_id", "at"),
+        # The street's escalations of a month, from the index alone.
+        Index("ix_wish_event_community_action_at", "community_id", "action", "at", "wish_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@ from models import db
 from pwa import auth, features
 from services.roster import demo as roster_demo
 from services.roster.demo import COMMUNITY_CODE, DEMO_PHONES, SEED, Summary
+from services.tallies import operations as tallies
 
 __all__ = ["DEMO_PHONES", "demo_command", "demo_phones", "load"]
 
@@ -41,6 +42,8 @@ def load(today: date, *, seed: int = SEED) -> Summary:
             rng = random.Random(seed + SEED_OFFSETS.get(feature.name, 100 + number))
         sequences[feature.name] = rng
         results[feature.name] = feature.demo(today, rng, COMMUNITY_CODE)
+    # The demos write households and visits in bulk: the street's tallies counted once, after.
+    tallies.rebuild()
     summary = results["roster"]
     if not isinstance(summary, Summary):
         raise TypeError("the roster's demo hook must return its Summary")

@@ -172,11 +172,16 @@ class Factory:
         return self._save(Building(community_id=grid.community_id, grid_id=grid.id, **kw))
 
     def household(self, building: Any, **kw: Any) -> Any:
-        from models import Household
+        from models import Household, db
+        from services.tallies import operations as tallies
 
         kw.setdefault("unit", "1")
         kw.setdefault("room", f"{self._next() + 100}")
-        return self._save(Household(building_id=building.id, **kw))
+        household = self._save(Household(building_id=building.id, **kw))
+        # Counted in its building's tally, as the roster's add_household does.
+        tallies.household_added(household)
+        db.session.commit()
+        return household
 
     def resident(self, household: Any, **kw: Any) -> Any:
         from models import Resident

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from models import Community, Person
 from models.clock import month_start
+from models.roles import Permission
 from pwa import audit_reads, auth, figures_cache
 from pwa.forms.administration import CommunityForm, SecretaryForm, SettingsForm
 from pwa.steps import run_step
@@ -242,6 +243,10 @@ def _settings_page(
         categories=CATEGORIES,
         secretaries=queries.secretaries([community.id], today).get(community.id, []),
         administrator=queries.administers(person, community, today),
+        # The set-up steps a new community goes through, and where its secretary does them.
+        setup=queries.setup(community),
+        may_import=queries.is_secretary_of(person, community, today)
+        and auth.may(Permission.MANAGE_ROSTER),
         error=error,
         saved=request.args.get("saved"),
         created=request.args.get("created"),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from models import (
     Administrator,
+    Building,
     Community,
+    Grid,
     Household,
     InboundMessage,
     Person,
@@ -125,6 +128,29 @@ def secretaries(community_ids: list[int], today: date) -> dict[int, list[Person]
     for community_id, person in rows:
         found.setdefault(community_id, []).append(person)
     return found
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How far a new community's set-up has come: what its roster holds so far."""
+
+    grids: int
+    buildings: int
+    households: int
+
+
+def setup(community: Community) -> Setup:
+    """Return the grids, buildings and households (living here) the community has so far."""
+    grids = db.session.scalar(select(func.count(Grid.id)).where(Grid.community_id == community.id))
+    buildings = db.session.scalar(
+        select(func.count(Building.id)).where(Building.community_id == community.id)
+    )
+    households = db.session.scalar(
+        select(func.count(Household.id))
+        .join(Building)
+        .where(Building.community_id == community.id, Household.current())
+    )
+    return Setup(int(grids or 0), int(buildings or 0), int(households or 0))
 
 
 def _unknown_sender() -> list[object]:

@@ -1,15 +1,15 @@
 """The street's figures (街道): each community of a street side by side, or one community's grids.
 
-Every figure is counted by a few grouped queries over the whole street (or community) at
-once, grouped by community or by grid, never a query per row: a street of 50 communities costs
-what a street of 5 does, plus the rows it counts through indexes. Counts only, no names.
+Every figure is counted by one statement over the whole street (or community) at once,
+grouped by community or by grid, never a query per row: a street of 50 communities costs what
+a street of 5 does, plus the rows it counts through indexes. Counts only, no names.
 
 The figures of a month: households visited (coverage), needs answered (and of those, answered
 within ANSWER_DAYS of being raised), needs raised, wishes posted, fulfilled and escalated.
 The figures of now: households, needs open and in hand, wishes open on the problem wall.
 
 A later issue adds the assessment ranking and the ledgers here: another field on `Figures`
-and its grouped query in `figures`, and the pages show it as one more sortable column.
+and its part in `figures`, and the pages show it as one more sortable column.
 """
 
 from __future__ import annotations
@@ -20,15 +20,28 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    bindparam,
+    distinct,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models import (
     Building,
+    BuildingCount,
+    BuildingMonth,
     Community,
     Grid,
-    Household,
-    HouseholdMonth,
     Need,
     NeedStatus,
     Street,
@@ -36,10 +49,10 @@ from models import (
     WishEvent,
     db,
 )
+from models.base import UTCDateTime
 from models.clock import at, month_start
 from models.wishes import WishStatus
 from services.errors import DomainError
-from services.roster.areas import Area
 from services.visits import coverage
 
 # A need counts as answered in time when its answer went out within this many days.
@@ -144,146 +157,137 @@ def _answered_within(days: int) -> ColumnElement[bool]:
     return Need.answered_at - Need.created_at <= timedelta(days=days)
 
 
-def _grouped(query: Select[int | None, int]) -> dict[int | None, int]:
-    return {key: int(n or 0) for key, n in db.session.execute(query)}
+# Each part of the one statement `figures` runs: its label, and the figure(s) it fills.
+_PARTS = {
+    "households": ("households",),
+    "visited": ("visited",),
+    "needs_open": ("needs_open",),
+    "needs_in_hand": ("needs_in_hand",),
+    "needs_raised": ("needs_raised",),
+    "needs_answered": ("needs_answered", "needs_answered_in_time"),
+    "wishes_open": ("wishes_open",),
+    "wishes_posted": ("wishes_posted",),
+    "wishes_fulfilled": ("wishes_fulfilled",),
+    "wishes_escalated": ("wishes_escalated",),
+}
 
 
-def _coverage_of_communities(ids: frozenset[int], month: date) -> dict[int, coverage.Coverage]:
-    """Return `coverage.by(Building.community_id, ...)`'s figures, counted from indexes alone.
+def _part(label: str, key: Any, *counts: Any) -> Select[Any]:
+    second = counts[1] if len(counts) > 1 else literal(0)
+    return select(literal(label).label("part"), key.label("key"), counts[0], second)
 
-    A street's coverage reads every household-month row of the month: joined to each household
-    (as the coverage page's query does, to leave out those who moved out) that is a lookup per
-    row. Instead: the month's rows per community from the (community_id, month) index, less
-    those of households that moved out (few, found by their own index). A household-month row
-    keeps its building's community, so the two counts agree.
-    """
-    out: dict[int, coverage.Coverage] = {}
-    for key, n in db.session.execute(
-        select(Building.community_id, func.count(Household.id))
-        .select_from(Household)
-        .join(Building)
-        .where(Building.community_id.in_(ids), Household.current())
-        .group_by(Building.community_id)
-    ):
-        out[key] = coverage.Coverage(total=int(n))
-    gone = select(Household.id).where(Household.moved_out_on.is_not(None))
-    month_rows = (HouseholdMonth.community_id.in_(ids), HouseholdMonth.month == month)
-    left = {
-        key: int(n)
-        for key, n in db.session.execute(
-            select(HouseholdMonth.community_id, func.count())
-            .where(*month_rows, HouseholdMonth.household_id.in_(gone))
-            .group_by(HouseholdMonth.community_id)
+
+def _escalated(by: By) -> Select[Any]:
+    # An event keeps its wish's community: per community it is counted from its index alone.
+    if by == "community":
+        return _part(
+            "wishes_escalated", WishEvent.community_id, func.count(distinct(WishEvent.wish_id))
         )
-    }
-    for key, n in db.session.execute(
-        select(HouseholdMonth.community_id, func.count())
-        .where(*month_rows)
-        .group_by(HouseholdMonth.community_id)
-    ):
-        out.setdefault(key, coverage.Coverage()).visited = int(n) - left.get(key, 0)
-    return out
+    return _part("wishes_escalated", Wish.grid_id, func.count(distinct(WishEvent.wish_id))).join(
+        Wish, Wish.id == WishEvent.wish_id
+    )
 
 
-def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | None, Figures]:
-    """Return the figures of these communities, per community or per grid, for the month.
-
-    Ten grouped queries whatever the number of communities.
+def _statement(by: By) -> CompoundSelect[Any]:
+    """The one statement of `figures`, with its values as parameters: `ids` (the
+    communities), `began` and `ends` (the month's first moment and the next month's), `month`.
     """
-    ids = frozenset(community_ids)
-    out: dict[int | None, Figures] = {}
-    if not ids:
-        return out
-    began, ends = _span(month)
-    household_key: InstrumentedAttribute[int] = (
+    ids: BindParameter[int] = bindparam("ids", type_=Integer(), expanding=True)
+    # Typed as the columns they meet: a moment is stored as text on SQLite.
+    began: BindParameter[datetime] = bindparam("began", type_=UTCDateTime())
+    ends: BindParameter[datetime] = bindparam("ends", type_=UTCDateTime())
+    month: BindParameter[date] = bindparam("month", type_=Date())
+    place_key: InstrumentedAttribute[int] = (
         Building.community_id if by == "community" else Building.grid_id
     )
     # A need may belong to no grid (community-wide): its key is None.
     need_key: InstrumentedAttribute[Any] = Need.community_id if by == "community" else Need.grid_id
     wish_key: InstrumentedAttribute[Any] = Wish.community_id if by == "community" else Wish.grid_id
-
-    def row(key: int | None) -> Figures:
-        return out.setdefault(key, Figures())
-
-    # Coverage as the coverage page counts it (households living here, visited).
-    if by == "community":
-        counted = _coverage_of_communities(ids, month)
-    else:
-        counted = coverage.by(household_key, Area(community_ids=ids), month)
-    for place, c in counted.items():
-        row(place).households = c.total
-        row(place).visited = c.visited
-
+    buildings = Building.community_id.in_(ids)
     needs = Need.community_id.in_(ids)
-    for key, status, n in db.session.execute(
-        select(need_key, Need.status, func.count())
-        .where(needs, Need.status.in_((NeedStatus.OPEN, NeedStatus.IN_HAND)))
-        .group_by(need_key, Need.status)
-    ):
-        if status == NeedStatus.OPEN:
-            row(key).needs_open = int(n)
-        else:
-            row(key).needs_in_hand = int(n)
-    for key, n in _grouped(
-        select(need_key, func.count())
-        .where(needs, Need.created_at >= began, Need.created_at < ends)
-        .group_by(need_key)
-    ).items():
-        row(key).needs_raised = n
-    answered = (
-        needs,
-        Need.status == NeedStatus.ANSWERED,
-        Need.answered_at >= began,
-        Need.answered_at < ends,
-    )
-    for key, n, in_time in db.session.execute(
-        select(need_key, func.count(), func.count().filter(_answered_within(ANSWER_DAYS)))
-        .where(*answered)
-        .group_by(need_key)
-    ):
-        row(key).needs_answered = int(n)
-        row(key).needs_answered_in_time = int(in_time)
-
     wishes = Wish.community_id.in_(ids)
-    for key, n in _grouped(
-        select(wish_key, func.count())
+    answered = func.count().filter(_answered_within(ANSWER_DAYS))
+    parts: list[Select[Any]] = [
+        # Coverage as the coverage page counts it (households living here, visited).
+        _part("households", place_key, func.sum(BuildingCount.households))
+        .join(Building, Building.id == BuildingCount.building_id)
+        .where(buildings)
+        .group_by(place_key),
+        _part("visited", place_key, func.sum(BuildingMonth.visited))
+        .join(Building, Building.id == BuildingMonth.building_id)
+        .where(buildings, BuildingMonth.month == month)
+        .group_by(place_key),
+        _part("needs_open", need_key, func.count())
+        .where(needs, Need.status == NeedStatus.OPEN)
+        .group_by(need_key),
+        _part("needs_in_hand", need_key, func.count())
+        .where(needs, Need.status == NeedStatus.IN_HAND)
+        .group_by(need_key),
+        _part("needs_raised", need_key, func.count())
+        .where(needs, Need.created_at >= began, Need.created_at < ends)
+        .group_by(need_key),
+        _part("needs_answered", need_key, func.count(), answered)
+        .where(
+            needs,
+            Need.status == NeedStatus.ANSWERED,
+            Need.answered_at >= began,
+            Need.answered_at < ends,
+        )
+        .group_by(need_key),
+        _part("wishes_open", wish_key, func.count())
         .where(wishes, Wish.status == WishStatus.OPEN)
-        .group_by(wish_key)
-    ).items():
-        row(key).wishes_open = n
-    for key, n in _grouped(
-        select(wish_key, func.count())
+        .group_by(wish_key),
+        _part("wishes_posted", wish_key, func.count())
         .where(wishes, Wish.posted_at >= began, Wish.posted_at < ends)
-        .group_by(wish_key)
-    ).items():
-        row(key).wishes_posted = n
-    for key, n in _grouped(
-        select(wish_key, func.count())
+        .group_by(wish_key),
+        _part("wishes_fulfilled", wish_key, func.count())
         .where(
             wishes,
             Wish.status.in_((WishStatus.FULFILLED, WishStatus.CONFIRMED)),
             Wish.fulfilled_at >= began,
             Wish.fulfilled_at < ends,
         )
-        .group_by(wish_key)
-    ).items():
-        row(key).wishes_fulfilled = n
-    # A wish escalated twice in the month counts once.
-    escalations = (
-        WishEvent.community_id.in_(ids),
-        WishEvent.action == "escalated",
-        WishEvent.at >= began,
-        WishEvent.at < ends,
-    )
-    escalated: Select[int | None, int] = (
-        select(wish_key, func.count(distinct(WishEvent.wish_id)))
-        .select_from(WishEvent)
-        .join(Wish, Wish.id == WishEvent.wish_id)
-        .where(*escalations)
-        .group_by(wish_key)
-    )
-    for key, n in _grouped(escalated).items():
-        row(key).wishes_escalated = n
+        .group_by(wish_key),
+        # A wish escalated twice in the month counts once.
+        _escalated(by)
+        .where(
+            WishEvent.community_id.in_(ids),
+            WishEvent.action == "escalated",
+            WishEvent.at >= began,
+            WishEvent.at < ends,
+        )
+        .group_by(WishEvent.community_id if by == "community" else Wish.grid_id),
+    ]
+    return union_all(*parts)
+
+
+# Built once per kind and database: building the statement, and SQLAlchemy's key for its cache
+# of compiled statements, cost more CPU than the database spent counting.
+_STATEMENTS: dict[tuple[By, str], CompoundSelect[Any]] = {}
+
+
+def figures(community_ids: Iterable[int], month: date, by: By) -> dict[int | None, Figures]:
+    """Return the figures of these communities, per community or per grid, for the month.
+
+    One statement whatever the number of communities: a UNION ALL of grouped counts, each
+    reading its own index. Households and households visited come from the per-building
+    tallies (services/tallies: 1,500 rows a street, not 150,000 households); needs and wishes
+    from indexes holding every column they read, a month's worth of entries.
+    """
+    ids = frozenset(community_ids)
+    out: dict[int | None, Figures] = {}
+    if not ids:
+        return out
+    began, ends = _span(month)
+    dialect = db.session.get_bind().dialect.name
+    statement = _STATEMENTS.get((by, dialect))
+    if statement is None:
+        statement = _STATEMENTS[(by, dialect)] = _statement(by)
+    values = {"ids": sorted(ids), "began": began, "ends": ends, "month": month}
+    for label, key, first, second in db.session.execute(statement, values):
+        row = out.setdefault(key, Figures())
+        for name, value in zip(_PARTS[label], (first, second), strict=False):
+            setattr(row, name, int(value or 0))
     return out
 
 

@@ -15,6 +15,7 @@ community's only grid). A workbook may also carry a posts sheet and a partner un
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
@@ -61,6 +62,7 @@ from services.roster.sheets import (
     read_workbook,
     too_many_rows,
 )
+from services.tallies import operations as tallies
 
 __all__ = [
     "COLUMNS",
@@ -163,6 +165,7 @@ class _Importer:
             ).all()
             keys = [(h.building_id, h.unit, h.room) for h in self.new_households]
             ids.update(zip(keys, new_ids, strict=True))
+            tallies.households_added(Counter(h.building_id for h in self.new_households))
         if self.new_residents:
             rows = [
                 {**new.values, "household_id": ids[new.key], "updated_at": now}

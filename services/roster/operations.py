@@ -17,6 +17,7 @@ from sqlalchemy import select
 from models import Building, Grid, Household, Person, Resident, db
 from services import audit, phones
 from services.errors import InvalidInput
+from services.tallies import operations as tallies
 
 MAX_NAME = 50
 MAX_NOTE = 2000
@@ -254,6 +255,7 @@ def add_household(building: Building, fields: HouseholdFields, *, by: Person) ->
     )
     db.session.add(household)
     db.session.flush()
+    tallies.household_added(household)
     audit.record(
         actor=by,
         community_id=building.community_id,
@@ -305,6 +307,7 @@ def mark_moved_out(household: Household, *, on: date, today: date, by: Person) -
     _check_day(on, today)
     household.moved_out_on = on
     db.session.flush()
+    tallies.household_moved_out(household)
     audit.record(
         actor=by,
         community_id=household.building.community_id,
@@ -361,6 +364,7 @@ def undo_moved_out(household: Household, *, by: Person) -> Household:
         raise InvalidInput(_("Another household lives in room %(room)s now.", room=household.room))
     household.moved_out_on = None
     db.session.flush()
+    tallies.household_moved_back(household)
     audit.record(
         actor=by,
         community_id=household.building.community_id,

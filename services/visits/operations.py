@@ -23,6 +23,7 @@ from models.clock import month_start
 from services.errors import InvalidInput
 from services.needs import operations as needs
 from services.roster.areas import Area
+from services.tallies import operations as tallies
 from services.visits.queries import household_in_area
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -97,7 +98,8 @@ def _check(data: VisitInput, today: date) -> None:
 
 
 def _count_month(household: Household, visited_on: date) -> None:
-    """Record "visited in this month" for the household (insert, or count one more)."""
+    """Record "visited in this month" for the household (insert, or count one more); the
+    month's first visit counts the household as visited in its building's tally too."""
     values = {
         "household_id": household.id,
         "month": month_start(visited_on),
@@ -131,7 +133,10 @@ def _count_month(household: Household, visited_on: date) -> None:
                 ),
             },
         )
-    db.session.execute(stmt)
+    # The row's visits after the upsert: 1 when this visit made it.
+    visits = db.session.scalar(stmt.returning(HouseholdMonth.visits))
+    if visits == 1:
+        tallies.first_visit_of_month(household, household.building_id, month_start(visited_on))
 
 
 def log_visit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 from typing import Any
 
 import pytest
@@ -305,3 +306,42 @@ def test_a_code_typed_in_capitals_is_kept_in_lowercase(app: Flask, client: Flask
     # No secretary named yet: the page says so, and one can be named there.
     page = client.get("/admin/communities/xinfeng-lu/settings").get_data(as_text=True)
     assert "尚未指定" in page and "/admin/communities/xinfeng-lu/secretary" in page
+
+
+def test_a_new_community_is_led_through_its_set_up(app: Flask, client: FlaskClient) -> None:
+    """Created, the community's page lists what comes next: its secretary (named or to name),
+    their sign-in, the roster's import; each step says when it is done, in Chinese."""
+    add_admin(app, "--phone", ADMIN_PHONE, "--name", "张三", "--street", "城关街道")
+    sign_in(client, "+86" + ADMIN_PHONE)
+    form = community_form(secretary_name="", secretary_phone="")
+    response = client.post("/admin/communities/new", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "社区设置步骤" in page and "请在下方指定书记" in page
+    assert "/sign-in" in page and "书记导入花名册" in page
+    # The administrator is not the secretary: the import is the secretary's page, not linked.
+    assert "/secretary/roster/import" not in page
+
+    client.post("/admin/communities/xinfeng-lu/secretary",
+                data={"name": "李书记", "phone": SECRETARY_PHONE})  # fmt: skip
+    page = client.get("/admin/communities/xinfeng-lu/settings").get_data(as_text=True)
+    assert "已指定书记：李书记。" in page and "请在下方指定书记" not in page
+
+    # The secretary signs in, follows the step to the import, and imports the roster.
+    client.post("/sign-out")
+    sign_in(client, "+86" + SECRETARY_PHONE)
+    page = client.get("/admin/communities/xinfeng-lu/settings").get_data(as_text=True)
+    assert 'href="/secretary/roster/import"' in page
+    assert client.get("/secretary/roster/import").status_code == 200
+    sheet = "小区,楼栋,单元,房号,姓名\r\n新丰小区,1号楼,1,101,王一\r\n新丰小区,2号楼,1,201,王二\r\n"
+    imported = client.post(
+        "/secretary/roster/import",
+        data={"sheet": (io.BytesIO(sheet.encode()), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 200, imported.get_data(as_text=True)
+    page = client.get("/admin/communities/xinfeng-lu/settings?created=1").get_data(as_text=True)
+    assert "社区设置步骤" in page and "花名册已有 1 个网格、2 栋楼、2 户。" in page
+    # Set up (a secretary, households), the steps leave the settings page.
+    page = client.get("/admin/communities/xinfeng-lu/settings").get_data(as_text=True)
+    assert "社区设置步骤" not in page

@@ -17,12 +17,15 @@ from sqlalchemy import event, func, select
 
 from models import (
     AuditEntry,
+    Decision,
     Need,
     NeedSource,
     NeedStatus,
+    Resident,
     Street,
     Wish,
     WishEvent,
+    clock,
     db,
     utcnow,
 )
@@ -32,11 +35,14 @@ from pwa import auth
 from services.administration import operations as administration
 from services.administration import street_figures
 from services.errors import DomainError
+from services.needs import operations as needs_service
 from services.needs import queries as need_queries
 from services.roster.areas import Area
 from services.visits import coverage
 from services.visits import operations as visits
 from services.visits import queries as visit_queries
+from services.wishes import escalation
+from services.wishes import operations as wishes
 from services.wishes import queries as wish_queries
 from tests.support import sign_in
 
@@ -337,3 +343,56 @@ def test_only_the_streets_administrators_see_it(
     assert client.get(f"/admin/communities/{district.a.code}").status_code == a_page
     assert client.get(f"/admin/communities/{district.b.code}").status_code == b_page
     assert client.get("/admin/streets/nowhere").status_code == 404
+
+
+def test_work_done_through_the_services_moves_the_figures_as_on_the_community_pages(
+    district: District,
+) -> None:
+    """A need answered, a wish posted, escalated and another fulfilled, each through its
+    service: the street's row moves by each, and still says what the community pages say."""
+    today, now = auth.today(), utcnow()
+    month = month_start(today)
+    before = _rows(district)["幸福社区"]
+    secretary = district.people["secretary_a"]
+    need = db.session.scalar(
+        select(Need).where(
+            Need.community_id == district.a.id,
+            Need.status == NeedStatus.OPEN,
+            Need.grid_id.is_not(None),
+        )
+    )
+    assert need is not None
+    needs_service.decide(
+        need, by=secretary, decision=Decision.SOLVED, today=today, now=now, answer="已修好"
+    )
+    resident = db.session.scalar(select(Resident).where(Resident.name == "住户0号"))
+    waiting = wishes.post_wish(resident=resident, category="repair", text="换灯泡", by=None,
+                               via="sms", now=now - timedelta(hours=25))  # fmt: skip
+    done = wishes.post_wish(resident=resident, category="errand", text="取药", by=None,
+                            via="sms", now=now)  # fmt: skip
+    db.session.commit()
+    assert [e.wish_id for e in escalation.escalate_due(now)] == [waiting.id]
+    wishes.claim(done, by=secretary, now=now)
+    wishes.fulfil(done, by=secretary, note="已送到", now=now)
+    db.session.commit()
+
+    after = _rows(district)["幸福社区"]
+    assert after.needs_open == before.needs_open - 1
+    assert after.needs_answered == before.needs_answered + 1
+    assert after.needs_answered_in_time == before.needs_answered_in_time + 1
+    posted_here = sum(month_start(w.posted_at.astimezone(clock.ZONE).date()) == month
+                      for w in (waiting, done))  # fmt: skip
+    assert after.wishes_posted == before.wishes_posted + posted_here
+    assert after.wishes_escalated == before.wishes_escalated + 1
+    assert after.wishes_fulfilled == before.wishes_fulfilled + 1
+    assert after.wishes_open == before.wishes_open + 1
+    area = Area(community_ids=frozenset({district.a.id}))
+    needs = need_queries.figures(area, now)
+    assert (after.needs_open, after.needs_in_hand, after.needs_answered) == (
+        needs.open,
+        needs.in_hand,
+        needs.answered_this_month,
+    )
+    assert after.wishes_open == wish_queries.stats(district.a.id, now).by_status.get("open", 0)
+    # The grids add up to the community, the wishes and needs in their grids.
+    assert street_figures.total(street_figures.grid_rows(district.a, month)) == after

@@ -56,6 +56,10 @@ def test_an_administrator_creates_a_community_on_a_phone(
             page.get_by_role("button", name="创建社区").click()
         assert page.url.endswith("/admin/communities/xinfeng-lu/settings?created=1"), page.url
         assert "社区已创建" in page.locator("main").inner_text()
+        # What comes next, in Chinese: the secretary named, their sign-in, the roster's import.
+        steps = page.locator("#setup").inner_text()
+        assert "社区设置步骤" in steps and "已指定书记：李书记。" in steps
+        assert "书记导入花名册" in steps, steps
         assert page.locator("#s-signature").input_value() == "【新丰路社区】"
         assert page.evaluate(WIDE) <= 0, "the settings page is wider than a 360px phone"
         assert not phone.console_errors, phone.console_errors
@@ -74,5 +78,11 @@ def test_an_administrator_creates_a_community_on_a_phone(
         with secretary.page.expect_navigation():
             secretary.page.get_by_role("link", name="社区设置").click()
         assert secretary.page.url.endswith("/admin/communities/xinfeng-lu/settings")
+        # The set-up's next step is the secretary's: the roster's import, one tap away.
+        with secretary.page.expect_navigation():
+            secretary.page.locator("#setup").get_by_role("link", name="导入花名册").click()
+        assert secretary.page.url.endswith("/secretary/roster/import"), secretary.page.url
+        assert secretary.page.evaluate(WIDE) <= 0, "the import page is wider than a 360px phone"
+        assert not secretary.console_errors, secretary.console_errors
     finally:
         secretary.context.close()
