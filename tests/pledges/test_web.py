@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from models import Pledge, PledgeRating, RectificationPlan, db, utcnow
+from models.base import writing
 from pwa import auth
 from services.pledges import operations
 from services.report_in.quarters import Quarter
@@ -26,8 +27,12 @@ def w(make: Any) -> World:
 
 
 def _client(app: Flask, person: Any) -> FlaskClient:
-    token = sessions.start(person, now=utcnow())
+    # A fresh IMMEDIATE transaction: the worker of an earlier test in this process may be
+    # sending the round's invitations, and a read-begun transaction could not then write.
     db.session.commit()
+    with writing():
+        token = sessions.start(person, now=utcnow())
+        db.session.commit()
     client = app.test_client()
     with client.session_transaction() as cookie:
         cookie[auth.SESSION_KEY] = token
