@@ -1,6 +1,15 @@
 """Typed SQLAlchemy models, one module per area."""
 
 from models.access import AuditEntry, DevInboxMessage, SignInCode, UserSession
+from models.assessment import (
+    Assessment,
+    AssessmentRow,
+    AssessmentStatus,
+    AssessmentValue,
+    AssessmentWeight,
+    Award,
+    SubjectKind,
+)
 from models.base import db, utcnow
 from models.campaigns import (
     Campaign,
@@ -86,7 +95,13 @@ from models.work_orders import (
 
 __all__ = [
     "Administrator",
+    "Assessment",
+    "AssessmentRow",
+    "AssessmentStatus",
+    "AssessmentValue",
+    "AssessmentWeight",
     "AuditEntry",
+    "Award",
     "Broadcast",
     "BroadcastKind",
     "BroadcastRecipient",
@@ -152,6 +167,7 @@ __all__ = [
     "SmsProviderHold",
     "SmsTemplate",
     "Street",
+    "SubjectKind",
     "TelegramLink",
     "TelegramUpdate",
     "UnitQuarter",

@@ -24,6 +24,7 @@ from notify.templates import MessageKind
 from pwa.views import (
     administration,
     app_shell,
+    assessment,
     auth,
     broadcasts,
     campaigns,
@@ -50,6 +51,8 @@ from pwa.views import (
     work_groups,
     work_orders,
 )
+from services.assessment import demo as assessment_demo
+from services.assessment import messages as assessment_messages
 from services.broadcasts import commands as broadcast_commands
 from services.broadcasts import demo as broadcast_demo
 from services.broadcasts import messages as broadcast_messages
@@ -314,6 +317,14 @@ FEATURES: tuple[Feature, ...] = (
             ),
             ("wish", service_records.KIND_LABELS["wish"], service_records.wishes_fulfilled),
         ),
+    ),
+    # Assessment (考核), stars and awards: indicators counted from every feature's records
+    # (services/assessment/indicators.py), so its demo runs last, after theirs.
+    Feature(
+        "assessment",
+        message_kinds=assessment_messages.MESSAGE_KINDS,
+        blueprints=(assessment.bp, assessment.my_bp),
+        demo=assessment_demo.load,
     ),
 )
 
