@@ -387,10 +387,9 @@ def mine() -> Any:
 # -- the street -------------------------------------------------------------------------------
 
 
-@bp.get("/streets/<code>")
-def street(code: str) -> Any:
-    found = _street(code)
-    return _street_page(found)
+@bp.get("/streets/<street>")
+def street_results(street: str) -> Any:
+    return _street_page(_street(street))
 
 
 def _street_page(street: Street, error: str | None = None, status: int = 200) -> Any:
@@ -413,14 +412,14 @@ def _street_page(street: Street, error: str | None = None, status: int = 200) ->
     return response
 
 
-@bp.post("/streets/<code>/weights")
-def set_street_weights(code: str) -> Any:
-    found = _street(code)
+@bp.post("/streets/<street>/weights")
+def set_street_weights(street: str) -> Any:
+    found = _street(street)
     person = auth.person_required()
 
     def done(_result: object) -> Any:
         flash(_("Saved the street's weights: each community follows them unless it set its own."))
-        return redirect(url_for("assessment.street", code=found.code))
+        return redirect(url_for("assessment.street_results", street=found.code))
 
     return run_step(
         lambda: weights.set_for(weights.parse(request.form), by=person, street=found),
@@ -429,8 +428,8 @@ def set_street_weights(code: str) -> Any:
     )
 
 
-@bp.get("/streets/<code>/<int:assessment_id>")
-def street_assessment(code: str, assessment_id: int) -> Any:
-    found = _street(code)
+@bp.get("/streets/<street>/<int:assessment_id>")
+def street_assessment(street: str, assessment_id: int) -> Any:
+    found = _street(street)
     community, assessment = _street_community(found, assessment_id)
     return _detail_page(community, assessment, street=found)
