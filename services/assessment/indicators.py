@@ -396,7 +396,7 @@ RATINGS_FOR = AREA_HOLDERS | N_MEMBERS
 INDICATORS: list[Indicator] = [
     Indicator("visit_coverage", _l("Visit coverage"), VISIT_COVERAGE_FOR, visit_coverage, 25),
     Indicator("needs_answered", _l("Needs answered in time"), AREA_HOLDERS, needs_answered, 20),
-    Indicator("wishes_fulfilled", _l("Wishes fulfilled"), WISHES_FOR, wishes_fulfilled, 15),
+    Indicator("wishes_fulfilled", _l("Wish fulfilment rate"), WISHES_FOR, wishes_fulfilled, 15),
     Indicator(
         "wishes_not_escalated",
         _l("Wishes claimed without escalation"),

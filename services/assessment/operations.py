@@ -286,11 +286,10 @@ def _tell_stars(assessment: Assessment, now: datetime) -> int:
             continue
         send_later(
             Message(
-                "assessment_stars",
+                "assessment_stars_year" if period.quarter == YEAR else "assessment_stars",
                 {
                     "year": period.year,
-                    "part": "年度" if period.quarter == YEAR else f"第{period.quarter}季度",
-                    "part_en": "year-end" if period.quarter == YEAR else f"Q{period.quarter}",
+                    "quarter": period.quarter,
                     "stars": row.stars,
                     "total": f"{row.total:g}",
                 },

@@ -105,9 +105,7 @@ def test_each_indicator_is_one_query_for_all_subjects(world: World, app: Any) ->
     def count(*args: Any) -> None:
         statements.append(str(args[2]))
 
-    subjects = tuple(
-        s for s, _name, _place in operations._subjects(world.community, Q3)  # noqa: SLF001
-    )
+    subjects = tuple(s for s, _name, _place in operations._subjects(world.community, Q3))
     scope = Scope(world.community.id, Q3, subjects, TODAY, utcnow(), 7)
     engine = db.engine
     event.listen(engine, "before_cursor_execute", count)
@@ -129,7 +127,10 @@ def test_total_weights_and_stars(world: World) -> None:
     assert leader.stars is None  # grid leaders are assessed, stars go to heads and N members
 
     weights.set_for(
-        {code: (1.0 if code == "visit_coverage" else 0.0) for code in weights.effective(world.community)},
+        {
+            code: (1.0 if code == "visit_coverage" else 0.0)
+            for code in weights.effective(world.community)
+        },
         by=world.secretary,
         community=world.community,
     )
@@ -140,9 +141,7 @@ def test_total_weights_and_stars(world: World) -> None:
     grid2 = _row(assessment, GRID, world.grid2.id)
     grid1 = _row(assessment, GRID, world.grid1.id)
     assert (grid2.rank, grid1.rank) == (1, 2)
-    assert db.session.scalar(
-        select(AuditEntry).where(AuditEntry.action == "assessment.weights")
-    )
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "assessment.weights"))
 
 
 def test_street_weights_are_the_default_the_community_may_override(world: World) -> None:
@@ -226,7 +225,7 @@ def test_publishing_freezes_the_figures(world: World) -> None:
     db.session.commit()
     with pytest.raises(DomainError) as refused:
         _compute(world)
-    assert "published" in refused.value.message
+    assert "已公示" in refused.value.message  # the app speaks Chinese by default
     db.session.rollback()
     head = _row(assessment, SubjectKind.POST, world.head_post.id)
     with pytest.raises(DomainError):

@@ -110,11 +110,11 @@ def test_secretary_computes_adjusts_publishes_and_the_board_shows_it(
     assert response.status_code == 422 and "Choose who receives" in response.get_data(as_text=True)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Award)) == 1
-    assert db.session.scalar(
-        select(AuditEntry).where(AuditEntry.action == "assessment.publish")
-    )
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "assessment.publish"))
     reads = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.subject_type == "assessment", AuditEntry.action == "view")
+        select(AuditEntry).where(
+            AuditEntry.subject_type == "assessment", AuditEntry.action == "view"
+        )
     ).all()
     assert reads
 
@@ -200,9 +200,11 @@ def test_who_may_open_what(client: FlaskClient, world: World, make: Any) -> None
     assert client.get("/assessment").status_code == 404
     db.session.rollback()
     assert (
-        db.session.scalar(select(func.count()).select_from(AssessmentRow).where(
-            AssessmentRow.subject_kind == SubjectKind.GRID
-        ))
+        db.session.scalar(
+            select(func.count())
+            .select_from(AssessmentRow)
+            .where(AssessmentRow.subject_kind == SubjectKind.GRID)
+        )
         == 2
     )
 

@@ -65,11 +65,11 @@ class World:
         self.leader = make.person(name="张组长")
         self.leader_post = make.post(self.leader, Role.GRID_LEADER, community=c, grid=self.grid1)
         self.head = make.person(name="刘楼长")
-        self.head_post = make.post(
-            self.head, Role.BUILDING_HEAD, community=c, building=self.b1
-        )
+        self.head_post = make.post(self.head, Role.BUILDING_HEAD, community=c, building=self.b1)
         self.patroller = make.person(name="赵巡逻")
-        self.patroller_post = make.post(self.patroller, Role.PATROLLER, community=c, grid=self.grid1)
+        self.patroller_post = make.post(
+            self.patroller, Role.PATROLLER, community=c, grid=self.grid1
+        )
         self.mediator = make.person(name="钱调解")
         self.mediator_post = make.post(self.mediator, Role.MEDIATOR, community=c, grid=self.grid1)
         self.publicist = make.person(name="孙宣传")
