@@ -54,7 +54,11 @@ def load(today: date, rng: random.Random, community_code: str) -> None:
         operations.score(best, manual=5.0, comment="网格巡逻、调解工作突出", by=secretary)
     operations.publish(assessment, by=secretary, now=now)
     delivered(f"assessment:{assessment.id}:", now)
-    chosen = [(s.row_id, s.name) for s in queries.suggestions(assessment)[:3]]
+    # One of each award the stars suggest (the best grid, the best building head, ...).
+    chosen: list[tuple[int, str]] = []
+    for suggestion in queries.suggestions(assessment):
+        if suggestion.name not in {name for _row, name in chosen}:
+            chosen.append((suggestion.row_id, suggestion.name))
     if not chosen and grids:
         # Too few records for five stars: the quarter's best grid is still honoured.
         chosen = [(max(grids, key=lambda r: r.total or 0).id, "先进网格")]

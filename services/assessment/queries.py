@@ -93,12 +93,12 @@ class Suggestion:
 
 
 def suggestions(assessment: Assessment) -> list[Suggestion]:
-    """Awards the stars suggest: every five-star grid, the best building head and N member
-    with four stars or more."""
+    """Awards the stars suggest: every five-star grid (the best first), the best building head
+    and N member with four stars or more."""
     found: list[Suggestion] = []
     best_head: AssessmentRow | None = None
     best_member: AssessmentRow | None = None
-    for row in rows(assessment):
+    for row in sorted(rows(assessment), key=lambda r: -(r.total or 0)):
         if row.stars is None:
             continue
         if row.subject_kind == SubjectKind.GRID and row.stars == 5:

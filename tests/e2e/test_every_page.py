@@ -21,6 +21,7 @@ from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from models import (
+    Assessment,
     Broadcast,
     Building,
     Campaign,
@@ -186,6 +187,8 @@ def _candidates() -> dict[str, list[Any]]:
         "shift_id": _first(select(PatrolShift.id)),
         # The first partner unit: the demo's report-ins and last quarter's hours are its.
         "unit_id": _first(select(PartnerUnit.id).order_by(PartnerUnit.id)),
+        # Last quarter's published assessment.
+        "assessment_id": _first(select(Assessment.id).order_by(Assessment.id)),
     }
 
 
