@@ -1,6 +1,15 @@
 """Typed SQLAlchemy models, one module per area."""
 
 from models.access import AuditEntry, DevInboxMessage, SignInCode, UserSession
+from models.assessment import (
+    Assessment,
+    AssessmentRow,
+    AssessmentStatus,
+    AssessmentValue,
+    AssessmentWeight,
+    Award,
+    SubjectKind,
+)
 from models.base import db, utcnow
 from models.campaigns import (
     Campaign,
@@ -99,7 +108,13 @@ from models.work_orders import (
 
 __all__ = [
     "Administrator",
+    "Assessment",
+    "AssessmentRow",
+    "AssessmentStatus",
+    "AssessmentValue",
+    "AssessmentWeight",
     "AuditEntry",
+    "Award",
     "Broadcast",
     "BroadcastKind",
     "BroadcastRecipient",
@@ -177,6 +192,7 @@ __all__ = [
     "SmsProviderHold",
     "SmsTemplate",
     "Street",
+    "SubjectKind",
     "TelegramLink",
     "TelegramUpdate",
     "UnitQuarter",

@@ -12,6 +12,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 TITLES: dict[str, Any] = {
+    "assessment_stars": _l("Assessment: your stars"),
+    "assessment_stars_year": _l("Year-end assessment: your stars"),
     "sms_balance_empty": _l("SMS balance empty: sending stopped"),
     "group_mobilisation": _l("Work group: mobilisation"),
     "group_need": _l("Work group: new need"),

@@ -214,6 +214,12 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # (of 5), over at least this many ratings, is listed for a plan.
         "RECTIFICATION_THRESHOLD": float(env.get("RECTIFICATION_THRESHOLD", "3.5")),
         "RECTIFICATION_MIN_RATINGS": int(env.get("RECTIFICATION_MIN_RATINGS", "5")),
+        # Assessment (考核): days within which a need counts as answered in time; the totals
+        # from which 2, 3, 4 and 5 stars are given (below the first: 1 star).
+        "ASSESSMENT_ANSWER_DAYS": int(env.get("ASSESSMENT_ANSWER_DAYS", "7")),
+        "ASSESSMENT_STAR_THRESHOLDS": tuple(
+            float(t) for t in env.get("ASSESSMENT_STAR_THRESHOLDS", "60,70,80,90").split(",")
+        ),
         # Micro-wishes: hours a wish may wait unclaimed, per category, before each escalation
         # step (building head, grid leader, secretary); categories left out keep their default
         # (services.wishes.escalation.DEFAULT_ESCALATION_HOURS). E.g. "escort=4,repair=12".

@@ -24,6 +24,7 @@ from notify.templates import MessageKind
 from pwa.views import (
     administration,
     app_shell,
+    assessment,
     auth,
     broadcasts,
     campaigns,
@@ -55,6 +56,8 @@ from pwa.views import (
     work_groups,
     work_orders,
 )
+from services.assessment import demo as assessment_demo
+from services.assessment import messages as assessment_messages
 from services.broadcasts import commands as broadcast_commands
 from services.broadcasts import demo as broadcast_demo
 from services.broadcasts import messages as broadcast_messages
@@ -347,6 +350,14 @@ FEATURES: tuple[Feature, ...] = (
             Periodic("rectification-reminders", pledge_jobs.remind, cron="35 * * * *"),
         ),
         demo=pledge_demo.load,
+    ),
+    # Assessment (考核), stars and awards: indicators counted from every feature's records
+    # (services/assessment/indicators.py), so its demo runs last, after theirs.
+    Feature(
+        "assessment",
+        message_kinds=assessment_messages.MESSAGE_KINDS,
+        blueprints=(assessment.bp, assessment.my_bp),
+        demo=assessment_demo.load,
     ),
 )
 

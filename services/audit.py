@@ -68,6 +68,10 @@ ACTIONS: dict[str, Any] = {
     "rectification.open": lazy_gettext("Opened a rectification plan"),
     "rectification.done": lazy_gettext("Marked a rectification action done"),
     "rectification.result": lazy_gettext("Recorded a rectification re-check"),
+    "assessment.publish": lazy_gettext("Published an assessment"),
+    "assessment.award": lazy_gettext("Conferred an award"),
+    "assessment.weights": lazy_gettext("Changed the assessment's weights"),
+    "assessment.street_weights": lazy_gettext("Changed the street's assessment weights"),
 }
 # The role a read is kept under when the reader holds no post (a resident at home).
 NO_POST_ROLE = "resident"
@@ -107,6 +111,7 @@ SUBJECTS: dict[str, Any] = {
     "meeting": lazy_gettext("Meeting"),
     "meeting_residents": lazy_gettext("Residents picked for a meeting"),
     "report_in": lazy_gettext("Report-in"),
+    "assessment": lazy_gettext("Assessment"),
 }
 
 
@@ -136,6 +141,8 @@ PAGES: dict[str, Any] = {
     "unit report": lazy_gettext("A partner unit's quarter"),
     "unit report.xlsx": lazy_gettext("A partner unit's quarterly report"),
     "liaison page": lazy_gettext("The liaison's page of the unit"),
+    "assessment results": lazy_gettext("Assessment results"),
+    "stars history": lazy_gettext("Stars over the periods"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),

@@ -2,7 +2,7 @@
 rectification_action, rectification_event (issue 14)
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0026
 
 Public pledges (双诺双评): each post-holder's pledges, the quarter's rating rounds and each
 household's 1-5 rating of its building head's and grid leader's pledges; grids' rectification
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0027'
-down_revision = '0024'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 

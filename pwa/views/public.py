@@ -18,6 +18,7 @@ from pwa.i18n import LANG_COOKIE
 from pwa.steps import run_step
 from services import phones
 from services.administration import queries as administration
+from services.assessment import queries as assessment
 from services.pledges import queries as pledge_queries
 from services.roster import posts
 
@@ -60,7 +61,26 @@ def board(code: str) -> Any:
     posts_html = figures_cache.kept(
         "notice board", (community.id, today, str(get_locale())), lambda: _board_posts(community)
     )
-    return render_template("public/board.html", community=community, posts_html=posts_html)
+    # The latest published assessment: publishing writes its rows, which moves the data
+    # version, so the board shows it at once.
+    assessment_html = figures_cache.kept(
+        "notice board assessment",
+        (community.id, str(get_locale())),
+        lambda: _board_assessment(community),
+    )
+    return render_template(
+        "public/board.html",
+        community=community,
+        posts_html=posts_html,
+        assessment_html=assessment_html,
+    )
+
+
+def _board_assessment(community: Community) -> Markup:
+    part = assessment.for_board(community)
+    if part is None:
+        return Markup("")
+    return Markup(render_template("assessment/_board.html", part=part))
 
 
 def _board_posts(community: Community) -> Markup:

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from models import (
+    Assessment,
     Broadcast,
     Building,
     Campaign,
@@ -196,6 +197,8 @@ def _candidates() -> dict[str, list[Any]]:
         "plan_id": _first(select(RectificationPlan.id)),
         "action_id": _first(select(RectificationAction.id)),
         "pledge_id": _first(select(Pledge.id)),
+        # Last quarter's published assessment.
+        "assessment_id": _first(select(Assessment.id).order_by(Assessment.id)),
     }
 
 

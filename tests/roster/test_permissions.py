@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import (
+    AssessmentStatus,
     AuditEntry,
     CustomRole,
     MediationCase,
@@ -44,6 +45,8 @@ from models.roles import (
 )
 from pwa import auth
 from services.administration import operations as administration
+from services.assessment import operations as assessments
+from services.assessment.periods import previous_quarter
 from services.broadcasts import operations as broadcasts
 from services.broadcasts.queries import Criteria
 from services.campaigns import operations as campaigns
@@ -83,6 +86,9 @@ ANYONE = "anyone"
 POST_HOLDER = "post_holder"
 OFFICE = "office"
 OFFICE_OR_LEADER = "office_or_leader"
+# Assessment: by role, whatever the permissions (services/assessment, pwa/views/assessment.py).
+ASSESS_READ = "assessment readers"  # secretary, staff, grid leaders
+STAFF_ROLE = "staff roles"  # secretary and staff
 
 # (endpoint, method) → (url, rule). Urls name the world's records by their field names.
 TABLE: dict[tuple[str, str], tuple[str, Any]] = {
@@ -312,6 +318,30 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
     ("secretary.audit_xlsx", "GET"): ("/secretary/audit.xlsx", P.SEE_AUDIT),
+    # assessment (考核): staff compute and adjust; the secretary publishes, confers awards and
+    # sets the weights; a grid leader reads their grid's published results; the street's
+    # administrator sets the street's weights and reads its communities' published results
+    ("assessment.index", "GET"): ("/assessment", ASSESS_READ),
+    ("assessment.detail", "GET"): ("/assessment/{assessment}", ASSESS_READ),
+    ("assessment.stars", "GET"): ("/assessment/stars", ASSESS_READ),
+    ("assessment.compute", "POST"): ("/assessment/compute", STAFF_ROLE),
+    ("assessment.score", "POST"): (
+        "/assessment/{assessment}/rows/{assessment_row}",
+        STAFF_ROLE,
+    ),
+    ("assessment.publish", "POST"): ("/assessment/{assessment}/publish", SECRETARY),
+    ("assessment.confer", "POST"): ("/assessment/{assessment}/awards", SECRETARY),
+    ("assessment.community_weights", "GET"): ("/assessment/weights", SECRETARY),
+    ("assessment.set_community_weights", "POST"): ("/assessment/weights", SECRETARY),
+    ("assessment.street_results", "GET"): ("/assessment/streets/{street}", STREET_ADMIN),
+    ("assessment.set_street_weights", "POST"): (
+        "/assessment/streets/{street}/weights",
+        STREET_ADMIN,
+    ),
+    ("assessment.street_assessment", "GET"): (
+        "/assessment/streets/{street}/{assessment}",
+        STREET_ADMIN,
+    ),
 }
 # Pages whose allowed answer needs a record the world does not hold (a photo, a delivery):
 # for them the table checks only that a role without the permission gets 404.
@@ -362,6 +392,7 @@ EXEMPT = {
     "once per role here: tests/report_in)",
     "pledge_rating": "a resident's rating of their own household's heads (services.pledges."
     "queries.rating_for; another household's row is refused), tested in tests/pledges",
+    "my_assessment": "one's own stars",
     "partner": "a partner unit's contact answering a need referred to them, through the link "
     "sent to them (its unguessable, expiring token is the key; they have no account)",
 }
@@ -403,6 +434,10 @@ def allowed(role: str, rule: Any) -> bool:
         return role in OVER_GRID
     if rule == POST_HOLDER:
         return role not in ("resident", "partner_member")
+    if rule == ASSESS_READ:
+        return role in (Role.SECRETARY, Role.STAFF, Role.GRID_LEADER)
+    if rule == STAFF_ROLE:
+        return role in STAFF
     if role == "resident":
         return False
     if role == "partner_member":
@@ -599,8 +634,15 @@ def world(make: Any) -> World:
             due_on=today + timedelta(days=10),
         )
     )
+    assessment = assessments.compute(
+        c, previous_quarter(today), by=people["secretary"], now=now, today=today
+    )
+    # Published without its texts: nobody signing in here gets one besides the code.
+    assessment.status = AssessmentStatus.PUBLISHED
     db.session.commit()
     ids = {
+        "assessment": assessment.id,
+        "assessment_row": assessment.rows[0].id,
         "route": route.id,
         "schedule": schedule.id,
         "campaign": campaign.id,
