@@ -30,6 +30,7 @@ from pwa.views import (
     dev,
     head,
     health,
+    ledgers,
     mediation,
     meetings,
     needs,
@@ -315,6 +316,9 @@ FEATURES: tuple[Feature, ...] = (
             ("wish", service_records.KIND_LABELS["wish"], service_records.wishes_fulfilled),
         ),
     ),
+    # Ledgers (台账): written from every feature's records (services/ledgers/categories.py);
+    # its demo back-dates a believable past quarter so a ledger is worth exporting.
+    Feature("ledgers", blueprints=(ledgers.bp,)),
 )
 
 

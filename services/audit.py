@@ -101,6 +101,7 @@ SUBJECTS: dict[str, Any] = {
     "meeting": lazy_gettext("Meeting"),
     "meeting_residents": lazy_gettext("Residents picked for a meeting"),
     "report_in": lazy_gettext("Report-in"),
+    "ledger": lazy_gettext("Ledger"),
 }
 
 
@@ -130,6 +131,9 @@ PAGES: dict[str, Any] = {
     "unit report": lazy_gettext("A partner unit's quarter"),
     "unit report.xlsx": lazy_gettext("A partner unit's quarterly report"),
     "liaison page": lazy_gettext("The liaison's page of the unit"),
+    "ledger": lazy_gettext("Ledger"),
+    "ledger.xlsx": lazy_gettext("Ledger export"),
+    "ledger print": lazy_gettext("Ledger's printable page"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),
@@ -143,6 +147,8 @@ FILTERS: dict[str, Any] = {
     "campaign": lazy_gettext("campaign"),
     "list": lazy_gettext("list"),
     "quarter": lazy_gettext("quarter"),
+    "period": lazy_gettext("period"),
+    "post": lazy_gettext("post"),
 }
 
 
