@@ -57,6 +57,7 @@ from services.broadcasts import messages as broadcast_messages
 from services.campaigns import commands as campaign_commands
 from services.campaigns import demo as campaign_demo
 from services.campaigns import messages as campaign_messages
+from services.ledgers import demo as ledger_demo
 from services.mediation import commands as mediation_commands
 from services.mediation import demo as mediation_demo
 from services.mediation import messages as mediation_messages
@@ -318,7 +319,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     # Ledgers (台账): written from every feature's records (services/ledgers/categories.py);
     # its demo back-dates a believable past quarter so a ledger is worth exporting.
-    Feature("ledgers", blueprints=(ledgers.bp,)),
+    Feature("ledgers", blueprints=(ledgers.bp,), demo=ledger_demo.load),
 )
 
 

@@ -70,9 +70,9 @@ def work_orders(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Par
     created_in = (WorkOrder.created_at >= period.start) & (WorkOrder.created_at < period.end)
     done_in = (WorkOrder.done_at >= period.start) & (WorkOrder.done_at < period.end)
     dispatched, cancelled = db.session.execute(
-        select(
-            func.count(), func.count().filter(WorkOrder.status == OrderStatus.CANCELLED)
-        ).where(*base, created_in)
+        select(func.count(), func.count().filter(WorkOrder.status == OrderStatus.CANCELLED)).where(
+            *base, created_in
+        )
     ).one()
     done = count(
         select(func.count()).where(
@@ -123,10 +123,12 @@ def work_orders(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Par
     ).all()
     kept, part.more = cut(found, limit)
     claimers = names_by(
-        lambda ids: select(WorkOrderClaim.order_id, Person.name)
-        .join(Person, Person.id == WorkOrderClaim.person_id)
-        .where(WorkOrderClaim.order_id.in_(ids), WorkOrderClaim.withdrawn_at.is_(None))
-        .order_by(WorkOrderClaim.order_id, WorkOrderClaim.id),
+        lambda ids: (
+            select(WorkOrderClaim.order_id, Person.name)
+            .join(Person, Person.id == WorkOrderClaim.person_id)
+            .where(WorkOrderClaim.order_id.in_(ids), WorkOrderClaim.withdrawn_at.is_(None))
+            .order_by(WorkOrderClaim.order_id, WorkOrderClaim.id)
+        ),
         [r[0] for r in kept],
     )
     for oid, created, grid, location, title, needed, claimed, status, done_at, creator in kept:
@@ -282,20 +284,24 @@ def patrols(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
     kept, part.more = cut(found, limit)
     ids = [r[0] for r in kept]
     patrollers = names_by(
-        lambda chunk: select(PatrolSignup.shift_id, Person.name)
-        .join(Person, Person.id == PatrolSignup.person_id)
-        .where(
-            PatrolSignup.shift_id.in_(chunk),
-            PatrolSignup.withdrawn_at.is_(None),
-            PatrolSignup.started_at.is_not(None),
-        )
-        .order_by(PatrolSignup.shift_id, PatrolSignup.id),
+        lambda chunk: (
+            select(PatrolSignup.shift_id, Person.name)
+            .join(Person, Person.id == PatrolSignup.person_id)
+            .where(
+                PatrolSignup.shift_id.in_(chunk),
+                PatrolSignup.withdrawn_at.is_(None),
+                PatrolSignup.started_at.is_not(None),
+            )
+            .order_by(PatrolSignup.shift_id, PatrolSignup.id)
+        ),
         ids,
     )
     found_texts = names_by(
-        lambda chunk: select(PatrolFinding.shift_id, PatrolFinding.text)
-        .where(PatrolFinding.shift_id.in_(chunk))
-        .order_by(PatrolFinding.shift_id, PatrolFinding.id),
+        lambda chunk: (
+            select(PatrolFinding.shift_id, PatrolFinding.text)
+            .where(PatrolFinding.shift_id.in_(chunk))
+            .order_by(PatrolFinding.shift_id, PatrolFinding.id)
+        ),
         ids,
     )
     for sid, day, grid, route, cancelled_at in kept:
@@ -304,9 +310,7 @@ def patrols(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
         if cancelled_at is not None:
             outcome = _("Cancelled")
         elif people:
-            outcome = (
-                _("Patrolled; %(count)d found", count=len(texts)) if texts else _("Patrolled")
-            )
+            outcome = _("Patrolled; %(count)d found", count=len(texts)) if texts else _("Patrolled")
         else:
             outcome = _("Not patrolled")
         what = route

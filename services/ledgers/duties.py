@@ -10,9 +10,9 @@ from models import (
     Campaign,
     CampaignHousehold,
     Grid,
+    MediationCase,
     Meeting,
     MeetingInvitee,
-    MediationCase,
     PartnerUnit,
     Person,
     db,
@@ -38,7 +38,7 @@ def mediation(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
         matches(MediationCase.grid_id, scope.grid_id),
         matches(MediationCase.mediator_id, scope.person_id),
     )
-    opened, = db.session.execute(select(func.count()).where(*base, opened_in)).one()
+    (opened,) = db.session.execute(select(func.count()).where(*base, opened_in)).one()
     concluded, agreed = db.session.execute(
         select(func.count(), func.count().filter(MediationCase.outcome == "agreed")).where(
             *base, concluded_in
@@ -99,9 +99,7 @@ def campaigns(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
         matches(CampaignHousehold.grid_id, scope.grid_id),
         matches(CampaignHousehold.informed_by_id, scope.person_id),
     )
-    touched = exists().where(
-        CampaignHousehold.campaign_id == Campaign.id, informed_in, *households
-    )
+    touched = exists().where(CampaignHousehold.campaign_id == Campaign.id, informed_in, *households)
     created_in: ColumnElement[bool] = (
         (Campaign.created_at >= period.start) & (Campaign.created_at < period.end)
         if scope.person_id is None
@@ -149,11 +147,13 @@ def campaigns(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
         ):
             target[key], told[key] = int(n), int(reached)
     tellers = names_by(
-        lambda chunk: select(CampaignHousehold.campaign_id, Person.name)
-        .join(Person, Person.id == CampaignHousehold.informed_by_id)
-        .where(CampaignHousehold.campaign_id.in_(chunk), informed_in, *households)
-        .group_by(CampaignHousehold.campaign_id, Person.name)
-        .order_by(CampaignHousehold.campaign_id, Person.name),
+        lambda chunk: (
+            select(CampaignHousehold.campaign_id, Person.name)
+            .join(Person, Person.id == CampaignHousehold.informed_by_id)
+            .where(CampaignHousehold.campaign_id.in_(chunk), informed_in, *households)
+            .group_by(CampaignHousehold.campaign_id, Person.name)
+            .order_by(CampaignHousehold.campaign_id, Person.name)
+        ),
         ids,
     )
     for cid, created, title, deadline, by in kept:

@@ -7,7 +7,6 @@ quarter of visits is thousands of rows, and the export must stay quick at distri
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, distinct, func, or_, select, true
@@ -165,7 +164,9 @@ def visits(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
             Row(
                 ref=f"V{vid}",
                 day=day,
-                place=place(grid, compound, building, room_of(unit, room) if viewer.personal else ""),
+                place=place(
+                    grid, compound, building, room_of(unit, room) if viewer.personal else ""
+                ),
                 who=visitor,
                 what=what,
                 outcome=_("%(count)d needs noted", count=needs) if needs else _("No need noted"),
@@ -324,7 +325,20 @@ def wishes(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
         .limit(limit + 1)
     ).all()
     kept, part.more = cut(found, limit)
-    for wid, posted, grid, compound, building, resident, category, text, status, by, done, stars in kept:
+    for (
+        wid,
+        posted,
+        grid,
+        compound,
+        building,
+        resident,
+        category,
+        text,
+        status,
+        by,
+        done,
+        stars,
+    ) in kept:
         what = f"{labels.label(WISH_CATEGORIES, category)}: {short(text)}"
         if viewer.personal:
             what = f"{resident} · {what}"

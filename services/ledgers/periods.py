@@ -105,9 +105,7 @@ def parse(text: str | None, today: date) -> Period:
         found = None
     if found is None:
         raise InvalidInput(
-            _(
-                "Write the period as a month (2026-09), a quarter (2026-Q3) or a year (2026)."
-            )
+            _("Write the period as a month (2026-09), a quarter (2026-Q3) or a year (2026).")
         )
     if found.first > today:
         raise InvalidInput(_("That period has not begun yet: pick this one or an earlier one."))

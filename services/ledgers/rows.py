@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, true
 
 from models import db
 from models.clock import today_of
 from services.ledgers.periods import Period
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,9 @@ def matches(column: Any, value: int | None) -> ColumnElement[bool]:
     return true() if value is None else column == value
 
 
-def cut(found: list[Any], limit: int) -> tuple[list[Any], bool]:
+def cut(found: Sequence[T], limit: int) -> tuple[list[T], bool]:
     """The first `limit` of rows fetched with one extra, and whether there were more."""
-    return found[:limit], len(found) > limit
+    return list(found[:limit]), len(found) > limit
 
 
 def count(query: Any) -> int:
