@@ -242,8 +242,9 @@ def patrols(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
     base = (
         PatrolShift.community_id == scope.community_id,
         matches(PatrolShift.grid_id, scope.grid_id),
-        PatrolShift.day >= period.first,
-        PatrolShift.day <= period.last,
+        # The shift's local day is the day it starts: its start moment uses the index.
+        PatrolShift.starts_at >= period.start,
+        PatrolShift.starts_at < period.end,
         signed,
     )
     shifts, kept_count, cancelled = db.session.execute(
