@@ -81,9 +81,7 @@ def _note_reads(scope: Scope, period: Period, viewer: Viewer, page: str) -> None
         return
     where = f" grid={scope.grid_id}" if scope.grid_id else ""
     where += f" post={scope.post_id}" if scope.post_id else ""
-    audit_reads.note(
-        scope.community_id, "ledger", detail=f"{page}{where} period={period.code}"
-    )
+    audit_reads.note(scope.community_id, "ledger", detail=f"{page}{where} period={period.code}")
 
 
 def _refused(reach: Reach, message: str) -> Any:
@@ -166,6 +164,4 @@ def printable() -> Any:
     except DomainError as refused:
         return _refused(reach, refused.message)
     _note_reads(found.scope, found.period, viewer, "ledger print")
-    return render_template(
-        "ledgers/print.html", ledger=found, args=_args(found), title_of=title_of
-    )
+    return render_template("ledgers/print.html", ledger=found, args=_args(found), title_of=title_of)

@@ -27,7 +27,18 @@ from models import (
 )
 from services.ledgers import labels
 from services.ledgers.periods import Period
-from services.ledgers.rows import Part, Row, Scope, Viewer, count, cut, day_of, matches, short
+from services.ledgers.rows import (
+    Figure,
+    Part,
+    Row,
+    Scope,
+    Viewer,
+    count,
+    cut,
+    day_of,
+    matches,
+    short,
+)
 
 # Ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
 CHUNK = 500
@@ -95,10 +106,10 @@ def work_orders(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Par
     )
     part = Part(
         figures=[
-            (_("Work orders dispatched"), int(dispatched or 0)),
-            (_("Work orders done"), done),
-            (_("Cancelled"), int(cancelled or 0)),
-            (_("Claims reported done"), claims_done),
+            Figure("dispatched", _("Work orders dispatched"), int(dispatched or 0)),
+            Figure("done", _("Work orders done"), done),
+            Figure("cancelled", _("Cancelled"), int(cancelled or 0)),
+            Figure("claims_done", _("Claims reported done"), claims_done),
         ]
     )
     found = db.session.execute(
@@ -181,10 +192,10 @@ def broadcasts(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part
     ).one()
     part = Part(
         figures=[
-            (_("Broadcasts"), int(total or 0)),
-            (_("Mobilisations"), int(mobilisations or 0)),
-            (_("Notices"), int(total or 0) - int(mobilisations or 0)),
-            (_("Messages to people"), int(reached or 0)),
+            Figure("broadcasts", _("Broadcasts"), int(total or 0)),
+            Figure("mobilisations", _("Mobilisations"), int(mobilisations or 0)),
+            Figure("notices", _("Notices"), int(total or 0) - int(mobilisations or 0)),
+            Figure("messages", _("Messages to people"), int(reached or 0)),
         ]
     )
     found = db.session.execute(
@@ -262,10 +273,10 @@ def patrols(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
     )
     part = Part(
         figures=[
-            (_("Patrol shifts"), int(shifts or 0)),
-            (_("Shifts patrolled"), int(kept_count or 0)),
-            (_("Shifts cancelled"), int(cancelled or 0)),
-            (_("Findings"), findings),
+            Figure("shifts", _("Patrol shifts"), int(shifts or 0)),
+            Figure("patrolled", _("Shifts patrolled"), int(kept_count or 0)),
+            Figure("shifts_cancelled", _("Shifts cancelled"), int(cancelled or 0)),
+            Figure("findings", _("Findings"), findings),
         ]
     )
     found = db.session.execute(

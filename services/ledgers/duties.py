@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from models import (
     Campaign,
@@ -20,7 +21,18 @@ from models import (
 from services.ledgers import labels
 from services.ledgers.community_work import names_by
 from services.ledgers.periods import Period
-from services.ledgers.rows import Part, Row, Scope, Viewer, count, cut, day_of, matches, short
+from services.ledgers.rows import (
+    Figure,
+    Part,
+    Row,
+    Scope,
+    Viewer,
+    count,
+    cut,
+    day_of,
+    matches,
+    short,
+)
 from services.mediation.queries import CATEGORIES as DISPUTE_CATEGORIES
 from services.mediation.queries import OUTCOMES
 from services.report_in.records import kind_label, records_of
@@ -46,9 +58,9 @@ def mediation(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
     ).one()
     part = Part(
         figures=[
-            (_("Cases taken up"), int(opened or 0)),
-            (_("Cases concluded"), int(concluded or 0)),
-            (_("Agreements reached"), int(agreed or 0)),
+            Figure("opened", _("Cases taken up"), int(opened or 0)),
+            Figure("concluded", _("Cases concluded"), int(concluded or 0)),
+            Figure("agreed", _("Agreements reached"), int(agreed or 0)),
         ]
     )
     found = db.session.execute(
@@ -124,8 +136,8 @@ def campaigns(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
     kept, more = cut(found, limit)
     part = Part(
         figures=[
-            (_("Campaigns"), count(select(func.count()).where(*base))),
-            (_("Households told in the period"), informed),
+            Figure("campaigns", _("Campaigns"), count(select(func.count()).where(*base))),
+            Figure("told", _("Households told in the period"), informed),
         ],
         more=more,
     )
@@ -178,13 +190,14 @@ def campaigns(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
 
 
 def meetings(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
+    came = aliased(MeetingInvitee)
     attended: ColumnElement[bool] = (
         or_(
             Meeting.called_by_id == scope.person_id,
             exists().where(
-                MeetingInvitee.meeting_id == Meeting.id,
-                MeetingInvitee.person_id == scope.person_id,
-                MeetingInvitee.present.is_(True),
+                came.meeting_id == Meeting.id,
+                came.person_id == scope.person_id,
+                came.present.is_(True),
             ),
         )
         if scope.person_id is not None
@@ -208,9 +221,9 @@ def meetings(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
     )
     part = Part(
         figures=[
-            (_("Meetings"), int(total or 0)),
-            (_("With minutes"), int(with_minutes or 0)),
-            (_("Attendances"), present),
+            Figure("meetings", _("Meetings"), int(total or 0)),
+            Figure("with_minutes", _("With minutes"), int(with_minutes or 0)),
+            Figure("attendances", _("Attendances"), present),
         ]
     )
     found = db.session.execute(
@@ -279,10 +292,10 @@ def partner_service(scope: Scope, period: Period, viewer: Viewer, limit: int) ->
     kept, more = cut(found, limit)
     part = Part(
         figures=[
-            (_("Service records"), len(found)),
-            (_("Members who served"), len({r.person_id for r in found})),
-            (_("Units"), len({who[r.person_id][1] for r in found})),
-            (_("Hours"), sum(r.hours for r in found)),
+            Figure("records", _("Service records"), len(found)),
+            Figure("members", _("Members who served"), len({r.person_id for r in found})),
+            Figure("units", _("Units"), len({who[r.person_id][1] for r in found})),
+            Figure("hours", _("Hours"), sum(r.hours for r in found)),
         ],
         more=more,
     )

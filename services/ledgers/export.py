@@ -42,13 +42,18 @@ def write_xlsx(ledger: Ledger, out: IO[bytes]) -> None:
     exports.append_row(summary, [_("Period"), ledger.period.label()])
     exports.append_row(
         summary,
-        [_("From"), ledger.period.first.isoformat(), _("To"), ledger.period.last.isoformat()],
+        [
+            _("First day"),
+            ledger.period.first.isoformat(),
+            _("Last day"),
+            ledger.period.last.isoformat(),
+        ],
     )
     exports.append_row(summary, [])
     exports.append_row(summary, [_("Ledger"), _("Figure"), _("Count")])
     for section in ledger.sections:
-        for label, value in section.part.figures:
-            exports.append_row(summary, [section.title, label, value])
+        for figure in section.part.figures:
+            exports.append_row(summary, [section.title, figure.label, figure.value])
     for section in ledger.sections:
         sheet = book.create_sheet(section.title.translate(_NOT_IN_SHEET_NAMES)[:SHEET_NAME_MAX])
         exports.append_row(sheet, headings())

@@ -30,7 +30,18 @@ from models import (
 from models.wishes import WishStatus
 from services.ledgers import labels
 from services.ledgers.periods import Period
-from services.ledgers.rows import Part, Row, Scope, Viewer, count, cut, day_of, matches, short
+from services.ledgers.rows import (
+    Figure,
+    Part,
+    Row,
+    Scope,
+    Viewer,
+    count,
+    cut,
+    day_of,
+    matches,
+    short,
+)
 from services.needs.queries import CATEGORIES as NEED_CATEGORIES
 from services.needs.queries import DECISIONS
 from services.wishes.operations import CATEGORIES as WISH_CATEGORIES
@@ -102,13 +113,14 @@ def visits(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
     )
     part = Part(
         figures=[
-            (_("Visits"), total),
-            (_("Households visited"), households_visited(scope, period)),
+            Figure("visits", _("Visits"), total),
+            Figure("visited", _("Households visited"), households_visited(scope, period)),
         ]
     )
     if scope.person_id is None:
         part.figures.append(
-            (
+            Figure(
+                "households",
                 _("Households living here"),
                 count(
                     select(func.count(Household.id))
@@ -200,9 +212,11 @@ def needs(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
     ).one()
     part = Part(
         figures=[
-            (_("Needs raised"), raised_count),
-            (_("Needs answered"), int(answered or 0)),
-            (_("Answered within %(days)d days", days=ANSWER_DAYS), int(in_time or 0)),
+            Figure("raised", _("Needs raised"), raised_count),
+            Figure("answered", _("Needs answered"), int(answered or 0)),
+            Figure(
+                "in_time", _("Answered within %(days)d days", days=ANSWER_DAYS), int(in_time or 0)
+            ),
         ]
     )
     found = db.session.execute(
@@ -293,11 +307,17 @@ def wishes(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
     )
     part = Part(
         figures=[
-            (_("Wishes posted"), count(select(func.count()).where(*base, posted_in))),
-            (_("Wishes fulfilled"), int(fulfilled or 0)),
-            (_("Wishes escalated"), escalated),
-            (_("Rated by the resident"), int(rated or 0)),
-            (_("Average rating"), round(float(rating), 1) if rating is not None else "—"),
+            Figure(
+                "posted", _("Wishes posted"), count(select(func.count()).where(*base, posted_in))
+            ),
+            Figure("fulfilled", _("Wishes fulfilled"), int(fulfilled or 0)),
+            Figure("escalated", _("Wishes escalated"), escalated),
+            Figure("rated", _("Rated by the resident"), int(rated or 0)),
+            Figure(
+                "rating",
+                _("Average rating"),
+                round(float(rating), 1) if rating is not None else "—",
+            ),
         ]
     )
     found = db.session.execute(

@@ -59,18 +59,25 @@ class Row:
     outcome: str
 
 
+@dataclass(frozen=True)
+class Figure:
+    code: str  # what tests and later features look it up by
+    label: str
+    value: int | float | str
+
+
 @dataclass
 class Part:
     """A category's figures for the period and its rows (at most `limit`; `more` if cut)."""
 
-    figures: list[tuple[str, int | float | str]] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     more: bool = False
 
-    def figure(self, label: str) -> int | float | str | None:
-        for name, value in self.figures:
-            if name == label:
-                return value
+    def figure(self, code: str) -> int | float | str | None:
+        for found in self.figures:
+            if found.code == code:
+                return found.value
         return None
 
 
