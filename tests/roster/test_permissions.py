@@ -71,6 +71,8 @@ SETTINGS = "administrator or the community's secretary"
 MEDIATION = frozenset({Role.SECRETARY, Role.GRID_LEADER, Role.MEDIATOR})
 # The grid's work group robot: its grid leader and the secretary, whatever the permissions.
 GRID_LEAD = "grid_lead"
+# Ledgers: every post whose role may see ledgers (its own scope), and administrators.
+LEDGERS = "ledgers"
 
 # (endpoint, method) → (url, rule). Urls name the world's records by their field names.
 TABLE: dict[tuple[str, str], tuple[str, Any]] = {
@@ -275,6 +277,10 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ),
     ("report_in.evaluate", "POST"): ("/report-in/units/{unit}/evaluate", SECRETARY),
     ("report_in.poster", "GET"): ("/report-in/poster", (P.MANAGE_ROSTER, STAFF)),
+    # Ledgers (台账): the community's, the grid's or one's own post's
+    ("ledgers.ledger", "GET"): ("/ledgers", LEDGERS),
+    ("ledgers.export", "GET"): ("/ledgers/ledger.xlsx", LEDGERS),
+    ("ledgers.printable", "GET"): ("/ledgers/print", LEDGERS),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
@@ -340,6 +346,12 @@ def allowed(role: str, rule: Any) -> bool:
         return role in ADMINS
     if rule == SETTINGS:
         return role in ADMINS or role == Role.SECRETARY
+    if rule == LEDGERS:
+        if role in ADMINS:
+            return True
+        if role in ("resident", "partner_member"):
+            return False
+        return P.SEE_LEDGERS in DEFAULT_PERMISSIONS.get(role, CUSTOM_ROLE_PERMISSIONS)
     if role in ADMINS:
         return False
     if rule == SCOPED:
