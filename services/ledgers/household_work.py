@@ -168,8 +168,15 @@ def visits(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
         .limit(limit + 1)
     ).all()
     kept, part.more = cut(found, limit)
+    # Thousands of rows: each wording translated once, not once per row.
+    visit_text = _("Home visit")
+    nothing_noted = _("No need noted")
+    met_texts: dict[str, str] = {}
     for vid, day, grid, compound, building, unit, room, visitor, met, note, needs in kept:
-        what = _("Met: %(who)s", who=met) if met else _("Home visit")
+        if met:
+            what = met_texts.get(met) or met_texts.setdefault(met, _("Met: %(who)s", who=met))
+        else:
+            what = visit_text
         if viewer.personal and note:
             what = f"{what} · {short(note)}"
         part.rows.append(
@@ -181,7 +188,7 @@ def visits(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
                 ),
                 who=visitor,
                 what=what,
-                outcome=_("%(count)d needs noted", count=needs) if needs else _("No need noted"),
+                outcome=_("%(count)d needs noted", count=needs) if needs else nothing_noted,
             )
         )
     return part
