@@ -190,14 +190,15 @@ def campaigns(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
 
 
 def meetings(scope: Scope, period: Period, viewer: Viewer, limit: int) -> Part:
-    came = aliased(MeetingInvitee)
+    # An alias: the attendance count below selects from MeetingInvitee itself.
+    their = aliased(MeetingInvitee)
     attended: ColumnElement[bool] = (
         or_(
             Meeting.called_by_id == scope.person_id,
             exists().where(
-                came.meeting_id == Meeting.id,
-                came.person_id == scope.person_id,
-                came.present.is_(True),
+                their.meeting_id == Meeting.id,
+                their.person_id == scope.person_id,
+                their.present.is_(True),
             ),
         )
         if scope.person_id is not None
