@@ -191,9 +191,9 @@ def test_the_a4_page_is_chinese_with_signature_lines(client: FlaskClient, world:
     for words in ("制表人", "审核人", "日期", "走访台账", "共建单位服务台账"):
         assert words in page
     assert f"V{world.ids['v1']}" in refs(page)
-    assert "ledger-print.css" in page
-    css = client.get("/static/css/ledger-print.css").get_data(as_text=True)
-    assert "@page" in css and "A4" in css
+    assert 'class="ledger-print"' in page
+    css = client.get("/static/css/app.css").get_data(as_text=True)
+    assert "@page ledger" in css and "size: A4" in css and "page: ledger" in css
 
 
 def test_a_grid_leader_sees_their_grid_only(client: FlaskClient, world: World) -> None:
