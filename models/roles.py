@@ -69,13 +69,15 @@ class Permission(enum.StrEnum):
     SEE_MEDIATION = "see_mediation"
     # Policy campaigns: tick the area's households told of a policy, see what is left.
     INFORM_HOUSEHOLDS = "inform_households"
+    # Ledgers (台账): the community's or grid's, or one's own post's work (services/ledgers).
+    SEE_LEDGERS = "see_ledgers"
 
 
 P = Permission
 _N_MEMBER_BASE = frozenset({P.SEE_WALL, P.CLAIM_WISHES})
 # N members visit the households of their post's area each month (走访) and note needs heard
 # there; they do not read other visitors' notes, the needs list or the exports.
-_N_MEMBER_VISITOR = _N_MEMBER_BASE | {P.LOG_VISITS, P.RAISE_NEEDS}
+_N_MEMBER_VISITOR = _N_MEMBER_BASE | {P.LOG_VISITS, P.RAISE_NEEDS, P.SEE_LEDGERS}
 # Each role's permissions unless its community sets others. The area still bounds them: a
 # grid leader's "see households" is their grid's households, a building head's their building's.
 DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -100,6 +102,7 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.SEE_MEDIATION,
             P.INFORM_HOUSEHOLDS,
             P.HOLD_MEETINGS,
+            P.SEE_LEDGERS,
         }
     ),
     Role.BUILDING_HEAD: frozenset(
@@ -114,10 +117,11 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[Permission]] = {
             P.SEE_WALL,
             P.CLAIM_WISHES,
             P.INFORM_HOUSEHOLDS,
+            P.SEE_LEDGERS,
         }
     ),
     # Patrols the area and records patrols: the wall and their own work, no households.
-    Role.PATROLLER: _N_MEMBER_BASE,
+    Role.PATROLLER: _N_MEMBER_BASE | {P.SEE_LEDGERS},
     # Listens to residents on the monthly visits and keeps the needs list current.
     Role.OBSERVER: _N_MEMBER_VISITOR | {P.SEE_NEEDS},
     # Explains policies door to door on the monthly visits.

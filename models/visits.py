@@ -24,6 +24,8 @@ class Visit(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         Index("ix_visit_household_visited_on", "household_id", "visited_on"),
         Index("ix_visit_visitor_visited_on", "visitor_id", "visited_on"),
+        # A period's visits of a community, for its ledger (services/ledgers).
+        Index("ix_visit_community_visited_on", "community_id", "visited_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

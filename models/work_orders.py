@@ -45,6 +45,8 @@ class WorkOrder(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         Index("ix_work_order_community_status", "community_id", "status"),
         Index("ix_work_order_status_starts", "status", "starts_at"),
+        # A period's work orders of a community, for its ledger (services/ledgers).
+        Index("ix_work_order_community_created", "community_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -31,6 +31,7 @@ from pwa.views import (
     dev,
     head,
     health,
+    ledgers,
     mediation,
     meetings,
     my_meetings,
@@ -64,6 +65,7 @@ from services.broadcasts import messages as broadcast_messages
 from services.campaigns import commands as campaign_commands
 from services.campaigns import demo as campaign_demo
 from services.campaigns import messages as campaign_messages
+from services.ledgers import demo as ledger_demo
 from services.mediation import commands as mediation_commands
 from services.mediation import demo as mediation_demo
 from services.mediation import messages as mediation_messages
@@ -335,6 +337,9 @@ FEATURES: tuple[Feature, ...] = (
             ("wish", service_records.KIND_LABELS["wish"], service_records.wishes_fulfilled),
         ),
     ),
+    # Ledgers (台账): written from every feature's records (services/ledgers/categories.py);
+    # its demo back-dates a believable past quarter so a ledger is worth exporting.
+    Feature("ledgers", blueprints=(ledgers.bp,), demo=ledger_demo.load),
     # Public pledges (双诺双评): post-holders' pledges on the notice board, the quarter's
     # rating by households (a bare 1-5 by SMS, or the card at home), grids' rectification.
     Feature(

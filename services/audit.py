@@ -112,6 +112,7 @@ SUBJECTS: dict[str, Any] = {
     "meeting_residents": lazy_gettext("Residents picked for a meeting"),
     "report_in": lazy_gettext("Report-in"),
     "assessment": lazy_gettext("Assessment"),
+    "ledger": lazy_gettext("Ledger"),
 }
 
 
@@ -143,6 +144,9 @@ PAGES: dict[str, Any] = {
     "liaison page": lazy_gettext("The liaison's page of the unit"),
     "assessment results": lazy_gettext("Assessment results"),
     "stars history": lazy_gettext("Stars over the periods"),
+    "ledger": lazy_gettext("Ledger"),
+    "ledger.xlsx": lazy_gettext("Ledger export"),
+    "ledger print": lazy_gettext("Ledger's printable page"),
 }
 FILTERS: dict[str, Any] = {
     "q": lazy_gettext("search"),
@@ -156,6 +160,8 @@ FILTERS: dict[str, Any] = {
     "campaign": lazy_gettext("campaign"),
     "list": lazy_gettext("list"),
     "quarter": lazy_gettext("quarter"),
+    "period": lazy_gettext("period"),
+    "post": lazy_gettext("post"),
 }
 
 

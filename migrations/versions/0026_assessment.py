@@ -1,7 +1,7 @@
 """assessment: weights, a period's assessment of grids and post-holders, stars, awards (issue 14)
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 
 A published assessment keeps each subject's indicator values and weights, manual score,
 total, rank and stars as they were published; awards name a row of one.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0026'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -52,6 +52,7 @@ PERMISSION_NAMES = {
         "See the grid's mediation cases (mediators, grid leaders and the secretary only)"
     ),
     Permission.INFORM_HOUSEHOLDS: _l("Tick households told of a policy"),
+    Permission.SEE_LEDGERS: _l("See ledgers (the community's or grid's, or one's own work)"),
 }
 
 

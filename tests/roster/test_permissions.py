@@ -89,6 +89,8 @@ OFFICE_OR_LEADER = "office_or_leader"
 # Assessment: by role, whatever the permissions (services/assessment, pwa/views/assessment.py).
 ASSESS_READ = "assessment readers"  # secretary, staff, grid leaders
 STAFF_ROLE = "staff roles"  # secretary and staff
+# Ledgers: every post whose role may see ledgers (its own scope), and administrators.
+LEDGERS = "ledgers"
 
 # (endpoint, method) → (url, rule). Urls name the world's records by their field names.
 TABLE: dict[tuple[str, str], tuple[str, Any]] = {
@@ -314,6 +316,10 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
         OFFICE_OR_LEADER,
     ),
     ("rectification.record_result", "POST"): ("/rectification/{plan}/result", OFFICE),
+    # Ledgers (台账): the community's, the grid's or one's own post's
+    ("ledgers.ledger", "GET"): ("/ledgers", LEDGERS),
+    ("ledgers.export", "GET"): ("/ledgers/ledger.xlsx", LEDGERS),
+    ("ledgers.printable", "GET"): ("/ledgers/print", LEDGERS),
     # the audit trail
     ("secretary.audit_trail", "GET"): ("/secretary/audit", P.SEE_AUDIT),
     ("secretary.audit_csv", "GET"): ("/secretary/audit.csv", P.SEE_AUDIT),
@@ -420,6 +426,12 @@ def allowed(role: str, rule: Any) -> bool:
         return role in ADMINS
     if rule == SETTINGS:
         return role in ADMINS or role == Role.SECRETARY
+    if rule == LEDGERS:
+        if role in ADMINS:
+            return True
+        if role in ("resident", "partner_member"):
+            return False
+        return P.SEE_LEDGERS in DEFAULT_PERMISSIONS.get(role, CUSTOM_ROLE_PERMISSIONS)
     if role in ADMINS:
         return False
     if rule == SCOPED:
