@@ -12,15 +12,15 @@ language); the page checks the viewer's permission before asking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import render_template
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
-from models import Building, Household, Post, Resident, db
+from models import Building, Household, Person, Post, Resident, Wish, db
 from pwa import figures_cache
 from services import phones
 from services.roster import areas, posts
@@ -168,3 +168,71 @@ def search_residents(area: Area, q: str, limit: int) -> tuple[FoundRow, ...]:
         )
 
     return figures_cache.kept("search", (area, q, limit), build)
+
+
+@dataclass(frozen=True)
+class WishRow:
+    id: int
+    text: str
+    category: str
+    status: str
+    waiting_since: datetime
+    community_id: int
+    resident_id: int
+    resident_name: str
+    address: str
+    claimer_name: str | None
+
+    @property
+    def ref(self) -> str:
+        return f"W{self.id}"
+
+
+def area_wishes(area: Area, status: str | None, limit: int) -> tuple[WishRow, ...]:
+    """The area's wishes (with `status` only, when given), newest first, as plain rows."""
+
+    def build() -> tuple[WishRow, ...]:
+        home = aliased(Building)
+        claimer = aliased(Person)
+        query = (
+            select(
+                Wish.id,
+                Wish.text,
+                Wish.category,
+                Wish.status,
+                Wish.waiting_since,
+                Wish.community_id,
+                Wish.resident_id,
+                Resident.name.label("resident_name"),
+                Household.unit,
+                Household.room,
+                home.compound,
+                home.name.label("building_name"),
+                claimer.name.label("claimer_name"),
+            )
+            .join(Resident, Wish.resident_id == Resident.id)
+            .join(Household, Resident.household_id == Household.id)
+            .join(home, Household.building_id == home.id)
+            .outerjoin(claimer, Wish.claimer_id == claimer.id)
+            .where(Wish.building_id.in_(select(Building.id).where(area.building_clause())))
+        )
+        if status is not None:
+            query = query.where(Wish.status == status)
+        rows = db.session.execute(query.order_by(Wish.posted_at.desc()).limit(limit)).all()
+        return tuple(
+            WishRow(
+                r.id,
+                r.text,
+                r.category,
+                r.status,
+                r.waiting_since,
+                r.community_id,
+                r.resident_id,
+                r.resident_name,
+                Household.address_of(f"{r.compound} {r.building_name}", r.unit, r.room),
+                r.claimer_name,
+            )
+            for r in rows
+        )
+
+    return figures_cache.kept("area wishes", (area, status, limit), build)
