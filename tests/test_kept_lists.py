@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from models import AuditEntry, Household, Person, Resident, db
+from models import AuditEntry, Household, Need, Person, Resident, Wish, db
 from pwa import figures_cache
 from tests.support import sign_in
 
@@ -149,3 +149,60 @@ def test_search_is_kept_per_area_and_every_read_is_audited(
     db.session.commit()
     page = leader.get("/search?q=王").get_data(as_text=True)
     assert "王阿婆" in page and "王奶奶" not in page
+
+
+def _need_and_wish(place: dict[str, Any]) -> tuple[Need, Wish]:
+    building, household = place["building"], place["household"]
+    need = Need(
+        community_id=place["c"].id,
+        grid_id=building.grid_id,
+        building_id=building.id,
+        household_id=household.id,
+        resident_id=place["resident"].id,
+        source="visit",
+        category="other",
+        text="楼道灯坏了",
+    )
+    wish = Wish(
+        community_id=place["c"].id,
+        grid_id=building.grid_id,
+        building_id=building.id,
+        resident_id=place["resident"].id,
+        category="other",
+        text="想要一把椅子",
+        via="head",
+    )
+    db.session.add_all([need, wish])
+    db.session.commit()
+    return need, wish
+
+
+def test_needs_and_wishes_follow_changes_and_every_read_is_audited(
+    app: Flask, client: FlaskClient, make: Any
+) -> None:
+    place = _place(make)
+    need, wish = _need_and_wish(place)
+    sign_in(client, place["secretary"].phone)
+    leader = app.test_client()
+    sign_in(leader, place["leader"].phone)
+    for _ in range(2):
+        page = client.get("/needs").get_data(as_text=True)
+        assert "楼道灯坏了" in page and "处理并答复" in page
+        page = leader.get("/needs").get_data(as_text=True)
+        assert "楼道灯坏了" in page
+        assert "想要一把椅子" in client.get("/area/wishes").get_data(as_text=True)
+    needs_read, wishes_read = _views("needs"), _views("area wishes")
+    assert [r.actor_id for r in needs_read] == [place["secretary"].id, place["leader"].id] * 2
+    assert len(wishes_read) == 2
+    for read in (*needs_read, *wishes_read):
+        assert f" resident:{place['resident'].id} " in read.records
+
+    db.session.execute(update(Need).where(Need.id == need.id).values(text="楼道灯还是坏的"))
+    db.session.execute(update(Wish).where(Wish.id == wish.id).values(claimer_id=place["leader"].id))
+    db.session.commit()
+    assert "楼道灯还是坏的" in client.get("/needs").get_data(as_text=True)
+    assert "李组长" in client.get("/area/wishes").get_data(as_text=True)
+    db.session.execute(update(Need).where(Need.id == need.id).values(status="in_hand"))
+    db.session.commit()
+    assert "楼道灯还是坏的" not in client.get("/needs").get_data(as_text=True)
+    assert "楼道灯还是坏的" in client.get("/needs?status=in_hand").get_data(as_text=True)
