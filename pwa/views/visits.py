@@ -94,6 +94,18 @@ def _list_context(
         ),
     )
     page = paging.Page(number, paging.PAGE_SIZE, total)
+    with_history = auth.may(Permission.SEE_VISIT_NOTES)
+    rows_html = figures_cache.kept(
+        "households to visit, rendered",
+        (area, today, q, number, with_history, str(get_locale())),
+        lambda: Markup(
+            render_template(
+                "visits/_household_rows.html",
+                rows=rows,
+                with_history=with_history,
+            )
+        ),
+    )
     shown: coverage.Coverage | None
     if not figures:
         shown = None  # only the next rows are sent
@@ -103,6 +115,7 @@ def _list_context(
         shown = _coverage_total(area, today)
     return {
         "rows": rows,
+        "rows_html": rows_html,
         "total": total,
         "page": page,
         "q": q,
