@@ -206,3 +206,38 @@ def test_needs_and_wishes_follow_changes_and_every_read_is_audited(
     db.session.commit()
     assert "楼道灯还是坏的" not in client.get("/needs").get_data(as_text=True)
     assert "楼道灯还是坏的" in client.get("/needs?status=in_hand").get_data(as_text=True)
+
+
+def test_coverage_and_the_visit_list_follow_changes_and_every_read_is_audited(
+    app: Flask, client: FlaskClient, make: Any
+) -> None:
+    place = _place(make)
+    place["household"].room = "甲501"  # room numbers alone are found in tokens too
+    db.session.commit()
+    sign_in(client, place["secretary"].phone)
+    leader = app.test_client()
+    sign_in(leader, place["leader"].phone)
+    for _ in range(2):
+        for who in (client, leader):
+            for url in ("/coverage", "/visits"):
+                page = who.get(url).get_data(as_text=True)
+                assert "甲501" in page, url
+    household = f" household:{place['household'].id} "
+    for subject in ("coverage", "visit list"):
+        reads = _views(subject)
+        assert [r.actor_id for r in reads] == [place["secretary"].id, place["leader"].id] * 2
+        assert all(household in r.records for r in reads)
+
+    # The room renamed: both pages show it at once, for both viewers.
+    db.session.execute(
+        update(Household).where(Household.id == place["household"].id).values(room="乙909")
+    )
+    db.session.commit()
+    for who in (client, leader):
+        for url in ("/coverage", "/visits"):
+            page = who.get(url).get_data(as_text=True)
+            assert "乙909" in page and "甲501" not in page, url
+    # Another grid's household is the secretary's only, though the leader's rows were kept.
+    assert "1-301" in client.get("/coverage").get_data(as_text=True)
+    assert "1-301" not in leader.get("/visits").get_data(as_text=True)
+    assert "1-301" not in leader.get("/coverage").get_data(as_text=True)
