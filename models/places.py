@@ -157,5 +157,10 @@ class Household(db.Model):  # type: ignore[name-defined]
 
     @property
     def address(self) -> str:
-        unit = f"{self.unit}单元" if self.unit else ""
-        return f"{self.building.label} {unit}{self.room}"
+        return self.address_of(self.building.label, self.unit, self.room)
+
+    @staticmethod
+    def address_of(building_label: str, unit: str, room: str) -> str:
+        """The address as `address` says it, from plain values (lists read rows, not objects)."""
+        unit = f"{unit}单元" if unit else ""
+        return f"{building_label} {unit}{room}"

@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, g
 from sqlalchemy import select
 
 from models import Building, Household, Resident, db, utcnow
-from pwa import auth
+from pwa import auth, figures_cache
 from services import audit
 
 log = logging.getLogger(__name__)
@@ -169,15 +169,21 @@ def household_rows(subject_type: str, household_ids: Iterable[int], *, detail: s
     ids = sorted(set(household_ids))
     if not ids:
         return
+    # The same rows are read again and again: where they are is kept until anything changes.
+    by_community = figures_cache.kept("households' communities", tuple(ids), lambda: _where(ids))
+    for community_id, shown in by_community.items():
+        note(community_id, subject_type, households=shown, detail=detail)
+
+
+def _where(household_ids: list[int]) -> dict[int, list[int]]:
     by_community: dict[int, list[int]] = {}
     for household_id, community_id in db.session.execute(
         select(Household.id, Building.community_id)
         .join(Building, Household.building_id == Building.id)
-        .where(Household.id.in_(ids))
+        .where(Household.id.in_(household_ids))
     ):
         by_community.setdefault(community_id, []).append(household_id)
-    for community_id, shown in by_community.items():
-        note(community_id, subject_type, households=shown, detail=detail)
+    return by_community
 
 
 def items(subject_type: str, shown: Iterable[Any], *, detail: str) -> None:

@@ -75,6 +75,26 @@ class RequestDomain(Domain):
         return translations
 
 
+def current_language() -> str:
+    """The request's language ("zh", "en"), as `str(get_locale())`, named once per locale.
+
+    Lists ask it for every label they show (pwa/labels.py): Flask-Babel's `get_locale` finds
+    its context anew and the locale is named anew each time, about 40 µs a call.
+    """
+    ctx = g.get("_flask_babel") if g else None
+    if ctx is not None:
+        locale = getattr(ctx, "babel_locale", None)
+        kept = getattr(ctx, "linli_language", None)
+        if locale is not None and kept is not None and kept[0] is locale:
+            return str(kept[1])
+    found = get_locale()
+    name = str(found) if found else ""
+    ctx = g.get("_flask_babel") if g else None
+    if ctx is not None and found is not None and getattr(ctx, "babel_locale", None) is found:
+        ctx.linli_language = (found, name)
+    return name
+
+
 def init_app(app: Flask) -> None:
     # The app's default domain (Flask-Babel makes a plain one on first use).
     babel.domain_instance = RequestDomain()  # "messages", as init_app leaves it

@@ -19,6 +19,7 @@ from models import NeedSource
 from models.roles import Permission, Role
 from notify import commands, inbound, kind_titles, templates
 from notify.channels import CHANNEL_LABELS, channel_label
+from pwa.i18n import current_language
 from services import audit
 from services.needs import queries as need_queries
 from services.roster import importing, posts
@@ -41,9 +42,14 @@ _KEPT: dict[tuple[str, str, str], str] = {}
 KEPT_LIMIT = 20_000
 
 
-def _language() -> str:
-    locale = get_locale()
-    return str(locale) if locale else ""
+def _kept_label(name: str, code: str, label: Callable[[str], str]) -> str:
+    key = (current_language(), name, code)
+    found = _KEPT.get(key)
+    if found is None:
+        if len(_KEPT) >= KEPT_LIMIT:
+            _KEPT.clear()
+        found = _KEPT[key] = label(code)
+    return found
 
 
 def kept(vocabulary: Vocabulary) -> Callable[[str], str]:
@@ -53,13 +59,7 @@ def kept(vocabulary: Vocabulary) -> Callable[[str], str]:
     name, label = vocabulary.filter_name, vocabulary.label
 
     def lookup(code: str) -> str:
-        key = (_language(), name, code)
-        found = _KEPT.get(key)
-        if found is None:
-            if len(_KEPT) >= KEPT_LIMIT:
-                _KEPT.clear()
-            found = _KEPT[key] = label(code)
-        return found
+        return _kept_label(name, code, label)
 
     return lookup
 
@@ -108,10 +108,15 @@ def known_codes() -> set[str]:
     return codes
 
 
+_BUILT_IN_ROLES = frozenset(r.value for r in Role)
+
+
 def role_label(role: str, community_id: int | None = None) -> str:
     """Return how a role reads, a community's own roles and "no post" (a resident) included."""
     if role == audit.NO_POST_ROLE:
-        return audit.subject_label(role)
+        return _kept_label("audit_subject", role, audit.subject_label)
+    if role in _BUILT_IN_ROLES:  # a community's own roles are named in its database
+        return _kept_label("role", role, posts.role_name)
     return posts.role_name(role, community_id)
 
 

@@ -94,3 +94,15 @@ def test_the_resident_page_and_the_edit_form_show_labels(client: FlaskClient, ma
     assert "慢性病、独居" in page and "chronic_illness" not in page
     form = client.get(f"/residents/{resident.id}/edit").get_data(as_text=True)
     assert 'value="慢性病, 独居"' in form
+
+
+def test_kept_labels_and_role_names_follow_a_switch_of_language(app: Flask) -> None:
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        flag = labels.kept(labels.VOCABULARIES[0])
+        zh_flag, zh_role = flag("dementia"), labels.role_label("grid_leader")
+        assert CJK.search(zh_flag) and CJK.search(zh_role)
+        with force_locale("en"):
+            assert not CJK.search(flag("dementia")) and not CJK.search(
+                labels.role_label("grid_leader")
+            )
+        assert (flag("dementia"), labels.role_label("grid_leader")) == (zh_flag, zh_role)

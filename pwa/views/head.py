@@ -7,12 +7,11 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy import true
 
 from models import Building, Grid, Household, Resident, db
 from models.roles import Permission
-from pwa import audit_reads, auth, figures_cache
+from pwa import audit_reads, auth, figures_cache, kept_lists
 from pwa.forms.roster import ContactForm, DayForm, HouseholdForm, ResidentForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -120,23 +119,16 @@ def building(building_id: int) -> Any:
     area = auth.current_area()
     building = areas.get_building(area, building_id)
     q = request.args.get("q", "").strip()[:20]
-    query = (
-        select(Household)
-        .where(Household.building_id == building.id, Household.current())
-        .options(selectinload(Household.residents.and_(Resident.living())))
-        .order_by(Household.unit, Household.floor, Household.room)
-    )
-    if q:
-        query = query.where(
-            or_(Household.room.startswith(q), (Household.unit + "-" + Household.room).startswith(q))
+    households = kept_lists.building_households(building.id, q)
+    if households:
+        audit_reads.note(
+            building.community_id,
+            "building",
+            subject_id=building.id,
+            households=[h.id for h in households],
+            residents=[r.id for h in households for r in h.residents],
+            detail=f"building {building.id} q={q}" if q else f"building {building.id}",
         )
-    households = db.session.scalars(query).all()
-    audit_reads.listing(
-        "building",
-        households,
-        subject_id=building.id,
-        detail=f"building {building.id} q={q}" if q else f"building {building.id}",
-    )
     return render(
         "head/building.html",
         "household_list",
@@ -225,19 +217,9 @@ def search() -> Any:
     """Find a resident by name or a household by room within the area."""
     area = auth.current_area()
     q = request.args.get("q", "").strip()[:30]
-    residents: list[Resident] = []
-    if q:
-        residents = list(
-            db.session.scalars(
-                areas.visible_residents(area)
-                .where(or_(Resident.name.contains(q), Household.room.startswith(q)))
-                .options(selectinload(Resident.household).selectinload(Household.building))
-                .order_by(Resident.name)
-                .limit(PAGE_SIZE)
-            )
-        )
+    residents = kept_lists.search_residents(area, q, PAGE_SIZE) if q else ()
     if residents:
-        audit_reads.listing("search", residents=residents, detail=f"search q={q}")
+        audit_reads.items("search", residents, detail=f"search q={q}")
     return render("head/search.html", "results", q=q, residents=residents, **_helpers())
 
 

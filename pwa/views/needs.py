@@ -20,6 +20,7 @@ from services.errors import NotFound
 from services.mediation import from_need as mediation_from_need
 from services.needs import operations, queries, referrals
 from services.needs.operations import Conversion
+from services.roster import permissions
 from services.roster.areas import Area
 from services.visits import queries as visit_queries
 from services.wishes import from_need as wish_from_need
@@ -82,10 +83,11 @@ def need_list() -> Any:
     person = auth.person_required()
     today = auth.today()
     number = paging.page_number()
-    page = paging.Page(number, paging.PAGE_SIZE, queries.count_needs(area, status=status))
-    items = queries.list_needs(area, status=status, limit=page.size, offset=page.offset)
+    total, items, unit_names = _need_page(area, status, number)
+    page = paging.Page(number, paging.PAGE_SIZE, total)
     audit_reads.items("needs", items, detail=f"needs status={status} page={number}")
     more = paging.wants_more_rows()
+    deciding = permissions.posts_with(person, Permission.DECIDE_NEEDS, today)
     return render(
         "needs/list.html",
         "need_rows" if more else "need_list",
@@ -95,12 +97,28 @@ def need_list() -> Any:
         now=now,
         age=queries.age_days,
         is_old=queries.is_old,
-        may_decide=lambda n: queries.may_decide(person, n, today),
+        may_decide=lambda n: queries.may_decide_under(deciding, n),
         decisions=queries.DECISIONS,
         categories=queries.CATEGORIES,
-        units=_units({n.community_id for n in items}),
+        unit_names=unit_names,
         figures=None if more else need_figures(area, now),
     )
+
+
+def _need_page(
+    area: Area, status: str, number: int
+) -> tuple[int, list[queries.NeedRow], dict[int, str]]:
+    """A page of the needs list in plain rows, with its partner units' names, kept (the same
+    for everyone with this area until anything is recorded; the view decides per viewer)."""
+
+    def build() -> tuple[int, list[queries.NeedRow], dict[int, str]]:
+        total = queries.count_needs(area, status=status)
+        offset = (number - 1) * paging.PAGE_SIZE
+        rows = queries.need_rows(area, status=status, limit=paging.PAGE_SIZE, offset=offset)
+        units = {u.id: u.name for u in _units({n.community_id for n in rows})}
+        return total, rows, units
+
+    return figures_cache.kept("need rows", (area, status, number), build)
 
 
 @bp.route("/needs/<int:need_id>/decide", methods=["GET", "POST"])

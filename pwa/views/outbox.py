@@ -53,7 +53,7 @@ def _page() -> int:
     return max(request.values.get("page", 1, type=int) or 1, 1)
 
 
-def _recipient_labels(rows: list[Delivery]) -> dict[int, str]:
+def _recipient_labels(rows: list[Any]) -> dict[int, str]:
     """Return who each delivery went to: a name when we know one, else the masked address."""
     resident_ids = {d.resident_id for d in rows if d.resident_id is not None}
     residents: dict[int, str] = {}
@@ -69,8 +69,8 @@ def _recipient_labels(rows: list[Delivery]) -> dict[int, str]:
     for d in rows:
         if d.channel == "wecom":
             labels[d.id] = groups.get(int(d.recipient_key[1:]), "—")
-        elif d.person is not None:
-            labels[d.id] = d.person.name
+        elif d.person_name is not None:  # rows of outbox_admin.page_rows
+            labels[d.id] = d.person_name
         elif d.resident_id in residents:
             labels[d.id] = residents[d.resident_id]
         elif d.recipient_key.startswith("a"):
@@ -88,13 +88,11 @@ def deliveries() -> Any:
     page = _page()
     counts = outbox_admin.counts(community.id)
     total = sum(counts[s] for s in outbox_admin.STATES) if state == "all" else counts[state]
-    rows = list(
-        db.session.scalars(
-            outbox_admin.filtered(community.id, None if state == "all" else state)
-            .options(selectinload(Delivery.person))
-            .offset((page - 1) * PER_PAGE)
-            .limit(PER_PAGE)
-        )
+    rows = outbox_admin.page_rows(
+        community.id,
+        None if state == "all" else state,
+        offset=(page - 1) * PER_PAGE,
+        limit=PER_PAGE,
     )
     retryable = counts[DeliveryState.FAILED] + counts[DeliveryState.UNDELIVERED]
     audit_reads.note(

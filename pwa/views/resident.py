@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy.orm import joinedload, selectinload
 
-from models import db
+from models import Building, Grid, Household, db
 from pwa import audit_reads, auth
 from pwa.steps import run_step
 from services import phones
@@ -24,7 +25,13 @@ bp.before_request(auth.require_signed_in)
 @bp.get("")
 def my_home() -> Any:
     person = auth.person_required()
-    households = db.session.scalars(areas.own_households(person)).all()
+    # With the list: its residents and its building's community (four lazy loads a home).
+    households = db.session.scalars(
+        areas.own_households(person).options(
+            selectinload(Household.residents),
+            joinedload(Household.building).joinedload(Building.grid).joinedload(Grid.community),
+        )
+    ).all()
     for household in households:
         audit_reads.household(household, detail="own household")
     return render_template(

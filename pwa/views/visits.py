@@ -19,7 +19,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from models import Building, Grid, Household, Person, Visit, db
@@ -92,6 +94,18 @@ def _list_context(
         ),
     )
     page = paging.Page(number, paging.PAGE_SIZE, total)
+    with_history = auth.may(Permission.SEE_VISIT_NOTES)
+    rows_html = figures_cache.kept(
+        "households to visit, rendered",
+        (area, today, q, number, with_history, str(get_locale())),
+        lambda: Markup(
+            render_template(
+                "visits/_household_rows.html",
+                rows=rows,
+                with_history=with_history,
+            )
+        ),
+    )
     shown: coverage.Coverage | None
     if not figures:
         shown = None  # only the next rows are sent
@@ -101,6 +115,7 @@ def _list_context(
         shown = _coverage_total(area, today)
     return {
         "rows": rows,
+        "rows_html": rows_html,
         "total": total,
         "page": page,
         "q": q,
@@ -334,6 +349,32 @@ def coverage_page() -> Any:
     today = auth.today()
     scoped, title, subject = _scope(area)
     person = auth.person_required()
+    totals, to_visit, body_html = figures_cache.kept(
+        "coverage page", (scoped, today, str(get_locale())), lambda: _coverage_body(scoped, today)
+    )
+    audit_reads.household_rows("coverage", [r.id for r in to_visit], detail=_filter("coverage"))
+    secretary_of = [p.community_id for p in person.active_posts(today) if p.role == Role.SECRETARY]
+    schedule = None
+    if secretary_of:
+        schedule = reminders.schedule_of(secretary_of[0], reminder_defaults())
+    return render(
+        "visits/coverage.html",
+        None,
+        title=title,
+        subject=subject,
+        totals=totals,
+        body_html=body_html,
+        args=request.args,
+        schedule=schedule,
+        settings_error=request.args.get("settings_error"),
+    )
+
+
+def _coverage_body(
+    scoped: Area, today: date
+) -> tuple[coverage.Coverage, list[queries.HouseholdRow], Markup]:
+    """The coverage page's figures, its households still to visit, and its trend and tables
+    rendered: the same for everyone who sees this area (the caller keeps them)."""
     grids = db.session.scalars(
         select(Grid)
         .where(Grid.id.in_(select(Building.grid_id).where(scoped.building_clause())))
@@ -357,16 +398,8 @@ def coverage_page() -> Any:
     to_visit = figures_cache.kept(
         "still to visit", (scoped, today), lambda: coverage.to_visit(scoped, today, limit=100)
     )
-    audit_reads.household_rows("coverage", [r.id for r in to_visit], detail=_filter("coverage"))
-    secretary_of = [p.community_id for p in person.active_posts(today) if p.role == Role.SECRETARY]
-    schedule = None
-    if secretary_of:
-        schedule = reminders.schedule_of(secretary_of[0], reminder_defaults())
-    return render(
-        "visits/coverage.html",
-        None,
-        title=title,
-        subject=subject,
+    html = render_template(
+        "visits/_coverage_body.html",
         totals=totals,
         grids=grids,
         by_grid=by_grid,
@@ -378,12 +411,9 @@ def coverage_page() -> Any:
             lambda: coverage.trend(scoped, today, households=totals.total),
         ),
         to_visit=to_visit,
-        today=today,
-        args=request.args,
         code=queries.address_code,
-        schedule=schedule,
-        settings_error=request.args.get("settings_error"),
     )
+    return totals, to_visit, Markup(html)
 
 
 def _export_headers() -> tuple[list[str], list[str], tuple[str, str]]:

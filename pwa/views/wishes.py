@@ -10,12 +10,11 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import Building, Community, Household, Person, Photo, Resident, Wish, WishStatus, db
+from models import Community, Person, Photo, Resident, Wish, WishStatus, db
 from models.roles import STAFF_ROLES, Permission
-from pwa import audit_reads, auth, rendering
+from pwa import audit_reads, auth, kept_lists, rendering
 from pwa.forms.wishes import (
     ClaimForm,
     FulfilForm,
@@ -412,19 +411,7 @@ def area_wishes() -> Any:
     _area_guard()
     area = auth.current_area()
     status = request.args.get("status", "")
-    query = select(Wish).where(
-        Wish.building_id.in_(select(Building.id).where(area.building_clause()))
-    )
-    if status in set(WishStatus):
-        query = query.where(Wish.status == status)
-    # Loaded with the list: one query per relation, not one per wish shown.
-    query = query.options(
-        selectinload(Wish.resident)
-        .selectinload(Resident.household)
-        .selectinload(Household.building),
-        selectinload(Wish.claimer),
-    )
-    found = db.session.scalars(query.order_by(Wish.posted_at.desc()).limit(200)).all()
+    found = kept_lists.area_wishes(area, status if status in set(WishStatus) else None, 200)
     person = auth.person_required()
     is_staff = any(p.role in STAFF_ROLES for p in person.active_posts(auth.today()))
     audit_reads.items("area wishes", found, detail=f"area wishes status={status}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
@@ -60,12 +61,50 @@ def counts(community_id: int) -> dict[str, int]:
 
 def filtered(community_id: int, state: str | None) -> Select[Delivery]:
     """Return the query of a community's deliveries in `state` (None: all), newest first."""
-    query = select(Delivery).where(Delivery.community_id == community_id)
+    query: Select[Delivery] = _filter(select(Delivery), community_id, state)
+    return query
+
+
+def _filter(query: Any, community_id: int, state: str | None) -> Any:
+    # Any select of deliveries: whole ones (filtered) or some of their columns (page_rows).
+    query = query.where(Delivery.community_id == community_id)
     if state == UNCERTAIN:
         query = query.where(Delivery.uncertain.is_(True))
     elif state:
         query = query.where(Delivery.state == state)
     return query.order_by(Delivery.created_at.desc(), Delivery.id.desc())
+
+
+# What the outbox page shows of a delivery: not its body, parameters or history (JSON), which
+# loading whole deliveries read and decoded for every row.
+ROW_COLUMNS = (
+    Delivery.id,
+    Delivery.state,
+    Delivery.created_at,
+    Delivery.channel,
+    Delivery.address,
+    Delivery.not_before,
+    Delivery.uncertain,
+    Delivery.segments,
+    Delivery.kind,
+    Delivery.ref,
+    Delivery.error_code,
+    Delivery.error_reason,
+    Delivery.recipient_key,
+    Delivery.person_id,
+    Delivery.resident_id,
+    Person.name.label("person_name"),
+)
+
+
+def page_rows(community_id: int, state: str | None, *, offset: int, limit: int) -> list[Any]:
+    """A page of `filtered` as plain rows of ROW_COLUMNS (the person's name: `person_name`)."""
+    query = (
+        select(*ROW_COLUMNS)
+        .select_from(Delivery)
+        .outerjoin(Person, Delivery.person_id == Person.id)
+    )
+    return list(db.session.execute(_filter(query, community_id, state).offset(offset).limit(limit)))
 
 
 def _recipient(delivery: Delivery) -> Recipient | None:

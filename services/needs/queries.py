@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from models import Decision, Household, Need, NeedSource, NeedStatus, Person, db
+from models import Decision, Household, Need, NeedSource, NeedStatus, Person, Post, db
 from models.clock import at, month_start, today_of
 from models.roles import Permission, Role
 from services.errors import NotFound
@@ -94,6 +95,7 @@ def list_needs(
 ) -> list[Need]:
     query = needs_in(area).options(
         selectinload(Need.household).selectinload(Household.building),
+        selectinload(Need.building),
         selectinload(Need.raised_by),
         selectinload(Need.decided_by),
     )
@@ -104,6 +106,60 @@ def list_needs(
     else:
         query = query.where(Need.status == NeedStatus.ANSWERED).order_by(Need.answered_at.desc())
     return list(db.session.scalars(query.offset(offset).limit(limit)))
+
+
+@dataclass(frozen=True)
+class NeedRow:
+    """A need as the list shows it, in plain values: rows kept between pages hold no objects."""
+
+    id: int
+    community_id: int
+    grid_id: int | None
+    household_id: int | None
+    resident_id: int | None
+    category: str
+    status: str
+    text: str
+    where: str
+    photo_id: int | None
+    source: str
+    raised_by_name: str | None
+    created_at: datetime
+    decision: str | None
+    converted_ref: str | None
+    partner_unit_id: int | None
+    decided_by_name: str | None
+    answer: str
+
+    @classmethod
+    def of(cls, need: Need) -> NeedRow:
+        return cls(
+            id=need.id,
+            community_id=need.community_id,
+            grid_id=need.grid_id,
+            household_id=need.household_id,
+            resident_id=need.resident_id,
+            category=need.category,
+            status=need.status,
+            text=need.text,
+            where=need.where,
+            photo_id=need.photo_id,
+            source=need.source,
+            raised_by_name=need.raised_by.name if need.raised_by else None,
+            created_at=need.created_at,
+            decision=need.decision,
+            converted_ref=need.converted_ref,
+            partner_unit_id=need.partner_unit_id,
+            decided_by_name=need.decided_by.name if need.decided_by else None,
+            answer=need.answer,
+        )
+
+
+def need_rows(
+    area: Area, *, status: str = "open", limit: int = 200, offset: int = 0
+) -> list[NeedRow]:
+    """The needs list of `list_needs`, as plain rows."""
+    return [NeedRow.of(n) for n in list_needs(area, status=status, limit=limit, offset=offset)]
 
 
 def count_open(area: Area) -> int:
@@ -117,21 +173,26 @@ def count_open(area: Area) -> int:
     )
 
 
-def age_days(need: Need, now: datetime) -> int:
+def age_days(need: Need | NeedRow, now: datetime) -> int:
     return max(0, (now - need.created_at).days)
 
 
-def is_old(need: Need, now: datetime) -> bool:
+def is_old(need: Need | NeedRow, now: datetime) -> bool:
     return need.status == NeedStatus.OPEN and now - need.created_at > timedelta(days=OLD_AFTER_DAYS)
 
 
-def may_decide(person: Person, need: Need, today: date) -> bool:
+def may_decide(person: Person, need: Need | NeedRow, today: date) -> bool:
     """Return whether the person is the secretary of the need's community or its grid leader.
 
     The post's role must also carry the permission to decide needs (a community may take it
     from its grid leaders).
     """
-    for post in permissions.posts_with(person, Permission.DECIDE_NEEDS, today):
+    return may_decide_under(permissions.posts_with(person, Permission.DECIDE_NEEDS, today), need)
+
+
+def may_decide_under(deciding: Iterable[Post], need: Need | NeedRow) -> bool:
+    """`may_decide` for posts already known to carry the permission (a list asks per row)."""
+    for post in deciding:
         if post.role == Role.SECRETARY and post.community_id == need.community_id:
             return True
         if (

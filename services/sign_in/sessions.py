@@ -47,12 +47,16 @@ def find_live(
     token: str, *, now: datetime, staff_minutes: int, other_days: int
 ) -> UserSession | None:
     """Return the session for this token if it is open and not idle for too long; end it if so."""
-    # The person and their posts come with it in one query: every signed-in request asks.
+    # The person, their posts and grants come with it in one query: every signed-in request asks.
     session = (
         db.session.execute(
             select(UserSession)
             .where(UserSession.token_hash == _hash(token))
-            .options(joinedload(UserSession.person).joinedload(Person.posts))
+            .options(
+                joinedload(UserSession.person).joinedload(Person.posts),
+                # Asked by idle_limit for everyone without a staff post (a lazy load each time).
+                joinedload(UserSession.person).joinedload(Person.administrator_grants),
+            )
         )
         .unique()
         .scalar_one_or_none()

@@ -6,12 +6,11 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from models import Building, Community, Grid, Post, db
 from models.roles import Permission
-from pwa import auth, paging
+from pwa import auth, kept_lists, paging
 from pwa.forms.roster import EditPostForm, EndPostForm, PostForm
 from pwa.rendering import render
 from pwa.steps import run_step
@@ -30,26 +29,17 @@ def post_list() -> Any:
 def _posts_page(community: Community, error: str | None) -> Any:
     today = auth.today()
     show_ended = request.args.get("ended") == "1"
-    query = (
-        select(Post)
-        .where(Post.community_id == community.id)
-        .options(selectinload(Post.person), selectinload(Post.grid), selectinload(Post.building))
-        .order_by(Post.role, Post.grid_id, Post.id)
+    number = paging.page_number()
+    total, rows_html = kept_lists.post_rows(
+        community.id, show_ended=show_ended, number=number, size=paging.PAGE_SIZE, today=today
     )
-    if not show_ended:
-        query = query.where((Post.ends_on.is_(None)) | (Post.ends_on > today))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = paging.Page(paging.page_number(), paging.PAGE_SIZE, total)
     return render(
         "secretary/posts.html",
         "post_rows" if paging.wants_more_rows() else None,
         community=community,
-        posts=db.session.scalars(query.offset(page.offset).limit(page.size)).all(),
-        page=page,
+        rows_html=rows_html,
+        page=paging.Page(number, paging.PAGE_SIZE, total),
         show_ended=show_ended,
-        mask=phones.mask,
-        role_name=lambda r: posts.role_name(r, community.id),
-        today=today,
         error=error,
     ), (422 if error else 200)
 
