@@ -6,7 +6,7 @@ one grouped query, for all its subjects together. Values are 0-100, or None when
 nothing to count for that subject in that period (None leaves the indicator out of that
 subject's total rather than counting as zero).
 
-Other features add theirs with one line in INDICATORS (the pledges' ratings, for one).
+Other features add theirs with one line in INDICATORS (as the pledges' ratings did).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from models import (
     Need,
     PatrolShift,
     PatrolSignup,
+    PledgeRating,
+    PledgeRound,
     Wish,
     WishStatus,
     db,
@@ -292,6 +294,44 @@ def residents_rating(scope: Scope) -> Values:
     return spread(scope, RATINGS_FOR, grids=grids, buildings=buildings, people=people)
 
 
+# The heads whose pledges households rate once a quarter (双诺双评; services/pledges).
+PLEDGES_RATED = frozenset({GRID, Role.GRID_LEADER, Role.BUILDING_HEAD})
+
+
+def pledge_ratings(scope: Scope) -> Values:
+    """Households' ratings (1-5) of a head's pledges for the quarters in the period, as 0-100:
+    a post its own ratings, a grid all its heads'."""
+    query = (
+        select(
+            PledgeRating.grid_id,
+            PledgeRating.post_id,
+            func.count(),
+            func.sum(PledgeRating.value - literal(1)),
+        )
+        .join(PledgeRound, PledgeRound.id == PledgeRating.round_id)
+        .where(
+            PledgeRating.community_id == scope.community_id,
+            PledgeRating.value.is_not(None),
+            # A round rates the quarter that begins on quarter_first, whenever it was open.
+            PledgeRound.quarter_first >= scope.period.starts,
+            PledgeRound.quarter_first < scope.period.ends,
+        )
+        .group_by(PledgeRating.grid_id, PledgeRating.post_id)
+    )
+    grids: Tally = {}
+    posts: Tally = {}
+    for grid_id, post_id, n, above_one in _rows(query):
+        _add(grids, grid_id, float(above_one), 4.0 * n)
+        _add(posts, post_id, float(above_one), 4.0 * n)
+    values: Values = {}
+    for subject in scope.subjects:
+        if subject.role == GRID:
+            values[subject.key] = _share(grids.get(subject.grid_id))
+        elif subject.role in PLEDGES_RATED:
+            values[subject.key] = _share(posts.get(subject.key[1]))
+    return values
+
+
 def patrol_shifts_kept(scope: Scope) -> Values:
     """Shifts signed up for (not withdrawn, not cancelled) that began in the period and were
     patrolled (started), of those signed up for."""
@@ -426,7 +466,7 @@ INDICATORS: list[Indicator] = [
         campaign_reach,
         10,
     ),
-    # The pledges' ratings (双诺双评) go here, one line: Indicator("pledge_rating", ...).
+    Indicator("pledge_rating", _l("Pledges' ratings"), PLEDGES_RATED, pledge_ratings, 10),
 ]
 
 

@@ -66,6 +66,7 @@ def test_indicators_match_the_hand_count(world: World) -> None:
         "patrol_shifts_kept": 50.0,
         "meetings_attended": 66.7,  # 2 of 3 present
         "campaign_reach": 66.7,  # 2 of 3 households told
+        "pledge_rating": 66.7,  # its heads' 4, 2 and 5: (3 + 1 + 4) of 12
     }
     grid2 = _values(_row(assessment, GRID, world.grid2.id))
     assert grid2["visit_coverage"] == 66.7  # h4: 2 of 3 months
@@ -80,6 +81,7 @@ def test_indicators_match_the_hand_count(world: World) -> None:
         "residents_rating": 100.0,  # b1's only rating: the wish's 5
         "meetings_attended": 0.0,  # invited, marked absent
         "campaign_reach": 50.0,  # b1: h1 of h1, h2
+        "pledge_rating": 50.0,  # their own 4 and 2: (3 + 1) of 8
     }
     patroller = _values(_row(assessment, SubjectKind.POST, world.patroller_post.id))
     assert patroller == {
@@ -95,6 +97,8 @@ def test_indicators_match_the_hand_count(world: World) -> None:
     assert publicist["campaign_reach"] == 66.7  # the grid they are placed in
     leader = _values(_row(assessment, SubjectKind.POST, world.leader_post.id))
     assert leader["visit_coverage"] == 44.4 and leader["meetings_attended"] == 100.0
+    assert leader["pledge_rating"] == 100.0  # a 5
+    assert grid2["pledge_rating"] is None  # nobody rated its heads
 
 
 def test_each_indicator_is_one_query_for_all_subjects(world: World, app: Any) -> None:
@@ -121,8 +125,8 @@ def test_each_indicator_is_one_query_for_all_subjects(world: World, app: Any) ->
 def test_total_weights_and_stars(world: World) -> None:
     assessment = _compute(world)
     head = _row(assessment, SubjectKind.POST, world.head_post.id)
-    # (66.7×25 + 33.3×20 + 50×15 + 50×5 + 100×15 + 0×10 + 50×10) / 100
-    assert head.computed == 53.3 and head.total == 53.3 and head.stars == 1
+    # (66.7×25 + 33.3×20 + 50×15 + 50×5 + 100×15 + 0×10 + 50×10 + 50×10 pledges) / 110
+    assert head.computed == 53.0 and head.total == 53.0 and head.stars == 1
     leader = _row(assessment, SubjectKind.POST, world.leader_post.id)
     assert leader.stars is None  # grid leaders are assessed, stars go to heads and N members
 
@@ -180,14 +184,14 @@ def test_manual_score_moves_the_total_within_bounds(world: World) -> None:
     assessment = _compute(world)
     head = _row(assessment, SubjectKind.POST, world.head_post.id)
     operations.score(head, manual=8, comment="走访扎实", by=world.secretary)
-    assert head.total == 61.3 and head.stars == 2
+    assert head.total == 61.0 and head.stars == 2
     with pytest.raises(DomainError):
         operations.score(head, manual=11, comment="", by=world.secretary)
     db.session.commit()
     # Computing again keeps the manual score and the comment.
     assessment = _compute(world)
     head = _row(assessment, SubjectKind.POST, world.head_post.id)
-    assert (head.manual, head.comment, head.total) == (8, "走访扎实", 61.3)
+    assert (head.manual, head.comment, head.total) == (8, "走访扎实", 61.0)
 
 
 def test_publishing_freezes_the_figures(world: World) -> None:
@@ -263,8 +267,8 @@ def test_history_and_awards(world: World) -> None:
     operations.publish(q3, by=world.secretary, now=utcnow())
     db.session.commit()
     history = {h.name: h.stars for h in queries.history(world.community)}
-    # Q2: no visit of b1's households (coverage 0, nothing else to count); Q3: 53.3 + 10.
-    assert [(s, t) for _label, s, t in history["刘楼长"]] == [(1, 0.0), (2, 63.3)]
+    # Q2: no visit of b1's households (coverage 0, nothing else to count); Q3: 53.0 + 10.
+    assert [(s, t) for _label, s, t in history["刘楼长"]] == [(1, 0.0), (2, 63.0)]
     assert "张组长" not in history  # no stars for grid leaders
     assert [s for _label, s, _t in history["一网格"]] == [1, 1]
     mine = queries.person_history(world.head.id)

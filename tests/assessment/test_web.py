@@ -56,7 +56,7 @@ def test_secretary_computes_adjusts_publishes_and_the_board_shows_it(
     assert "Assessment 2026 Q3" not in before  # and now the board's parts are kept
     assessment = _computed(client, world)
     page = client.get(f"/assessment/{assessment.id}").get_data(as_text=True)
-    assert "刘楼长" in page and "Visit coverage" in page and "53.3" in page
+    assert "刘楼长" in page and "Visit coverage" in page and "<strong>53</strong>" in page
     head = _head_row(assessment, world)
 
     # Bad input: a clear message, what was typed kept, nothing changed.
@@ -79,7 +79,7 @@ def test_secretary_computes_adjusts_publishes_and_the_board_shows_it(
     )
     assert response.status_code == 302
     db.session.rollback()
-    assert _head_row(assessment, world).total == 60.3
+    assert _head_row(assessment, world).total == 60.0
 
     assert "Assessment 2026 Q3" not in client.get(board).get_data(as_text=True)  # a draft
     response = client.post(f"/assessment/{assessment.id}/publish")
@@ -131,6 +131,7 @@ def test_bad_weights_lose_nothing(client: FlaskClient, world: World) -> None:
         "patrol_shifts_kept": "10",
         "meetings_attended": "10",
         "campaign_reach": "10",
+        "pledge_rating": "10",
     }
     response = client.post("/assessment/weights", data=typed)
     assert response.status_code == 422
@@ -146,7 +147,7 @@ def test_bad_weights_lose_nothing(client: FlaskClient, world: World) -> None:
     response = client.post("/assessment/weights", data={**typed, "visit_coverage": "40"})
     assert response.status_code == 302
     db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(AssessmentWeight)) == 8
+    assert db.session.scalar(select(func.count()).select_from(AssessmentWeight)) == 9
 
 
 def test_who_may_open_what(client: FlaskClient, world: World, make: Any) -> None:

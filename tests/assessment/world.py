@@ -32,6 +32,8 @@ from models import (
     PatrolSchedule,
     PatrolShift,
     PatrolSignup,
+    PledgeRating,
+    PledgeRound,
     Wish,
     WishStatus,
     db,
@@ -160,6 +162,29 @@ class World:
                 rated_at=moment(date(2026, 9, 3)),
             )
         )
+        # Q3's round of pledge ratings (opened in October): the building head a 4 and a 2, the
+        # grid leader a 5.
+        pledge_round = PledgeRound(
+            community_id=c.id, quarter_first=date(2026, 7, 1), closes_on=date(2026, 11, 2)
+        )
+        add(pledge_round)
+        db.session.flush()
+        for household, post, value in (
+            (self.h1, self.head_post, 4),
+            (self.h2, self.head_post, 2),
+            (self.h3, self.leader_post, 5),
+        ):
+            add(
+                PledgeRating(
+                    round_id=pledge_round.id,
+                    community_id=c.id,
+                    grid_id=self.grid1.id,
+                    post_id=post.id,
+                    household_id=household.id,
+                    value=value,
+                    rated_at=moment(date(2026, 10, 5)),
+                )
+            )
         route = PatrolRoute(
             community_id=c.id, grid_id=self.grid1.id, name="夜巡", created_by_id=self.leader.id
         )
