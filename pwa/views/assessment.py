@@ -393,6 +393,12 @@ def street_results(street: str) -> Any:
 
 
 def _street_page(street: Street, error: str | None = None, status: int = 200) -> Any:
+    today = auth.today()
+    try:
+        period = parse(request.args["period"]) if request.args.get("period") else None
+    except DomainError as refused:
+        error, status, period = refused.message, 422, None
+    period = period or previous_quarter(today)
     communities = db.session.scalars(
         db.select(Community).where(Community.street_id == street.id).order_by(Community.name)
     ).all()
@@ -403,6 +409,9 @@ def _street_page(street: Street, error: str | None = None, status: int = 200) ->
         communities=communities,
         published=published,
         period_of=operations.period_of,
+        period=period,
+        period_choices=choices(today),
+        ranking=queries.street_ranking(street.id, period),
         indicators=list(by_code().values()),
         current=weights.for_street(street),
         typed=dict(request.form) if request.method == "POST" else {},

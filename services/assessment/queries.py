@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from models import (
@@ -215,3 +215,70 @@ def for_board(community: Community) -> BoardPart | None:
         grids=grids,
         awards=[(a.name, a.row.name, a.row.place, a.citation) for a in awards(latest)],
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A community's place among its street's for one period: its grids' published totals."""
+
+    community: str
+    code: str
+    assessment_id: int | None  # its published assessment of the period, if any
+    average: float | None  # the mean of its grids' totals
+    grids: int
+    five_star_grids: int
+    rank: int | None  # 1 is the best; None without a published assessment
+
+
+def street_ranking(street_id: int, period: Period) -> list[Standing]:
+    """The street's communities ranked by their grids' mean total in the period's published
+    assessment, best first; those without one last, by name. One grouped query."""
+    found = db.session.execute(
+        select(
+            Community.name,
+            Community.code,
+            Assessment.id,
+            func.avg(AssessmentRow.total),
+            func.count(AssessmentRow.id),
+            func.count(AssessmentRow.id).filter(AssessmentRow.stars == 5),
+        )
+        .select_from(Community)
+        .outerjoin(
+            Assessment,
+            and_(
+                Assessment.community_id == Community.id,
+                Assessment.year == period.year,
+                Assessment.quarter == period.quarter,
+                Assessment.status == AssessmentStatus.PUBLISHED,
+            ),
+        )
+        .outerjoin(
+            AssessmentRow,
+            and_(
+                AssessmentRow.assessment_id == Assessment.id,
+                AssessmentRow.subject_kind == SubjectKind.GRID,
+            ),
+        )
+        .where(Community.street_id == street_id)
+        .group_by(Community.id, Community.name, Community.code, Assessment.id)
+    ).all()
+    ranked = sorted(
+        found, key=lambda r: (r[3] is None, -(r[3] or 0.0), r[0])
+    )  # the best mean first; ties and the unassessed by name
+    out: list[Standing] = []
+    for name, code, assessment_id, average, grids, five in ranked:
+        rank = None
+        if average is not None:
+            rank = sum(1 for other in found if other[3] is not None and other[3] > average) + 1
+        out.append(
+            Standing(
+                name,
+                code,
+                assessment_id,
+                None if average is None else round(float(average), 1),
+                int(grids),
+                int(five),
+                rank,
+            )
+        )
+    return out

@@ -187,12 +187,27 @@ def test_who_may_open_what(client: FlaskClient, world: World, make: Any) -> None
     db.session.add(street)
     db.session.flush()
     world.community.street_id = street.id
+    make.community(name="后街社区", code="houjie").street_id = street.id
     admin = make.person(name="街道管理员")
     administration.grant(admin, street=street, by=None, today=auth.today())
     db.session.commit()
     sign_in(client, admin.phone)
     page = client.get("/assessment/streets/chengguan").get_data(as_text=True)
     assert world.community.name in page and "2026 Q3" in page
+    # The communities side by side: ranked by their grids' mean published total, the one
+    # without a published assessment last.
+    ranked = client.get("/assessment/streets/chengguan?period=2026-Q3").get_data(as_text=True)
+    ours = ranked.index(f'data-row="{world.community.code}"')
+    theirs = ranked.index('data-row="houjie"')
+    assert ours < theirs and "not published" in ranked[theirs:]
+    mean = db.session.scalar(
+        select(func.avg(AssessmentRow.total)).where(
+            AssessmentRow.assessment_id == assessment.id, AssessmentRow.subject_kind == "grid"
+        )
+    )
+    assert f">{round(mean, 1):g}<" in ranked[ours:theirs]
+    refused = client.get("/assessment/streets/chengguan?period=2026-Q9")
+    assert refused.status_code == 422 and "such as 2026-Q3" in refused.get_data(as_text=True)
     shown = client.get(f"/assessment/streets/chengguan/{assessment.id}").get_data(as_text=True)
     assert "刘楼长" in shown and "Manual score and comment" not in shown
     response = client.post("/assessment/streets/chengguan/weights", data={"visit_coverage": "x"})
