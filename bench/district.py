@@ -539,9 +539,7 @@ def ledger_section(exports: dict[str, LedgerExport]) -> str:
     lines = [
         "**A quarter's ledger exported as .xlsx** (one community's previous quarter, as its "
         "secretary, with residents' names; the whole file read; target 5 s, ratio = slowest of "
-        f"{LEDGER_REPEATS} / 5 s; the load of the whole run is given above). openpyxl writes "
-        "the workbook's XML through lxml (a dependency for this): without it the same export "
-        "took 4.2-5.5 s at load 17.",
+        f"{LEDGER_REPEATS} / 5 s; the load of the whole run is given above).",
         "",
         "| database | path | slowest | each run | .xlsx size | ratio to 5 s |",
         "|---|---|---|---|---|---|",

@@ -194,6 +194,17 @@ def test_templates_have_no_inline_script_or_style() -> None:
         assert "<style" not in text, f"<style> in {path}"
 
 
+def test_the_stylesheet_s_blocks_are_closed() -> None:
+    """Every { has its }: a block left open (a merge can drop a closing brace) swallows every
+    rule after it, and browsers say nothing."""
+    css = re.sub(r"/\*.*?\*/", "", (STATIC / "css" / "app.css").read_text(), flags=re.S)
+    depth = 0
+    for number, line in enumerate(css.splitlines(), 1):
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"app.css: a '}}' with no block open, line {number} (comments removed)"
+    assert depth == 0, f"app.css: {depth} block(s) never closed"
+
+
 def test_every_class_in_the_templates_is_styled() -> None:
     templates = Path(__file__).resolve().parent.parent / "pwa" / "templates"
     css = (STATIC / "css" / "app.css").read_text()
