@@ -23,7 +23,6 @@ import hashlib
 import hmac
 import json
 import re
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import count
@@ -38,6 +37,7 @@ from tests.fakes import (
     serve_for_bench,
 )
 from tests.fakes.callbacks import CallbackServer, Push
+from tests.fakes.rate import CallsPerSecond
 
 CHINA = timezone(timedelta(hours=8))
 MAX_SEND_NUMBERS = 1000
@@ -80,7 +80,7 @@ class FakeAlibaba(CallbackServer):
         self.rate_per_second = 0.0
         self._lose = 0
         self._nonces: set[str] = set()
-        self._second = (0, 0)  # (second, calls in it)
+        self._calls = CallsPerSecond()
         self._ids = count(900000000000000001)
         self._ups = count(1)
 
@@ -123,15 +123,10 @@ class FakeAlibaba(CallbackServer):
             return refused
         action = request.headers.get("x-acs-action", "")
         self.calls.append(action)
-        if self.rate_per_second > 0:
-            now = int(time.monotonic())
-            second, calls = self._second
-            calls = calls + 1 if second == now else 1
-            self._second = (now, calls)
-            if calls > self.rate_per_second:
-                return self._error(
-                    400, "Throttling.User", "Request was denied due to user flow control."
-                )
+        if self.rate_per_second > 0 and not self._calls.take(self.rate_per_second):
+            return self._error(
+                400, "Throttling.User", "Request was denied due to user flow control."
+            )
         params = dict(parse_qsl(request.query, keep_blank_values=True))
         if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             params.update(parse_qsl(request.body.decode("utf-8"), keep_blank_values=True))

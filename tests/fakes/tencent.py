@@ -37,6 +37,7 @@ from tests.fakes import (
     serve_for_bench,
 )
 from tests.fakes.callbacks import CallbackServer, Push
+from tests.fakes.rate import CallsPerSecond
 
 MAX_NUMBERS = 200
 CHINA = timezone(timedelta(hours=8))
@@ -87,7 +88,7 @@ class FakeTencent(CallbackServer):
         self.reply_url = ""  # where reply callbacks go
         self._lose = 0
         self._serials = count(1)
-        self._second = (0, 0)  # (second, calls in it)
+        self._calls = CallsPerSecond()
 
     @staticmethod
     def accepted(answer: WebhookResponse) -> bool:
@@ -151,14 +152,9 @@ class FakeTencent(CallbackServer):
             return self._error("AuthFailure.SignatureFailure", "signature does not match")
         action = request.headers.get("x-tc-action", "")
         self.calls.append(action)
-        if self.rate_per_second > 0:
-            now = int(time.monotonic())
-            second, calls = self._second
-            calls = calls + 1 if second == now else 1
-            self._second = (now, calls)
-            if calls > self.rate_per_second:
-                self.refusals.append("RequestLimitExceeded")
-                return self._error("RequestLimitExceeded", "request frequency limit exceeded")
+        if self.rate_per_second > 0 and not self._calls.take(self.rate_per_second):
+            self.refusals.append("RequestLimitExceeded")
+            return self._error("RequestLimitExceeded", "request frequency limit exceeded")
         params = json.loads(request.body or b"{}")
         if params.get("SmsSdkAppId") != self.app_id:
             return self._error("FailedOperation.SmsSdkAppIdVerifyFail", "SmsSdkAppId")
