@@ -8,26 +8,22 @@ then is kept in a spool file and written later by `flush_spool` (the "audit-spoo
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import time as timer
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext
-from openpyxl import Workbook
-from sqlalchemy import Connection, Select, and_, false, insert, or_, select
+from sqlalchemy import Connection, insert
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import selectinload
 
-from models import AuditEntry, Building, Household, Person, Post, Resident, clock, db, utcnow
+from models import AuditEntry, Person, Post, db, utcnow
 from models.base import writing
-from services import exports
 
 log = logging.getLogger(__name__)
 
@@ -411,100 +407,3 @@ def flush_spool(spool: Path | str) -> int:
     taking.unlink()
     log.info("audit: wrote %d spooled read(s)", len(reads))
     return len(reads)
-
-
-# ------------------------------------------------------------------------- the audit page
-
-# At most this many entries in one export (the filters narrow it further).
-EXPORT_LIMIT = 20000
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the secretary's audit page narrows the trail to."""
-
-    person: str = ""  # part of the actor's name or phone
-    resident: str = ""  # a resident's id, or part of their name
-    since: date | None = None
-    until: date | None = None  # inclusive
-
-
-def _resident_clause(community_id: int, resident: str) -> object:
-    text = resident.strip()
-    found = select(Resident.id, Resident.household_id).join(Household).join(Building)
-    found = found.where(Building.community_id == community_id)
-    if text.isdigit():
-        found = found.where(Resident.id == int(text))
-    else:
-        found = found.where(Resident.name.contains(text)).limit(50)
-    rows = db.session.execute(found).all()
-    if not rows:
-        return false()
-    clauses = []
-    for resident_id, household_id in rows:
-        clauses.append(AuditEntry.records.contains(f" resident:{resident_id} "))
-        # A household's page shows everyone living there; older entries name only the record.
-        clauses.append(AuditEntry.records.contains(f" household:{household_id} "))
-        clauses.append(
-            and_(AuditEntry.subject_type == "resident", AuditEntry.subject_id == resident_id)
-        )
-        clauses.append(
-            and_(AuditEntry.subject_type == "household", AuditEntry.subject_id == household_id)
-        )
-    return or_(*clauses)
-
-
-def matching(community_id: int, filters: Filters) -> Select[AuditEntry]:
-    """The community's entries the filters keep, newest first."""
-    query = select(AuditEntry).where(AuditEntry.community_id == community_id)
-    if filters.person.strip():
-        text = filters.person.strip()
-        query = query.where(
-            AuditEntry.actor_id.in_(
-                select(Person.id).where(
-                    or_(Person.name.contains(text), Person.phone.contains(text))
-                )
-            )
-        )
-    if filters.resident.strip():
-        query = query.where(_resident_clause(community_id, filters.resident))  # type: ignore[arg-type]
-    if filters.since is not None:
-        query = query.where(AuditEntry.at >= clock.at(filters.since, time.min))
-    if filters.until is not None:
-        query = query.where(AuditEntry.at < clock.at(filters.until + timedelta(days=1), time.min))
-    return query.options(selectinload(AuditEntry.actor)).order_by(
-        AuditEntry.at.desc(), AuditEntry.id.desc()
-    )
-
-
-def rows(entries: Iterable[AuditEntry], headers: list[str]) -> list[list[exports.Cell]]:
-    """The entries as spreadsheet rows, under the headers given (already translated)."""
-    out: list[list[exports.Cell]] = [list(headers)]
-    for e in entries:
-        out.append(
-            [
-                clock.local(e.at).strftime("%Y-%m-%d %H:%M:%S"),
-                e.actor.name if e.actor else "",
-                e.role,
-                e.post_id,
-                e.action,
-                f"{e.subject_type} {e.subject_id}" if e.subject_id else e.subject_type,
-                e.records.strip(),
-                e.detail,
-            ]
-        )
-    return out
-
-
-def export_csv(entries: Iterable[AuditEntry], headers: list[str]) -> bytes:
-    return exports.csv_bytes(rows(entries, headers))
-
-
-def export_xlsx(entries: Iterable[AuditEntry], headers: list[str], title: str) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    for row in rows(entries, headers):
-        exports.append_row(sheet, row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -19,7 +19,7 @@ from wtforms.widgets import TextInput
 from models import clock
 from pwa.forms.fields import Parsed
 from pwa.steps import Form
-from services import audit, phones
+from services import audit_trail, phones
 from services.errors import InvalidInput
 from services.roster import operations as roster
 from services.roster import permissions
@@ -212,8 +212,8 @@ class AuditFilterForm(Form):
         if since is not None and field.data is not None and field.data < since:
             raise ValidationError(_("The first date is after the last."))
 
-    def filters(self) -> audit.Filters:
-        return audit.Filters(
+    def filters(self) -> audit_trail.Filters:
+        return audit_trail.Filters(
             person=(self.person.data or "").strip()[:40],
             resident=(self.resident.data or "").strip()[:40],
             since=self.since.data,

@@ -12,7 +12,7 @@ from models.roles import Permission
 from pwa import auth
 from pwa.forms.roster import AuditFilterForm
 from pwa.views.secretary.blueprint import bp, current_community
-from services import audit
+from services import audit_trail as trail
 
 AUDIT_PAGE_SIZE = 50
 AUDIT_FILTERS = ("person", "resident", "since", "until")
@@ -48,7 +48,7 @@ def audit_trail() -> Any:
     if error is None:
         entries = list(
             db.session.scalars(
-                audit.matching(community.id, form.filters())
+                trail.matching(community.id, form.filters())
                 .offset((page - 1) * AUDIT_PAGE_SIZE)
                 .limit(AUDIT_PAGE_SIZE + 1)
             )
@@ -75,14 +75,14 @@ def _audit_export(kind: str) -> Any:
     if error is not None:
         return audit_trail()
     entries = list(
-        db.session.scalars(audit.matching(community.id, form.filters()).limit(audit.EXPORT_LIMIT))
+        db.session.scalars(trail.matching(community.id, form.filters()).limit(trail.EXPORT_LIMIT))
     )
     day = auth.today()
     if kind == "csv":
-        body = audit.export_csv(entries, _audit_headers())
+        body = trail.export_csv(entries, _audit_headers())
         mimetype = "text/csv"
     else:
-        body = audit.export_xlsx(entries, _audit_headers(), _("Audit trail"))
+        body = trail.export_xlsx(entries, _audit_headers(), _("Audit trail"))
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body,
