@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from datetime import date
 from typing import Any
@@ -12,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -24,11 +21,11 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
-from models import Building, Grid, Household, Person, Visit, db
-from models.clock import month_start
+from models import Building, Grid, Household, Visit, db
 from models.roles import Permission, Role
 from pwa import audit_reads, auth, figures_cache, paging
 from pwa.forms.visits import ScheduleForm, VisitForm
+from pwa.offline_round import round_id
 from pwa.rendering import render
 from pwa.steps import run_step
 from pwa.views import needs as need_views
@@ -131,19 +128,6 @@ def _coverage_total(area: Area, today: date) -> coverage.Coverage:
         (area, today),
         lambda: coverage.total(coverage.by(Building.id, area, today).values()),
     )
-
-
-def round_id(person: Person, today: date) -> str:
-    """Name this person's offline round for this month: "2026-12-" and a keyed hash.
-
-    The phone keeps the round's pages in a cache of this name; a page signed in as someone
-    else, or in another month, carries another name and the page script deletes the old cache.
-    The hash keeps the person's id out of the name.
-    """
-    month = f"{month_start(today):%Y-%m}"
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    mac = hmac.new(secret, f"offline-round:{person.id}:{month}".encode(), hashlib.sha256)
-    return f"{month}-{mac.hexdigest()[:16]}"
 
 
 @bp.app_context_processor
