@@ -50,6 +50,7 @@ from notify.channels import (
     for_provider,
 )
 from notify.channels.twilio import status as twilio_status
+from notify.queueing import locked_in_id_order
 from notify.ratelimit import SendRate
 from notify.template_sending import TemplateSending
 
@@ -152,7 +153,7 @@ class Dispatcher:
         db.session.execute(
             update(Delivery)
             .where(
-                Delivery.id.in_(list(ids)),
+                Delivery.id.in_(locked_in_id_order(ids)),
                 Delivery.state.in_([DeliveryState.QUEUED, DeliveryState.DEFERRED]),
                 or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
             )

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 from rq import Queue
 from rq import Retry as JobRetry
-from sqlalchemy import update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from models import Delivery, DeliveryState, db, utcnow
@@ -93,6 +93,15 @@ def enqueue_now(ids: Sequence[int], *, redis: Redis, queue_name: str, timeout: i
     rate = float(current_app.config.get("SMS_RATE_PER_SECOND") or 0) if has_app_context() else 0
     waiting = sorted(set(ids))
     for batch in batches(waiting, rate):
+        # Stamped and committed before the job exists: a worker that took the job at once
+        # would otherwise claim these rows while this stamp still held some of them, and two
+        # UPDATEs over one set of rows, each in its own order, deadlock on PostgreSQL.
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(locked_in_id_order(batch)))
+            .values(enqueued_at=utcnow())
+        )
+        db.session.commit()
         try:
             q.enqueue(
                 JOB,
@@ -105,11 +114,22 @@ def enqueue_now(ids: Sequence[int], *, redis: Redis, queue_name: str, timeout: i
         except RedisError:
             _never_queued(waiting)
             raise
-        db.session.execute(
-            update(Delivery).where(Delivery.id.in_(batch)).values(enqueued_at=utcnow())
-        )
-        db.session.commit()
         waiting = waiting[len(batch) :]
+
+
+def locked_in_id_order(ids: Sequence[int]) -> Select[int]:
+    """The rows among ids, locked by increasing id (on PostgreSQL; SQLite locks the file).
+
+    Every bulk UPDATE of deliveries that another process may be updating at the same moment
+    (the hand-over's stamp, a worker's claim, the sweep) takes its rows through this, so all
+    of them lock in one order and none waits on another that waits on it.
+    """
+    return (
+        select(Delivery.id)
+        .where(Delivery.id.in_(list(ids)))
+        .order_by(Delivery.id)
+        .with_for_update()
+    )
 
 
 def _never_queued(ids: Sequence[int]) -> None:
@@ -120,7 +140,7 @@ def _never_queued(ids: Sequence[int]) -> None:
         db.session.rollback()
         db.session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(list(ids)), Delivery.state == DeliveryState.QUEUED)
+            .where(Delivery.id.in_(locked_in_id_order(ids)), Delivery.state == DeliveryState.QUEUED)
             .values(enqueued_at=None)
         )
         db.session.commit()

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, update
 
 from models import Delivery, DeliveryState, db, utcnow
 from models.base import writing
+from notify.queueing import locked_in_id_order
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,9 @@ def _sweep(now: datetime, limit: int) -> list[int]:
     if lost:
         db.session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(lost), Delivery.state == DeliveryState.SENDING)
+            .where(
+                Delivery.id.in_(locked_in_id_order(lost)), Delivery.state == DeliveryState.SENDING
+            )
             .values(state=DeliveryState.QUEUED, uncertain=True, claim_token=None, updated_at=now)
         )
         log.warning("%d deliveries were left sending by a dead worker; sending again", len(lost))
