@@ -57,8 +57,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two pytest processes (pytest-xdist): much of the suite waits on workers, servers and the
+# browser, and each process has its own Redis and database. PYTEST_WORKERS=0 runs one.
+PYTEST_WORKERS ?= 2
 pytest: translations
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 test: system-packages lint typecheck pytest
 

@@ -93,15 +93,6 @@ def enqueue_now(ids: Sequence[int], *, redis: Redis, queue_name: str, timeout: i
     rate = float(current_app.config.get("SMS_RATE_PER_SECOND") or 0) if has_app_context() else 0
     waiting = sorted(set(ids))
     for batch in batches(waiting, rate):
-        # Stamped and committed before the job exists: a worker that took the job at once
-        # would otherwise claim these rows while this stamp still held some of them, and two
-        # UPDATEs over one set of rows, each in its own order, deadlock on PostgreSQL.
-        db.session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(locked_in_id_order(batch)))
-            .values(enqueued_at=utcnow())
-        )
-        db.session.commit()
         try:
             q.enqueue(
                 JOB,
@@ -114,6 +105,13 @@ def enqueue_now(ids: Sequence[int], *, redis: Redis, queue_name: str, timeout: i
         except RedisError:
             _never_queued(waiting)
             raise
+        # A worker may be claiming these rows already: both lock them by increasing id.
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(locked_in_id_order(batch)))
+            .values(enqueued_at=utcnow())
+        )
+        db.session.commit()
         waiting = waiting[len(batch) :]
 
 

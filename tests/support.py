@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from rq import SimpleWorker
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from pwa.launcher import redis_server_binary
 
@@ -110,7 +111,28 @@ def sign_in(client, phone: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def env_database_url() -> str | None:
-    return os.environ.get("LINLI_TEST_DATABASE_URL")
+    """The PostgreSQL database named by LINLI_TEST_DATABASE_URL, one per pytest-xdist worker.
+
+    Each worker empties every table after each test, so two workers cannot share a database:
+    worker gw1 gets `<name>_gw1`, created beside the named one on the same server.
+    """
+    url = os.environ.get("LINLI_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        engine.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 class _BurstWorker(SimpleWorker):
