@@ -155,3 +155,27 @@ def test_a_rendering_s_own_gettext_says_what_babel_s_says(app: Flask) -> None:
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         app.preprocess_request()
         assert render_template_string("{{ _('Name') }}") == "姓名"
+
+
+def test_wtforms_own_messages_follow_each_request_s_language(app: Flask) -> None:
+    # pwa.steps keeps WTForms' catalogue per language: each request still gets its own.
+    from wtforms import StringField
+    from wtforms.validators import InputRequired
+
+    from pwa.steps import Form
+
+    class Named(Form):
+        name = StringField(validators=[InputRequired()])
+
+    for language, expected in (
+        ("zh-CN", "该字段是必填字段。"),
+        ("en", "This field is required."),
+        ("zh-CN", "该字段是必填字段。"),
+    ):
+        with app.test_request_context(
+            "/", method="POST", data={}, headers={"Accept-Language": language}
+        ):
+            app.preprocess_request()
+            form = Named()
+            assert not form.validate()
+            assert form.first_error() == expected
