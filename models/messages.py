@@ -61,7 +61,8 @@ class Delivery(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         UniqueConstraint("batch_key", "recipient_key"),
         Index("ix_delivery_state_not_before", "state", "not_before"),
-        Index("ix_delivery_community_state", "community_id", "state"),
+        # The outbox counts by state and "may have arrived twice" from the index alone.
+        Index("ix_delivery_community_state", "community_id", "state", "uncertain"),
         Index("ix_delivery_community_created", "community_id", "created_at"),
         Index("ix_delivery_address_created", "address", "created_at"),
     )

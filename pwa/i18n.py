@@ -6,7 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Domain, format_datetime, get_locale, refresh
+from flask_babel import Domain, format_datetime, get_locale, get_translations, refresh
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from models import clock
 from pwa.extensions import babel
@@ -95,6 +98,43 @@ def current_language() -> str:
     return name
 
 
+def template_gettext() -> dict[str, Any]:
+    """`_`, `gettext` and `ngettext` for one rendering, bound to the translations it is in.
+
+    Flask-Babel's functions find Babel's context, domain and translations anew for every
+    string: about 7.5 µs each, against 0.25 µs for the lookup itself, and a page translates
+    60-150 strings. A context processor gives each rendering these instead: the translations
+    are found once, when the rendering starts (so inside `force_locale` too). `_` formats as
+    Flask-Babel's `gettext` does (a plain string, formatted only when given values: the
+    output is escaped as any value); `gettext` and `ngettext`, which `{% trans %}` calls,
+    format as Jinja's "newstyle" ones do (always; Markup escaping the values when the template
+    autoescapes).
+    """
+    translations = get_translations()
+    ugettext, ungettext = translations.ugettext, translations.ungettext
+
+    def underscore(string: str, **variables: Any) -> str:
+        found: str = ugettext(string)
+        return found % variables if variables else found
+
+    @pass_context
+    def gettext(context: Context, string: str, **variables: Any) -> str:
+        found: str = ugettext(string)
+        if context.eval_ctx.autoescape:
+            found = Markup(found)
+        return found % variables
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        found: str = ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            found = Markup(found)
+        return found % variables
+
+    return {"_": underscore, "gettext": gettext, "ngettext": ngettext}
+
+
 def init_app(app: Flask) -> None:
     # The app's default domain (Flask-Babel makes a plain one on first use).
     babel.domain_instance = RequestDomain()  # "messages", as init_app leaves it
@@ -107,6 +147,7 @@ def init_app(app: Flask) -> None:
     # Flask-Babel keeps the locale it chose on the app context, which can outlive a request
     # (tests, a CLI command): every request chooses afresh, from its own cookie and person.
     app.before_request(refresh)
+    app.context_processor(template_gettext)
 
     @app.context_processor
     def _lang() -> dict[str, str]:

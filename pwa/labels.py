@@ -98,6 +98,27 @@ VOCABULARIES = (
 )
 
 
+_BY_NAME = {v.filter_name: v for v in VOCABULARIES}
+
+
+def for_page(filter_name: str) -> Callable[[str], str]:
+    """The vocabulary's label, remembered for one page (one request, one language).
+
+    A list names the same few codes on every row; even a kept label names the request's
+    language anew at each call. Views that build their rows call this once per page.
+    """
+    label = kept(_BY_NAME[filter_name])
+    seen: dict[str, str] = {}
+
+    def lookup(code: str) -> str:
+        found = seen.get(code)
+        if found is None:
+            found = seen[code] = label(code)
+        return found
+
+    return lookup
+
+
 def known_codes() -> set[str]:
     """Every code of every vocabulary (and roles and permissions, labelled where they live)."""
     codes: set[str] = set()

@@ -11,12 +11,46 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from babel import support
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
 
 from models import db
 from services.errors import DomainError
 
 T = TypeVar("T")
+
+# WTForms' own messages ("This field is required.") by language. Flask-WTF reads their
+# catalogue from disk for every request that builds a form: the same file every time.
+_WTFORMS_CATALOGUES: dict[str, support.NullTranslations] = {}
+
+
+def _wtforms_catalogue() -> support.NullTranslations:
+    locale = get_locale()
+    if locale is None:  # no request: nothing to translate to
+        return support.NullTranslations()
+    key = str(locale)
+    found = _WTFORMS_CATALOGUES.get(key)
+    if found is None:
+        found = support.Translations.load(messages_path(), [locale], domain="wtforms")
+        _WTFORMS_CATALOGUES[key] = found
+    return found
+
+
+class _WTFormsTranslations:
+    """What WTForms asks its messages of, in the request's language, read once per language."""
+
+    def gettext(self, string: str) -> str:
+        found: str = _wtforms_catalogue().ugettext(string)
+        return found
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        found: str = _wtforms_catalogue().ungettext(singular, plural, n)
+        return found
+
+
+WTFORMS_TRANSLATIONS = _WTFormsTranslations()
 
 
 class Form(FlaskForm):
@@ -24,6 +58,9 @@ class Form(FlaskForm):
 
     class Meta:
         csrf = False
+
+        def get_translations(self, form: Any) -> Any:
+            return WTFORMS_TRANSLATIONS
 
     def first_error(self) -> str:
         """Return the first message of the first field that failed, for the page's notice."""

@@ -177,15 +177,19 @@ def detail_label(detail: str) -> str:
     return " ".join(part for part in (page, *shown) if part)
 
 
-def records_label(records: str, limit: int | None = None) -> str:
+def records_label(
+    records: str, limit: int | None = None, labels: dict[str, str] | None = None
+) -> str:
     """Return the records a read showed, as " resident:12 household:3 " reads: "居民#12 户#3".
 
     With a limit, the text stops (with "…") once it is that long: a list's read names
-    hundreds of records, and a page of entries shows the start of each.
+    hundreds of records, and a page of entries shows the start of each. `labels` keeps the
+    kinds' labels across the calls of one page (in one language).
     """
     # Each kind's label is translated once, not once per record (a lazy label translates
     # again at every use).
-    labels: dict[str, str] = {}
+    if labels is None:
+        labels = {}
     shown: list[str] = []
     length = 0
     for record in records.split():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Flask
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext, lazy_gettext, refresh
 from sqlalchemy import func, select
@@ -129,3 +129,53 @@ def test_kept_translations_follow_a_change_of_language_within_a_request(app: Fla
         assert template.render() == "Name"
         with force_locale("zh"):
             assert template.render() == "姓名"
+
+
+def test_a_rendering_s_own_gettext_says_what_babel_s_says(app: Flask) -> None:
+    # pwa.i18n.template_gettext: found once per rendering, formatted as Jinja's newstyle.
+    page = (
+        "{{ _('Name') }}|{{ gettext('Name') }}|{{ _('%(n)d messages', n=3) }}"
+        "|{{ _('Hi %(who)s', who='<b>') }}|{% trans %}Name{% endtrans %}"
+        "|{% trans n=2 %}{{ n }} thing{% pluralize %}{{ n }} things{% endtrans %}"
+        "|{{ _('100%') }}"
+    )
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        app.preprocess_request()
+        with force_locale("en"):
+            expected = (
+                f"{gettext('Name')}|{gettext('Name')}|{gettext('%(n)d messages', n=3)}"
+                "|Hi &lt;b&gt;|Name|2 things|100%"
+            )
+        assert render_template_string(page) == expected
+        with force_locale("zh"):
+            chinese = render_template_string(page)
+        assert chinese.startswith("姓名|姓名|") and gettext("%(n)d messages", n=3) not in chinese
+        # The translations are those of the rendering's language, not the first one's.
+        assert render_template_string("{{ _('Name') }}") == "Name"
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        app.preprocess_request()
+        assert render_template_string("{{ _('Name') }}") == "姓名"
+
+
+def test_wtforms_own_messages_follow_each_request_s_language(app: Flask) -> None:
+    # pwa.steps keeps WTForms' catalogue per language: each request still gets its own.
+    from wtforms import StringField
+    from wtforms.validators import InputRequired
+
+    from pwa.steps import Form
+
+    class Named(Form):
+        name = StringField(validators=[InputRequired()])
+
+    for language, expected in (
+        ("zh-CN", "该字段是必填字段。"),
+        ("en", "This field is required."),
+        ("zh-CN", "该字段是必填字段。"),
+    ):
+        with app.test_request_context(
+            "/", method="POST", data={}, headers={"Accept-Language": language}
+        ):
+            app.preprocess_request()
+            form = Named()
+            assert not form.validate()
+            assert form.first_error() == expected

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 
 from pwa import auth
 from pwa.extensions import limiter
@@ -126,4 +125,5 @@ def sign_out() -> Any:
 
 @bp.app_context_processor
 def _inject() -> dict[str, Any]:
-    return {"current_person": auth.current_person(), "_": _}
+    # `_` comes from pwa.i18n.template_gettext (bound to the rendering's translations).
+    return {"current_person": auth.current_person()}

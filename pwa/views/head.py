@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import true
+from sqlalchemy.orm import contains_eager, selectinload
 
 from models import Building, Grid, Household, Resident, db
 from models.roles import Permission
@@ -143,7 +144,13 @@ def building(building_id: int) -> Any:
 @auth.permission_required(Permission.SEE_HOUSEHOLDS)
 def household(household_id: int) -> Any:
     area = auth.current_area()
-    household = areas.get_household(area, household_id)
+    # What the page and its read audit show: the building and grid (crumbs), the residents.
+    household = areas.get_household(
+        area,
+        household_id,
+        contains_eager(Household.building).joinedload(Building.grid),
+        selectinload(Household.residents),
+    )
     audit_reads.household(household)
     return render_template("head/household.html", household=household, **_helpers())
 

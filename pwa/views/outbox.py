@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -12,9 +14,10 @@ from sqlalchemy.orm import selectinload
 from models import Community, Delivery, DeliveryState, Grid, InboundMessage, Resident, db
 from models.roles import Permission
 from notify import inbound as inbound_texts
-from notify import mainland
+from notify import kind_titles, mainland
+from notify.channels import channel_label
 from notify.dispatch import Settings
-from pwa import audit_reads, auth, errors
+from pwa import audit_reads, auth, errors, i18n
 from pwa.forms.messages import (
     FILTERS,
     RetryAllForm,
@@ -80,6 +83,72 @@ def _recipient_labels(rows: list[Any]) -> dict[int, str]:
     return labels
 
 
+@dataclass(frozen=True)
+class Row:
+    """A delivery as its row shows it: every word made in the view, once per distinct value."""
+
+    id: int
+    state: str
+    when: str
+    to: str
+    address: str  # the masked number an SMS went to, when the name shown is not it
+    channel: str
+    badge: str  # the state's name, or when a held message goes
+    goes: str  # ISO time a held message goes (app.js counts down to it), or ""
+    warn: bool
+    uncertain: bool
+    segments: int | None
+    kind: str
+    ref: str
+    reason: str
+    retry: bool
+
+
+def _rows(rows: list[Any], recipients: dict[int, str], now: datetime) -> list[Row]:
+    # Labels depend only on the code within a request: each made once per page, not per row.
+    states = outbox_admin.state_labels()
+    kinds: dict[str, str] = {}
+    channels: dict[str, str] = {}
+    out = []
+    for d in rows:
+        state = str(d.state)
+        to = recipients[d.id]
+        address = ""
+        if d.channel == "sms" and d.address:
+            masked = phones.mask(d.address)
+            address = masked if masked != to else ""
+        held = state == DeliveryState.DEFERRED and d.not_before is not None
+        warn = state in WARN_STATES
+        if d.kind not in kinds:
+            kinds[d.kind] = kind_titles.title(d.kind)
+        if d.channel and d.channel not in channels:
+            channels[d.channel] = channel_label(d.channel)
+        out.append(
+            Row(
+                id=d.id,
+                state=state,
+                when=i18n.local_time(d.created_at, "MM-dd HH:mm"),
+                to=to,
+                address=address,
+                channel=channels[d.channel] if d.channel else "—",
+                badge=outbox_admin.goes_at(d.not_before, now) if held else states.get(state, state),
+                goes=d.not_before.isoformat() if held else "",
+                warn=warn and not held,
+                uncertain=bool(d.uncertain),
+                segments=d.segments,
+                kind=kinds[d.kind],
+                ref=d.ref or "",
+                reason=(
+                    delivery_reasons.shown(d.error_code, d.error_reason, d.kind)
+                    if warn and d.error_reason
+                    else ""
+                ),
+                retry=state in outbox_admin.RETRYABLE,
+            )
+        )
+    return out
+
+
 @bp.get("")
 def deliveries() -> Any:
     community = current_community()
@@ -113,18 +182,12 @@ def deliveries() -> Any:
         counts=counts,
         filters=FILTERS,
         labels=outbox_admin.state_labels(),
-        rows=rows,
-        recipients=_recipient_labels(rows),
-        warn_states=WARN_STATES,
-        retryable_states=outbox_admin.RETRYABLE,
+        rows=_rows(rows, _recipient_labels(rows), now),
         can_retry_all=retryable > 0
         and state in ("all", outbox_admin.UNCERTAIN, *outbox_admin.RETRYABLE),
         retry_limit=outbox_admin.RETRY_ALL_LIMIT,
         retried=request.args.get("retried", type=int),
         skipped=request.args.get("skipped", type=int),
-        mask=phones.mask,
-        reason=delivery_reasons.shown,
-        goes=lambda moment: outbox_admin.goes_at(moment, now),
     )
 
 

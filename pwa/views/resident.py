@@ -43,7 +43,7 @@ def my_home() -> Any:
         # 双报到: a partner unit's liaison reaches the unit's own page from here.
         liaison_units=report_in.liaison_units(person),
         # The quarter's rating of the household's heads' pledges, while it is open.
-        pledge_card=pledge_queries.card_for(person, auth.today()),
+        pledge_card=pledge_queries.card_for(person, auth.today(), [h.id for h in households]),
         pledge_role=lambda post: roster_posts.role_name(post.role, post.community_id),
         pledge_quarter=lambda first: Quarter(first).label(),
     )

@@ -4,6 +4,7 @@ quarter's figures (`ratings`) the assessment counts."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -145,9 +146,18 @@ def is_open(round_: PledgeRound, today: date) -> bool:
     return today < round_.closes_on
 
 
-def card_for(person: Person, today: date) -> list[PledgeRating]:
-    """The rating rows of the person's own households in rounds still open (the home's card)."""
-    households = [h.id for h in db.session.scalars(areas.own_households(person))]
+def card_for(
+    person: Person, today: date, household_ids: Sequence[int] | None = None
+) -> list[PledgeRating]:
+    """The rating rows of the person's own households in rounds still open (the home's card).
+
+    `household_ids`: those households, when the caller has them already (the home has).
+    """
+    households = (
+        list(household_ids)
+        if household_ids is not None
+        else [h.id for h in db.session.scalars(areas.own_households(person))]
+    )
     if not households:
         return []
     return list(

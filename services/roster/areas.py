@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy.sql.base import ExecutableOption
 
 from models import Building, Community, Grid, Household, Person, Post, Resident, db
 from models.roles import Role
@@ -112,9 +113,11 @@ def get_building(area: Area, building_id: int) -> Building:
     return _one(visible_buildings(area).where(Building.id == building_id))
 
 
-def get_household(area: Area, household_id: int) -> Household:
+def get_household(area: Area, household_id: int, *options: ExecutableOption) -> Household:
+    """The area's household (`options`: what its page shows with it, loaded in the same go)."""
     # A moved-out household still opens: its visits and wishes are kept for the ledgers.
-    return _one(visible_households(area, with_gone=True).where(Household.id == household_id))
+    query = visible_households(area, with_gone=True).where(Household.id == household_id)
+    return _one(query.options(*options) if options else query)
 
 
 def get_resident(area: Area, resident_id: int) -> Resident:

@@ -121,6 +121,19 @@ def test_counts_and_filter_by_state(client: FlaskClient, world: SimpleNamespace)
     assert len(_ids(html)) == 8
 
 
+def test_uncertain_is_counted_across_states(client: FlaskClient, world: SimpleNamespace) -> None:
+    # The counts are one query grouped by state and the flag: each state's tile counts both.
+    c = world.c
+    _delivery(c, state="sent", uncertain=True)
+    _delivery(c, state="delivered", uncertain=True)
+    _delivery(c, state="delivered")
+    _delivery(world.other, state="delivered", uncertain=True)
+    html = _page(client, c)
+    assert _tile(html, "uncertain") == 2
+    assert _tile(html, "delivered") == 2
+    assert _tile(html, "sent") == 1
+
+
 def test_pagination_newest_first(client: FlaskClient, world: SimpleNamespace) -> None:
     start = utcnow() - timedelta(days=1)
     rows = [
