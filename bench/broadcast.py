@@ -462,7 +462,7 @@ scenarios run in the same run, one after the other, on the same machine.
   second): SendSms takes at most 200 numbers a call, so a job of 200 is one call, each
   taking one slot of `TENCENT_SMS_RATE` (10/s): at most 2,000 SMS/s from the call limit.
 - All check correctness: every phone received exactly one SMS and every delivery ended
-  `sent`. `tests/test_bench.py` runs `--quick` (1,000 phones) and asserts only that.
+  `sent`. `tests/test_bench.py` runs it with 400 phones and asserts only that.
 
 Machine: {m["cores"]} cores ({m["cpu"]}), {m["system"]}, Python {m["python"]},
 SQLite {m["sqlite"]}. Load average (1 min) before → after each scenario: {loads}; other

@@ -7,10 +7,13 @@ import re
 import socket
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+from flask import Flask
 from rq import SimpleWorker
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from pwa.launcher import redis_server_binary
@@ -190,3 +193,73 @@ def run_jobs(app) -> int:  # type: ignore[no-untyped-def]
             return ran
         ran += queue.count
         _BurstWorker([queue], connection=connection).work(burst=True)
+
+
+class _DemoSnapshot:
+    """The demo's rows as `flask demo` wrote them, kept by one pytest process."""
+
+    def __init__(self, day: date, output: str, rows: dict[str, list[dict[str, Any]]]) -> None:
+        self.day = day
+        self.output = output
+        self.rows = rows
+
+
+_demo: _DemoSnapshot | None = None
+
+
+def load_demo(app: Flask) -> str:
+    """Load the demo community as `flask demo` does; return what the command printed.
+
+    The first call in a test process (and the first on a new day: the demo is dated) runs the
+    real command and keeps a copy of every row it wrote; later calls, into the emptied
+    database, insert that copy: on PostgreSQL the demo takes 40 s of a loaded CI machine, and
+    ten tests read it. `tests/test_demo.py` runs the real command every time.
+    """
+    global _demo
+    from models import clock, db
+
+    with app.app_context():
+        day = clock.today()
+        if _demo is None or _demo.day != day:
+            result = app.test_cli_runner().invoke(args=["demo"])
+            assert result.exit_code == 0, result.output + repr(result.exception)
+            _demo = _DemoSnapshot(day, result.output, _table_rows(db.engine))
+        else:
+            _insert_rows(db.engine, _demo.rows)
+        db.session.remove()
+    return _demo.output
+
+
+def _table_rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    from models import db
+
+    existing = set(inspect(engine).get_table_names())
+    rows: dict[str, list[dict[str, Any]]] = {}
+    with engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            if table.name in existing:
+                ordered = select(table).order_by(*table.primary_key.columns)
+                rows[table.name] = [dict(row) for row in conn.execute(ordered).mappings()]
+    return rows
+
+
+def _insert_rows(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None:
+    from models import db
+
+    with engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            if rows.get(table.name):
+                conn.execute(table.insert(), rows[table.name])
+        if engine.dialect.name != "postgresql":
+            return
+        # Rows inserted with their ids leave the sequences behind: the next row would clash.
+        for table in db.metadata.sorted_tables:
+            for column in table.primary_key.columns:
+                if rows.get(table.name) and column.autoincrement is not False:
+                    sequence = conn.scalar(
+                        text("SELECT pg_get_serial_sequence(:t, :c)"),
+                        {"t": table.name, "c": column.name},
+                    )
+                    if sequence:
+                        highest = max(row[column.name] for row in rows[table.name])
+                        conn.execute(text("SELECT setval(:s, :n)"), {"s": sequence, "n": highest})

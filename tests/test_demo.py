@@ -24,7 +24,7 @@ from models import (
 )
 from models.roles import N_MEMBER_ROLES, Role
 from pwa.demo import DEMO_PHONES, demo_phones
-from tests.support import sign_in
+from tests.support import load_demo, sign_in
 
 
 def run_demo(app: Flask, *args: str) -> Any:
@@ -159,7 +159,7 @@ def test_demo_loads_a_realistic_community_exactly_once(app: Flask) -> None:
 
 
 def test_each_demo_phone_signs_in_and_lands_on_its_home(app: Flask) -> None:
-    run_demo(app)
+    load_demo(app)
     expected = {
         "secretary": "/area",
         "staff": "/area",

@@ -11,11 +11,11 @@ from pwa import auth
 from services.assessment import queries
 from services.assessment.periods import previous_quarter
 from services.roster.demo import COMMUNITY_CODE
+from tests.support import load_demo
 
 
 def test_the_demo_has_last_quarters_published_assessment(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
     with app.app_context():
         period = previous_quarter(auth.today())
         assessment = db.session.scalar(select(Assessment))

@@ -52,6 +52,7 @@ from pwa import demo as demo_data
 from services.administration import operations as administration
 from services.needs import referrals
 from tests.e2e.conftest import LiveServer, Visitor, new_visitor
+from tests.support import load_demo
 
 WIDTH = 360
 # The demo has no administrator: the sweep names one for the demo's street.
@@ -241,9 +242,9 @@ def _street_administrator_and_partner_link() -> None:
 
 @pytest.fixture
 def demo(app: Flask, ctx: None) -> dict[str, list[Any]]:
+    load_demo(app)
     # The demo writes its duties in the language the community speaks, as `flask demo` does.
     with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
-        demo_data.load(auth.today())
         _street_administrator_and_partner_link()
     db.session.commit()
     return _candidates()

@@ -21,7 +21,7 @@ from services.meetings import queries as meeting_queries
 from services.patrols import queries as patrol_queries
 from services.roster.areas import Area
 from services.visits import coverage
-from tests.test_demo import run_demo
+from tests.support import load_demo
 
 
 def _figures(ledger: Ledger, code: str) -> dict[str, object]:
@@ -84,7 +84,7 @@ def _check_month(community: Community, grid: Grid, month: Period) -> None:
 
 
 def test_a_ledgers_figures_match_the_pages_they_come_from(app: Flask) -> None:
-    run_demo(app)
+    load_demo(app)
     with app.test_request_context():
         community = db.session.scalar(select(Community))
         assert community is not None

@@ -10,11 +10,11 @@ from models.clock import today
 from pwa.demo import DEMO_PHONES
 from services.ledgers.demo import since_spare
 from services.mediation import queries
-from tests.test_demo import run_demo
+from tests.support import load_demo
 
 
 def test_demo_cases_in_different_states(app: Flask) -> None:
-    run_demo(app)
+    load_demo(app)
     with app.app_context():
         # Mediation's own demo cases: the ledgers' demo adds two in a past quarter.
         cases = list(

@@ -11,11 +11,11 @@ from models.clock import today
 from models.meetings import Reply
 from services.ledgers.demo import since_spare
 from services.meetings import queries
+from tests.support import load_demo
 
 
 def test_the_demo_holds_a_past_and_an_upcoming_meeting(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
     with app.app_context():
         now = utcnow()
         # Meetings' own demo: the ledgers' demo adds two held in a past quarter.

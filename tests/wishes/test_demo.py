@@ -11,12 +11,11 @@ from models import Delivery, Wish, WishEvent, db
 from models.clock import today
 from services.ledgers.demo import since_spare
 from services.roster.demo import DEMO_PHONES
-from tests.support import sign_in
+from tests.support import load_demo, sign_in
 
 
 def test_demo_wishes_in_every_state_for_each_role(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
     with app.test_request_context():
         # Wishes' own demo: the ledgers' demo adds fulfilled ones in a past quarter.
         found = db.session.scalars(select(Wish).where(Wish.posted_at >= since_spare(today()))).all()

@@ -211,9 +211,9 @@ def test_scoping(client: FlaskClient, world: World) -> None:
 def test_demo_shows_orders_and_broadcasts(app: Any) -> None:
     from models import Broadcast
     from services.broadcasts import queries as broadcasts
-    from tests.test_demo import run_demo
+    from tests.support import load_demo
 
-    run_demo(app)
+    load_demo(app)
     with app.test_request_context():
         # Work orders' own demo; the patrol demo adds orders made from findings (via needs).
         orders = db.session.scalars(
