@@ -213,7 +213,7 @@ def load_demo(app: Flask) -> str:
     The first call in a test process (and the first on a new day: the demo is dated) runs the
     real command and keeps a copy of every row it wrote; later calls, into the emptied
     database, insert that copy: on PostgreSQL the demo takes 40 s of a loaded CI machine, and
-    ten tests read it. `tests/test_demo.py` runs the real command every time.
+    nine tests read it. `tests/test_demo.py` runs the real command every time.
     """
     global _demo
     from models import clock, db
