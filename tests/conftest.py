@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, Table, func, inspect, literal, select, table, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import inspect, text
 
 from tests.support import RedisServer, env_database_url
 
@@ -102,47 +101,13 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
         # break every other test. (Asked outside the deleting transaction: on SQLite a read
         # first would make its write fail at once, not wait, if a background writer is busy.)
         existing = set(inspect(db.engine).get_table_names())
-        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
-        if not _truncated(db.engine, tables):
-            with db.engine.begin() as conn:
-                for each in tables:
-                    conn.execute(each.delete())
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name in existing:
+                    conn.execute(table.delete())
     import redis
 
     redis.Redis.from_url(redis_server.url).flushdb()
-
-
-# Rows in these tables above which PostgreSQL empties the tables with one TRUNCATE: deleting
-# 10,000 people and their deliveries row by row, each checked against every table that refers
-# to them, took 4 minutes of a CI run; a TRUNCATE of every table takes 50 ms, a DELETE of
-# small ones 15 ms.
-_MANY_ROWS = 2000
-_LARGE_TABLES = ("person", "resident", "household", "delivery")
-
-
-def _truncated(engine: Engine, tables: list[Table]) -> bool:
-    """Empty the tables with one TRUNCATE when PostgreSQL holds many rows; else say no."""
-    if engine.dialect.name != "postgresql" or not tables:
-        return False
-    names = {t.name for t in tables}
-    with engine.connect() as conn:
-        rows = 0
-        for name in _LARGE_TABLES:
-            if name in names:
-                some = select(literal(1)).select_from(table(name)).limit(_MANY_ROWS).subquery()
-                rows += conn.scalar(select(func.count()).select_from(some)) or 0
-        if rows < _MANY_ROWS:
-            return False
-        # A connection left in a transaction would hold TRUNCATE's lock forever: wait a while,
-        # then delete as for small tables.
-        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
-        try:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables)))
-        except OperationalError:
-            conn.rollback()
-            return False
-        conn.commit()
-    return True
 
 
 @pytest.fixture
