@@ -252,6 +252,8 @@ def _insert_rows(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None:
                 conn.execute(table.insert(), rows[table.name])
         if engine.dialect.name != "postgresql":
             return
+        # Fresh statistics for the planner, as after `flask demo` once autovacuum has run.
+        conn.execute(text("ANALYZE"))
         # Rows inserted with their ids leave the sequences behind: the next row would clash.
         for table in db.metadata.sorted_tables:
             for column in table.primary_key.columns:
