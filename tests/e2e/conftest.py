@@ -200,6 +200,24 @@ class Visitor:
             pytest.fail(f"{path}: HTTP {response.status}\n{self.server.log_tail()}")
         return response
 
+    def overflow(self) -> int:
+        """How many pixels the page is wider than its screen.
+
+        Measured once the document is complete: right after a click that navigates, the old
+        document is gone and the new one may not be parsed yet (no documentElement).
+        """
+        measured = self.page.wait_for_function(
+            "() => document.readyState === 'complete' && document.documentElement"
+            " ? {wide: document.documentElement.scrollWidth"
+            " - document.documentElement.clientWidth} : null"
+        )
+        return int(measured.json_value()["wide"])
+
+    def fits(self, where: str) -> None:
+        """Fail if the page is wider than the phone's screen."""
+        wide = self.overflow()
+        assert wide <= 0, f"{where} is {wide}px wider than a 360px phone"
+
     def sign_in(self, phone: str) -> None:
         """Sign in as a person does: phone, submit, read the SMS in the dev inbox, type the code."""
         page = self.page

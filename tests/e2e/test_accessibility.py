@@ -196,10 +196,7 @@ def test_readable_and_easy_to_tap_on_a_phone(
             f"/work-groups/{world.grid_id}",
         ):
             phone.go(path)
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{path} is {overflow}px wider than a 360px phone"
+            phone.fits(path)
             small += [
                 f"{path}: {t}"
                 for t in page.evaluate(

@@ -13,8 +13,6 @@ from services.administration import operations
 from tests.e2e.conftest import LiveServer, new_visitor
 from tests.e2e.test_accessibility import TAP_TARGETS
 
-WIDE = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
 
 def test_an_administrator_creates_a_community_on_a_phone(
     chromium: Browser, live_server: LiveServer, make: Any
@@ -32,10 +30,10 @@ def test_an_administrator_creates_a_community_on_a_phone(
         page = phone.page
         phone.sign_in(admin.phone)
         assert page.url == phone.base_url + "/admin", page.url
-        assert page.evaluate(WIDE) <= 0, "/admin is wider than a 360px phone"
+        phone.fits("/admin")
         with page.expect_navigation():
             page.get_by_role("link", name="创建社区").first.click()
-        assert page.evaluate(WIDE) <= 0, "the new community form is wider than a 360px phone"
+        phone.fits("the new community form")
         small = page.evaluate(
             """(selector) => [...document.querySelectorAll(selector)]
                 .filter((e) => e.offsetParent !== null)
@@ -61,7 +59,7 @@ def test_an_administrator_creates_a_community_on_a_phone(
         assert "社区设置步骤" in steps and "已指定书记：李书记。" in steps
         assert "书记导入花名册" in steps, steps
         assert page.locator("#s-signature").input_value() == "【新丰路社区】"
-        assert page.evaluate(WIDE) <= 0, "the settings page is wider than a 360px phone"
+        phone.fits("the settings page")
         assert not phone.console_errors, phone.console_errors
     finally:
         phone.context.close()
@@ -82,7 +80,7 @@ def test_an_administrator_creates_a_community_on_a_phone(
         with secretary.page.expect_navigation():
             secretary.page.locator("#setup").get_by_role("link", name="导入花名册").click()
         assert secretary.page.url.endswith("/secretary/roster/import"), secretary.page.url
-        assert secretary.page.evaluate(WIDE) <= 0, "the import page is wider than a 360px phone"
+        secretary.fits("the import page")
         assert not secretary.console_errors, secretary.console_errors
     finally:
         secretary.context.close()

@@ -16,7 +16,6 @@ from pwa import auth
 from services.assessment.periods import previous_quarter
 from tests.e2e.conftest import LiveServer, World, new_visitor
 from tests.e2e.test_accessibility import AxeAudit
-from tests.e2e.test_dispatching import _fits
 
 
 def test_compute_adjust_publish_and_see_the_stars_on_a_phone(
@@ -46,7 +45,7 @@ def test_compute_adjust_publish_and_see_the_stars_on_a_phone(
         audit = AxeAudit(secretary)
         page = secretary.page
         audit.check("/assessment")
-        _fits(secretary, "/assessment")
+        secretary.fits("/assessment")
         page.get_by_role("button", name="生成").click()
         label = f"{period.year}年第{period.quarter}季度"
         expect(page.locator(".flashes")).to_contain_text(f"已根据工作记录生成{label}考核")
@@ -54,7 +53,7 @@ def test_compute_adjust_publish_and_see_the_stars_on_a_phone(
         expect(main).to_contain_text("走访覆盖率")
         expect(main).to_contain_text(world.people["building_head"].name)
         audit.check()
-        _fits(secretary, "the draft")
+        secretary.fits("the draft")
 
         row = page.locator("details", has_text=f"为{world.people['building_head'].name}加减分")
         row.locator("summary").click()
@@ -65,7 +64,7 @@ def test_compute_adjust_publish_and_see_the_stars_on_a_phone(
         row = page.locator("details", has_text=f"为{world.people['building_head'].name}加减分")
         expect(row.get_by_label("加减分（-10至10）")).to_have_value("很多")
         expect(row.get_by_label("评语")).to_have_value("走访扎实")
-        _fits(secretary, "the refused score")
+        secretary.fits("the refused score")
         # The refusal is answered 422, which the browser notes as a failed load.
         assert all("422" in e for e in secretary.console_errors), secretary.console_errors
         secretary.console_errors.clear()
@@ -77,20 +76,20 @@ def test_compute_adjust_publish_and_see_the_stars_on_a_phone(
         page.get_by_role("button", name="确认公示").click()
         expect(page.locator(".flashes")).to_contain_text(f"{label}考核已公示")
         expect(main).to_contain_text("各项数据已锁定")
-        _fits(secretary, "the published assessment")
+        secretary.fits("the published assessment")
 
         secretary.go(f"/c/{world.community_code}/board")
         board = page.locator("#assessment")
         expect(board).to_contain_text(f"{label}考核")
         expect(board).to_contain_text("第一网格")
         expect(board).to_contain_text("★")
-        _fits(secretary, "the notice board")
+        secretary.fits("the notice board")
         assert secretary.console_errors == []
 
         AxeAudit(head).check("/my/stars")
         expect(head.page.locator("main")).to_contain_text(label)
         expect(head.page.locator("main")).to_contain_text("★")
-        _fits(head, "/my/stars")
+        head.fits("/my/stars")
     finally:
         secretary.context.close()
         head.context.close()

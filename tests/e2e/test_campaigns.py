@@ -15,13 +15,6 @@ from tests.e2e.conftest import LiveServer, Visitor, World, new_visitor
 from tests.e2e.test_accessibility import AxeAudit
 
 
-def _fits(phone: Visitor, where: str) -> None:
-    overflow = phone.page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{where} is {overflow}px wider than a 360px phone"
-
-
 def _phone(chromium: Browser, live_server: LiveServer) -> Visitor:
     return new_visitor(chromium, live_server, viewport={"width": 360, "height": 740})
 
@@ -38,7 +31,7 @@ def test_a_campaign_from_writing_to_the_household_told(
         secretary.go("/campaigns")
         page.get_by_role("link", name="新建宣传").click()
         audit.check()
-        _fits(secretary, "the new campaign form")
+        secretary.fits("the new campaign form")
         page.fill("#c-title", "医保缴费")
         # Too long for one SMS with the signature: said, and nothing typed is lost.
         page.fill("#c-summary", "很" * 35)
@@ -56,12 +49,12 @@ def test_a_campaign_from_writing_to_the_household_told(
         expect(page.locator(".hint")).to_contain_text("涉及1户、2位居民；其中1位可收到短信。")
         page.get_by_role("button", name="开始宣传").click()
         expect(page.locator("h1")).to_have_text("开始这项政策宣传？")
-        _fits(secretary, "the confirmation")
+        secretary.fits("the confirmation")
         page.get_by_role("button", name="开始（1户）").click()
         expect(page.locator(".flashes")).to_contain_text("需告知1户")
         expect(page.locator("[data-progress]").last).to_contain_text("0 / 1")
         audit.check()
-        _fits(secretary, "the campaign page")
+        secretary.fits("the campaign page")
         campaign_path = page.url.removeprefix(live_server.url)
         audit.assert_clean()
         # The refused summary answered 422 on purpose; nothing else went wrong.
@@ -76,7 +69,7 @@ def test_a_campaign_from_writing_to_the_household_told(
         head.go("/area")
         page.get_by_role("link", name="政策宣传").click()
         page.get_by_role("link", name="我负责范围内未告知：1户").click()
-        _fits(head, "the households not yet reached")
+        head.fits("the households not yet reached")
         row = page.locator(f'[data-household="{world.household_id}"]')
         expect(row).to_contain_text("幸福小区 3号楼 2单元501")
         row.get_by_role("button", name="当面告知").click()
@@ -106,7 +99,7 @@ def test_a_campaign_from_writing_to_the_household_told(
         page.get_by_role("link", name="与我家有关的政策").click()
         page.get_by_role("link", name="医保缴费").click()
         expect(page.locator("article")).to_contain_text("缴费方式：到社区服务站现场缴纳。")
-        _fits(resident, "the policy page")
+        resident.fits("the policy page")
         assert resident.console_errors == []
     finally:
         resident.context.close()

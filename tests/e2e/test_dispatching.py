@@ -15,15 +15,8 @@ from models.clock import ZONE
 from pwa import auth
 from services.needs import operations as needs
 from services.needs import referrals
-from tests.e2e.conftest import LiveServer, Visitor, World, new_visitor
+from tests.e2e.conftest import LiveServer, World, new_visitor
 from tests.e2e.test_accessibility import AxeAudit
-
-
-def _fits(phone: Visitor, where: str) -> None:
-    overflow = phone.page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{where} is {overflow}px wider than a 360px phone"
 
 
 def test_send_and_cancel_a_work_order_on_a_phone(
@@ -35,7 +28,7 @@ def test_send_and_cancel_a_work_order_on_a_phone(
         page = phone.page
         phone.sign_in_quickly(world.people["secretary"].phone)
         audit.check("/work-orders/new")
-        _fits(phone, "/work-orders/new")
+        phone.fits("/work-orders/new")
         page.get_by_label("义务巡逻员", exact=True).check()
         expect(page.locator("#reach")).to_contain_text("将发送给1人", timeout=10000)
         page.get_by_label("网格党小组长", exact=True).check()
@@ -53,13 +46,13 @@ def test_send_and_cancel_a_work_order_on_a_phone(
         expect(page.locator("h1")).to_have_text("发送这个任务吗？")
         assert "将发送给2人" in page.locator("main").inner_text()
         audit.check()
-        _fits(phone, "the confirmation")
+        phone.fits("the confirmation")
         page.get_by_role("button", name="确认发送（2人）").click()
         expect(page.locator(".flashes")).to_contain_text("已通知2人")
         page.get_by_role("button", name="取消这个任务…").click()
         expect(page.locator("h1")).to_contain_text("取消T")
         audit.check()
-        _fits(phone, "the cancellation")
+        phone.fits("the cancellation")
         page.get_by_role("button", name="取消任务").click()
         expect(page.locator(".flashes")).to_contain_text("已取消")
         audit.assert_clean()
@@ -115,7 +108,7 @@ def test_a_partner_contact_answers_on_the_link_page(
     try:
         audit = AxeAudit(phone)
         audit.check(f"/p/{token}")
-        _fits(phone, "the partner page")
+        phone.fits("the partner page")
         page = phone.page
         assert "楼道电表箱冒烟" in page.locator("main").inner_text()
         page.fill("#p-answer", "已安排明早检修")

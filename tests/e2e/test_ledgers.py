@@ -15,8 +15,6 @@ from models.clock import at, today
 from services.ledgers import periods
 from tests.e2e.conftest import LiveServer, new_visitor
 
-WIDE = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
 
 def test_the_ledger_on_a_phone(chromium: Browser, live_server: LiveServer, make: Any) -> None:
     community = make.community(name="新丰路社区")
@@ -82,7 +80,7 @@ def test_the_ledger_on_a_phone(chromium: Browser, live_server: LiveServer, make:
         main = page.locator("main").inner_text()
         assert "走访台账" in main and "共建单位服务台账" in main
         assert f"V{visit.id}" in main and f"N{need.id}" in main
-        assert page.evaluate(WIDE) <= 0, "the ledger is wider than a 360px phone"
+        phone.fits("the ledger")
         page.screenshot(path="/tmp/i14-ledger-360.png", full_page=True)
 
         with page.expect_download() as waiting:
@@ -99,7 +97,7 @@ def test_the_ledger_on_a_phone(chromium: Browser, live_server: LiveServer, make:
             page.locator("#ledger-print").click()
         text = page.locator("body").inner_text()
         assert "新丰路社区" in text and "制表人" in text and "审核人" in text
-        assert page.evaluate(WIDE) <= 0, "the printable page is wider than a 360px phone"
+        phone.fits("the printable page")
         page.emulate_media(media="print")
         assert page.locator(".screen-only").is_hidden()
         assert not phone.console_errors, phone.console_errors

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from models import Community, Grid, MediationCase, Person, db
 from tests.e2e.conftest import LiveServer, World, new_visitor
 from tests.e2e.test_accessibility import AxeAudit
-from tests.e2e.test_dispatching import _fits
 
 
 def _cases() -> list[MediationCase]:
@@ -40,7 +39,7 @@ def test_a_mediator_opens_a_case_records_a_session_and_the_outcome(
         page.get_by_role("link", name="新建调解").click()
         expect(page.locator("h1")).to_have_text("新建调解")
         audit.check()
-        _fits(phone, "/mediation/new")
+        phone.fits("/mediation/new")
         # Find the first party by name, tick her; find the other household by its room.
         page.fill("#q", "孙桂兰")
         page.get_by_role("button", name="查找").click()
@@ -52,7 +51,7 @@ def test_a_mediator_opens_a_case_records_a_session_and_the_outcome(
         expect(page.locator("#summary")).to_have_value("楼上601装修噪音影响501老人休息")
         assert page.locator("input[name=party][value^='r'][checked]").count() == 1
         page.locator("label", has_text="601").locator("input[name=party]").check()
-        _fits(phone, "the search results")
+        phone.fits("the search results")
         # No category: refused in Chinese, nothing lost.
         page.select_option("#source", "resident")
         page.get_by_role("button", name="受理调解").click()
@@ -68,7 +67,7 @@ def test_a_mediator_opens_a_case_records_a_session_and_the_outcome(
         text = page.locator("main").inner_text()
         assert "噪音扰民" in text and "居民求助" in text and "孙桂兰" in text
         audit.check()
-        _fits(phone, "the case page")
+        phone.fits("the case page")
         # A session, then the outcome.
         page.fill("#attendees", "双方住户、楼栋长")
         page.fill("#notes", "装修方同意中午和晚上不施工")
@@ -81,7 +80,7 @@ def test_a_mediator_opens_a_case_records_a_session_and_the_outcome(
         expect(page.locator(".flashes")).to_contain_text("调解结果已记录")
         text = page.locator("main").inner_text()
         assert "已达成协议" in text and "记录回访" in text
-        _fits(phone, "the concluded case")
+        phone.fits("the concluded case")
         # The one refusal above answers 422, which the browser reports; nothing else.
         assert [e for e in phone.console_errors if "422" not in e] == []
         case_id = case.id

@@ -18,7 +18,6 @@ from services.meetings.operations import Invitees
 from services.work_orders.audiences import Audience
 from tests.e2e.conftest import LiveServer, World, new_visitor
 from tests.e2e.test_accessibility import AxeAudit
-from tests.e2e.test_dispatching import _fits
 
 
 def test_call_answer_and_hold_a_meeting_on_a_phone(
@@ -33,7 +32,7 @@ def test_call_answer_and_hold_a_meeting_on_a_phone(
         page = secretary.page
         secretary.sign_in_quickly(world.people["secretary"].phone)
         audit.check("/meetings/new")
-        _fits(secretary, "/meetings/new")
+        secretary.fits("/meetings/new")
         page.select_option("#m-kind", "regular")
         page.fill("#m-title", "一网格12月例会")
         day = (utcnow() + timedelta(days=3)).astimezone(ZONE).strftime("%Y-%m-%d")
@@ -48,16 +47,16 @@ def test_call_answer_and_hold_a_meeting_on_a_phone(
         expect(found).to_be_visible(timeout=10000)
         found.check()
         expect(page.locator("#reach")).to_contain_text("邀请人数：4。", timeout=10000)
-        _fits(secretary, "the picker with a resident found")
+        secretary.fits("the picker with a resident found")
         page.get_by_role("button", name="下一步：核对邀请人员").click()
         expect(page.locator("h1")).to_have_text("发出会议邀请？")
         audit.check()
-        _fits(secretary, "the confirmation")
+        secretary.fits("the confirmation")
         page.get_by_role("button", name="发出邀请（4人）").click()
         expect(page.locator(".flashes")).to_contain_text("已发出邀请4份")
         assert "孙桂兰" in page.locator("main").inner_text()
         audit.check()
-        _fits(secretary, "the meeting's page")
+        secretary.fits("the meeting's page")
 
         # The patroller answers in the app.
         AxeAudit(volunteer).check("/my/meetings")
@@ -65,7 +64,7 @@ def test_call_answer_and_hold_a_meeting_on_a_phone(
         expect(vpage.locator("main")).to_contain_text("一网格12月例会")
         vpage.get_by_role("button", name="我参加").click()
         expect(vpage.locator("#my-meetings")).to_contain_text("您的答复: 参加")
-        _fits(volunteer, "/my/meetings")
+        volunteer.fits("/my/meetings")
         assert volunteer.console_errors == []
 
         # A grid meeting that began ten minutes ago: the door, the minutes, a suggestion.
@@ -99,7 +98,7 @@ def test_call_answer_and_hold_a_meeting_on_a_phone(
             db.session.commit()
         db.session.rollback()
         audit.check(f"/meetings/{held_id}/door")
-        _fits(secretary, "the door")
+        secretary.fits("the door")
         row = page.locator("li", has_text="张伟")
         row.get_by_role("button", name="到会").click()
         expect(page.locator("#door")).to_contain_text("到会1 · 缺席0 · 未签到1")
@@ -109,7 +108,7 @@ def test_call_answer_and_hold_a_meeting_on_a_phone(
         page.get_by_role("button", name="记为到会").click()
         expect(page.locator(".flashes")).to_contain_text("路过的李阿姨已记为到会")
         expect(page.locator("#door")).to_contain_text("到会2 · 缺席1")
-        _fits(secretary, "the door after a walk-in")
+        secretary.fits("the door after a walk-in")
 
         secretary.go(f"/meetings/{held_id}")
         page.fill("#m-minutes", "听取居民对供暖的意见。")
@@ -125,7 +124,7 @@ def test_call_answer_and_hold_a_meeting_on_a_phone(
         expect(page.locator(".flashes")).to_contain_text("建议已转为任务T")
         expect(page.locator("#suggestions")).to_contain_text("已列入需求清单：N")
         audit.check()
-        _fits(secretary, "the meeting with its minutes")
+        secretary.fits("the meeting with its minutes")
         audit.assert_clean()
         assert secretary.console_errors == []
     finally:

@@ -5,6 +5,7 @@ and the month's log shows the patrol."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from playwright.sync_api import Browser, expect
@@ -13,7 +14,6 @@ from sqlalchemy import select
 from models import PatrolFinding, PatrolSignup, db, utcnow
 from models.clock import local
 from tests.e2e.conftest import LiveServer, World, new_visitor
-from tests.e2e.test_dispatching import _fits
 
 
 def test_a_route_a_shift_a_patrol_and_its_finding_on_a_phone(
@@ -25,7 +25,7 @@ def test_a_route_a_shift_a_patrol_and_its_finding_on_a_phone(
         page = leader.page
         leader.sign_in_quickly(world.people["grid_leader"].phone)
         leader.go("/patrols/manage")
-        _fits(leader, "/patrols/manage")
+        leader.fits("/patrols/manage")
         page.fill("#r-name", "小区夜巡")
         page.fill("#r-covers", "1-6号楼、东门、地下车库")
         page.get_by_role("button", name="添加路线").click()
@@ -44,13 +44,14 @@ def test_a_route_a_shift_a_patrol_and_its_finding_on_a_phone(
         page.fill("input[name=starts]", start.strftime("%H:%M"))
         page.get_by_role("button", name="添加班次").click()
         expect(page.locator(".flashes")).to_contain_text("已添加班次：每天")
-        _fits(leader, "/patrols/manage with a route")
+        leader.fits("/patrols/manage with a route")
 
         other = patroller.page
         patroller.sign_in_quickly(world.people["patroller"].phone)
         patroller.go("/my/work")
         other.get_by_role("link", name="巡逻").click()
-        _fits(patroller, "/patrols")
+        expect(other).to_have_url(re.compile(r"/patrols$"))
+        patroller.fits("/patrols")
         other.get_by_role("button", name="报名").first.click()
         expect(other.locator("[role=status]")).to_contain_text("已报名")
         other.get_by_role("button", name="开始巡逻").click()
@@ -62,7 +63,7 @@ def test_a_route_a_shift_a_patrol_and_its_finding_on_a_phone(
         expect(other.locator("[role=status]")).to_contain_text("已记录巡逻发现")
         other.get_by_role("button", name="结束：正常").click()
         expect(other.locator("[role=status]")).to_contain_text("辛苦了")
-        _fits(patroller, "/patrols after the patrol")
+        patroller.fits("/patrols after the patrol")
         db.session.rollback()
         signup = db.session.scalar(select(PatrolSignup))
         assert signup is not None and signup.started_at and signup.finished_at
@@ -78,7 +79,7 @@ def test_a_route_a_shift_a_patrol_and_its_finding_on_a_phone(
         page.get_by_role("link", name="巡逻记录").click()
         log = page.locator("main").inner_text()
         assert "张伟" in log and "3号楼消防通道堵塞" in log and finding.order_ref in log
-        _fits(leader, "/patrols/log")
+        leader.fits("/patrols/log")
     finally:
         leader.context.close()
         patroller.context.close()

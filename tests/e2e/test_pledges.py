@@ -26,7 +26,6 @@ from services.pledges import operations
 from services.report_in.quarters import Quarter
 from tests.e2e.conftest import LiveServer, Visitor, World, new_visitor
 from tests.e2e.test_accessibility import AxeAudit
-from tests.e2e.test_dispatching import _fits
 
 
 def _phone(chromium: Browser, live_server: LiveServer) -> Visitor:
@@ -77,7 +76,7 @@ def test_pledges_rating_and_rectification_on_a_phone(
         form.get_by_role("button", name="保存承诺").click()
         expect(page.locator(".flashes")).to_contain_text("社区审核通过后")
         audit.check()
-        _fits(head, "the pledges page")
+        head.fits("the pledges page")
         audit.assert_clean()
     finally:
         head.context.close()
@@ -96,16 +95,16 @@ def test_pledges_rating_and_rectification_on_a_phone(
         expect(waiting).to_contain_text("每月走访本楼每一户")
         waiting.get_by_role("button", name="通过", exact=True).click()
         expect(page.locator(".flashes")).to_contain_text("已在公示牌上公示")
-        _fits(secretary, "the office's pledges page")
+        secretary.fits("the office's pledges page")
         secretary.go(f"/c/{world.community_code}/board")
         expect(page.locator("main")).to_contain_text("楼道问题当天上报")
-        _fits(secretary, "the notice board")
+        secretary.fits("the notice board")
         secretary.go("/area")
         page.get_by_role("link", name="居民评诺").first.click()
         secretary.go(f"/pledges/ratings?quarter={quarter.code}")
         page.get_by_role("button", name=f"现在开始{quarter.label()}评诺").click()
         expect(page.locator(".flashes")).to_contain_text("评诺已开始")
-        _fits(secretary, "the ratings page")
+        secretary.fits("the ratings page")
     except BaseException:
         secretary.context.close()
         raise
@@ -119,7 +118,7 @@ def test_pledges_rating_and_rectification_on_a_phone(
         card = page.locator("#pledge-rating")
         expect(card).to_contain_text("刘芳")
         expect(card).to_contain_text("陈建国")
-        _fits(resident, "the home's rating card")
+        resident.fits("the home's rating card")
         card.locator("li", has_text="刘芳").get_by_role("button", name="4分").click()
         expect(page.locator(".flashes")).to_contain_text("4分")
         expect(page.locator("#pledge-rating")).to_contain_text("您打了4分")
@@ -141,7 +140,7 @@ def test_pledges_rating_and_rectification_on_a_phone(
         secretary.go(f"/rectification?quarter={quarter.code}")
         low = page.locator("#low-grids")
         expect(low).to_contain_text(world.grid_name)
-        _fits(secretary, "the rectification list")
+        secretary.fits("the rectification list")
         low.get_by_role("link", name="建立整改计划").click()
         page.fill("#text-1", "楼栋长每周走访独居老人")
         page.fill("#recheck", (auth.today() + timedelta(days=60)).isoformat())
@@ -150,10 +149,10 @@ def test_pledges_rating_and_rectification_on_a_phone(
         expect(page.locator("#text-1")).to_have_value("楼栋长每周走访独居老人")
         page.select_option("#holder-1", value=str(head_id))
         page.fill("#due-1", (auth.today() + timedelta(days=7)).isoformat())
-        _fits(secretary, "the plan form")
+        secretary.fits("the plan form")
         page.get_by_role("button", name="建立整改计划").click()
         expect(page.locator(".flashes")).to_contain_text("整改计划已建立")
-        _fits(secretary, "the plan")
+        secretary.fits("the plan")
     finally:
         secretary.context.close()
     _fresh()
@@ -168,7 +167,7 @@ def test_pledges_rating_and_rectification_on_a_phone(
         page.get_by_role("button", name="标记完成").click()
         expect(page.locator(".flashes")).to_contain_text("已标记完成")
         expect(page.locator("main")).to_contain_text("本周已走访3户独居老人")
-        _fits(leader, "the plan, one action done")
+        leader.fits("the plan, one action done")
         assert "记录复查结果" not in page.locator("main").inner_text()  # the office's
     finally:
         leader.context.close()

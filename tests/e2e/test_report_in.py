@@ -12,7 +12,6 @@ from models import PartnerUnit, Person, ReportIn, db
 from tests.e2e.conftest import LiveServer, new_visitor
 from tests.e2e.test_accessibility import TAP_TARGETS
 
-WIDE = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 SMALL = """(selector) => [...document.querySelectorAll(selector)]
     .filter((e) => e.offsetParent !== null)
     .filter((e) => e.getBoundingClientRect().height < 47.5)
@@ -37,7 +36,7 @@ def test_a_member_reports_in_on_the_qr_page_and_the_secretary_approves(
     try:
         page = phone.page
         phone.go("/join/dongyue")
-        assert page.evaluate(WIDE) <= 0, "the report-in page is wider than a 360px phone"
+        phone.fits("the report-in page")
         assert not page.evaluate(SMALL, TAP_TARGETS)
         # Left empty, the browser keeps the form; a bad phone is answered by the server.
         page.select_option("#j-unit", label="渭南市华州区供电分公司")
@@ -51,7 +50,7 @@ def test_a_member_reports_in_on_the_qr_page_and_the_secretary_approves(
         with page.expect_navigation():
             page.get_by_role("button", name="报到", exact=True).click()
         assert "已收到您的报到" in page.locator("main").inner_text()
-        assert page.evaluate(WIDE) <= 0
+        phone.fits(phone.page.url)
         # The refused phone number was answered 422, as it should; nothing else went wrong.
         unexpected = [e for e in phone.console_errors if "422" not in e]
         assert not unexpected, unexpected
@@ -71,7 +70,7 @@ def test_a_member_reports_in_on_the_qr_page_and_the_secretary_approves(
             page.get_by_role("link", name="双报到").first.click()
         text = page.locator("main").inner_text()
         assert "张三" in text and "扫码报到" in text and "member" not in text
-        assert page.evaluate(WIDE) <= 0, "the report-in list is wider than a 360px phone"
+        office.fits("the report-in list")
         assert not page.evaluate(SMALL, TAP_TARGETS)
         with page.expect_navigation():
             page.get_by_role("button", name="通过", exact=True).click()
@@ -80,7 +79,7 @@ def test_a_member_reports_in_on_the_qr_page_and_the_secretary_approves(
             page.get_by_role("link", name="渭南市华州区供电分公司").click()
         text = page.locator("main").inner_text()
         assert "在职党员1人" in text and "张三" in text
-        assert page.evaluate(WIDE) <= 0, "the unit's page is wider than a 360px phone"
+        office.fits("the unit's page")
         assert not page.evaluate(SMALL, TAP_TARGETS)
         assert not office.console_errors, office.console_errors
     finally:
@@ -129,7 +128,7 @@ def test_the_liaison_finds_the_units_page_shows_the_qr_code_and_answers_on_a_pho
             and "报到 渭南市华州区供电分公司 姓名" in text
         )
         assert page.evaluate(QR_LOADED) == [True], "the QR code did not load (CSP or route)"
-        assert page.evaluate(WIDE) <= 0, "the liaison's page is wider than a 360px phone"
+        phone.fits("the liaison's page")
         assert not page.evaluate(SMALL, TAP_TARGETS)
         # A wrong phone is answered and what was typed stays; then the colleague waits.
         page.fill("#l-name", "钱同事")
@@ -146,7 +145,7 @@ def test_the_liaison_finds_the_units_page_shows_the_qr_code_and_answers_on_a_pho
         with page.expect_navigation():
             page.get_by_role("button", name="提交反馈", exact=True).click()
         assert "服务及时，希望多安排周末活动" in page.locator("main").inner_text()
-        assert page.evaluate(WIDE) <= 0
+        phone.fits(phone.page.url)
         unexpected = [e for e in phone.console_errors if "422" not in e]
         assert not unexpected, unexpected
     finally:
@@ -160,7 +159,7 @@ def test_the_liaison_finds_the_units_page_shows_the_qr_code_and_answers_on_a_pho
         text = page.locator("main").inner_text()
         assert "扫描二维码" in text and "/join/dongyue" in text
         assert page.evaluate(QR_LOADED) == [True], "the poster's QR code did not load"
-        assert page.evaluate(WIDE) <= 0, "the poster is wider than a 360px phone"
+        office.fits("the poster")
         assert not office.console_errors, office.console_errors
     finally:
         office.context.close()

@@ -15,17 +15,10 @@ from sqlalchemy import select
 from models import Community, Grid, Need, NeedStatus, PartnerUnit, db
 from models.base import writing
 from services.needs import referrals
-from tests.e2e.conftest import LiveServer, Visitor, World, new_visitor
+from tests.e2e.conftest import LiveServer, World, new_visitor
 from tests.e2e.test_accessibility import AxeAudit
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True}
-
-
-def _fits(phone: Visitor, where: str) -> None:
-    overflow = phone.page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{where} is {overflow}px wider than a 360px phone"
 
 
 def _people(world: World, make: Any) -> tuple[str, str]:
@@ -62,7 +55,7 @@ def test_a_report_goes_to_the_property_company_and_its_answer_comes_back(
         observer.sign_in_quickly(observer_phone)
         audit = AxeAudit(observer)
         audit.check("/reports/new")
-        _fits(observer, "the report form")
+        observer.fits("the report form")
         page = observer.page
         page.fill("#r-text", "门口路灯不亮，晚上很黑")
         page.select_option("#r-category", "property")
@@ -71,7 +64,7 @@ def test_a_report_goes_to_the_property_company_and_its_answer_comes_back(
         # No building and no place: told where it went wrong, the text kept.
         expect(page.locator("#r-error")).to_contain_text("请说明问题在哪里")
         assert page.input_value("#r-text") == "门口路灯不亮，晚上很黑"
-        _fits(observer, "the refused report form")
+        observer.fits("the refused report form")
         page.select_option("#r-building", label=world.building_label)
         page.fill("#r-place", "2单元门口")
         page.set_input_files("#r-photo", str(picture))
@@ -100,7 +93,7 @@ def test_a_report_goes_to_the_property_company_and_its_answer_comes_back(
     try:
         liaison.sign_in_quickly(liaison_phone)
         liaison.go("/property")
-        _fits(liaison, "the property matters page")
+        liaison.fits("the property matters page")
         text = liaison.page.locator("main").inner_text()
         assert ref in text and "等待物业答复" in text and "门口路灯不亮" in text
         assert liaison.console_errors == []
@@ -110,7 +103,7 @@ def test_a_report_goes_to_the_property_company_and_its_answer_comes_back(
     company = new_visitor(chromium, live_server, **PHONE)
     try:
         company.go(f"/p/{token}")
-        _fits(company, "the company's link page")
+        company.fits("the company's link page")
         page = company.page
         shown = page.locator("main").inner_text()
         assert "门口路灯不亮" in shown and "2单元门口" in shown and "请在" in shown

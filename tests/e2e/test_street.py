@@ -15,7 +15,6 @@ from services.administration import operations
 from tests.e2e.conftest import LiveServer, new_visitor
 from tests.e2e.test_accessibility import TAP_TARGETS
 
-WIDE = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 ROWS = """() => [...document.querySelectorAll('#figures tbody tr')].map((r) => r.dataset.row)"""
 
 
@@ -42,7 +41,7 @@ def test_the_street_on_a_phone(chromium: Browser, live_server: LiveServer, make:
         with page.expect_navigation():
             page.get_by_role("link", name="城关街道：各社区对比").click()
         assert page.url.endswith("/admin/streets/chengguan"), page.url
-        assert page.evaluate(WIDE) <= 0, "the street's page is wider than a 360px phone"
+        phone.fits("the street's page")
         small_targets = page.evaluate(
             """(selector) => [...document.querySelectorAll(selector)]
                 .filter((e) => e.offsetParent !== null)
@@ -68,13 +67,13 @@ def test_the_street_on_a_phone(chromium: Browser, live_server: LiveServer, make:
             page.get_by_role("button", name="显示").click()
         assert page.evaluate(ROWS) == ["xingfu", "heping"]
         assert f"{last_month:%Y-%m}" in page.locator("main").inner_text()
-        assert page.evaluate(WIDE) <= 0
+        phone.fits(phone.page.url)
         # Drill-down: the community's grids, for the same month.
         with page.expect_navigation():
             page.get_by_role("link", name="幸福社区").click()
         assert f"/admin/communities/xingfu?month={last_month:%Y-%m}" in page.url
         assert "幸福社区第一网格" in page.locator("main").inner_text()
-        assert page.evaluate(WIDE) <= 0, "a community's grids are wider than a 360px phone"
+        phone.fits("a community's grids")
         assert not phone.console_errors, phone.console_errors
     finally:
         phone.context.close()
