@@ -4,7 +4,6 @@ queued → preparing → sending → done."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -98,30 +97,20 @@ def test_the_request_only_queues_a_10000_recipient_mobilisation(
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     sign_in(client, world.secretary.phone)
-    client.get("/broadcasts/mobilise")  # warm up: templates, the session
-    # The first submit counts whom it reaches (one COUNT), to be confirmed.
-    started = time.perf_counter()
+    # The first submit counts whom it reaches, to be confirmed; the second records the
+    # broadcast and nothing per recipient. How long each takes is measured by bench.fanout at
+    # 100,000 (docs/performance.md), not here.
     asked = client.post("/broadcasts/mobilise", data=_form())
-    counted = time.perf_counter() - started
     assert 'name="confirmed" value="10000"' in asked.get_data(as_text=True)
-    print(f"\nconfirmation page for 10,000: {counted * 1000:.0f} ms")
-    assert counted < 1.0, f"{counted:.3f} s"
-    started = time.perf_counter()
     response = client.post("/broadcasts/mobilise", data=_form(confirmed="10000"))
-    elapsed = time.perf_counter() - started
     assert response.status_code == 302, response.get_data(as_text=True)
     broadcast = db.session.scalar(select(Broadcast))
     assert broadcast is not None and broadcast.status == "queued"
     assert _count(Delivery, Delivery.batch_key == broadcast.batch_key) == 0
     assert _count(BroadcastRecipient) == 0
     broadcast_id = broadcast.id
-    print(f"\nPOST /broadcasts/mobilise to 10,000: {elapsed * 1000:.0f} ms")
-    # Well under 300 ms on an idle machine; the margin is for a test machine shared by many.
-    assert elapsed < 1.0, f"{elapsed:.3f} s"
 
-    started = time.perf_counter()
     assert prepare(broadcast_id) == "sending"
-    print(f"prepared by the job in {time.perf_counter() - started:.1f} s")
     db.session.rollback()
     broadcast = db.session.get(Broadcast, broadcast_id)
     assert broadcast is not None
