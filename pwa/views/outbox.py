@@ -61,13 +61,16 @@ def _recipient_labels(rows: list[Any]) -> dict[int, str]:
     resident_ids = {d.resident_id for d in rows if d.resident_id is not None}
     residents: dict[int, str] = {}
     if resident_ids:
-        found = db.session.scalars(select(Resident).where(Resident.id.in_(resident_ids)))
-        residents = {r.id: r.name for r in found}
+        # Two columns, not whole residents: a page of names is all the row shows.
+        found = db.session.execute(
+            select(Resident.id, Resident.name).where(Resident.id.in_(resident_ids))
+        )
+        residents = {rid: name for rid, name in found}
     group_ids = {int(d.recipient_key[1:]) for d in rows if d.channel == "wecom"}
     groups: dict[int, str] = {}
     if group_ids:
-        found_grids = db.session.scalars(select(Grid).where(Grid.id.in_(group_ids)))
-        groups = {g.id: _("Work group of %(grid)s", grid=g.name) for g in found_grids}
+        found_grids = db.session.execute(select(Grid.id, Grid.name).where(Grid.id.in_(group_ids)))
+        groups = {gid: _("Work group of %(grid)s", grid=name) for gid, name in found_grids}
     labels: dict[int, str] = {}
     for d in rows:
         if d.channel == "wecom":
@@ -104,9 +107,10 @@ class Row:
     retry: bool
 
 
-def _rows(rows: list[Any], recipients: dict[int, str], now: datetime) -> list[Row]:
+def _rows(
+    rows: list[Any], recipients: dict[int, str], states: dict[str, str], now: datetime
+) -> list[Row]:
     # Labels depend only on the code within a request: each made once per page, not per row.
-    states = outbox_admin.state_labels()
     kinds: dict[str, str] = {}
     channels: dict[str, str] = {}
     out = []
@@ -163,6 +167,7 @@ def deliveries() -> Any:
         offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE,
     )
+    labels = outbox_admin.state_labels()
     retryable = counts[DeliveryState.FAILED] + counts[DeliveryState.UNDELIVERED]
     audit_reads.note(
         community.id,
@@ -181,8 +186,8 @@ def deliveries() -> Any:
         total=total,
         counts=counts,
         filters=FILTERS,
-        labels=outbox_admin.state_labels(),
-        rows=_rows(rows, _recipient_labels(rows), now),
+        labels=labels,
+        rows=_rows(rows, _recipient_labels(rows), labels, now),
         can_retry_all=retryable > 0
         and state in ("all", outbox_admin.UNCERTAIN, *outbox_admin.RETRYABLE),
         retry_limit=outbox_admin.RETRY_ALL_LIMIT,
