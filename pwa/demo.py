@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from models import db
+from models.base import refresh_statistics
 from pwa import auth, features
 from services.roster import demo as roster_demo
 from services.roster.demo import COMMUNITY_CODE, DEMO_PHONES, SEED, Summary
@@ -42,6 +43,7 @@ def load(today: date, *, seed: int = SEED) -> Summary:
             rng = random.Random(seed + SEED_OFFSETS.get(feature.name, 100 + number))
         sequences[feature.name] = rng
         results[feature.name] = feature.demo(today, rng, COMMUNITY_CODE)
+        refresh_statistics()  # the next feature's demo reads what this one wrote
     # The demos write households and visits in bulk: the street's tallies counted once, after.
     tallies.rebuild()
     summary = results["roster"]

@@ -216,16 +216,18 @@ def create(
     )
     db.session.add(campaign)
     db.session.flush()
-    matching = residents_matching(community, criteria, today).subquery()
+    # The households of the matching residents, from the same joins (resident → household →
+    # building) once each: a join the planner walks by keys, where `IN (subquery)` was planned
+    # as a loop over every household for each one once in a CI run.
     targets = (
-        select(
+        residents_matching(community, criteria, today)
+        .with_only_columns(
             literal(campaign.id),
             Household.id,
             Household.building_id,
             Building.grid_id,
         )
-        .join(Building, Household.building_id == Building.id)
-        .where(Household.id.in_(select(matching.c.household_id)))
+        .distinct()
     )
     db.session.execute(
         insert(CampaignHousehold).from_select(
