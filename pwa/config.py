@@ -110,7 +110,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "LINLI_ENV": linli_env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server can drop a pooled connection (a restart, a proxy's idle timeout): test it
+        # before use. A SQLite file has no server, and under a crowd the ping's release of
+        # the GIL cost each request a wait behind the other threads for its return.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "RQ_QUEUE": env.get("RQ_QUEUE", "linli"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or ("" if production else DEV_BASE_URL),

@@ -10,6 +10,7 @@ cached for a few minutes only.
 from __future__ import annotations
 
 import hashlib
+import time
 from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
@@ -43,8 +44,30 @@ def locate(filename: str) -> Path | None:
     return _locate(current_app.static_folder or "", filename)
 
 
+# A file's hash is looked at again after this long: each page names five static files, and
+# under a crowd each stat() (a release of the GIL) made its thread wait behind the others.
+RECHECK_SECONDS = 2.0
+_checked: dict[tuple[str, str], tuple[float, str | None]] = {}
+_clock = time.monotonic  # tests move it on
+
+
 def file_hash(filename: str) -> str | None:
-    """Return the short hash of a static file's contents, or None if there is no such file."""
+    """Return the short hash of a static file's contents, or None if there is no such file.
+
+    Looked at again at most every RECHECK_SECONDS: a file changed in place (development, or a
+    deploy that replaces files before restarting) is seen a moment later.
+    """
+    key = (current_app.static_folder or "", filename)
+    now = _clock()
+    known = _checked.get(key)
+    if known is not None and now - known[0] < RECHECK_SECONDS:
+        return known[1]
+    found = _hash_now(filename)
+    _checked[key] = (now, found)
+    return found
+
+
+def _hash_now(filename: str) -> str | None:
     path = locate(filename)
     if path is None:
         return None

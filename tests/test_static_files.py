@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 
@@ -25,10 +26,14 @@ def test_every_static_url_carries_the_hash_of_its_contents(app: Flask) -> None:
     assert htmx.split("?v=")[1] != match.group(1)
 
 
-def test_the_hash_changes_with_the_contents(app: Flask, tmp_path: Path) -> None:
+def test_the_hash_changes_with_the_contents(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "static"
     shutil.copytree(STATIC / "css", folder / "css")
     css = folder / "css" / "app.css"
+    clock = [1000.0]
+    monkeypatch.setattr(static_files, "_clock", lambda: clock[0])
     with app.test_request_context():
         saved = app.static_folder
         app.static_folder = str(folder)
@@ -36,6 +41,10 @@ def test_the_hash_changes_with_the_contents(app: Flask, tmp_path: Path) -> None:
             before = static_files.file_hash("css/app.css")
             assert before == static_files.file_hash("css/app.css")
             css.write_text(css.read_text() + "\n.new { color: #000; }\n")
+            # Looked at again only after a moment: within it, the hash it had.
+            clock[0] += static_files.RECHECK_SECONDS / 2
+            assert static_files.file_hash("css/app.css") == before
+            clock[0] += static_files.RECHECK_SECONDS
             changed = static_files.file_hash("css/app.css")
             assert changed is not None and changed != before
             assert url_for("static", filename="css/app.css").endswith(f"?v={changed}")
