@@ -50,9 +50,9 @@ def refresh_statistics() -> None:
     """Let the planner see what this transaction has written so far (PostgreSQL's ANALYZE).
 
     For a bulk load in one transaction, such as the demo: autovacuum cannot see uncommitted
-    rows, and statistics taken while the tables were empty planned one INSERT ... SELECT of
-    the demo's with nested loops for 7 minutes in a CI run. ANALYZE inside the transaction
-    samples its own rows. SQLite's planner keeps no such statistics by default: nothing to do.
+    rows, and with the statistics the tables had before (emptied, or filled by other data)
+    one INSERT ... SELECT of the demo's ran for 7 minutes in a CI run. ANALYZE inside the
+    transaction samples its own rows. SQLite's planner keeps no such statistics by default: nothing to do.
     """
     if db.engine.dialect.name == "postgresql":
         db.session.flush()
