@@ -46,17 +46,22 @@ def writing() -> Iterator[None]:
         write_intent.reset(token)
 
 
-def refresh_statistics() -> None:
-    """Let the planner see what this transaction has written so far (PostgreSQL's ANALYZE).
+def refresh_statistics(*tables: str) -> None:
+    """Let the planner see what this transaction has written so far (PostgreSQL's ANALYZE of
+    these tables, or of all).
 
     For a bulk load in one transaction, such as the demo: autovacuum cannot see uncommitted
     rows, and with the statistics the tables had before (emptied, or filled by other data)
     one INSERT ... SELECT of the demo's ran for 7 minutes in a CI run. ANALYZE inside the
-    transaction samples its own rows. SQLite's planner keeps no such statistics by default: nothing to do.
+    transaction samples its own rows. SQLite's planner keeps no such statistics by default:
+    nothing to do.
     """
+    unknown = set(tables) - set(db.metadata.tables)
+    if unknown:  # only our own tables' names may reach the SQL
+        raise ValueError(f"no such tables: {sorted(unknown)}")
     if db.engine.dialect.name == "postgresql":
         db.session.flush()
-        db.session.execute(text("ANALYZE"))
+        db.session.execute(text("ANALYZE " + ", ".join(tables)))
 
 
 utcnow = clock.utcnow

@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select, text
 
 from models import Broadcast, BroadcastRecipient, Delivery, Person, Post, db, utcnow
+from models.base import refresh_statistics
 from services.broadcasts import fanout
 from services.broadcasts import operations as broadcasts
 from services.work_orders.audiences import Audience
@@ -155,6 +156,36 @@ def test_a_rerun_after_a_crash_mid_preparation_sends_nobody_twice(
     assert _count(BroadcastRecipient) == 25
     people = db.session.scalars(select(Delivery.person_id).where(Delivery.kind == "mobilisation"))
     assert sorted(people) == sorted(v.id for v in world.volunteers), "each exactly once"
+
+
+def _planner_rows(table: str) -> float:
+    return float(
+        db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table})
+    )
+
+
+def test_a_prepared_broadcast_of_a_chunk_or_more_is_known_to_the_planner(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report page joins a broadcast's recipients and deliveries as soon as it is sending;
+    on PostgreSQL the preparation's last step analyses both tables, so that join is planned
+    with the rows just written (SQLite keeps no statistics: nothing to check there)."""
+    world = World(make, volunteers=25)
+    broadcast_id = _mobilise(world)
+    monkeypatch.setattr(fanout, "CHUNK", 10)
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql:
+        db.session.execute(text("ANALYZE delivery, broadcast_recipient"))  # empty, as seen
+        db.session.commit()
+        assert _planner_rows("broadcast_recipient") <= 0
+    assert prepare(broadcast_id) == "sending"
+    db.session.rollback()
+    assert _count(BroadcastRecipient) == 25
+    if postgresql:
+        assert _planner_rows("broadcast_recipient") == 25
+        assert _planner_rows("delivery") >= 25
+    with pytest.raises(ValueError, match="no such tables"):
+        refresh_statistics("delivery; DROP TABLE person")
 
 
 def test_the_sweep_takes_up_what_redis_missed_or_a_dead_job_left(
