@@ -10,7 +10,7 @@ pwa/labels.py) nor anything shaped like one (snake_case, dotted.names).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -251,12 +251,25 @@ def demo(app: Flask, ctx: None) -> dict[str, list[Any]]:
 
 
 @pytest.fixture
-def phone_visitor(chromium: Browser, live_server: LiveServer) -> Iterator[Visitor]:
-    visitor = new_visitor(
-        chromium, live_server, viewport={"width": WIDTH, "height": 740}, is_mobile=True
-    )
-    yield visitor
-    visitor.context.close()
+def phone_visitors(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[[], Visitor]]:
+    """A fresh phone (browser context) per role, all closed at the end.
+
+    One context signed in as each role in turn failed once in CI: a request of the last
+    role's pages still in flight (a poll, the service worker) set its session cookie again
+    after the switch, and the next role's sign-in form failed its CSRF check.
+    """
+    opened: list[Visitor] = []
+
+    def phone() -> Visitor:
+        visitor = new_visitor(
+            chromium, live_server, viewport={"width": WIDTH, "height": 740}, is_mobile=True
+        )
+        opened.append(visitor)
+        return visitor
+
+    yield phone
+    for visitor in opened:
+        visitor.context.close()
 
 
 def _paths(
@@ -285,16 +298,15 @@ def _codes_pattern() -> re.Pattern[str]:
 
 
 def test_every_page_fits_a_phone_and_speaks_chinese(
-    app: Flask, demo: dict[str, list[Any]], phone_visitor: Visitor
+    app: Flask, demo: dict[str, list[Any]], phone_visitors: Callable[[], Visitor]
 ) -> None:
-    visitor = phone_visitor
-    page = visitor.page
     codes = _codes_pattern()
     problems: list[str] = []
     seen: dict[str, int] = {}
     routes = _routes(app)
     for role, label in ROLES.items():
-        visitor.context.clear_cookies()
+        visitor = phone_visitors()
+        page = visitor.page
         visitor.sign_in_quickly(demo_data.DEMO_PHONES.get(label, label))
         seen[role] = 0
         for _endpoint, rule, arguments in routes:
