@@ -253,7 +253,8 @@ def _insert_rows(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None:
         if engine.dialect.name != "postgresql":
             return
         # Fresh statistics for the planner, as after `flask demo` once autovacuum has run.
-        conn.execute(text("ANALYZE"))
+        # Only the tables written: a bare ANALYZE waits on other databases' for shared catalogs.
+        conn.execute(text("ANALYZE " + ", ".join(t for t, written in rows.items() if written)))
         # Rows inserted with their ids leave the sequences behind: the next row would clash.
         for table in db.metadata.sorted_tables:
             for column in table.primary_key.columns:
