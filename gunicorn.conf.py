@@ -16,3 +16,9 @@ def post_worker_init(worker: Any) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+# The sync worker (the Procfile's default of one thread) is restarted when a request runs longer
+# than this. Gunicorn's 30 s is short for a community's roster import or exports on a loaded
+# machine; a worker truly stuck is still replaced.
+timeout = 120

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +143,16 @@ def web_command() -> str:
     if APP_FACTORY not in command:
         raise RuntimeError(f"the Procfile's web command no longer names {APP_FACTORY}: {command}")
     return command.replace(APP_FACTORY, BENCH_FACTORY)
+
+
+def server_shape(command: str, env: Mapping[str, str]) -> str:
+    """Say how many workers and threads the web command starts with this environment."""
+
+    def setting(name: str) -> str:
+        found = re.search(r"\$\{" + name + r":-(\d+)\}", command)
+        return env.get(name) or (found.group(1) if found else "?")
+
+    return f"{setting('WEB_CONCURRENCY')} workers × {setting('WEB_THREADS')} thread(s)"
 
 
 def get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> tuple[int, int]:
@@ -371,13 +383,14 @@ def markdown(
     )
     stamp = clock.utcnow().strftime("%Y-%m-%d %H:%M UTC")
     web = procfile_commands()["web"]
+    shape = server_shape(web, os.environ)  # the server's environment is this one (base_environment)
     return f"""{BEGIN}
 ## Pages under a crowd (issue 11)
 
 Written by `python -m bench.pages --write docs/performance.md` (part of `make bench`) on
 {stamp}; the run took {elapsed:.0f} s.
 
-gunicorn started with the Procfile's web command (2 workers × 4 threads by default) on the
+gunicorn started with the Procfile's web command ({shape}) on the
 demo community (1,200 households, 3,000 residents, SQLite (WAL)), a private Redis. {CLIENTS}
 clients at once, each a thread with its own keep-alive connection, signed in as the person
 named (a real session), accepting gzip; each page is asked for {seconds:.0f} s after a short

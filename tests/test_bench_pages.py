@@ -27,3 +27,10 @@ def test_every_role_of_the_demo_has_pages() -> None:
     whos = {who for who, _page, _path in pages.PAGES}
     assert whos - {"anyone"} <= set(DEMO_PHONES)
     assert {"secretary", "resident", "building head"} <= whos
+
+
+def test_the_figures_say_how_many_workers_and_threads_served_them() -> None:
+    command = '--workers "${WEB_CONCURRENCY:-4}" --threads "${WEB_THREADS:-1}"'
+    assert pages.server_shape(command, {}) == "4 workers × 1 thread(s)"
+    assert pages.server_shape(command, {"WEB_THREADS": "4"}) == "4 workers × 4 thread(s)"
+    assert pages.server_shape("gunicorn app", {}) == "? workers × ? thread(s)"

@@ -125,7 +125,7 @@ def _stop_and_check(
 ) -> None:
     redis_port = int(re.search(r"redis://127\.0\.0\.1:(\d+)/0", launch.output).group(1))  # type: ignore[union-attr]
     started = children(launch.proc.pid)
-    # web, gunicorn's two workers, worker and its worker process(es), cron (and our Redis).
+    # web, gunicorn's workers, worker and its worker process(es), cron (and our Redis).
     assert len(started) >= (7 if own_redis else 6), started
     assert port_open(redis_port) and port_open(launch.port)
     if to_group:

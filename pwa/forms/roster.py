@@ -235,7 +235,12 @@ class GridForm(Form):
 
 
 class MoveBuildingForm(Form):
+    building_id = Parsed(_id)
     grid_id = Parsed(_id)
+
+    def validate_building_id(self, field: Parsed) -> None:
+        if field.data is None:
+            raise ValidationError(_("Please choose a building."))
 
     def validate_grid_id(self, field: Parsed) -> None:
         if field.data is None:

@@ -217,7 +217,7 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("secretary.preview_buildings", "POST"): ("/secretary/buildings/bulk/preview", P.MANAGE_ROSTER),
     ("secretary.create_buildings", "POST"): ("/secretary/buildings/bulk", P.MANAGE_ROSTER),
     ("secretary.add_grid", "POST"): ("/secretary/grids", P.MANAGE_ROSTER),
-    ("secretary.move_building", "POST"): ("/secretary/buildings/{building}/grid", P.MANAGE_ROSTER),
+    ("secretary.move_building", "POST"): ("/secretary/buildings/move", P.MANAGE_ROSTER),
     ("secretary.edit_post", "GET"): ("/secretary/posts/{spare_post}/edit", P.MANAGE_ROSTER),
     ("secretary.edit_post", "POST"): ("/secretary/posts/{spare_post}/edit", P.MANAGE_ROSTER),
     ("secretary.edit_partner", "POST"): ("/secretary/partners/{unit}/edit", P.MANAGE_ROSTER),

@@ -156,9 +156,13 @@ def test_add_a_grid_and_move_a_building_with_its_head(
 
     page = client.get("/secretary/buildings").get_data(as_text=True)
     assert "调整到其他网格" in page
+    # One move form for the page (not one per building): each building once in it.
+    assert page.count('name="building_id"') == 1
+    buildings = page.split('id="move-building"')[1].split("</select>")[0]
+    assert buildings.count(f'<option value="{building.id}"') == 1
     moved = client.post(
-        f"/secretary/buildings/{building.id}/grid",
-        data={"grid_id": str(second.id)},
+        "/secretary/buildings/move",
+        data={"building_id": str(building.id), "grid_id": str(second.id)},
         follow_redirects=True,
     )
     assert "已调整到 第二网格" in moved.get_data(as_text=True)
@@ -171,17 +175,26 @@ def test_add_a_grid_and_move_a_building_with_its_head(
     assert head.id in [p.id for p in people]
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "building.move"))
     # Moving to the grid it is in, or to another community's grid, is refused.
-    again = client.post(
-        f"/secretary/buildings/{building.id}/grid", data={"grid_id": str(second.id)}
-    )
+    move = "/secretary/buildings/move"
+    again = client.post(move, data={"building_id": str(building.id), "grid_id": str(second.id)})
     assert again.status_code == 422
-    other = make.grid(make.community())
-    elsewhere = client.post(
-        f"/secretary/buildings/{building.id}/grid", data={"grid_id": str(other.id)}
-    )
+    other_community = make.community()
+    other = make.grid(other_community)
+    elsewhere = client.post(move, data={"building_id": str(building.id), "grid_id": str(other.id)})
     assert elsewhere.status_code == 422
+    theirs = make.building(other)
+    not_ours = client.post(move, data={"building_id": str(theirs.id), "grid_id": str(first.id)})
+    assert not_ours.status_code == 422 and "楼栋不在本社区" in not_ours.get_data(as_text=True)
+    # Nothing chosen: told what is missing, the page shown again with what was chosen.
+    unchosen = client.post(move, data={"building_id": "", "grid_id": str(first.id)})
+    assert unchosen.status_code == 422 and "请选择楼栋" in unchosen.get_data(as_text=True)
+    no_grid = client.post(move, data={"building_id": str(building.id), "grid_id": ""})
+    text = no_grid.get_data(as_text=True)
+    assert no_grid.status_code == 422 and "请选择网格" in text
+    assert f'<option value="{building.id}" selected>' in text
     db.session.expire_all()
     assert building.grid_id == second.id
+    assert theirs.grid_id == other.id
 
 
 def test_edit_a_post(client: FlaskClient, setup: dict[str, Any], make: Any) -> None:

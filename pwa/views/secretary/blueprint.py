@@ -6,7 +6,7 @@ from flask import Blueprint, abort, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import Community, Grid, db
+from models import Building, Community, Grid, db
 from pwa import auth
 from services.errors import InvalidInput
 
@@ -38,3 +38,19 @@ def grid_in(community: Community, grid_id: int | None) -> Grid | None:
     if grid is None:
         raise InvalidInput(_("That grid is not in this community."))
     return grid
+
+
+def building_in(community: Community, building_id: int | None) -> Building:
+    """Return the community's building with this id; one chosen elsewhere is refused."""
+    building = (
+        None
+        if building_id is None
+        else db.session.scalar(
+            select(Building).where(
+                Building.id == building_id, Building.community_id == community.id
+            )
+        )
+    )
+    if building is None:
+        raise InvalidInput(_("That building is not in this community."))
+    return building

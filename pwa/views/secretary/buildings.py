@@ -14,10 +14,10 @@ from models.roles import Permission
 from pwa import auth
 from pwa.forms.roster import BuildingForm, BulkBuildingsForm, GridForm, MoveBuildingForm
 from pwa.steps import run_step
-from pwa.views.secretary.blueprint import bp, current_community, grid_in
+from pwa.views.secretary.blueprint import bp, building_in, current_community, grid_in
 from services.errors import InvalidInput
-from services.roster import areas, places
 from services.roster import operations as roster
+from services.roster import places
 
 
 def _buildings_page(
@@ -27,6 +27,7 @@ def _buildings_page(
     plan: places.BuildingPlan | None = None,
     bulk_error: str | None = None,
     grid_error: str | None = None,
+    move_error: str | None = None,
 ) -> Any:
     grids = db.session.scalars(
         select(Grid)
@@ -34,7 +35,7 @@ def _buildings_page(
         .order_by(Grid.number)
         .options(selectinload(Grid.buildings))
     ).all()
-    failed = error or bulk_error or grid_error
+    failed = error or bulk_error or grid_error or move_error
     return render_template(
         "secretary/buildings.html",
         community=community,
@@ -44,6 +45,7 @@ def _buildings_page(
         plan=plan,
         bulk_error=bulk_error,
         grid_error=grid_error,
+        move_error=move_error,
         max_buildings=places.MAX_BUILDINGS,
     ), (422 if failed else 200)
 
@@ -156,27 +158,29 @@ def add_grid() -> Any:
     )
 
 
-@bp.post("/buildings/<int:building_id>/grid")
+@bp.post("/buildings/move")
 @auth.permission_required(Permission.MANAGE_ROSTER)
-def move_building(building_id: int) -> Any:
-    building = areas.get_building(auth.current_area(), building_id)
-    community = db.session.get(Community, building.community_id)
-    assert community is not None
+def move_building() -> Any:
+    # One form for the page, not one per building: a form per building with every other grid
+    # to choose from made the page grow with buildings × grids (the demo's heaviest page).
+    community = current_community()
     form = MoveBuildingForm()
 
-    def step() -> Grid:
+    def step() -> tuple[Building, Grid]:
+        building = building_in(community, form.building_id.data)
         grid = grid_in(community, form.grid_id.data)
         assert grid is not None  # the form requires one
         places.move_building(building, grid, by=auth.person_required())
-        return grid
+        return building, grid
 
-    def done(grid: Grid) -> Any:
+    def done(moved: tuple[Building, Grid]) -> Any:
+        building, grid = moved
         flash(_("%(building)s is now in %(grid)s.", building=building.label, grid=grid.name))
         return redirect(url_for("secretary.buildings", community=community.id))
 
     return run_step(
         step,
-        refused=lambda message: _buildings_page(community, message),
+        refused=lambda message: _buildings_page(community, None, move_error=message),
         done=done,
         form=form,
     )
