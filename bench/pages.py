@@ -392,7 +392,8 @@ Written by `python -m bench.pages --write docs/performance.md` (part of `make be
 
 gunicorn started with the Procfile's web command ({shape}) on the
 demo community (1,200 households, 3,000 residents, SQLite (WAL)), a private Redis. {CLIENTS}
-clients at once, each a thread with its own keep-alive connection, signed in as the person
+clients at once, each a thread with its own connection (kept alive when the server keeps it;
+gunicorn's sync worker closes it after each answer), signed in as the person
 named (a real session), accepting gzip; each page is asked for {seconds:.0f} s after a short
 warm-up. The clients run on the same 2 cores as the server, as does anything else on the
 machine: absolute rates move with the load ({load}); so each page is compared with the
