@@ -40,16 +40,12 @@ def grid_in(community: Community, grid_id: int | None) -> Grid | None:
     return grid
 
 
-def building_in(community: Community, building_id: int | None) -> Building:
-    """Return the community's building with this id; one chosen elsewhere is refused."""
-    building = (
-        None
-        if building_id is None
-        else db.session.scalar(
-            select(Building).where(
-                Building.id == building_id, Building.community_id == community.id
-            )
-        )
+def building_in(community: Community, building_id: int | None) -> Building | None:
+    """Return the community's building with this id, or None when none was chosen."""
+    if building_id is None:
+        return None
+    building = db.session.scalar(
+        select(Building).where(Building.id == building_id, Building.community_id == community.id)
     )
     if building is None:
         raise InvalidInput(_("That building is not in this community."))

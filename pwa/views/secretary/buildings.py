@@ -169,7 +169,7 @@ def move_building() -> Any:
     def step() -> tuple[Building, Grid]:
         building = building_in(community, form.building_id.data)
         grid = grid_in(community, form.grid_id.data)
-        assert grid is not None  # the form requires one
+        assert building is not None and grid is not None  # the form requires both
         places.move_building(building, grid, by=auth.person_required())
         return building, grid
 

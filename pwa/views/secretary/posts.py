@@ -14,9 +14,8 @@ from pwa import auth, kept_lists, paging
 from pwa.forms.roster import EditPostForm, EndPostForm, PostForm
 from pwa.rendering import render
 from pwa.steps import run_step
-from pwa.views.secretary.blueprint import bp, current_community, grid_in
+from pwa.views.secretary.blueprint import bp, building_in, current_community, grid_in
 from services import phones
-from services.errors import InvalidInput
 from services.roster import areas, posts
 
 
@@ -71,18 +70,6 @@ def new_post() -> Any:
     return _post_form(current_community(), None, 200)
 
 
-def _building_in(community: Community, building_id: int | None) -> Building | None:
-    """Return the community's building with this id, or None when none was chosen."""
-    if building_id is None:
-        return None
-    building = db.session.scalar(
-        select(Building).where(Building.id == building_id, Building.community_id == community.id)
-    )
-    if building is None:
-        raise InvalidInput(_("That building is not in this community."))
-    return building
-
-
 @bp.post("/posts/new")
 @auth.permission_required(Permission.MANAGE_ROSTER)
 def create_post() -> Any:
@@ -96,7 +83,7 @@ def create_post() -> Any:
             community_id=community.id,
             role=form.role.data,
             grid=grid_in(community, form.grid_id.data),
-            building=_building_in(community, form.building_id.data),
+            building=building_in(community, form.building_id.data),
             duties=form.duties.data,
             starts_on=form.starts_on.data,
             by=auth.person_required(),
@@ -193,7 +180,7 @@ def edit_post(post_id: int) -> Any:
             post,
             role=form.role.data,
             grid=grid_in(community, form.grid_id.data),
-            building=_building_in(community, form.building_id.data),
+            building=building_in(community, form.building_id.data),
             duties=form.duties.data,
             today=auth.today(),
             by=auth.person_required(),
