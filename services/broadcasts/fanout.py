@@ -67,6 +67,15 @@ LOST_JOB_SECONDS = 600
 STALE_SECONDS = 300
 UNFINISHED = (DeliveryState.QUEUED, DeliveryState.DEFERRED, DeliveryState.SENDING)
 PENDING_KEY = "linli_pending_broadcasts"
+# The roster tables each kind's chunks read.
+_ROSTER_READ: dict[str, tuple[str, ...]] = {
+    BroadcastKind.MOBILISATION: (Person.__tablename__, Post.__tablename__),
+    BroadcastKind.INFORMATION: (
+        Resident.__tablename__,
+        Household.__tablename__,
+        Person.__tablename__,
+    ),
+}
 
 
 # -- after the request's commit ---------------------------------------------------------------
@@ -206,6 +215,12 @@ def _start(broadcast: Broadcast, now: datetime) -> None:
             community, Criteria.from_json(broadcast.audience), _day(broadcast)
         )
         broadcast.recipient_count, broadcast.skipped_count = reachable, total - reachable
+    if (broadcast.recipient_count or 0) >= CHUNK:
+        # The chunks read the roster in id order, a thousand at a time. A roster imported a
+        # minute before (autovacuum has not analysed it yet) is planned with the statistics
+        # from before it: each chunk of a 10,000-volunteer mobilisation then took 4-6 s on
+        # PostgreSQL here and 25 s in CI, against well under a second once analysed.
+        refresh_statistics(*_ROSTER_READ[broadcast.kind])
     broadcast.status = BroadcastStatus.PREPARING
     broadcast.touched_at = now
     db.session.flush()
