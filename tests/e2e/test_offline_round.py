@@ -135,7 +135,8 @@ def test_the_whole_round_offline_then_each_visit_saved_once(
         # A household that is not the head's was never kept: the offline page says so.
         head.go(f"/visits/log?household={elsewhere_id}")
         assert page.locator("section.offline").is_visible()
-        assert page.locator("#offline-round").is_visible()
+        # The page shows the link once it has asked the caches, a moment after it loads.
+        page.locator("#offline-round").wait_for(state="visible", timeout=10_000)
         # Chromium's offline emulation reaches the service worker late: under CI load a
         # queued visit's send once reached the server through it while the page saw the send
         # fail (the PostgreSQL pass). What the phone guarantees still holds: every visit stays
