@@ -13,7 +13,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from models import AuditEntry, Building, Household, PartnerUnit, Post, Resident, db
 from services.roster import importing as roster_import
@@ -147,6 +147,36 @@ def test_xlsx_import_creates_households_and_residents(secretary_client: Any, pla
     assert entry is not None and entry.subject_type == "roster"
     assert entry.actor_id == place["secretary"].id
     assert "imported=3" in entry.detail and "households_created=2" in entry.detail
+
+
+def _planner_rows(table: str) -> float:
+    found = db.session.scalar(
+        text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}
+    )
+    return float(found)
+
+
+def test_a_large_import_is_known_to_the_planner_at_once(
+    secretary_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a sheet of ANALYSE_FROM_ROWS rows or more is followed by an ANALYZE of
+    the roster, so what is used next (lists, a mobilisation) is planned with the rows it
+    brought (SQLite keeps no statistics: there the import only has to work)."""
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql:  # the statistics from before the import
+        db.session.execute(text("ANALYZE resident, household"))
+        db.session.commit()
+        assert _planner_rows("resident") <= 0
+    monkeypatch.setattr(roster_import, "ANALYSE_FROM_ROWS", 3)
+    upload(secretary_client, xlsx([ZH_HEADERS, *GOOD_ROWS[:2]]), "roster.xlsx")
+    if postgresql:  # two rows: under the mark, nothing analysed
+        assert _planner_rows("resident") <= 0
+    response = upload(secretary_client, xlsx([ZH_HEADERS, *GOOD_ROWS]), "roster.xlsx")
+    assert "<strong>1</strong> imported" in response.get_data(as_text=True)
+    assert count_rows() == (2, 3)
+    if postgresql:  # three rows: the mark; now known
+        assert _planner_rows("resident") == 3
+        assert _planner_rows("household") == 2
 
 
 def test_utf8_csv_with_english_headers_and_semicolons(secretary_client: Any) -> None:
