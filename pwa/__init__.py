@@ -20,6 +20,7 @@ from pwa import (
     figures_cache,
     i18n,
     labels,
+    link_cards,
     rendering,
     security,
     static_files,
@@ -60,6 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     rendering.init_app(app)
+    link_cards.init_app(app)
     labels.init_app(app)
     auth.init_app(app)
     security.init_app(app)
