@@ -113,6 +113,8 @@ def _rows(
     # Labels depend only on the code within a request: each made once per page, not per row.
     kinds: dict[str, str] = {}
     channels: dict[str, str] = {}
+    # Held rows show when they go to the minute, and a released batch shares its minutes.
+    goes: dict[datetime, str] = {}
     out = []
     for d in rows:
         state = str(d.state)
@@ -127,6 +129,12 @@ def _rows(
             kinds[d.kind] = kind_titles.title(d.kind)
         if d.channel and d.channel not in channels:
             channels[d.channel] = channel_label(d.channel)
+        badge = states.get(state, state)
+        if held:
+            minute = d.not_before.replace(second=0, microsecond=0)
+            if minute not in goes:
+                goes[minute] = outbox_admin.goes_at(minute, now)
+            badge = goes[minute]
         out.append(
             Row(
                 id=d.id,
@@ -135,7 +143,7 @@ def _rows(
                 to=to,
                 address=address,
                 channel=channels[d.channel] if d.channel else "—",
-                badge=outbox_admin.goes_at(d.not_before, now) if held else states.get(state, state),
+                badge=badge,
                 goes=d.not_before.isoformat() if held else "",
                 warn=warn and not held,
                 uncertain=bool(d.uncertain),

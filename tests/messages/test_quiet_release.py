@@ -157,6 +157,32 @@ def test_the_outbox_says_when_a_held_message_goes(
     assert "goes tomorrow 08:01" in html
 
 
+def test_each_held_row_says_its_own_minute(
+    client: FlaskClient, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of held rows says each one's minute (the page works each minute out once)."""
+    c, _ = _secretary(client, make)
+    _clock(monkeypatch, NIGHT)
+    at = {
+        seconds: _held_delivery(
+            c, make.person(), f"h:s{seconds}", MORNING + timedelta(seconds=seconds)
+        )
+        for seconds in (10, 59, 61, 3600 * 24 + 5)
+    }
+    html = client.get(f"/secretary/outbox?community={c.id}&state=deferred").get_data(True)
+    shown = {}
+    for seconds, delivery in at.items():
+        row = re.search(rf'<tr data-id="{delivery.id}".*?</tr>', html, re.S)
+        assert row is not None
+        shown[seconds] = re.search(r'data-goes="[^"]+">([^<]+)<', row.group(0)).group(1)
+    assert shown == {
+        10: "明天 08:00 发送",
+        59: "明天 08:00 发送",
+        61: "明天 08:01 发送",
+        3600 * 24 + 5: "11-27 08:00 发送",
+    }
+
+
 def test_after_midnight_the_time_alone_is_shown(
     client: FlaskClient, make: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
