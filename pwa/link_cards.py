@@ -1,9 +1,9 @@
 """Cards of links rendered once per process, then reused.
 
-A staff home lists twenty-odd pages; building each link (`url_for`) and translating each
-label took about a third of the secretary home's CPU, for HTML that depends only on the
-language, the community and which links this person may see. `link_card` renders such a card
-the first time a combination is asked for and keeps the HTML.
+A staff home lists some thirty pages; building each link (`url_for`) and translating each
+label on every request was about a quarter of the calls the secretary's home made, for HTML
+that depends only on the language, the community and which links this person may see.
+`link_card` renders such a card the first time a combination is asked for and keeps the HTML.
 
 Everything a card shows must come from its arguments, the language and the app's URL
 prefix: a card holds no CSRF token, no name, no count (those stay in the page around it).
