@@ -168,13 +168,16 @@ def deliveries() -> Any:
     state, error = _state_filter()
     page = _page()
     counts = outbox_admin.counts(community.id)
+    # Over the cap the total is "more than": the pages are then counted no further.
     total = sum(counts[s] for s in outbox_admin.STATES) if state == "all" else counts[state]
+    capped = outbox_admin.beyond_cap(total)
     rows = outbox_admin.page_rows(
         community.id,
         None if state == "all" else state,
         offset=(page - 1) * PER_PAGE,
-        limit=PER_PAGE,
+        limit=PER_PAGE + 1,
     )
+    has_more, rows = len(rows) > PER_PAGE, rows[:PER_PAGE]
     labels = outbox_admin.state_labels()
     retryable = counts[DeliveryState.FAILED] + counts[DeliveryState.UNDELIVERED]
     audit_reads.note(
@@ -190,9 +193,15 @@ def deliveries() -> Any:
         state=state,
         error=error,
         page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=None if capped else max(1, -(-total // PER_PAGE)),
+        has_more=has_more,
         total=total,
-        counts=counts,
+        capped=capped,
+        cap=outbox_admin.COUNT_CAP,
+        counts={
+            name: f"{outbox_admin.COUNT_CAP}+" if outbox_admin.beyond_cap(n) else str(n)
+            for name, n in counts.items()
+        },
         filters=FILTERS,
         labels=labels,
         rows=_rows(rows, _recipient_labels(rows), labels, now),

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from models import AuditEntry, Delivery, DeliveryState, DevInboxMessage, InboundMessage, db, utcnow
 from notify import Message, inbound, send_later, templates
 from pwa.views import outbox as outbox_views
+from services.messages import outbox as outbox_admin
 from tests.support import run_jobs, sign_in
 
 _n = itertools.count(1)
@@ -122,7 +123,7 @@ def test_counts_and_filter_by_state(client: FlaskClient, world: SimpleNamespace)
 
 
 def test_uncertain_is_counted_across_states(client: FlaskClient, world: SimpleNamespace) -> None:
-    # The counts are one query grouped by state and the flag: each state's tile counts both.
+    # An uncertain delivery is counted in its state's tile and in "uncertain".
     c = world.c
     _delivery(c, state="sent", uncertain=True)
     _delivery(c, state="delivered", uncertain=True)
@@ -164,6 +165,42 @@ def test_pagination_newest_first(client: FlaskClient, world: SimpleNamespace) ->
     last = _page(client, world.c, page=pages)
     assert _ids(last) == newest_first[(pages - 1) * n :] and ">Older</a>" not in last
     assert _ids(_page(client, world.c, page=9)) == []
+
+
+def test_counts_stop_at_the_cap_and_the_list_still_pages_to_its_end(
+    client: FlaskClient, world: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A community's history grows with every notice: a count reads at most COUNT_CAP + 1
+    entries and says "more than" past it, and the list pages on to its last row."""
+    monkeypatch.setattr(outbox_admin, "COUNT_CAP", 3)
+    monkeypatch.setattr(outbox_views, "PER_PAGE", 2)
+    c = world.c
+    ids = [_delivery(c, state="sent").id for _ in range(5)]
+    ids.append(_delivery(c, state="failed").id)
+    ids.append(_delivery(c, state="delivered", uncertain=True).id)
+    _delivery(world.other, state="failed")
+
+    html = _page(client, c)
+    assert '<span class="tile-n">3+</span><span class="tile-l">sent</span>' in html
+    assert _tile(html, "failed") == 1 and _tile(html, "delivered") == 1
+    assert _tile(html, "uncertain") == 1 and _tile(html, "queued") == 0
+    assert "More than 3 messages" in html
+    seen: list[int] = []
+    for page in range(1, 5):
+        html = _page(client, c, page=page)
+        seen += _ids(html)
+        assert f'<span class="meta">Page {page}</span>' in html and " of " not in html
+        assert (">Older</a>" in html) == (page < 4)
+        assert (">Newer</a>" in html) == (page > 1)
+    assert sorted(seen) == sorted(ids)
+
+    sent = _page(client, c, state="sent", page=3)
+    assert "More than 3 messages" in sent and len(_ids(sent)) == 1 and ">Older</a>" not in sent
+    # Under the cap the count is exact, and a single page needs no page links.
+    failed = _page(client, c, state="failed")
+    assert "1 messages" in failed and _ids(failed) == [ids[5]] and "Page 1" not in failed
+    client.set_cookie("linli_lang", "zh")
+    assert "超过 3 条消息" in _page(client, c)
 
 
 def test_htmx_gets_only_the_table(client: FlaskClient, world: SimpleNamespace) -> None:
