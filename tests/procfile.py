@@ -45,6 +45,9 @@ def environment(redis_url: str, twilio: Any = None, **extra: str) -> dict[str, s
         RQ_QUEUE="linli",
         LINLI_ENV="development",
         PYTHONUNBUFFERED="1",
+        # Processes that start, stop and come back, not throughput: two web workers, not the
+        # Procfile's four, spare CI's two cores.
+        WEB_CONCURRENCY="2",
     )
     if twilio is not None:
         env.update(

@@ -74,6 +74,9 @@ def launcher(instance: Path) -> Iterator[Callable[..., Launch]]:
             DATABASE_URL=f"sqlite:///{instance / 'linli.sqlite3'}",
             SECRET_KEY="launcher-test",
             PYTHONUNBUFFERED="1",
+            # These tests check that processes start, stop and come back, not throughput: two
+            # web workers, not the Procfile's four, spare CI's two cores (each starts the app).
+            WEB_CONCURRENCY="2",
             **settings,
         )
         proc = subprocess.Popen(
