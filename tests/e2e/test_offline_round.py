@@ -175,6 +175,47 @@ def test_the_whole_round_offline_then_each_visit_saved_once(
     assert page.evaluate("localStorage.getItem('linli-visit-queue')") is None
 
 
+def test_a_shell_file_the_worker_missed_comes_from_the_round(
+    head: Visitor, world: World, make: Any
+) -> None:
+    """The worker's install keeps only the static files already in the HTTP cache; one it
+    missed (the page was still loading it, as on a loaded CI machine) is served offline from
+    the round's copy, so the round's pages and the offline page still run their script."""
+    grid = db.session.get(Grid, world.grid_id)
+    elsewhere = make.household(make.building(grid, name="9号楼"), unit="1", room="909")
+    db.session.commit()
+    page = head.page
+    head.sign_in_quickly(world.people["building_head"].phone)
+    head.go("/visits")
+    head.wait_for_service_worker()
+    page.locator("#round-status:not([hidden])").wait_for(timeout=20_000)
+    app_js = page.evaluate(
+        """async () => {
+            const src = document.querySelector('script[src*="/static/js/app.js"]').src;
+            for (const name of await caches.keys()) {
+                if (name.startsWith('linli-shell-')) await (await caches.open(name)).delete(src);
+            }
+            return new URL(src).pathname + new URL(src).search;
+        }"""
+    )
+    assert app_js in next(iter(_round_caches(head).values()))
+
+    head.context.set_offline(True)
+    head.context.route("**/*", lambda route: route.abort("internetdisconnected"))
+    try:
+
+        def offline_page() -> bool:
+            head.go(f"/visits/log?household={elsewhere.id}")
+            return page.locator("section.offline").count() > 0
+
+        assert _wait_for(offline_page, 30), "the service worker never went offline"
+        # app.js ran (from the round's copy): it shows the way back to the round.
+        page.locator("#offline-round").wait_for(state="visible", timeout=10_000)
+    finally:
+        head.context.unroute("**/*")
+        head.context.set_offline(False)
+
+
 def _head_households(world: World, *, exclude: int) -> list[int]:
     from models import Household
 

@@ -103,6 +103,9 @@ self.addEventListener("fetch", (event) => {
   if (SHELL_PATHS.has(url.pathname)) {
     // Cache first: shell files change only with a new version of this worker. The exact URL
     // (with its hash): a page of a newer deploy asks for files this worker does not have.
+    // Without a network, the round's copy: install keeps only what the HTTP cache already
+    // held, and a file it missed (the page was still loading it) must not leave the round's
+    // pages without their script.
     event.respondWith(
       caches
         .open(CACHE)
@@ -110,12 +113,14 @@ self.addEventListener("fetch", (event) => {
           cache.match(request).then(
             (cached) =>
               cached ||
-              fetch(request).then((response) => {
-                if (response.ok) {
-                  cache.put(request, response.clone());
-                }
-                return response;
-              })
+              fetch(request)
+                .then((response) => {
+                  if (response.ok) {
+                    cache.put(request, response.clone());
+                  }
+                  return response;
+                })
+                .catch(() => roundCopy(request).then((kept) => kept || Response.error()))
           )
         )
     );
