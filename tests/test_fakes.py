@@ -571,15 +571,19 @@ def test_rate_limit_answers_429_beyond_the_rate(twilio: FakeTwilio, sdk: Client)
         f"\nrate limit 100/s: {accepted} of {len(statuses)} accepted in {elapsed:.2f} s "
         f"({(accepted - 10) / elapsed:.0f}/s beyond the burst)"
     )
-    # Never more than the bucket allows; near its rate when the client keeps up (on a loaded
-    # CI machine the client itself fell to 0.68 of it: the lower bound is looser).
-    assert 0.5 * ceiling <= accepted <= ceiling + 1
+    # Never more than the bucket allows, and at least its first burst. How near the rate a
+    # client gets depends on the client keeping up, so that is printed, not asserted: on a
+    # loaded CI machine the load's client once stalled (1 s asked, 2.24 s taken, 94 accepted).
+    assert 10 <= accepted <= ceiling + 1
     assert twilio.rejected == limited and {r["code"] for r in twilio.rejections} == {20429}
+    # Through the SDK at 1 a second, whatever the machine's speed: one goes, the next at once
+    # is refused as Twilio refuses it, and once the bucket has refilled one goes again.
+    twilio.rate_limit_per_second = 1
+    assert sdk.messages.create(to=TO, from_=FROM, body="x").status == "queued"
     with pytest.raises(TwilioRestException) as caught:
-        for _ in range(50):
-            sdk.messages.create(to=TO, from_=FROM, body="x")
+        sdk.messages.create(to=TO, from_=FROM, body="x")
     assert (caught.value.status, caught.value.code) == (429, 20429)
-    time.sleep(0.1)
+    time.sleep(1.05)
     assert sdk.messages.create(to=TO, from_=FROM, body="x").status == "queued"
 
 
