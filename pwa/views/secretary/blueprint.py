@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, abort, request
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -30,23 +33,27 @@ def current_community() -> Community:
 
 def grid_in(community: Community, grid_id: int | None) -> Grid | None:
     """Return the community's grid with this id, or None when none was chosen."""
-    if grid_id is None:
-        return None
-    grid = db.session.scalar(
-        select(Grid).where(Grid.id == grid_id, Grid.community_id == community.id)
-    )
-    if grid is None:
-        raise InvalidInput(_("That grid is not in this community."))
-    return grid
+    return _chosen(Grid, community, grid_id, lambda: _("That grid is not in this community."))
 
 
 def building_in(community: Community, building_id: int | None) -> Building | None:
     """Return the community's building with this id, or None when none was chosen."""
-    if building_id is None:
-        return None
-    building = db.session.scalar(
-        select(Building).where(Building.id == building_id, Building.community_id == community.id)
+    return _chosen(
+        Building, community, building_id, lambda: _("That building is not in this community.")
     )
-    if building is None:
-        raise InvalidInput(_("That building is not in this community."))
-    return building
+
+
+Place = TypeVar("Place", Grid, Building)
+
+
+def _chosen(
+    model: type[Place], community: Community, chosen: int | None, refusal: Callable[[], str]
+) -> Place | None:
+    if chosen is None:
+        return None
+    found = db.session.scalar(
+        select(model).where(model.id == chosen, model.community_id == community.id)
+    )
+    if found is None:
+        raise InvalidInput(refusal())
+    return found
