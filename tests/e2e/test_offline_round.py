@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -34,6 +35,28 @@ def _wait_for(condition: Any, seconds: float = 20.0) -> bool:
             return True
         time.sleep(0.2)
     return bool(condition())
+
+
+@contextmanager
+def _network_off(head: Visitor, *, never_kept: str) -> Iterator[None]:
+    """Cut the phone's network, page and service worker alike, for the block."""
+    head.context.set_offline(True)
+    # The emulation reaches the page at once and the service worker a moment later; no
+    # request may reach the server meanwhile, whoever makes it.
+    head.context.route("**/*", lambda route: route.abort("internetdisconnected"))
+    try:
+        # Chromium applies the offline emulation to the service worker a moment after the
+        # page (on a loaded CI machine, after the first form was sent): wait until a page
+        # that was never kept gets the offline page, i.e. the worker's network is cut too.
+        def worker_offline() -> bool:
+            head.go(never_kept)
+            return head.page.locator("section.offline").count() > 0
+
+        assert _wait_for(worker_offline, 30), "the service worker never went offline"
+        yield
+    finally:
+        head.context.unroute("**/*")
+        head.context.set_offline(False)
 
 
 def _visits_by_household() -> dict[int, int]:
@@ -96,19 +119,7 @@ def test_the_whole_round_offline_then_each_visit_saved_once(
     assert read is not None, "the round was not audited"
     assert all(f" household:{h} " in read.records for h in households), read.records
 
-    head.context.set_offline(True)
-    # The emulation reaches the page at once and the service worker a moment later; no
-    # request may reach the server meanwhile, whoever makes it.
-    head.context.route("**/*", lambda route: route.abort("internetdisconnected"))
-    try:
-        # Chromium applies the offline emulation to the service worker a moment after the
-        # page (on a loaded CI machine, after the first form was sent): wait until a page
-        # that was never kept gets the offline page, i.e. the worker's network is cut too.
-        def worker_offline() -> bool:
-            head.go(f"/visits/log?household={elsewhere_id}")
-            return page.locator("#offline-round").count() > 0
-
-        assert _wait_for(worker_offline, 30), "the service worker never went offline"
+    with _network_off(head, never_kept=f"/visits/log?household={elsewhere_id}"):
         for n, household_id in enumerate(households, start=1):
             head.go("/visits")  # the list, from the phone
             link = page.locator(f'li.household[data-household="{household_id}"] a').first
@@ -143,9 +154,6 @@ def test_the_whole_round_offline_then_each_visit_saved_once(
         # waiting on the phone (counted above) until it hears back, and none is saved twice.
         assert all(count == 1 for count in _visits_by_household().values())
         head.go("/visits")
-    finally:
-        head.context.unroute("**/*")
-        head.context.set_offline(False)
 
     page.evaluate("window.dispatchEvent(new Event('online'))")  # as a phone does on reconnect
     page.wait_for_function(NOTHING_WAITING, timeout=40_000)
@@ -200,20 +208,9 @@ def test_a_shell_file_the_worker_missed_comes_from_the_round(
     )
     assert app_js in next(iter(_round_caches(head).values()))
 
-    head.context.set_offline(True)
-    head.context.route("**/*", lambda route: route.abort("internetdisconnected"))
-    try:
-
-        def offline_page() -> bool:
-            head.go(f"/visits/log?household={elsewhere.id}")
-            return page.locator("section.offline").count() > 0
-
-        assert _wait_for(offline_page, 30), "the service worker never went offline"
+    with _network_off(head, never_kept=f"/visits/log?household={elsewhere.id}"):
         # app.js ran (from the round's copy): it shows the way back to the round.
         page.locator("#offline-round").wait_for(state="visible", timeout=10_000)
-    finally:
-        head.context.unroute("**/*")
-        head.context.set_offline(False)
 
 
 def _head_households(world: World, *, exclude: int) -> list[int]:
